@@ -1,0 +1,41 @@
+# Two commands set everything up on a fresh machine:
+#   make demo   the main job: the end-to-end story on the embedded defaults (SQLite + local chroma)
+#   make test   the test suite (what .ci/run calls)
+# Each creates .venv and installs what it needs on first use.
+
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+SHARED ?= ../shared
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test bench lint seed-model clean
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check --upgrade pip
+	$(PY) -m pip install -q --disable-pip-version-check -e '.[test]'
+	touch $(STAMP)
+
+# Offline machines cannot download chroma's embedding model; seed its cache from ../shared when present.
+seed-model:
+	@if [ -x "$(SHARED)/models/seed-chroma-cache.sh" ] || [ -f "$(SHARED)/models/seed-chroma-cache.sh" ]; then \
+		sh "$(SHARED)/models/seed-chroma-cache.sh"; fi
+
+demo: $(STAMP) seed-model
+	$(VENV)/bin/devops demo
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+test: $(STAMP) seed-model
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(PY) -m pytest -q -n 2 --dist loadfile
+
+bench: $(STAMP) seed-model
+	@for b in bench/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache
