@@ -13,17 +13,29 @@ from .cli_support import LazyGroup
 
 # name -> ("module:attribute", one-line help shown by `devops --help`)
 COMMANDS: dict[str, tuple[str, str]] = {
-    "readiness": ("skill.nodes.readiness.cli:readiness", "Score a repository L1-L4 for production readiness (go/no-go)."),
-    "ci": ("skill.nodes.ci.cli:ci", "Pipelines: status, watch, triage, rerun, pushflow, and the workflow audit."),
+    "readiness": (
+        "skill.nodes.readiness.cli:readiness",
+        "Score a repository L1-L4 for production readiness (go/no-go).",
+    ),
+    "ci": (
+        "skill.nodes.ci.cli:ci",
+        "Pipelines: status, watch, triage, rerun, pushflow, and the workflow audit.",
+    ),
     "iac": ("skill.nodes.iac.cli:iac", "Review Terraform/OpenTofu plans and code."),
     "memory": ("skill.memory.cli:cli", "Remember and recall deployments, incidents and notes."),
-    "deploy": ("skill.nodes.deploy.cli:deploy", "Deploy a version with a plan, a gate, health checks and rollback."),
+    "deploy": (
+        "skill.nodes.deploy.cli:deploy",
+        "Deploy a version with a plan, a gate, health checks and rollback.",
+    ),
     "flag": ("skill.nodes.deploy.cli:flag", "Toggle a feature flag through the safety gate."),
     "incident": ("skill.nodes.incident.cli:incident", "Triage an incident and draft its post-mortem."),
     "approvals": ("skill.graph_cli:approvals", "List, approve or reject runs paused for approval."),
     "runs": ("skill.graph_cli:runs", "Show past agent runs."),
     "ask": ("skill.graph_cli:ask", "Answer a free-text request through the agent graph."),
-    "handle": ("skill.graph_cli:handle", "Run one webhook event (GitHub, GitLab, Alertmanager, PagerDuty) through the graph."),
+    "handle": (
+        "skill.graph_cli:handle",
+        "Run one webhook event (GitHub, GitLab, Alertmanager, PagerDuty) through the graph.",
+    ),
     "serve": ("skill.server:serve", "Receive webhooks and process them from a durable queue."),
     "demo": ("skill.demo:demo", "Run the end-to-end story on the sample service (the main job)."),
     "install": ("skill.install:install", "Install the skill into Claude Code (skill folder + hook)."),

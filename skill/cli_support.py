@@ -89,11 +89,19 @@ def echo_json(payload: Any) -> None:
 
 
 format_option = click.option(
-    "--format", "fmt", type=click.Choice(["text", "json", "md", "sarif"]), default="text", show_default=True,
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "md", "sarif"]),
+    default="text",
+    show_default=True,
     help="Output format.",
 )
 output_option = click.option(
-    "--output", "-o", "output", type=click.Path(dir_okay=False, writable=True), default=None,
+    "--output",
+    "-o",
+    "output",
+    type=click.Path(dir_okay=False, writable=True),
+    default=None,
     help="Write the report to this file instead of stdout.",
 )
 

@@ -18,22 +18,58 @@ def _rules() -> list[tuple[str, re.Pattern[str], str]]:
     if _RULES is None:
         raw = [
             # Whole PEM blocks first, so no later rule sees half a key.
-            ("private-key", r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----.*?(?:-----END [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----|\Z)", "[REDACTED:private-key]"),
-            ("url-password", r"(?P<pre>\b[a-zA-Z][a-zA-Z0-9+.\-]*://[^\s:/@'\"]+:)(?P<secret>[^\s@/'\"]+)(?P<post>@)", r"\g<pre>[REDACTED:url-password]\g<post>"),
-            ("aws-access-key", r"\b(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA)[A-Z0-9]{16}\b", "[REDACTED:aws-access-key]"),
-            ("github-token", r"\b(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{20,})", "[REDACTED:github-token]"),
-            ("gitlab-token", r"\b(?:glpat|gldt|glrt|glcbt|glptt|glsoat|glimt|glagent|glffct)-[A-Za-z0-9_\-]{16,}", "[REDACTED:gitlab-token]"),
+            (
+                "private-key",
+                r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----.*?(?:-----END [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----|\Z)",
+                "[REDACTED:private-key]",
+            ),
+            (
+                "url-password",
+                r"(?P<pre>\b[a-zA-Z][a-zA-Z0-9+.\-]*://[^\s:/@'\"]+:)(?P<secret>[^\s@/'\"]+)(?P<post>@)",
+                r"\g<pre>[REDACTED:url-password]\g<post>",
+            ),
+            (
+                "aws-access-key",
+                r"\b(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA)[A-Z0-9]{16}\b",
+                "[REDACTED:aws-access-key]",
+            ),
+            (
+                "github-token",
+                r"\b(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{20,})",
+                "[REDACTED:github-token]",
+            ),
+            (
+                "gitlab-token",
+                r"\b(?:glpat|gldt|glrt|glcbt|glptt|glsoat|glimt|glagent|glffct)-[A-Za-z0-9_\-]{16,}",
+                "[REDACTED:gitlab-token]",
+            ),
             ("slack-token", r"\bxox[abposr]-[A-Za-z0-9\-]{10,}", "[REDACTED:slack-token]"),
-            ("slack-webhook", r"https://hooks\.slack\.com/services/[A-Za-z0-9/_\-]+", "[REDACTED:slack-webhook]"),
+            (
+                "slack-webhook",
+                r"https://hooks\.slack\.com/services/[A-Za-z0-9/_\-]+",
+                "[REDACTED:slack-webhook]",
+            ),
             ("google-api-key", r"\bAIza[0-9A-Za-z_\-]{35}\b", "[REDACTED:google-api-key]"),
             ("llm-api-key", r"\bsk-(?:ant-|proj-)?[A-Za-z0-9_\-]{20,}", "[REDACTED:api-key]"),
             ("stripe-key", r"\b[rs]k_(?:live|test)_[A-Za-z0-9]{16,}", "[REDACTED:stripe-key]"),
             ("jwt", r"\beyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}", "[REDACTED:jwt]"),
-            ("bearer", r"(?P<pre>\b(?:Bearer|Basic|token)\s+)(?P<secret>[A-Za-z0-9._~+/\-]{16,}=*)", r"\g<pre>[REDACTED:bearer]"),
+            (
+                "bearer",
+                r"(?P<pre>\b(?:Bearer|Basic|token)\s+)(?P<secret>[A-Za-z0-9._~+/\-]{16,}=*)",
+                r"\g<pre>[REDACTED:bearer]",
+            ),
             # key=value / key: value / --key value / "key": "value" pairs whose key names a secret.
-            ("secret-pair", r"(?P<pre>(?<![A-Za-z0-9])[\"']?(?:--)?[A-Za-z0-9_.\-]*(?:password|passwd|passphrase|pwd|secret|token|api[_\-]?key|apikey|access[_\-]?key|private[_\-]?key|client[_\-]?secret|auth[_\-]?key|credentials?)[\"']?(?:\s*[=:]\s*|\s+(?=[\"']?[^\s\"'-]{6,}))[\"']?)(?P<secret>(?!\[REDACTED)[^\s\"',;}&]{3,})", r"\g<pre>[REDACTED:secret]"),
+            (
+                "secret-pair",
+                r"(?P<pre>(?<![A-Za-z0-9])[\"']?(?:--)?[A-Za-z0-9_.\-]*(?:password|passwd|passphrase|pwd|secret|token|api[_\-]?key|apikey|access[_\-]?key|private[_\-]?key|client[_\-]?secret|auth[_\-]?key|credentials?)[\"']?(?:\s*[=:]\s*|\s+(?=[\"']?[^\s\"'-]{6,}))[\"']?)(?P<secret>(?!\[REDACTED)[^\s\"',;}&]{3,})",
+                r"\g<pre>[REDACTED:secret]",
+            ),
             # mysql -pSECRET (no space), a classic leak in shell history.
-            ("mysql-password", r"(?P<pre>\bmysql(?:dump|admin)?\b[^\n|;&]*?\s-p)(?P<secret>[^\s\-][^\s]*)", r"\g<pre>[REDACTED:secret]"),
+            (
+                "mysql-password",
+                r"(?P<pre>\bmysql(?:dump|admin)?\b[^\n|;&]*?\s-p)(?P<secret>[^\s\-][^\s]*)",
+                r"\g<pre>[REDACTED:secret]",
+            ),
         ]
         # Key names match in any case; tokens keep their exact case; PEM blocks span lines.
         flags = {"private-key": re.DOTALL, "secret-pair": re.IGNORECASE, "bearer": re.IGNORECASE}
@@ -72,4 +108,6 @@ def redact_obj(value: Any) -> Any:
     return value
 
 
-_SECRET_KEY = re.compile(r"password|passwd|secret|token|api[_\-]?key|private[_\-]?key|credential", re.IGNORECASE)
+_SECRET_KEY = re.compile(
+    r"password|passwd|secret|token|api[_\-]?key|private[_\-]?key|credential", re.IGNORECASE
+)

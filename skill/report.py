@@ -22,8 +22,14 @@ def to_json(payload: Any) -> str:
     return json.dumps(payload, indent=2, sort_keys=False, default=str)
 
 
-def to_sarif(tool: str, findings: Iterable[Finding], rules: Iterable[Rule] = (), *, version: str = "0.1.0",
-             information_uri: str | None = None) -> str:
+def to_sarif(
+    tool: str,
+    findings: Iterable[Finding],
+    rules: Iterable[Rule] = (),
+    *,
+    version: str = "0.1.0",
+    information_uri: str | None = None,
+) -> str:
     """A SARIF 2.1.0 log with one run. Only problems (fail/warn) become results."""
     rules = list(rules)
     known = {r.id for r in rules}
@@ -81,8 +87,9 @@ def _md_escape(text: str) -> str:
     return (text or "").replace("|", "\\|").replace("\n", " ")
 
 
-def to_markdown(title: str, findings: Iterable[Finding], *, summary_lines: Iterable[str] = (),
-                show_passing: bool = False) -> str:
+def to_markdown(
+    title: str, findings: Iterable[Finding], *, summary_lines: Iterable[str] = (), show_passing: bool = False
+) -> str:
     """A pull-request comment: a summary, then a table of problems (and passes when asked)."""
     rows = sort_findings(f for f in findings if show_passing or f.is_problem)
     out = [f"## {title}", ""]
@@ -107,8 +114,14 @@ def to_markdown(title: str, findings: Iterable[Finding], *, summary_lines: Itera
     return "\n".join(out) + "\n"
 
 
-def print_table(title: str, findings: Iterable[Finding], *, show_passing: bool = False, console=None,
-                footer: str | None = None) -> None:
+def print_table(
+    title: str,
+    findings: Iterable[Finding],
+    *,
+    show_passing: bool = False,
+    console=None,
+    footer: str | None = None,
+) -> None:
     """The default terminal view: a rich table, plain when stdout is not a terminal."""
     from rich.console import Console
     from rich.table import Table

@@ -32,9 +32,16 @@ def which(tool: str, env: Mapping[str, str] | None = None) -> str | None:
     return shutil.which(tool, path=path)
 
 
-def run_tool(args: Sequence[str], *, timeout: float = 60, cwd: str | os.PathLike | None = None,
-             env: Mapping[str, str] | None = None, input: str | None = None, check: bool = False,
-             install_hint: str | None = None) -> ToolResult:
+def run_tool(
+    args: Sequence[str],
+    *,
+    timeout: float = 60,
+    cwd: str | os.PathLike | None = None,
+    env: Mapping[str, str] | None = None,
+    input: str | None = None,
+    check: bool = False,
+    install_hint: str | None = None,
+) -> ToolResult:
     """Run ``args`` and return its output; raise ToolMissingError / ToolFailedError on failure.
 
     ``check=True`` turns a non-zero exit into ToolFailedError carrying the last stderr line.
@@ -46,8 +53,16 @@ def run_tool(args: Sequence[str], *, timeout: float = 60, cwd: str | os.PathLike
         hint = install_hint or f"install {args[0]} and make sure it is on PATH"
         raise ToolMissingError(f"{args[0]} not found", hint=hint)
     try:
-        proc = subprocess.run([exe, *args[1:]], cwd=cwd, env=full_env, input=input, capture_output=True,
-                              text=True, timeout=timeout, errors="replace")
+        proc = subprocess.run(
+            [exe, *args[1:]],
+            cwd=cwd,
+            env=full_env,
+            input=input,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            errors="replace",
+        )
     except subprocess.TimeoutExpired as exc:
         raise ToolFailedError(f"{args[0]} timed out after {timeout:g}s: {' '.join(args[:4])}") from exc
     except OSError as exc:

@@ -42,8 +42,15 @@ def corpora() -> Path:
 def run_script(*args: str, input: str | None = None, env: dict | None = None, cwd=None, timeout: float = 60):
     """Run one of the repository's scripts (guardrails.py, memory.py) or `-m skill.cli` as a real process."""
     full_env = {**os.environ, **(env or {})}
-    return subprocess.run([sys.executable, *args], input=input, capture_output=True, text=True,
-                          env=full_env, cwd=cwd or REPO, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, *args],
+        input=input,
+        capture_output=True,
+        text=True,
+        env=full_env,
+        cwd=cwd or REPO,
+        timeout=timeout,
+    )
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import stat
 from datetime import timedelta
 
@@ -42,8 +41,16 @@ def test_redact_removes_each_kind_of_secret(text, secret):
     assert find_secrets(text)
 
 
-@pytest.mark.parametrize("clean", ["Deployed api to prod: v1.4.2", "grep -r token src/", "git commit -m 'rotate the secret key'",
-                                   "kubectl get pods -n prod", "see https://example.com/path"])
+@pytest.mark.parametrize(
+    "clean",
+    [
+        "Deployed api to prod: v1.4.2",
+        "grep -r token src/",
+        "git commit -m 'rotate the secret key'",
+        "kubectl get pods -n prod",
+        "see https://example.com/path",
+    ],
+)
 def test_redact_leaves_ordinary_text_alone(clean):
     assert redact(clean) == clean
 
@@ -67,8 +74,15 @@ def test_durations():
 
 def _findings():
     return [
-        Finding(id="k8s.liveness-probe", severity="high", message="no liveness probe", file="deploy.yaml", line=12,
-                object="Deployment/prod/api", fix="add livenessProbe"),
+        Finding(
+            id="k8s.liveness-probe",
+            severity="high",
+            message="no liveness probe",
+            file="deploy.yaml",
+            line=12,
+            object="Deployment/prod/api",
+            fix="add livenessProbe",
+        ),
         Finding(id="docker.healthcheck", severity="low", message="ok", status="pass", file="Dockerfile"),
     ]
 
@@ -105,8 +119,11 @@ def test_run_tool_missing_and_timeout(tmp_path):
 
 
 def test_devops_help_lists_commands_without_heavy_imports(run):
-    proc = run("-c", "import sys; from skill.cli import cli; cli(['--help'], standalone_mode=False); "
-               "print(sorted(m for m in ('langgraph','chromadb','anthropic','mcp') if m in sys.modules))")
+    proc = run(
+        "-c",
+        "import sys; from skill.cli import cli; cli(['--help'], standalone_mode=False); "
+        "print(sorted(m for m in ('langgraph','chromadb','anthropic','mcp') if m in sys.modules))",
+    )
     assert proc.returncode == 0, proc.stderr
     assert "readiness" in proc.stdout and proc.stdout.strip().endswith("[]")
 
