@@ -1,0 +1,88 @@
+"""Which environment a target, a flag value or a host name points at.
+
+Stdlib only (hot path). Production is matched on whole name segments so that ``product-api``
+or ``reproduce`` do not count as production, while ``prod``, ``api-prod``, ``prd-eu-1``,
+``live`` and ``production.us-east-1`` do.
+"""
+
+from __future__ import annotations
+
+import re
+
+PRODUCTION = "production"
+STAGING = "staging"
+DEVELOPMENT = "development"
+
+# Whole-segment aliases, most severe first: a name mentioning both prod and staging is production.
+_ALIASES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    (PRODUCTION, ("production", "prod", "prd", "live", "prod1", "prod2", "prodeu", "produs")),
+    (STAGING, ("staging", "stage", "stg", "preprod", "pre-prod", "uat", "qa", "preview", "canary-staging")),
+    (
+        DEVELOPMENT,
+        (
+            "development",
+            "dev",
+            "develop",
+            "sandbox",
+            "sbx",
+            "test",
+            "testing",
+            "local",
+            "localhost",
+            "ci",
+            "minikube",
+            "kind",
+            "docker-desktop",
+            "k3d",
+            "scratch",
+            "tmp",
+            "demo",
+            "lab",
+        ),
+    ),
+)
+_SEGMENT = re.compile(r"[A-Za-z0-9]+")
+_LOOKUP = {alias: env for env, aliases in _ALIASES for alias in aliases if "-" not in alias}
+
+
+def normalize(env: str | None) -> str | None:
+    """Map a user-given environment name (``prod``, ``PRD``, ``stage``) to its canonical name."""
+    if not env:
+        return None
+    found = infer_environment(env)
+    return found or env.strip().lower()
+
+
+def infer_environment(*texts: str | None) -> str | None:
+    """The most severe environment named by any of ``texts`` (targets, contexts, hosts, profiles).
+
+    Returns ``production``, ``staging``, ``development`` or None when nothing is recognised.
+    """
+    best: str | None = None
+    rank = {PRODUCTION: 3, STAGING: 2, DEVELOPMENT: 1}
+    for text in texts:
+        if not text:
+            continue
+        lowered = text.lower()
+        if "pre-prod" in lowered or "preprod" in lowered:
+            candidates = {STAGING}
+        else:
+            candidates = set()
+        for segment in _SEGMENT.findall(lowered):
+            env = _LOOKUP.get(segment)
+            if env is None:
+                # "prod1", "prodeu", "useast1prod" style segments
+                if segment.startswith("prod") and segment[4:].isalnum() and not segment.startswith("product"):
+                    env = PRODUCTION
+                elif segment.endswith("prod") and len(segment) <= 12 and segment != "preprod":
+                    env = PRODUCTION
+            if env:
+                candidates.add(env)
+        for env in candidates:
+            if best is None or rank[env] > rank[best]:
+                best = env
+    return best
+
+
+def is_production(env: str | None) -> bool:
+    return normalize(env) == PRODUCTION
