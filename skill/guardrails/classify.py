@@ -1,0 +1,874 @@
+"""Tier a raw shell command line: T1 read-only/preview … T4 critical/destructive.
+
+Entry point: :func:`classify_command`. The line is parsed with tree-sitter-bash (skill.guardrails.
+shell), every simple command is unwrapped (sudo, env, timeout, bash -c, xargs …), then judged by the
+rule family for its program (skill.guardrails.commands.*). The verdict is the maximum over all parts;
+a production target raises a part by one tier. It never raises: anything it cannot make sense of is
+at least T3 with a reason.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+MAX_COMMAND_CHARS = 131_072  # longer input is not analysed (over budget -> ask)
+MAX_NESTING = 24  # bash -c / ssh / eval bodies classified recursively up to this depth
+MAX_PARTS = 2_000
+
+
+@dataclass
+class PartVerdict:
+    text: str
+    argv: list[str]
+    tier: int
+    rule_ids: list[str]
+    reasons: list[str]
+    environment: str | None
+    deny: bool = False
+
+
+@dataclass
+class CommandVerdict:
+    tier: int
+    deny: bool
+    rule_ids: list[str]
+    reasons: list[str]
+    deciding: str | None
+    environment: str | None
+    parts: list[PartVerdict]
+    parse_notes: list[str] = field(default_factory=list)
+
+
+_ENV_RANK = {"production": 3, "staging": 2, "development": 1}
+
+SHELLS = frozenset({"sh", "bash", "zsh", "dash", "ksh", "ash", "mksh", "fish", "rbash", "tcsh", "csh"})
+
+# Wrappers: name -> options that take a separate value. The first non-option word is the command.
+_WRAPPER_OPTS: dict[str, frozenset[str]] = {
+    "sudo": frozenset(
+        {
+            "-u",
+            "-g",
+            "-h",
+            "-C",
+            "-D",
+            "-p",
+            "-r",
+            "-t",
+            "-U",
+            "-T",
+            "--user",
+            "--group",
+            "--host",
+            "--chdir",
+            "--prompt",
+            "--role",
+            "--type",
+            "--other-user",
+            "--command-timeout",
+            "--close-from",
+        }
+    ),
+    "doas": frozenset({"-u", "-C"}),
+    "nice": frozenset({"-n", "--adjustment"}),
+    "ionice": frozenset({"-c", "-n", "-p", "-P", "-u", "--class", "--classdata"}),
+    "nohup": frozenset(),
+    "time": frozenset({"-f", "-o", "--format", "--output"}),
+    "builtin": frozenset(),
+    "exec": frozenset({"-a"}),
+    "stdbuf": frozenset({"-i", "-o", "-e", "--input", "--output", "--error"}),
+    "setsid": frozenset(),
+    "chronic": frozenset(),
+    "unbuffer": frozenset(),
+    "caffeinate": frozenset({"-t", "-w"}),
+    "torsocks": frozenset(),
+    "proxychains": frozenset({"-f"}),
+    "proxychains4": frozenset({"-f"}),
+    "noglob": frozenset(),
+    "chrt": frozenset(),
+    "taskset": frozenset(),
+    "runuser": frozenset({"-u", "-g", "-G", "--user", "--group"}),
+}
+
+READ_ONLY = frozenset(
+    """ls ll la dir vdir cat bat batcat head tail less more most grep egrep fgrep rg ag ack wc sort uniq
+    cut tr echo printf pwd whoami id groups date cal which type whereis file stat du df free uptime ps
+    pgrep pstree top htop btop diff diff3 cmp comm tree jq yq gojq basename dirname realpath readlink
+    hostname uname true false test [ [[ sleep seq md5sum sha1sum sha256sum sha512sum cksum b2sum xxd od
+    hexdump strings man info help history alias cd pushd popd dirs dig nslookup host ping ping6
+    traceroute tracepath whois lsblk blkid lscpu lsusb lspci lsof lsmod printenv locale tput clear
+    column nl tac rev fold fmt expand unexpand paste join look yes env export declare local readonly
+    getent nproc arch w who last lastlog vmstat iostat mpstat sar netstat ss ip ifconfig route arp
+    nmcli hostnamectl timedatectl localectl whatis apropos zcat zless zgrep xzcat bzcat tldr cowsay
+    source . set shopt ulimit umask wait jobs fg bg disown trap read mapfile let getopts shift return
+    break continue exit logout hash true : base32 base64 iconv numfmt factor expr bc dc column watchexec
+    entr fd fdfind fzf sk delta difftool git-lfs-ls colordiff wdiff less tput tty stty logname users
+    nvidia-smi envsubst openssl ssh-keyscan ssh-add ssh-agent ssh-keygen gpg-agent sed awk gawk mawk
+    nawk""".split()
+)
+
+# Build/test/dev-tool commands: they run project code, so T2 (allowed, audited) unless read-only.
+BUILD_TOOLS = frozenset(
+    """make cmake ninja meson bazel buck gradle gradlew mvn mvnw ant sbt lein npm npx pnpm yarn bun
+    deno pip pip3 pipx uv uvx poetry pdm hatch tox nox pytest py.test coverage ruff black isort flake8
+    pylint mypy pyright eslint prettier tsc jest vitest mocha go cargo rustc rustup gcc g++ cc clang
+    clang++ ld javac java kotlinc swift swiftc dotnet msbuild composer bundle bundler gem rake rails
+    mix elixir erl rebar3 stack cabal ghc zig nim dart flutter pod xcodebuild pre-commit cp mv mkdir
+    touch ln tar zip unzip gzip gunzip bzip2 xz unxz 7z zstd patch git-crypt code vim vi nvim nano emacs
+    open xdg-open brew apt apt-get yum dnf apk pacman port snap flatpak conda mamba micromamba nvm
+    asdf mise direnv just task docker-credential-helper gpg age tmux screen""".split()
+)
+
+_DEFAULT_UNKNOWN_TIER = 2
+
+
+def _basename(word: str) -> str:
+    if "/" in word:
+        word = word.rstrip("/").rsplit("/", 1)[-1]
+    if word.endswith(".exe"):
+        word = word[:-4]
+    return word
+
+
+@dataclass
+class _State:
+    cwd: str | None
+    notes: list[str]
+    parts: list[PartVerdict]
+    budget_hit: bool = False
+    exported: dict[str, str] = field(default_factory=dict)
+    workspace: str | None = None
+    kube_context: str | None = None
+
+
+def classify_command(command: str, cwd: str | None = None) -> CommandVerdict:
+    """Classify a raw shell command line. Never raises."""
+    try:
+        return _classify_top(command, cwd)
+    except RecursionError:
+        return _failed("command is nested too deeply to analyse", "shell.too-deep", 3)
+    except Exception as exc:  # fail closed: a bug here must not turn into an allow
+        return _failed(f"internal classifier error: {type(exc).__name__}", "classifier.error", 4)
+
+
+def _failed(reason: str, rule: str, tier: int, text: str = "") -> CommandVerdict:
+    part = PartVerdict(
+        text=text[:200], argv=[], tier=tier, rule_ids=[rule], reasons=[reason], environment=None
+    )
+    return CommandVerdict(
+        tier=tier,
+        deny=False,
+        rule_ids=[rule],
+        reasons=[reason],
+        deciding=part.text or None,
+        environment=None,
+        parts=[part],
+        parse_notes=[reason],
+    )
+
+
+def _coerce(command) -> tuple[str, list[str]]:
+    notes = []
+    if isinstance(command, bytes | bytearray):
+        command = bytes(command).decode("utf-8", "surrogateescape")
+        notes.append("input was bytes")
+    elif not isinstance(command, str):
+        command = "" if command is None else str(command)
+    return command, notes
+
+
+def _classify_top(command, cwd: str | None) -> CommandVerdict:
+    command, notes = _coerce(command)
+    if len(command) > MAX_COMMAND_CHARS:
+        return _failed(
+            f"command is {len(command):,} characters, over the {MAX_COMMAND_CHARS:,} analysis budget",
+            "shell.over-budget",
+            3,
+            command,
+        )
+    state = _State(cwd=cwd, notes=notes, parts=[])
+    floor: list[tuple[int, str, str]] = []
+    if "\x00" in command:
+        floor.append((3, "shell.nul-byte", "command contains NUL bytes (not a valid shell line)"))
+        command = command.replace("\x00", " ")
+    if any(0xD800 <= ord(ch) <= 0xDFFF for ch in command):
+        floor.append((3, "shell.invalid-utf8", "command is not valid UTF-8"))
+    elif _binary_junk(command):
+        floor.append((3, "shell.binary", "command contains control characters / binary data"))
+    _classify_text(command, state, depth=0, inherited_env=None)
+    parts = state.parts
+    for tier, rule, reason in floor:
+        parts.append(
+            PartVerdict(
+                text=command[:200], argv=[], tier=tier, rule_ids=[rule], reasons=[reason], environment=None
+            )
+        )
+    return _combine(parts, state.notes)
+
+
+def _binary_junk(text: str) -> bool:
+    for ch in text:
+        o = ord(ch)
+        if o < 32 and ch not in "\n\t\r\x1b" or o == 0x7F:
+            return True
+    return False
+
+
+def _combine(parts: list[PartVerdict], notes: list[str]) -> CommandVerdict:
+    if not parts:
+        return CommandVerdict(
+            tier=1,
+            deny=False,
+            rule_ids=[],
+            reasons=[],
+            deciding=None,
+            environment=None,
+            parts=[],
+            parse_notes=notes,
+        )
+    best = max(parts, key=lambda p: (p.deny, p.tier))
+    rule_ids: list[str] = []
+    reasons: list[str] = []
+    for p in parts:
+        if p.tier >= best.tier or p.deny:
+            for r in p.rule_ids:
+                if r not in rule_ids:
+                    rule_ids.append(r)
+            for r in p.reasons:
+                if r not in reasons:
+                    reasons.append(r)
+    env = None
+    for p in parts:
+        if p.environment and (env is None or _ENV_RANK.get(p.environment, 0) > _ENV_RANK.get(env, 0)):
+            env = p.environment
+    return CommandVerdict(
+        tier=best.tier,
+        deny=any(p.deny for p in parts),
+        rule_ids=rule_ids,
+        reasons=reasons,
+        deciding=best.text,
+        environment=env,
+        parts=parts,
+        parse_notes=notes,
+    )
+
+
+def _classify_text(text: str, state: _State, depth: int, inherited_env: str | None, label: str = "") -> None:
+    """Parse ``text`` and append a PartVerdict per simple command to ``state.parts``."""
+    from skill.guardrails import shell
+
+    if depth > MAX_NESTING:
+        state.parts.append(
+            PartVerdict(
+                text[:200],
+                [],
+                3,
+                ["shell.too-deep"],
+                ["nested shell commands too deep to analyse"],
+                inherited_env,
+            )
+        )
+        return
+    if len(state.parts) > MAX_PARTS:
+        if not state.budget_hit:
+            state.budget_hit = True
+            state.parts.append(
+                PartVerdict(
+                    text[:200], [], 3, ["shell.over-budget"], ["too many sub-commands to analyse"], None
+                )
+            )
+        return
+    if _is_fork_bomb(text):
+        state.parts.append(
+            PartVerdict(
+                text.strip()[:200], [], 4, ["shell.fork-bomb"], ["fork bomb"], inherited_env, deny=True
+            )
+        )
+        return
+    parsed = shell.parse(text)
+    if label:
+        state.notes.append(f"{label}: {len(parsed.commands)} command(s) in {text[:80]!r}")
+    elif len(parsed.commands) > 1:
+        state.notes.append(f"split into {len(parsed.commands)} commands")
+    state.notes.extend(parsed.notes)
+    if parsed.error:
+        state.parts.append(
+            PartVerdict(
+                text.strip()[:200],
+                [],
+                3,
+                ["shell.parse-error"],
+                ["the command could not be parsed completely"],
+                inherited_env,
+            )
+        )
+    if parsed.too_deep:
+        state.parts.append(
+            PartVerdict(text[:200], [], 3, ["shell.too-deep"], ["nesting too deep to analyse"], inherited_env)
+        )
+    exported = dict(state.exported)
+    exported.update(parsed.declared)
+    state.exported = exported
+    for simple in parsed.commands:
+        if simple.depth > MAX_NESTING:
+            continue
+        _classify_simple(simple, state, depth, inherited_env)
+
+
+def _is_fork_bomb(text: str) -> bool:
+    if "(){" not in text.replace(" ", ""):
+        return False
+    import re
+
+    squashed = "".join(text.split())
+    return re.search(r"([\w:.]+)\(\)\{\1\|\1&\};?\1", squashed) is not None
+
+
+@dataclass
+class _Unwrapped:
+    argv: list[str]
+    dynamic: list[bool]
+    assigns: dict[str, str]
+    notes: list[str]
+    hits: list[tuple[int, str, str]]
+    nested: list[tuple[str, str]]  # (shell text, label)
+    args_unknown: bool = False
+    placeholder: str | None = None
+    done: bool = False  # fully handled by the unwrapper (e.g. `command -v x`)
+
+
+def unwrap(argv: list[str], dynamic: list[bool], assigns: dict[str, str] | None = None) -> _Unwrapped:
+    """Strip wrappers (sudo, env, timeout, xargs, bash -c …) recursively."""
+    res = _Unwrapped(list(argv), list(dynamic), dict(assigns or {}), [], [], [])
+    for _ in range(64):
+        if not res.argv:
+            return res
+        if res.dynamic and res.dynamic[0]:
+            return res
+        name = _basename(res.argv[0])
+        if name != res.argv[0]:
+            res.notes.append(f"resolved {res.argv[0]!r} to {name!r}")
+            res.argv[0] = name
+        args = res.argv[1:]
+        dyn = res.dynamic[1:]
+        if name in _WRAPPER_OPTS:
+            idx = _skip_options(args, _WRAPPER_OPTS[name])
+            if name == "sudo":
+                res.hits.append((2, "sudo.elevated", "runs with elevated privileges"))
+                if idx >= len(args) and any(
+                    a in ("-i", "-s", "--login", "--shell")
+                    or (a.startswith("-") and not a.startswith("--") and ("i" in a or "s" in a))
+                    for a in args
+                ):
+                    res.hits.append((3, "sudo.root-shell", "opens a root shell"))
+            if name == "exec" and idx >= len(args):
+                return res
+            _advance(res, name, idx + 1)
+            continue
+        if name == "command":
+            if args and args[0].startswith("-") and any(c in args[0] for c in "vV"):
+                res.done = True
+                res.hits.append((1, "shell.lookup", "looks a command up without running it"))
+                return res
+            idx = _skip_options(args, frozenset())
+            _advance(res, name, idx + 1)
+            continue
+        if name == "env":
+            if not _unwrap_env(res, args, dyn):
+                return res
+            continue
+        if name == "timeout":
+            idx = _skip_options(args, frozenset({"-s", "-k", "--signal", "--kill-after"}))
+            _advance(res, name, idx + 2)  # skip the duration too
+            continue
+        if name == "flock":
+            idx = _skip_options(args, frozenset({"-w", "-E", "--timeout", "--wait", "--conflict-exit-code"}))
+            rest = args[idx + 1 :]
+            cidx = None
+            for i, a in enumerate(args[:idx]):
+                if a in ("-c", "--command") and i + 1 < len(args):
+                    cidx = i + 1
+            if rest and rest[0] in ("-c", "--command") and len(rest) > 1:
+                res.nested.append((rest[1], "flock -c"))
+                res.done = True
+                return res
+            if cidx is not None:
+                res.nested.append((args[cidx], "flock -c"))
+                res.done = True
+                return res
+            _advance(res, name, idx + 2)
+            continue
+        if name == "watch":
+            idx = _skip_options(
+                args, frozenset({"-n", "--interval", "-d", "--differences", "-q", "--equexit"})
+            )
+            body = args[idx:]
+            if any(a in ("-x", "--exec") for a in args[:idx]):
+                _advance(res, name, idx + 1)
+                continue
+            res.nested.append((" ".join(body), "watch"))
+            res.done = True
+            return res
+        if name == "xargs":
+            with_value = frozenset(
+                {
+                    "-I",
+                    "-i",
+                    "-L",
+                    "-l",
+                    "-n",
+                    "-P",
+                    "-s",
+                    "-d",
+                    "-E",
+                    "-e",
+                    "-a",
+                    "--max-args",
+                    "--max-procs",
+                    "--delimiter",
+                    "--arg-file",
+                    "--replace",
+                    "--max-lines",
+                    "--max-chars",
+                    "--eof",
+                    "--process-slot-var",
+                }
+            )
+            idx = _skip_options(args, with_value)
+            placeholder = None
+            for i, a in enumerate(args[:idx]):
+                if a == "-I" and i + 1 < idx:
+                    placeholder = args[i + 1]
+                elif a.startswith("-I") and len(a) > 2:
+                    placeholder = a[2:]
+                elif a.startswith(("-i", "--replace")):
+                    placeholder = "{}"
+            res.notes.append("unwrapped xargs (arguments come from stdin)")
+            if idx >= len(args):
+                res.argv, res.dynamic = ["echo"], [False]
+                return res
+            res.args_unknown = True
+            res.placeholder = placeholder
+            _advance(res, name, idx + 1)
+            continue
+        if name == "parallel":
+            with_value = frozenset(
+                {
+                    "-j",
+                    "--jobs",
+                    "-S",
+                    "--sshlogin",
+                    "--joblog",
+                    "-a",
+                    "--arg-file",
+                    "--delay",
+                    "--timeout",
+                    "--retries",
+                    "-n",
+                    "--max-args",
+                    "--colsep",
+                    "-d",
+                    "--delimiter",
+                    "--results",
+                    "--tmpdir",
+                    "--workdir",
+                    "--env",
+                }
+            )
+            idx = _skip_options(args, with_value)
+            cmd = []
+            for a in args[idx:]:
+                if a in (":::", "::::", ":::+", "::::+"):
+                    break
+                cmd.append(a)
+            res.notes.append("unwrapped parallel")
+            res.args_unknown = True
+            res.placeholder = "{}"
+            if len(cmd) == 1 and " " in cmd[0]:
+                res.nested.append((cmd[0], "parallel"))
+                res.done = True
+                return res
+            res.argv = cmd
+            res.dynamic = [("{" in a) for a in cmd]
+            if not cmd:
+                return res
+            continue
+        if name == "busybox":
+            if args and args[0].startswith("-"):
+                return res
+            _advance(res, name, 1)
+            continue
+        if name in ("eval",):
+            body = " ".join(args)
+            if any(dyn):
+                res.hits.append((3, "shell.eval-dynamic", "eval of a run-time value cannot be checked"))
+            res.nested.append((body, "eval"))
+            res.done = True
+            return res
+        if name in ("su",):
+            cmd = None
+            for i, a in enumerate(args):
+                if a in ("-c", "--command") and i + 1 < len(args):
+                    cmd = args[i + 1]
+                elif a.startswith("--command="):
+                    cmd = a.split("=", 1)[1]
+            res.hits.append((3, "su.switch-user", "switches user (usually to root)"))
+            if cmd is not None:
+                res.nested.append((cmd, "su -c"))
+            res.done = True
+            return res
+        if name in SHELLS or name == "busybox-sh":
+            return _unwrap_shell(res, args, dyn)
+        return res
+    res.hits.append((3, "shell.too-deep", "too many nested wrappers"))
+    return res
+
+
+def _skip_options(args: list[str], with_value: frozenset[str]) -> int:
+    """Index of the first non-option word of a wrapper's arguments."""
+    i = 0
+    while i < len(args):
+        a = args[i]
+        if a == "--":
+            return i + 1
+        if not a.startswith("-") or a == "-":
+            if "=" in a and a.split("=", 1)[0].isidentifier() and False:
+                i += 1
+                continue
+            return i
+        if a in with_value:
+            i += 2
+            continue
+        i += 1
+    return i
+
+
+def _advance(res: _Unwrapped, name: str, start: int) -> None:
+    res.notes.append(f"unwrapped {name}")
+    res.argv = res.argv[start:]
+    res.dynamic = res.dynamic[start:]
+
+
+def _unwrap_env(res: _Unwrapped, args: list[str], dyn: list[bool]) -> bool:
+    i = 0
+    while i < len(args):
+        a = args[i]
+        if a in ("-u", "--unset", "-C", "--chdir", "-P"):
+            i += 2
+            continue
+        if a in ("-S", "--split-string") and i + 1 < len(args):
+            res.nested.append((" ".join(args[i + 1 :]), "env -S"))
+            res.done = True
+            return False
+        if a.startswith("--split-string="):
+            res.nested.append((a.split("=", 1)[1] + " " + " ".join(args[i + 1 :]), "env -S"))
+            res.done = True
+            return False
+        if a.startswith("-S") and len(a) > 2:
+            res.nested.append((a[2:] + " " + " ".join(args[i + 1 :]), "env -S"))
+            res.done = True
+            return False
+        if a.startswith("-") and a != "-":
+            i += 1
+            continue
+        if "=" in a and a.split("=", 1)[0].replace("_", "a").isalnum():
+            key, value = a.split("=", 1)
+            res.assigns[key] = value
+            i += 1
+            continue
+        break
+    if i >= len(args):
+        res.argv, res.dynamic = ["env"], [False]
+        res.notes.append("env without a command (prints the environment)")
+        return False
+    _advance(res, "env", i + 1)
+    return True
+
+
+def _unwrap_shell(res: _Unwrapped, args: list[str], dyn: list[bool]) -> _Unwrapped:
+    """bash/sh/zsh: -c STRING is classified as a command line; a script file is opaque."""
+    i = 0
+    command_string = None
+    while i < len(args):
+        a = args[i]
+        if a == "--":
+            i += 1
+            break
+        if a in ("-o", "+o", "-O", "+O", "--rcfile", "--init-file"):
+            i += 2
+            continue
+        if a.startswith(("-", "+")) and len(a) > 1:
+            if not a.startswith("--") and "c" in a[1:]:
+                # The command string is the first operand after the option words.
+                j = i + 1
+                while j < len(args) and args[j].startswith("-") and args[j] != "-":
+                    j += 1
+                if j < len(args):
+                    command_string = j
+                i = j
+                break
+            i += 1
+            continue
+        break
+    if command_string is not None:
+        text = args[command_string]
+        if dyn[command_string]:
+            res.hits.append((3, "shell.dynamic-script", "shell -c with a run-time command string"))
+        if res.placeholder and res.placeholder in text:
+            res.hits.append((3, "shell.templated-script", "shell -c body is filled in at run time"))
+        res.nested.append((text, f"{res.argv[0]} -c"))
+        res.done = True
+        return res
+    if i < len(args) and args[i] not in ("-", "-s"):
+        res.hits.append((2, "shell.script-file", f"runs the shell script {args[i]}"))
+        res.done = True
+        return res
+    res.argv = [res.argv[0]]
+    res.dynamic = [False]
+    return res  # reads its script from stdin: handled by the caller with the pipe source
+
+
+def _classify_simple(simple, state: _State, depth: int, inherited_env: str | None) -> None:
+    from skill.guardrails.commands import Ctx, family_for, run_family
+
+    assigns = dict(state.exported)
+    assigns.update(simple.assigns)
+    if not simple.argv:
+        if simple.redirects:
+            _redirect_only(simple, state, inherited_env)
+        return
+    uw = unwrap([_dashes(a) for a in simple.argv], simple.dynamic, assigns)
+    state.notes.extend(uw.notes)
+    hits = list(uw.hits)
+    env_hints: list[str] = []
+    for text, label in uw.nested:
+        _classify_text(text, state, depth + 1, inherited_env, label)
+    argv = uw.argv
+    text = " ".join(argv) if argv else simple.text
+    name = argv[0] if argv else ""
+    if name and name not in READ_ONLY and name.lower() != name:
+        name = name.lower()  # case-insensitive file systems (macOS) run GIT as git
+    deny = False
+    nested: list[tuple[str, str, str | None]] = []
+    sql: list[tuple[str, str]] = []
+    if uw.done or not argv:
+        pass
+    elif uw.dynamic and uw.dynamic[0]:
+        hits.append((3, "shell.dynamic-command", f"the program name {argv[0]!r} is only known at run time"))
+    else:
+        ctx = Ctx(
+            name=name,
+            argv=argv,
+            dynamic=uw.dynamic,
+            stdin=simple.stdin,
+            piped_from=_piped_argv(simple),
+            redirects=simple.redirects,
+            assigns=uw.assigns,
+            cwd=state.cwd,
+            workspace=state.workspace,
+            args_unknown=uw.args_unknown,
+        )
+        _generic(ctx, state)
+        if not ctx.hits:
+            family = family_for(name)
+            if family is not None:
+                run_family(family, ctx)
+            elif name in SHELLS:
+                _shell_stdin(ctx, simple)
+            elif name in READ_ONLY:
+                ctx.hit(1, "generic.read-only", f"{name} only reads")
+            elif name in BUILD_TOOLS:
+                ctx.hit(2, "generic.build-tool", f"{name} builds, installs or edits local files")
+            else:
+                ctx.hit(_DEFAULT_UNKNOWN_TIER, "generic.unknown-program", f"{name} is not a known program")
+        if name == "terraform" or name == "tofu":
+            if len(argv) >= 4 and argv[1] == "workspace" and argv[2] in ("select", "new"):
+                state.workspace = argv[3]
+        for h in ctx.hits:
+            hits.append((h.tier, h.rule_id, h.reason))
+            deny = deny or h.deny
+        env_hints = ctx.env_hints
+        nested = ctx.nested
+        sql = ctx.sql
+        state.notes.extend(ctx.notes)
+    hits.extend(_redirect_hits(simple.redirects))
+    from skill.guardrails.environments import infer_environment
+
+    env = infer_environment(*env_hints) if env_hints else None
+    if inherited_env and (env is None or _ENV_RANK.get(inherited_env, 0) > _ENV_RANK.get(env, 0)):
+        env = inherited_env
+    for body, label, nested_env in nested:
+        _classify_text(body, state, depth + 1, nested_env or env, label)
+    for body, dialect in sql:
+        from skill.guardrails.commands.sql import analyse_sql
+
+        for tier, rule, reason in analyse_sql(body, dialect):
+            hits.append((tier, rule, reason))
+    if not hits:
+        hits.append((1, "generic.no-op", "nothing to run"))
+    tier = max(h[0] for h in hits)
+    if deny:
+        tier = 4
+    rule_ids: list[str] = []
+    reasons: list[str] = []
+    for h in sorted(hits, key=lambda h: -h[0]):
+        if h[1] not in rule_ids:
+            rule_ids.append(h[1])
+            reasons.append(h[2])
+    if env == "production" and tier < 4:
+        tier += 1
+        rule_ids.append("env.production")
+        reasons.append("targets production (one tier stricter)")
+    state.parts.append(
+        PartVerdict(
+            text=text, argv=argv, tier=tier, rule_ids=rule_ids, reasons=reasons, environment=env, deny=deny
+        )
+    )
+
+
+_DASHES = "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe63\uff0d"
+
+
+def _dashes(word: str) -> str:
+    """Unicode look-alike dashes in option position count as '-' (as a paste from docs would)."""
+    if word and word[0] in _DASHES:
+        i = 0
+        while i < len(word) and word[i] in _DASHES:
+            i += 1
+        return "-" * i + word[i:]
+    return word
+
+
+def _piped_argv(simple) -> list[str] | None:
+    src = simple.pipe_src
+    if src is None or not src.argv:
+        return None
+    uw = unwrap(src.argv, src.dynamic)
+    return uw.argv or None
+
+
+def _generic(ctx, state: _State) -> None:
+    """Help screens are read-only for every tool."""
+    for arg in ctx.argv[1:]:
+        if arg == "--":
+            break
+        if arg == "--help":
+            ctx.hit(1, "generic.help", "shows help only")
+            return
+
+
+_DEVICE_PREFIXES = (
+    "/dev/sd",
+    "/dev/nvme",
+    "/dev/hd",
+    "/dev/vd",
+    "/dev/xvd",
+    "/dev/mmcblk",
+    "/dev/disk",
+    "/dev/mapper/",
+    "/dev/md",
+    "/dev/dm-",
+    "/dev/rdisk",
+    "/dev/loop",
+)
+
+
+def is_disk_device(path: str) -> bool:
+    return path.startswith(_DEVICE_PREFIXES)
+
+
+def _redirect_hits(redirects: list[tuple[str, str]]) -> list[tuple[int, str, str]]:
+    hits = []
+    for op, target in redirects:
+        if ">" not in op or op.startswith("<") and op != "<>":
+            continue
+        if (
+            target.startswith("&")
+            or target in ("/dev/null", "/dev/stdout", "/dev/stderr", "/dev/tty")
+            or target.isdigit()
+        ):
+            continue
+        if is_disk_device(target):
+            hits.append((4, "redirect.disk-device", f"writes raw data onto the disk device {target}"))
+        elif target.startswith(
+            ("/etc/", "/boot/", "/usr/", "/bin/", "/sbin/", "/lib", "/sys/", "/proc/", "/var/lib/")
+        ):
+            hits.append((3, "redirect.system-file", f"overwrites the system file {target}"))
+        elif any(
+            s in target for s in (".ssh/authorized_keys", ".bashrc", ".zshrc", ".profile", ".bash_profile")
+        ):
+            hits.append((3, "redirect.shell-startup", f"writes to {target}"))
+        else:
+            hits.append((2, "redirect.write-file", f"writes to {target}"))
+    return hits
+
+
+def _redirect_only(simple, state: _State, inherited_env: str | None) -> None:
+    hits = _redirect_hits(simple.redirects)
+    if hits:
+        tier = max(h[0] for h in hits)
+        state.parts.append(
+            PartVerdict(simple.text, [], tier, [h[1] for h in hits], [h[2] for h in hits], inherited_env)
+        )
+
+
+def _shell_stdin(ctx, simple) -> None:
+    """A shell reading its script from stdin: judge where the script comes from."""
+    if ctx.stdin is not None:
+        ctx.hit(1, "shell.stdin-literal", "runs a literal here-doc script (classified below)")
+        ctx.shell(ctx.stdin, f"{ctx.name} <<here-doc")
+        return
+    src = ctx.piped_from
+    if not src:
+        ctx.hit(2, "shell.interactive", f"starts an interactive {ctx.name}")
+        return
+    decoded = _literal_output(simple.pipe_src)
+    src_name = src[0]
+    if src_name in ("curl", "wget", "fetch", "http", "https", "aria2c", "xh"):
+        ctx.hit(3, "network.pipe-to-shell", f"runs a script downloaded by {src_name} without review")
+        return
+    if decoded is not None:
+        ctx.hit(1, "shell.stdin-literal", "runs literal text piped into the shell (classified below)")
+        ctx.shell(decoded, f"{src_name} | {ctx.name}")
+        return
+    if src_name in ("base64", "base32", "xxd", "openssl", "gunzip", "zcat", "rev", "tr"):
+        ctx.hit(3, "shell.decoded-payload", f"runs an encoded payload decoded by {src_name}")
+        return
+    ctx.hit(3, "shell.stdin-script", f"runs a script produced by {src_name} that cannot be checked")
+
+
+def _literal_output(src) -> str | None:
+    """What a pipe source prints, when it is static: echo/printf literals, base64 -d of a literal."""
+    if src is None:
+        return None
+    uw = unwrap(src.argv, src.dynamic)
+    argv = uw.argv
+    if not argv or any(uw.dynamic):
+        return None
+    name = argv[0]
+    if name == "echo":
+        words = argv[1:]
+        while words and words[0] in ("-n", "-e", "-E", "-ne", "-en"):
+            words = words[1:]
+        return " ".join(words)
+    if name == "printf" and len(argv) >= 2 and "%" not in argv[1]:
+        return argv[1].replace("\\n", "\n")
+    if name == "cat" and len(argv) == 1 and src.stdin is not None:
+        return src.stdin
+    if name in ("base64", "base32") and any(a in ("-d", "--decode", "-D") for a in argv[1:]):
+        payload = None
+        if src.stdin is not None:
+            payload = src.stdin
+        elif src.pipe_src is not None:
+            payload = _literal_output(src.pipe_src)
+        if payload is None:
+            return None
+        import base64
+        import binascii
+
+        try:
+            raw = (base64.b64decode if name == "base64" else base64.b32decode)("".join(payload.split()))
+            return raw.decode("utf-8", "replace")
+        except (binascii.Error, ValueError):
+            return None
+    return None

@@ -1,0 +1,130 @@
+"""The context a rule family works on, plus small argv helpers shared by the families."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(slots=True)
+class Hit:
+    tier: int
+    rule_id: str
+    reason: str
+    deny: bool = False
+
+
+@dataclass
+class Ctx:
+    """One simple command after unwrapping, as seen by a rule family."""
+
+    name: str  # argv[0] basename
+    argv: list[str]
+    dynamic: list[bool]
+    stdin: str | None = None  # literal here-doc/here-string text fed to the command
+    piped_from: list[str] | None = None  # argv of the command piping into this one (unwrapped)
+    redirects: list[tuple[str, str]] = field(default_factory=list)
+    assigns: dict[str, str] = field(default_factory=dict)  # env for this command (incl. exported)
+    cwd: str | None = None
+    workspace: str | None = None  # terraform workspace selected earlier on the line
+    args_unknown: bool = False  # extra args appended at run time (xargs, parallel, find -exec)
+    hits: list[Hit] = field(default_factory=list)
+    env_hints: list[str] = field(default_factory=list)
+    nested: list[tuple[str, str, str | None]] = field(default_factory=list)  # (shell text, label, env)
+    sql: list[tuple[str, str]] = field(default_factory=list)  # (statements, dialect)
+    notes: list[str] = field(default_factory=list)
+
+    # -- recording ---------------------------------------------------------------------------
+    def hit(self, tier: int, rule_id: str, reason: str, deny: bool = False) -> None:
+        self.hits.append(Hit(tier, rule_id, reason, deny))
+
+    def env(self, *texts: str | None) -> None:
+        for text in texts:
+            if text:
+                self.env_hints.append(text)
+
+    def shell(self, text: str, label: str, env: str | None = None) -> None:
+        """Classify ``text`` as a shell command line too (bash -c bodies, ssh remote commands)."""
+        self.nested.append((text, label, env))
+
+    def run_sql(self, text: str, dialect: str) -> None:
+        self.sql.append((text, dialect))
+
+    # -- argv helpers ------------------------------------------------------------------------
+    @property
+    def args(self) -> list[str]:
+        return self.argv[1:]
+
+    def has(self, *flags: str) -> bool:
+        """Any of ``flags`` present (long flags also match ``--flag=value``)."""
+        for arg in self.argv[1:]:
+            if arg == "--":
+                return False
+            if arg in flags:
+                return True
+            if arg.startswith("--") and "=" in arg and arg.split("=", 1)[0] in flags:
+                return True
+        return False
+
+    def short(self, letter: str, long: str | None = None) -> bool:
+        """A single-letter flag, also inside a bundle (``-rf``), or its long form."""
+        for arg in self.argv[1:]:
+            if arg == "--":
+                return False
+            if long and (arg == long or arg.startswith(long + "=")):
+                return True
+            if len(arg) > 1 and arg[0] == "-" and arg[1] != "-" and letter in arg[1:]:
+                return True
+        return False
+
+    def value(self, *flags: str) -> str | None:
+        """Value of the first of ``flags`` (``--f v``, ``--f=v``, ``-fv`` for short flags)."""
+        args = self.argv[1:]
+        for i, arg in enumerate(args):
+            if arg == "--":
+                return None
+            for flag in flags:
+                if arg == flag:
+                    return args[i + 1] if i + 1 < len(args) else ""
+                if flag.startswith("--") and arg.startswith(flag + "="):
+                    return arg[len(flag) + 1 :]
+                if len(flag) == 2 and flag[0] == "-" and flag[1] != "-":
+                    if arg.startswith(flag) and len(arg) > 2 and not arg.startswith("--"):
+                        return arg[2:].lstrip("=")
+                if flag.startswith("-") and not flag.startswith("--") and len(flag) > 2:
+                    if arg.startswith(flag + "="):  # terraform-style -chdir=dir
+                        return arg[len(flag) + 1 :]
+        return None
+
+    def values(self, *flags: str) -> list[str]:
+        out = []
+        args = self.argv[1:]
+        for i, arg in enumerate(args):
+            for flag in flags:
+                if arg == flag and i + 1 < len(args):
+                    out.append(args[i + 1])
+                elif arg.startswith(flag + "="):
+                    out.append(arg[len(flag) + 1 :])
+        return out
+
+
+def positionals(args: list[str], with_value: frozenset[str] | set[str] = frozenset()) -> list[str]:
+    """Non-option words, skipping the values of options listed in ``with_value``."""
+    out = []
+    skip = False
+    rest = False
+    for arg in args:
+        if rest:
+            out.append(arg)
+            continue
+        if skip:
+            skip = False
+            continue
+        if arg == "--":
+            rest = True
+            continue
+        if arg.startswith("-") and len(arg) > 1:
+            if "=" not in arg and arg in with_value:
+                skip = True
+            continue
+        out.append(arg)
+    return out

@@ -1,0 +1,482 @@
+"""rm/find/dd/mkfs/shred/truncate/chmod/chown and other file and disk tools."""
+
+from __future__ import annotations
+
+import posixpath
+
+from skill.guardrails.commands._base import Ctx, positionals
+
+SYSTEM_DIRS = (
+    "/bin",
+    "/boot",
+    "/dev",
+    "/etc",
+    "/home",
+    "/lib",
+    "/lib32",
+    "/lib64",
+    "/opt",
+    "/proc",
+    "/root",
+    "/sbin",
+    "/srv",
+    "/sys",
+    "/usr",
+    "/var",
+    "/Applications",
+    "/Library",
+    "/System",
+    "/Users",
+    "/private",
+)
+TEMP_PREFIXES = ("/tmp/", "/var/tmp/", "/private/tmp/", "/dev/shm/")
+_HOME_WORDS = ("~", "$HOME", "${HOME}")
+_DEVICE_PREFIXES = (
+    "/dev/sd",
+    "/dev/nvme",
+    "/dev/hd",
+    "/dev/vd",
+    "/dev/xvd",
+    "/dev/mmcblk",
+    "/dev/disk",
+    "/dev/mapper/",
+    "/dev/md",
+    "/dev/dm-",
+    "/dev/rdisk",
+    "/dev/loop",
+    "/dev/nbd",
+    "/dev/root",
+)
+
+
+def is_device(path: str) -> bool:
+    return path.startswith(_DEVICE_PREFIXES)
+
+
+def _expand(path: str) -> str:
+    """Normalise a literal path: home forms -> ~, `..` folded, trailing slashes dropped."""
+    p = path.strip()
+    for word in _HOME_WORDS:
+        if p == word or p.startswith(word + "/"):
+            p = "~" + p[len(word) :]
+            break
+    tmp_forms = ("$TMPDIR", "${TMPDIR}", "${TMPDIR:-/tmp}", "${TMPDIR:=/tmp}")
+    for word in tmp_forms:
+        if p == word or p.startswith(word + "/"):
+            p = "/tmp" + p[len(word) :]
+            break
+    if p.startswith(("/", "~")):
+        head = p[0]
+        rest = p[1:]
+        norm = posixpath.normpath("/" + rest) if rest else "/"
+        if head == "~":
+            norm = "~" + (norm if norm != "/" else "")
+        return norm
+    return posixpath.normpath(p) if p else p
+
+
+def path_risk(path: str, dynamic: bool = False) -> tuple[int, str]:
+    """How bad it is to recursively delete/overwrite ``path``: (tier, kind)."""
+    if path in ("/", "/*", "~", "~/", "~/*", "*", ".", "..", "./", "../", "./*", "../*", "/.", "/.."):
+        pass
+    norm = _expand(path)
+    if norm in ("/", "~") or norm in ("/*", "~/*"):
+        return 4, "root"
+    if norm.startswith("/tmp/") and "/../" not in path and not path.startswith("/tmp/.."):
+        return 2, "temp"
+    for prefix in TEMP_PREFIXES:
+        if (norm + "/").startswith(prefix) and norm + "/" != prefix:
+            return 2, "temp"
+    if norm.startswith("/"):
+        top = "/" + norm.split("/")[1]
+        if top in SYSTEM_DIRS or norm.startswith("/*"):
+            depth = norm.count("/")
+            if depth <= 2:
+                return 4, "system"
+            return 4, "system"
+        return 3, "path"
+    if norm.startswith("~"):
+        return 3, "home"
+    if norm in (".", "..") or norm.startswith("../"):
+        return 4 if norm in (".", "..") else 3, "cwd"
+    if dynamic or "$" in path:
+        return 3, "dynamic"
+    return 3, "path"
+
+
+def check(ctx: Ctx) -> None:
+    fn = _DISPATCH.get(ctx.name)
+    if fn is None:
+        if ctx.name.startswith("mkfs"):
+            fn = _mkfs
+        else:
+            ctx.hit(2, "fs.change", f"{ctx.name} changes files")
+            return
+    fn(ctx)
+
+
+def _targets(ctx: Ctx, with_value: frozenset[str] = frozenset()) -> list[tuple[str, bool]]:
+    out = []
+    args = ctx.argv[1:]
+    dyn = ctx.dynamic[1:]
+    skip = False
+    rest = False
+    for arg, d in zip(args, dyn, strict=False):
+        if rest:
+            out.append((arg, d))
+            continue
+        if skip:
+            skip = False
+            continue
+        if arg == "--":
+            rest = True
+            continue
+        if arg.startswith("-") and len(arg) > 1:
+            if arg in with_value:
+                skip = True
+            continue
+        out.append((arg, d))
+    return out
+
+
+def _rm(ctx: Ctx) -> None:
+    if ctx.has("--version"):
+        ctx.hit(1, "rm.version", "prints the version")
+        return
+    recursive = ctx.short("r", "--recursive") or ctx.short("R")
+    targets = _targets(ctx)
+    if not targets and not ctx.args_unknown:
+        if recursive:
+            ctx.hit(3, "rm.recursive", "recursive delete with targets from elsewhere")
+        else:
+            ctx.hit(1, "rm.no-target", "rm without a target does nothing")
+        return
+    if ctx.args_unknown:
+        ctx.hit(3, "rm.unknown-targets", "deletes files whose names are produced at run time")
+    for path, dyn in targets:
+        tier, kind = path_risk(path, dyn)
+        if recursive:
+            if kind == "root":
+                ctx.hit(4, "rm.root-or-home", f"recursively deletes {path}", deny=True)
+            elif kind == "system":
+                ctx.hit(4, "rm.system-dir", f"recursively deletes the system path {path}")
+            elif kind == "cwd" and tier == 4:
+                ctx.hit(4, "rm.cwd", f"recursively deletes the current/parent directory ({path})")
+            elif kind == "temp":
+                ctx.hit(2, "rm.temp", f"deletes temporary files under {path}")
+            elif kind == "dynamic":
+                ctx.hit(3, "rm.recursive-dynamic", f"recursively deletes {path}, known only at run time")
+            else:
+                ctx.hit(3, "rm.recursive", f"recursively deletes {path}")
+        else:
+            if kind in ("root", "system"):
+                ctx.hit(3, "rm.system-file", f"deletes the system file {path}")
+            elif kind == "home" and any(c in path for c in "*?["):
+                ctx.hit(3, "rm.home-glob", f"deletes every file matching {path}")
+            else:
+                ctx.hit(2, "rm.file", f"deletes {path}")
+
+
+def _rmdir(ctx: Ctx) -> None:
+    ctx.hit(2, "rm.rmdir", "removes empty directories")
+
+
+def _find(ctx: Ctx) -> None:
+    args = ctx.argv[1:]
+    roots = []
+    for a in args:
+        if a.startswith(("-", "(", "!")) and a not in ("-", "-L", "-H", "-P"):
+            break
+        if a not in ("-L", "-H", "-P"):
+            roots.append(a)
+    hit = False
+    if "-delete" in args:
+        hit = True
+        worst = max((path_risk(r)[0] for r in roots), default=3)
+        if any(path_risk(r)[1] == "root" for r in roots):
+            ctx.hit(4, "find.delete-root", "find -delete over / or home", deny=True)
+        else:
+            ctx.hit(max(3, worst), "find.delete", "find -delete removes every match")
+    for i, a in enumerate(args):
+        if a in ("-exec", "-execdir", "-ok", "-okdir"):
+            cmd = []
+            for b in args[i + 1 :]:
+                if b in (";", "\\;", "+"):
+                    break
+                cmd.append(b)
+            if cmd:
+                hit = True
+                ctx.shell(" ".join(_quote(c) for c in cmd), f"find {a}")
+                name = cmd[0].rsplit("/", 1)[-1]
+                if name in ("rm", "shred", "unlink", "truncate", "dd", "chmod", "chown", "mv", "sh", "bash"):
+                    ctx.hit(3, "find.exec-destructive", f"find {a} runs {name} on every match")
+    for a in ("-fprint", "-fprintf", "-fls", "-fprint0"):
+        if a in args:
+            ctx.hit(2, "find.write", "find writes a file")
+            hit = True
+    if not hit:
+        ctx.hit(1, "find.read", "find only lists files")
+
+
+def _quote(word: str) -> str:
+    if word and all(c.isalnum() or c in "-_./=:,@%+{}" for c in word):
+        return word
+    return "'" + word.replace("'", "'\\''") + "'"
+
+
+def _dd(ctx: Ctx) -> None:
+    of = None
+    for a in ctx.argv[1:]:
+        if a.startswith("of="):
+            of = a[3:]
+    if of is None:
+        ctx.hit(1, "dd.read", "dd without of= writes to stdout")
+    elif is_device(of):
+        ctx.hit(4, "dd.disk-device", f"dd overwrites the disk device {of}", deny=True)
+    elif path_risk(of)[1] in ("system", "root"):
+        ctx.hit(3, "dd.system-file", f"dd overwrites {of}")
+    else:
+        ctx.hit(2, "dd.file", f"dd writes {of}")
+
+
+def _mkfs(ctx: Ctx) -> None:
+    targets = [
+        t
+        for t, _ in _targets(
+            ctx, frozenset({"-t", "-L", "-b", "-n", "-O", "-E", "-T", "-N", "-m", "-c", "-F"})
+        )
+    ]
+    if any(is_device(t) for t in targets):
+        ctx.hit(4, "mkfs.disk-device", f"formats the device {' '.join(targets)}", deny=True)
+    else:
+        ctx.hit(3, "mkfs.format", "creates a file system (erases the target)")
+
+
+def _disk_tool(ctx: Ctx) -> None:
+    name = ctx.name
+    if name in ("fdisk", "sfdisk", "parted", "gdisk", "sgdisk") and (
+        ctx.has("-l", "--list", "-p", "--print", "-s", "--show") or "print" in ctx.argv
+    ):
+        ctx.hit(1, "disk.list", f"{name} only lists partitions")
+        return
+    devices = [a for a in ctx.argv[1:] if is_device(a)]
+    if name == "dmsetup":
+        if len(ctx.argv) > 1 and ctx.argv[1] in (
+            "ls",
+            "info",
+            "status",
+            "table",
+            "deps",
+            "version",
+            "targets",
+        ):
+            ctx.hit(1, "disk.list", "dmsetup only reads")
+            return
+        ctx.hit(4, "disk.dmsetup", "changes device-mapper devices")
+        return
+    if name in ("lvremove", "vgremove", "pvremove"):
+        ctx.hit(4, "disk.lvm-remove", f"{name} destroys LVM volumes")
+        return
+    if name in ("wipefs", "blkdiscard"):
+        if name == "wipefs" and not ctx.has("-a", "--all", "-o", "--offset") and not ctx.short("a"):
+            ctx.hit(2, "disk.wipefs-list", "wipefs without -a only lists signatures")
+            return
+        ctx.hit(4, "disk.wipe", f"{name} erases the device", deny=bool(devices))
+        return
+    ctx.hit(4, "disk.partition", f"{name} rewrites partition tables on {' '.join(devices) or 'a disk'}")
+
+
+def _shred(ctx: Ctx) -> None:
+    targets = [
+        t for t, _ in _targets(ctx, frozenset({"-n", "-s", "--iterations", "--size", "--random-source"}))
+    ]
+    if any(is_device(t) for t in targets):
+        ctx.hit(4, "shred.disk-device", "shreds a whole disk device", deny=True)
+    elif any(path_risk(t)[1] in ("system", "root") for t in targets):
+        ctx.hit(4, "shred.system-file", "irrecoverably overwrites system files")
+    else:
+        ctx.hit(3, "shred.file", "irrecoverably overwrites files")
+
+
+def _truncate(ctx: Ctx) -> None:
+    targets = [t for t, _ in _targets(ctx, frozenset({"-s", "-r", "--size", "--reference"}))]
+    if any(path_risk(t)[1] in ("system", "root") for t in targets) or any(is_device(t) for t in targets):
+        ctx.hit(4, "truncate.system-file", "truncates system files")
+    else:
+        ctx.hit(3, "truncate.file", "truncates files (content lost)")
+
+
+def _is_world_writable(mode: str) -> bool:
+    if mode.isdigit() and len(mode) >= 3:
+        return mode[-1] in "2367"
+    return any(
+        s in mode for s in ("o+w", "a+w", "+w", "o=rw", "a=rw", "o+rwx", "a+rwx", "o=rwx", "a=rwx")
+    ) and (mode.startswith(("o", "a", "+")))
+
+
+def _is_setid(mode: str) -> bool:
+    if mode.isdigit() and len(mode) == 4:
+        return mode[0] in "24567"
+    return "+s" in mode or "=s" in mode or ("s" in mode.split("+")[-1] if "+" in mode else False)
+
+
+def _chmod(ctx: Ctx) -> None:
+    recursive = ctx.short("R", "--recursive")
+    pos = [t for t, _ in _targets(ctx, frozenset({"--reference"}))]
+    if not pos:
+        ctx.hit(2, "chmod.change", "changes permissions")
+        return
+    mode, targets = pos[0], pos[1:]
+    risks = [path_risk(t)[1] for t in targets]
+    if recursive and "root" in risks:
+        ctx.hit(
+            4,
+            "chmod.recursive-root",
+            "recursively changes permissions of / or home",
+            deny=_is_world_writable(mode),
+        )
+    elif recursive and "system" in risks:
+        ctx.hit(4, "chmod.recursive-system", "recursively changes permissions of system directories")
+    elif _is_world_writable(mode):
+        ctx.hit(3, "chmod.world-writable", f"makes files world-writable ({mode})")
+    elif _is_setid(mode):
+        ctx.hit(3, "chmod.setuid", f"sets setuid/setgid bits ({mode})")
+    elif "system" in risks or "root" in risks:
+        ctx.hit(3, "chmod.system", "changes permissions of system files")
+    else:
+        ctx.hit(2, "chmod.change", "changes file permissions")
+
+
+def _chown(ctx: Ctx) -> None:
+    recursive = ctx.short("R", "--recursive")
+    pos = [t for t, _ in _targets(ctx, frozenset({"--reference", "--from"}))]
+    if not pos:
+        ctx.hit(2, "chown.change", "changes ownership")
+        return
+    owner, targets = pos[0], pos[1:]
+    risks = [path_risk(t)[1] for t in targets]
+    if recursive and "root" in risks:
+        ctx.hit(4, "chown.recursive-root", "recursively changes ownership of / or home", deny=True)
+    elif recursive and "system" in risks:
+        ctx.hit(4, "chown.recursive-system", "recursively changes ownership of system directories")
+    elif owner.split(":")[0].split(".")[0] in ("root", "0") and ctx.name == "chown":
+        ctx.hit(3, "chown.to-root", "gives files to root")
+    elif "system" in risks:
+        ctx.hit(3, "chown.system", "changes ownership of system files")
+    else:
+        ctx.hit(2, "chown.change", "changes file ownership")
+
+
+def _write_tool(ctx: Ctx) -> None:
+    """mv/cp/ln/tee/install/touch/mkdir/tar/split: ordinary writes unless aimed at the system."""
+    targets = (
+        [
+            t
+            for t, _ in _targets(
+                ctx,
+                frozenset(
+                    {
+                        "-m",
+                        "--mode",
+                        "-o",
+                        "-g",
+                        "-t",
+                        "-S",
+                        "-b",
+                        "-n",
+                        "-l",
+                        "-C",
+                        "-f",
+                        "-T",
+                        "-a",
+                        "-d",
+                        "-x",
+                        "-r",
+                        "-v",
+                    }
+                ),
+            )
+        ]
+        if ctx.name != "tar"
+        else []
+    )
+    if ctx.name == "install":
+        mode = ctx.value("-m", "--mode")
+        if mode and _is_setid(mode):
+            ctx.hit(3, "install.setuid", f"installs a setuid/setgid file ({mode})")
+            return
+    if ctx.name == "mv" and targets and targets[-1] == "/dev/null":
+        ctx.hit(3, "mv.dev-null", "moves files onto /dev/null (destroys them)")
+        return
+    if ctx.name == "tar":
+        where = ctx.value("-C", "--directory")
+        if where and path_risk(where)[1] in ("root", "system") and (ctx.short("x") or ctx.has("--extract")):
+            ctx.hit(3, "tar.extract-system", f"extracts an archive over {where}")
+            return
+        ctx.hit(2, "fs.archive", "reads or writes archives")
+        return
+    if ctx.name == "setfacl":
+        if ctx.short("R") or ctx.short("b") or ctx.short("k"):
+            ctx.hit(3, "setfacl.bulk", "changes or removes ACLs recursively")
+        else:
+            ctx.hit(2, "setfacl.change", "changes ACLs")
+        return
+    if any(is_device(t) for t in targets):
+        ctx.hit(4, "fs.device-write", f"{ctx.name} writes to a disk device", deny=ctx.name in ("cp", "tee"))
+        return
+    if ctx.name in ("mv", "cp", "ln", "install", "tee") and any(
+        path_risk(t)[1] in ("system", "root") for t in targets[-1:] or targets
+    ):
+        if ctx.name == "tee" or len(targets) >= 1:
+            ctx.hit(3, "fs.system-write", f"{ctx.name} writes into system paths")
+            return
+    if ctx.name == "mv" and any(path_risk(t)[1] in ("system", "root") for t in targets):
+        ctx.hit(3, "fs.system-write", "moves system files")
+        return
+    tier = 1 if ctx.name in ("mkdir", "touch") else 2
+    ctx.hit(2 if tier == 2 else 2, f"fs.{ctx.name}", f"{ctx.name} changes local files")
+
+
+def _srm(ctx: Ctx) -> None:
+    ctx.hit(3, "shred.file", "securely (irrecoverably) deletes files")
+
+
+def _mount(ctx: Ctx) -> None:
+    if len(ctx.argv) == 1 or ctx.has("-l", "--list"):
+        ctx.hit(1, "mount.list", "lists mounts")
+    else:
+        ctx.hit(2 if ctx.name == "mount" else 2, f"fs.{ctx.name}", f"{ctx.name} changes mounts")
+
+
+_DISPATCH = {
+    "rm": _rm,
+    "unlink": lambda ctx: ctx.hit(2, "rm.file", "deletes one file"),
+    "rmdir": _rmdir,
+    "find": _find,
+    "dd": _dd,
+    "mkfs": _mkfs,
+    "mkswap": _mkfs,
+    "shred": _shred,
+    "srm": _srm,
+    "truncate": _truncate,
+    "chmod": _chmod,
+    "chown": _chown,
+    "chgrp": _chown,
+    "fdisk": _disk_tool,
+    "sfdisk": _disk_tool,
+    "parted": _disk_tool,
+    "gdisk": _disk_tool,
+    "sgdisk": _disk_tool,
+    "wipefs": _disk_tool,
+    "blkdiscard": _disk_tool,
+    "lvremove": _disk_tool,
+    "vgremove": _disk_tool,
+    "pvremove": _disk_tool,
+    "dmsetup": _disk_tool,
+    "mount": _mount,
+    "umount": _mount,
+}
+for _name in ("mv", "cp", "ln", "install", "tee", "touch", "mkdir", "tar", "split", "setfacl"):
+    _DISPATCH[_name] = _write_tool
+
+__all__ = ["check", "is_device", "path_risk", "positionals"]

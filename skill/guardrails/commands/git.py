@@ -1,0 +1,271 @@
+"""git: history rewrites and discards of uncommitted work are risky; reads are T1."""
+
+from __future__ import annotations
+
+from skill.guardrails.commands._base import Ctx, positionals
+
+_GLOBAL_WITH_VALUE = frozenset(
+    {"-C", "-c", "--git-dir", "--work-tree", "--namespace", "--exec-path", "--config-env", "--super-prefix"}
+)
+_READ = frozenset(
+    """status log diff show blame grep ls-files ls-tree ls-remote rev-parse rev-list describe shortlog
+    reflog cat-file show-ref show-branch whatchanged help version range-diff difftool var check-ignore
+    check-attr count-objects fsck verify-commit verify-tag name-rev merge-base cherry for-each-ref
+    fetch instaweb annotate bisect""".split()
+)
+_LOW = frozenset(
+    """add commit merge pull rebase cherry-pick revert switch clone init mv notes am apply format-patch
+    archive bundle submodule sparse-checkout maintenance config remote tag worktree stash branch
+    checkout restore rm reset push clean gc prune lfs mergetool request-pull send-email""".split()
+)
+_PROTECTED = ("main", "master", "prod", "production", "release", "trunk", "develop")
+
+
+def _split_global(argv: list[str]) -> tuple[list[str], list[str]]:
+    """(global options, subcommand + its args)."""
+    i = 1
+    globals_: list[str] = []
+    while i < len(argv):
+        a = argv[i]
+        if a in _GLOBAL_WITH_VALUE:
+            globals_.extend(argv[i : i + 2])
+            i += 2
+            continue
+        if a.startswith("-"):
+            globals_.append(a)
+            i += 1
+            continue
+        break
+    return globals_, argv[i:]
+
+
+def check(ctx: Ctx) -> None:
+    globals_, rest = _split_global(ctx.argv)
+    if not rest:
+        ctx.hit(1, "git.read", "git without a subcommand prints usage")
+        return
+    sub, args = rest[0].lower(), rest[1:]
+    sctx = Ctx(name="git " + sub, argv=rest, dynamic=[False] * len(rest))
+    fn = _SUBS.get(sub)
+    if fn is not None:
+        fn(ctx, sctx, args)
+        return
+    if sub in _READ:
+        ctx.hit(1, "git.read", f"git {sub} only reads")
+    elif sub in _LOW:
+        ctx.hit(2, "git.change", f"git {sub} changes the local repository")
+    elif sub in ("filter-branch", "filter-repo", "replace"):
+        ctx.hit(3, "git.rewrite-history", f"git {sub} rewrites history")
+    elif sub == "update-ref" and ("-d" in args or "--stdin" in args):
+        ctx.hit(3, "git.delete-ref", "deletes refs directly")
+    else:
+        ctx.hit(2, "git.other", f"git {sub}")
+
+
+def _reset(ctx: Ctx, s: Ctx, args: list[str]) -> None:
+    if s.has("--hard"):
+        ctx.hit(3, "git.reset-hard", "git reset --hard discards uncommitted changes")
+    elif s.has("--merge", "--keep"):
+        ctx.hit(3, "git.reset-merge", "git reset --merge/--keep can discard local changes")
+    else:
+        ctx.hit(2, "git.reset", "moves HEAD/unstages (working tree kept)")
+
+
+def _checkout(ctx: Ctx, s: Ctx, args: list[str]) -> None:
+    if "--" in args and args.index("--") < len(args) - 1:
+        ctx.hit(3, "git.checkout-discard", "git checkout -- <paths> discards uncommitted changes")
+        return
+    if s.has("-f", "--force") or s.short("f"):
+        ctx.hit(3, "git.checkout-force", "git checkout --force discards local changes")
+        return
+    if s.has("-b", "-B", "--orphan", "--track", "-t", "--detach"):
+        ctx.hit(2, "git.change", "creates or switches branches")
+        return
+    pos = positionals(args, frozenset({"--conflict", "--pathspec-from-file"}))
+    if "." in pos or len(pos) >= 2:
+        ctx.hit(3, "git.checkout-discard", "checking out paths overwrites uncommitted changes")
+        return
+    ctx.hit(2, "git.change", "switches branches")
+
+
+def _restore(ctx: Ctx, s: Ctx, args: list[str]) -> None:
+    staged = s.has("--staged") or s.short("S")
+    worktree = s.has("--worktree") or s.short("W")
+    if staged and not worktree:
+        ctx.hit(2, "git.unstage", "unstages changes (working tree kept)")
+    else:
+        ctx.hit(3, "git.restore-worktree", "git restore discards uncommitted changes in the working tree")
+
+
+def _switch(ctx: Ctx, s: Ctx, args: list[str]) -> None:
+    if s.has("--discard-changes", "--force", "-f") or s.short("f"):
+        ctx.hit(3, "git.switch-discard", "git switch --discard-changes loses local changes")
+    else:
+        ctx.hit(2, "git.change", "switches branches")
+
+
+def _clean(ctx: Ctx, s: Ctx, args: list[str]) -> None:
+    if s.short("n", "--dry-run"):
+        ctx.hit(1, "git.clean-dry-run", "git clean -n only lists what would be removed")
+    elif s.short("f", "--force") or s.short("i", "--interactive"):
+        tier = 3
+        ctx.hit(tier, "git.clean-force", "git clean -f deletes untracked files permanently")
+    else:
+        ctx.hit(1, "git.clean-noop", "git clean without -f refuses to delete")
+
+
+def _push(ctx: Ctx, s: Ctx, args: list[str]) -> None:
+    force = False
+    for a in args:
+        if a == "--":
+            break
+        if a in ("--force-with-lease", "--force-if-includes", "--no-force-with-lease") or a.startswith(
+            "--force-with-lease="
+        ):
+            continue
+        if a.startswith("--force") or (a.startswith("-") and not a.startswith("--") and "f" in a[1:]):
+            force = True
+    pos = positionals(args, frozenset({"--repo", "-o", "--push-option", "--receive-pack", "--exec"}))
+    refspecs = pos[1:]
+    if any(r.startswith("+") for r in refspecs):
+        force = True
+    deleting = s.has("--delete", "-d") or any(r.startswith(":") and len(r) > 1 for r in refspecs)
+    protected = any(r.lstrip("+:").split(":")[-1].rsplit("/", 1)[-1] in _PROTECTED for r in refspecs)
+    if s.has("--mirror"):
+        ctx.hit(3, "git.push-mirror", "git push --mirror overwrites and deletes remote refs")
+    if force:
+        if protected:
+            ctx.hit(4, "git.force-push-protected", "force-pushes over a protected branch")
+        else:
+            ctx.hit(3, "git.force-push", "git push --force can overwrite remote history")
+    elif deleting:
+        ctx.hit(4 if protected else 3, "git.push-delete", "deletes a remote branch or tag")
+    elif not s.has("--mirror"):
+        ctx.hit(2, "git.push", "pushes commits")
+
+
+def _branch(ctx: Ctx, s: Ctx, args: list[str]) -> None:
+    force_delete = False
+    for a in args:
+        if a == "-D" or (a.startswith("-") and not a.startswith("--") and "D" in a):
+            force_delete = True
+        if a in ("--force", "-f") or (a.startswith("-") and not a.startswith("--") and "f" in a):
+            force_delete = True
+        if a == "--delete" and s.has("--force"):
+            force_delete = True
+    if force_delete:
+        ctx.hit(3, "git.branch-force", "deletes or resets a branch even if unmerged")
+    elif s.has("-d", "--delete", "-m", "-M", "--move", "-c", "-C") or s.short("d"):
+        ctx.hit(2, "git.branch-change", "deletes a merged branch / renames a branch")
+    else:
+        pos = positionals(
+            args,
+            frozenset(
+                {
+                    "--contains",
+                    "--merged",
+                    "--no-merged",
+                    "--sort",
+                    "--format",
+                    "--points-at",
+                    "-u",
+                    "--set-upstream-to",
+                }
+            ),
+        )
+        ctx.hit(
+            2 if pos else 1,
+            "git.branch" if pos else "git.read",
+            "creates a branch" if pos else "lists branches",
+        )
+
+
+def _stash(ctx: Ctx, s: Ctx, args: list[str]) -> None:
+    sub = args[0] if args else "push"
+    if sub in ("clear",):
+        ctx.hit(3, "git.stash-clear", "git stash clear deletes every stash")
+    elif sub in ("drop",):
+        ctx.hit(3, "git.stash-drop", "git stash drop deletes a stash")
+    elif sub in ("list", "show"):
+        ctx.hit(1, "git.read", "lists stashes")
+    else:
+        ctx.hit(2, "git.stash", f"git stash {sub}")
+
+
+def _worktree(ctx: Ctx, s: Ctx, args: list[str]) -> None:
+    sub = args[0] if args else "list"
+    if sub == "remove" and (s.has("--force") or s.short("f")):
+        ctx.hit(3, "git.worktree-remove-force", "removes a worktree with uncommitted changes")
+    elif sub == "list":
+        ctx.hit(1, "git.read", "lists worktrees")
+    else:
+        ctx.hit(2, "git.change", f"git worktree {sub}")
+
+
+def _reflog(ctx: Ctx, s: Ctx, args: list[str]) -> None:
+    if args and args[0] in ("expire", "delete"):
+        ctx.hit(3, "git.reflog-expire", "expiring the reflog removes the safety net for lost commits")
+    else:
+        ctx.hit(1, "git.read", "reads the reflog")
+
+
+def _gc(ctx: Ctx, s: Ctx, args: list[str]) -> None:
+    if any(a.startswith("--prune=now") or a == "--prune=all" for a in args) or (
+        ctx.name == "git" and args[:1] == ["--expire=now"]
+    ):
+        ctx.hit(3, "git.gc-prune-now", "prunes unreachable objects immediately")
+    else:
+        ctx.hit(2, "git.change", "git gc")
+
+
+def _tag(ctx: Ctx, s: Ctx, args: list[str]) -> None:
+    if s.has("-d", "--delete") or s.short("d"):
+        ctx.hit(2, "git.tag-delete", "deletes a local tag")
+    elif s.has("-f", "--force"):
+        ctx.hit(3, "git.tag-force", "moves an existing tag")
+    elif positionals(
+        args, frozenset({"-m", "-F", "-u", "--sort", "--format", "--contains", "--points-at", "--cleanup"})
+    ):
+        ctx.hit(2, "git.tag", "creates a tag")
+    else:
+        ctx.hit(1, "git.read", "lists tags")
+
+
+def _config(ctx: Ctx, s: Ctx, args: list[str]) -> None:
+    if s.has("--get", "--get-all", "--list", "-l", "--get-regexp", "--show-origin") or args[:1] in (
+        ["get"],
+        ["list"],
+    ):
+        ctx.hit(1, "git.read", "reads configuration")
+    else:
+        pos = positionals(args, frozenset({"-f", "--file", "--blob"}))
+        ctx.hit(1 if len(pos) <= 1 else 2, "git.config", "git config")
+
+
+def _remote(ctx: Ctx, s: Ctx, args: list[str]) -> None:
+    pos = positionals(args)
+    if not pos or pos[0] in ("show", "get-url"):
+        ctx.hit(1, "git.read", "lists remotes")
+    elif pos[0] in ("remove", "rm", "prune"):
+        ctx.hit(2, "git.remote-remove", f"git remote {pos[0]}")
+    else:
+        ctx.hit(2, "git.change", f"git remote {pos[0]}")
+
+
+_SUBS = {
+    "reset": _reset,
+    "checkout": _checkout,
+    "restore": _restore,
+    "switch": _switch,
+    "clean": _clean,
+    "push": _push,
+    "branch": _branch,
+    "stash": _stash,
+    "worktree": _worktree,
+    "reflog": _reflog,
+    "gc": _gc,
+    "prune": _gc,
+    "tag": _tag,
+    "config": _config,
+    "remote": _remote,
+}

@@ -1,0 +1,480 @@
+"""Parse a shell command line into simple commands with tree-sitter-bash.
+
+The parser is a real grammar (tree-sitter-bash), not regexes over the line: every simple command
+anywhere in the tree (lists, pipelines, subshells, loops, ``$(…)``, backticks, ``<(…)``) becomes a
+:class:`Simple` with its words resolved (quotes removed, escapes undone, ``$'…'`` decoded).
+Words that depend on run-time values (``$VAR``, ``$(…)``) keep their source text and are marked
+dynamic so the rules can tell "unknown" from "literal".
+
+Import cost matters (this runs in a hook on every command), so the grammar's compiled extension is
+loaded directly instead of importing ``tree_sitter_bash`` whose ``__init__`` pulls in
+``importlib.resources`` for highlight queries we never use.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+MAX_DEPTH = 48  # nesting of $(…)/subshells/bash -c beyond this is treated as unresolvable
+
+_PARSER = None
+
+
+def _parser():
+    global _PARSER
+    if _PARSER is None:
+        import importlib.machinery
+        import importlib.util
+
+        import tree_sitter
+
+        # Load only the compiled grammar: tree_sitter_bash/__init__.py costs ~8 ms of imports.
+        spec = importlib.util.find_spec("tree_sitter_bash")
+        binding = None
+        for location in spec.submodule_search_locations or ():
+            for name in os.listdir(location):
+                if name.startswith("_binding") and name.endswith((".so", ".pyd")):
+                    path = os.path.join(location, name)
+                    loader = importlib.machinery.ExtensionFileLoader("tree_sitter_bash._binding", path)
+                    mspec = importlib.util.spec_from_file_location(
+                        "tree_sitter_bash._binding", path, loader=loader
+                    )
+                    binding = importlib.util.module_from_spec(mspec)
+                    loader.exec_module(binding)
+                    break
+            if binding is not None:
+                break
+        if binding is None:  # unusual layout: fall back to the package import
+            import tree_sitter_bash as binding  # type: ignore[no-redef]
+        _PARSER = tree_sitter.Parser(tree_sitter.Language(binding.language()))
+    return _PARSER
+
+
+@dataclass(slots=True)
+class Simple:
+    """One simple command as written (before wrapper unwrapping)."""
+
+    argv: list[str]
+    dynamic: list[bool]  # per word: depends on a variable or command substitution
+    assigns: dict[str, str] = field(default_factory=dict)
+    stdin: str | None = None  # literal here-doc / here-string body fed to this command
+    stdin_kind: str | None = None  # "heredoc" | "herestring"
+    pipe_src: Simple | None = None  # command whose stdout is piped into this one
+    redirects: list[tuple[str, str]] = field(default_factory=list)  # (operator, target) writes/reads
+    text: str = ""
+    depth: int = 0  # nesting level of $(…)/subshell where it was found
+    in_substitution: bool = False
+
+
+@dataclass(slots=True)
+class Parsed:
+    commands: list[Simple]
+    notes: list[str]
+    error: bool = False  # tree-sitter reported a syntax error somewhere
+    too_deep: bool = False
+    declared: dict[str, str] = field(default_factory=dict)  # export/plain assignments, in order
+
+
+_STATEMENT_CONTAINERS = {
+    "program",
+    "list",
+    "compound_statement",
+    "subshell",
+    "do_group",
+    "if_statement",
+    "elif_clause",
+    "else_clause",
+    "while_statement",
+    "for_statement",
+    "c_style_for_statement",
+    "case_statement",
+    "case_item",
+    "function_definition",
+    "negated_command",
+}
+
+_ANSI = {
+    "n": "\n",
+    "t": "\t",
+    "r": "\r",
+    "a": "\a",
+    "b": "\b",
+    "e": "\x1b",
+    "E": "\x1b",
+    "f": "\f",
+    "v": "\v",
+}
+
+
+def _unescape_unquoted(text: str) -> str:
+    if "\\" not in text:
+        return text
+    out = []
+    i = 0
+    n = len(text)
+    while i < n:
+        ch = text[i]
+        if ch == "\\" and i + 1 < n:
+            nxt = text[i + 1]
+            if nxt != "\n":
+                out.append(nxt)
+            i += 2
+            continue
+        out.append(ch)
+        i += 1
+    return "".join(out)
+
+
+def _unescape_double(text: str) -> str:
+    if "\\" not in text:
+        return text
+    out = []
+    i = 0
+    n = len(text)
+    while i < n:
+        ch = text[i]
+        if ch == "\\" and i + 1 < n and text[i + 1] in '"\\$`\n':
+            if text[i + 1] != "\n":
+                out.append(text[i + 1])
+            i += 2
+            continue
+        out.append(ch)
+        i += 1
+    return "".join(out)
+
+
+def _ansi_c(body: str) -> str:
+    out = []
+    i = 0
+    n = len(body)
+    while i < n:
+        ch = body[i]
+        if ch != "\\" or i + 1 >= n:
+            out.append(ch)
+            i += 1
+            continue
+        nxt = body[i + 1]
+        if nxt in _ANSI:
+            out.append(_ANSI[nxt])
+            i += 2
+        elif nxt == "x":
+            j = i + 2
+            while j < n and j < i + 4 and body[j] in "0123456789abcdefABCDEF":
+                j += 1
+            out.append(chr(int(body[i + 2 : j], 16)) if j > i + 2 else "\\x")
+            i = j
+        elif nxt in "uU":
+            width = 4 if nxt == "u" else 8
+            j = i + 2
+            while j < n and j < i + 2 + width and body[j] in "0123456789abcdefABCDEF":
+                j += 1
+            try:
+                out.append(chr(int(body[i + 2 : j], 16)) if j > i + 2 else nxt)
+            except (ValueError, OverflowError):
+                out.append("?")
+            i = j
+        elif nxt in "01234567":
+            j = i + 1
+            while j < n and j < i + 4 and body[j] in "01234567":
+                j += 1
+            out.append(chr(int(body[i + 1 : j], 8) & 0xFF))
+            i = j
+        else:
+            out.append(nxt)
+            i += 2
+    return "".join(out)
+
+
+class _Walker:
+    def __init__(self) -> None:
+        self.out: list[Simple] = []
+        self.notes: list[str] = []
+        self.error = False
+        self.too_deep = False
+        self.declared: dict[str, str] = {}
+        self._pending_pipe: Simple | None = None
+
+    # -- words -------------------------------------------------------------------------------
+    def word(self, node, depth: int) -> tuple[str, bool]:
+        """Resolved text of a word node and whether it depends on run-time values."""
+        t = node.type
+        if t == "word":
+            return _unescape_unquoted(_txt(node)), False
+        if t == "raw_string":
+            return _txt(node)[1:-1], False
+        if t == "number":
+            return _txt(node), False
+        if t == "ansi_c_string":
+            return _ansi_c(_txt(node)[2:-1]), False
+        if t in ("string", "translated_string"):
+            parts = []
+            dyn = False
+            for child in node.children:
+                ct = child.type
+                if ct == "string_content":
+                    parts.append(_unescape_double(_txt(child)))
+                elif ct in ('"', '$"'):
+                    continue
+                else:
+                    text, d = self.word(child, depth)
+                    parts.append(text)
+                    dyn = dyn or d
+            return "".join(parts), dyn
+        if t == "concatenation":
+            parts = []
+            dyn = False
+            for child in node.children:
+                text, d = self.word(child, depth)
+                parts.append(text)
+                dyn = dyn or d
+            return "".join(parts), dyn
+        if t in ("simple_expansion", "expansion"):
+            name = ""
+            for child in node.children:
+                if child.type in ("variable_name", "special_variable_name"):
+                    name = _txt(child)
+                    break
+            if name == "IFS" and node.child_count <= 4:
+                return "\x00", True  # word-splitting trick: callers split on NUL
+            for child in node.children:  # ${X:-$(cmd)} and friends
+                self._substitutions(child, depth)
+            return _txt(node), True
+        if t in ("command_substitution", "process_substitution"):
+            self.statements(node, depth + 1, substitution=True)
+            return _txt(node), True
+        if t == "arithmetic_expansion":
+            self._substitutions(node, depth)
+            return _txt(node), True
+        if t == "brace_expression":
+            return _txt(node), False
+        # Anything else (globs, ERROR ...) keeps its text; look inside for substitutions.
+        self._substitutions(node, depth)
+        return _txt(node), t not in ("extglob_pattern", "regex")
+
+    def _substitutions(self, node, depth: int) -> None:
+        stack = [node]
+        while stack:
+            cur = stack.pop()
+            if cur.type in ("command_substitution", "process_substitution"):
+                self.statements(cur, depth + 1, substitution=True)
+            else:
+                stack.extend(cur.children)
+
+    # -- statements --------------------------------------------------------------------------
+    def statements(self, node, depth: int, substitution: bool = False) -> None:
+        if depth > MAX_DEPTH:
+            self.too_deep = True
+            return
+        for child in node.children:
+            self.statement(child, depth, substitution)
+
+    def statement(self, node, depth: int, substitution: bool = False, stdin=None) -> None:
+        t = node.type
+        if t == "command":
+            self.command(node, depth, substitution, stdin)
+        elif t == "pipeline":
+            prev: Simple | None = self._pending_pipe
+            self._pending_pipe = None
+            for child in node.children:
+                if not child.is_named:
+                    continue
+                before = len(self.out)
+                self._pending_pipe = prev
+                self.statement(child, depth, substitution)
+                self._pending_pipe = None
+                produced = [s for s in self.out[before:] if s.depth == depth and not s.in_substitution]
+                prev = produced[-1] if produced else None
+        elif t == "redirected_statement":
+            self.redirected(node, depth, substitution)
+        elif t == "declaration_command":
+            for child in node.children:
+                if child.type == "variable_assignment":
+                    self.assignment(child, depth, self.declared)
+                else:
+                    self._substitutions(child, depth)
+        elif t == "variable_assignment":
+            self.assignment(node, depth, self.declared)
+        elif t == "variable_assignments":
+            for child in node.children:
+                if child.type == "variable_assignment":
+                    self.assignment(child, depth, self.declared)
+        elif t in ("subshell", "compound_statement"):
+            self.statements(node, depth + 1, substitution)
+        elif t in _STATEMENT_CONTAINERS:
+            for child in node.children:
+                if child.type in ("command_substitution", "process_substitution"):
+                    self.statements(child, depth + 1, substitution=True)
+                elif child.is_named and child.type not in ("variable_name", "word", "comment"):
+                    self.statement(child, depth, substitution)
+                elif child.type == "word":
+                    self._substitutions(child, depth)
+        elif t == "ERROR":
+            self.error = True
+            self.notes.append("syntax error in part of the command")
+            for child in node.children:
+                if child.is_named:
+                    self.statement(child, depth, substitution)
+        elif t in ("comment", "heredoc_body", "heredoc_end", "heredoc_start"):
+            return
+        elif t in ("command_substitution", "process_substitution"):
+            self.statements(node, depth + 1, substitution=True)
+        else:
+            # test_command, unset_command, arithmetic, etc.: look for nested commands only.
+            if t == "unset_command":
+                return
+            stack = list(node.children)
+            while stack:
+                cur = stack.pop()
+                ct = cur.type
+                if ct in ("command_substitution", "process_substitution"):
+                    self.statements(cur, depth + 1, substitution=True)
+                elif ct == "command" or ct == "pipeline" or ct == "list":
+                    self.statement(cur, depth, substitution)
+                else:
+                    stack.extend(cur.children)
+
+    def assignment(self, node, depth: int, into: dict[str, str]) -> tuple[str, str]:
+        name = ""
+        value = ""
+        for child in node.children:
+            if child.type == "variable_name" and not name:
+                name = _txt(child)
+            elif child.type != "=" and child.is_named:
+                value, _ = self.word(child, depth)
+        into[name] = value
+        return name, value
+
+    def redirected(self, node, depth: int, substitution: bool) -> None:
+        body = node.child_by_field_name("body")
+        stdin = None
+        redirects: list[tuple[str, str]] = []
+        trailing = []
+        for child in node.children:
+            if child is body or child.type not in (
+                "heredoc_redirect",
+                "herestring_redirect",
+                "file_redirect",
+            ):
+                continue
+            if child.type == "heredoc_redirect":
+                text = ""
+                quoted = False
+                for sub in child.children:
+                    if sub.type == "heredoc_body":
+                        text = _heredoc_text(sub)
+                        for inner in sub.children:
+                            if inner.type != "heredoc_content":
+                                self._substitutions(inner, depth)
+                    elif sub.type == "heredoc_start":
+                        quoted = _txt(sub)[:1] in "'\"\\"
+                    elif sub.is_named and sub.type not in ("heredoc_end",):
+                        trailing.append(sub)
+                stdin = ("heredoc", text, quoted)
+            elif child.type == "herestring_redirect":
+                for sub in child.children:
+                    if sub.is_named:
+                        value, _ = self.word(sub, depth)
+                        stdin = ("herestring", value, False)
+            else:
+                redirects.append(self._file_redirect(child, depth))
+        before = len(self.out)
+        if body is not None:
+            self.statement(body, depth, substitution, stdin=stdin)
+        target = None
+        for s in self.out[before:]:
+            if s.depth == depth and not s.in_substitution:
+                s.redirects.extend(redirects)
+                target = s
+        for sub in trailing:
+            # `cat <<EOF | sh`: the rest of the pipeline sits inside the heredoc node.
+            self._pending_pipe = target if sub.type == "pipeline" else None
+            if sub.type == "pipeline":
+                for inner in sub.children:
+                    if inner.is_named:
+                        self.statement(inner, depth, substitution)
+                        self._pending_pipe = None
+            else:
+                self.statement(sub, depth, substitution)
+            self._pending_pipe = None
+
+    def _file_redirect(self, node, depth: int) -> tuple[str, str]:
+        op = ""
+        dest = ""
+        for child in node.children:
+            if not child.is_named:
+                op = _txt(child)
+            elif child.type != "file_descriptor":
+                dest, _ = self.word(child, depth)
+        return op, dest
+
+    def command(self, node, depth: int, substitution: bool, stdin=None) -> None:
+        argv: list[str] = []
+        dyn: list[bool] = []
+        assigns: dict[str, str] = {}
+        redirects: list[tuple[str, str]] = []
+        pipe_src = self._pending_pipe
+        self._pending_pipe = None
+        for child in node.children:
+            t = child.type
+            if t == "variable_assignment":
+                self.assignment(child, depth, assigns)
+            elif t == "command_name":
+                for sub in child.children:
+                    self._add_word(sub, depth, argv, dyn)
+            elif t == "herestring_redirect":
+                for sub in child.children:
+                    if sub.is_named:
+                        value, _ = self.word(sub, depth)
+                        stdin = ("herestring", value, False)
+            elif t == "file_redirect":
+                redirects.append(self._file_redirect(child, depth))
+            elif t == "heredoc_redirect":
+                continue
+            elif child.is_named and t != "comment":
+                self._add_word(child, depth, argv, dyn)
+        simple = Simple(
+            argv=argv,
+            dynamic=dyn,
+            assigns=assigns,
+            pipe_src=pipe_src,
+            redirects=redirects,
+            text=_txt(node),
+            depth=depth,
+            in_substitution=substitution,
+        )
+        if stdin is not None:
+            simple.stdin_kind, simple.stdin = stdin[0], stdin[1]
+        self.out.append(simple)
+
+    def _add_word(self, node, depth: int, argv: list[str], dyn: list[bool]) -> None:
+        text, d = self.word(node, depth)
+        if "\x00" in text:
+            # ${IFS} splits: `rm${IFS}-rf${IFS}/` is three words at run time.
+            self.notes.append("split a word on $IFS")
+            for piece in text.split("\x00"):
+                if piece:
+                    argv.append(piece)
+                    dyn.append(False)
+            return
+        argv.append(text)
+        dyn.append(d)
+
+
+def _txt(node) -> str:
+    return node.text.decode("utf-8", "replace")
+
+
+def _heredoc_text(node) -> str:
+    return _txt(node)
+
+
+def parse(command: str) -> Parsed:
+    """Parse ``command`` into simple commands. Raises RecursionError on absurd nesting."""
+    data = command.encode("utf-8", "surrogatepass")
+    tree = _parser().parse(data)
+    walker = _Walker()
+    root = tree.root_node
+    walker.statements(root, 0)
+    error = walker.error or root.has_error
+    return Parsed(walker.out, walker.notes, error=error, too_deep=walker.too_deep, declared=walker.declared)
