@@ -1,0 +1,128 @@
+"""Named, append-only schema migrations of memory.db (sqlite_utils.Migrations).
+
+Never renumber or edit an applied migration: add a new one. The memories table keeps the
+vector as a float32 blob next to the text, so SQLite alone can rebuild the chroma index and
+serve brute-force similarity without importing chromadb.
+"""
+
+from __future__ import annotations
+
+from sqlite_utils import Migrations
+
+migrations = Migrations("devops-memory")
+
+
+@migrations(name="m001_wal", transactional=False)
+def m001_wal(db) -> None:
+    # WAL lets recall read while another process writes; it cannot be switched inside a transaction.
+    db.enable_wal()
+
+
+@migrations(name="m002_memories")
+def m002_memories(db) -> None:
+    db.execute(
+        """
+        CREATE TABLE IF NOT EXISTS memories (
+            id TEXT PRIMARY KEY,
+            text TEXT NOT NULL,
+            kind TEXT NOT NULL DEFAULT 'note',
+            service TEXT,
+            env TEXT,
+            version TEXT,
+            tags TEXT NOT NULL DEFAULT '[]',
+            importance REAL NOT NULL DEFAULT 0.5,
+            created_at TEXT NOT NULL,
+            created_ts REAL NOT NULL,
+            source TEXT NOT NULL DEFAULT 'cli',
+            content_hash TEXT NOT NULL,
+            scope TEXT NOT NULL,
+            metadata TEXT NOT NULL DEFAULT '{}',
+            linked_to TEXT,
+            supersedes TEXT,
+            superseded_by TEXT,
+            deleted_at TEXT,
+            deleted_reason TEXT,
+            embedding BLOB,
+            embedding_model TEXT,
+            chroma_synced INTEGER NOT NULL DEFAULT 0
+        )
+        """
+    )
+    # Exact dedup is enforced by SQLite itself, so concurrent writers cannot both win.
+    db.execute(
+        "CREATE UNIQUE INDEX IF NOT EXISTS memories_scope_hash ON memories(scope, content_hash) "
+        "WHERE deleted_at IS NULL"
+    )
+    db.execute("CREATE INDEX IF NOT EXISTS memories_filters ON memories(kind, service, env, created_ts)")
+    db.execute("CREATE INDEX IF NOT EXISTS memories_created ON memories(created_ts)")
+    db["memories"].enable_fts(
+        ["text", "service", "version", "tags"], fts_version="FTS5", create_triggers=True, tokenize="porter"
+    )
+
+
+@migrations(name="m003_deployments_incidents")
+def m003_deployments_incidents(db) -> None:
+    db.execute(
+        """
+        CREATE TABLE IF NOT EXISTS deployments (
+            id TEXT PRIMARY KEY,
+            service TEXT NOT NULL,
+            env TEXT NOT NULL,
+            version TEXT NOT NULL,
+            "commit" TEXT,
+            strategy TEXT,
+            status TEXT NOT NULL DEFAULT 'succeeded',
+            started TEXT,
+            started_ts REAL NOT NULL,
+            finished TEXT,
+            rolled_back_from TEXT,
+            by TEXT,
+            notes TEXT,
+            memory_id TEXT,
+            created_at TEXT NOT NULL
+        )
+        """
+    )
+    db.execute("CREATE INDEX IF NOT EXISTS deployments_service ON deployments(service, env, started_ts)")
+    db.execute(
+        """
+        CREATE TABLE IF NOT EXISTS incidents (
+            id TEXT PRIMARY KEY,
+            title TEXT NOT NULL,
+            severity TEXT NOT NULL DEFAULT 'SEV3',
+            service TEXT,
+            status TEXT NOT NULL DEFAULT 'open',
+            started TEXT NOT NULL,
+            started_ts REAL NOT NULL,
+            resolved TEXT,
+            summary TEXT,
+            root_cause TEXT,
+            resolution TEXT,
+            memory_id TEXT,
+            updated_at TEXT NOT NULL
+        )
+        """
+    )
+    db.execute("CREATE INDEX IF NOT EXISTS incidents_service ON incidents(service, started_ts)")
+    # Incident rows show the current state; every change is kept here, so nothing is lost.
+    db.execute(
+        """
+        CREATE TABLE IF NOT EXISTS incident_events (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            incident_id TEXT NOT NULL,
+            at TEXT NOT NULL,
+            change TEXT NOT NULL
+        )
+        """
+    )
+    db.execute(
+        """
+        CREATE TABLE IF NOT EXISTS audit (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            at TEXT NOT NULL,
+            action TEXT NOT NULL,
+            target TEXT,
+            detail TEXT NOT NULL DEFAULT '{}'
+        )
+        """
+    )

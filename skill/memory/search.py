@@ -1,0 +1,94 @@
+"""Hybrid retrieval: safe FTS5 queries, IDF coverage, and the fusion of lexical and vector evidence.
+
+Why not plain reciprocal rank fusion: RRF gives the top lexical hit the same bonus whether it
+matched the query's rare identifiers or one generic word. On paraphrased symptom queries the
+lexical list is mostly noise, and RRF lets that noise push the right answer down (measured in
+reference/memory.md §7 and in bench/bench_memory_quality.py). Here the lexical evidence is an
+absolute, bounded number instead of a rank: the IDF-weighted share of the query's terms that a
+memory contains ("coverage", 0..1). A paraphrase that shares one common word with a memory has a
+coverage near 0 and barely moves it; a query of error codes, versions and service names that a
+memory matches nearly in full has a coverage near 1 and lifts it above semantic neighbours.
+
+    relevance = cosine + LEX_WEIGHT * coverage ** 2
+    score     = relevance + RECENCY_WEIGHT * 0.5 ** (age / half_life(kind))
+                          + IMPORTANCE_WEIGHT * (importance - 0.5) (+ a small bonus for resolved incidents)
+
+Recency and importance are the Generative Agents terms, kept small so that they order
+near-equals instead of overriding relevance.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+LEX_WEIGHT = 0.3
+LEX_POWER = 2.0
+RECENCY_WEIGHT = 0.05
+IMPORTANCE_WEIGHT = 0.1
+RESOLUTION_BONUS = 0.02
+CANDIDATES = 100
+HALF_LIFE_DAYS = {"deployment": 7.0, "ci_failure": 14.0, "note": 90.0, "incident": 365.0, "resolution": 365.0}
+
+STOPWORDS = frozenset(
+    """a about after again all also am an and any are as at be because been before being between both but by
+    can could did do does doing down during each few for from further had has have having he her here hers
+    him his how i if in into is it its itself just me more most my no nor not now of off on once only or
+    other our out over own same she should so some such than that the their them then there these they this
+    those through to too under until up very was we were what when where which while who whom why will with
+    would you your yours was were get got""".split()
+)
+
+# A "term" is a run of word characters possibly joined by . - / : _ (v1.4.2, api-gateway, 10.0.0.1:443).
+_TERM = re.compile(r"[\w]+(?:[.\-/:_][\w]+)*", re.UNICODE)
+
+
+def query_terms(text: str) -> list[str]:
+    """The distinct search terms of user text, stopwords dropped, order kept."""
+    seen: dict[str, None] = {}
+    for raw in _TERM.findall(text or ""):
+        term = raw.casefold()
+        if term in STOPWORDS or (len(term) == 1 and not term.isdigit()):
+            continue
+        seen.setdefault(term, None)
+    return list(seen)
+
+
+def fts_phrase(term: str) -> str:
+    """One term as an FTS5 string: quoted, so '.', '-', ':' and operators are plain text."""
+    return '"' + term.replace('"', '""') + '"'
+
+
+def fts_query(text: str) -> str | None:
+    """User text -> an FTS5 expression that ORs the quoted terms (never raises a syntax error)."""
+    terms = query_terms(text)
+    if not terms:
+        return None
+    return " OR ".join(fts_phrase(t) for t in terms)
+
+
+def idf(df: int, n: int) -> float:
+    """BM25's IDF (always positive)."""
+    return math.log((n - df + 0.5) / (df + 0.5) + 1.0)
+
+
+def coverage(matched: dict[str, bool], idfs: dict[str, float]) -> float:
+    total = sum(idfs.values())
+    if total <= 0:
+        return 0.0
+    return sum(idfs[t] for t, hit in matched.items() if hit) / total
+
+
+def relevance(cos: float, cov: float, *, lex_weight: float = LEX_WEIGHT, power: float = LEX_POWER) -> float:
+    return cos + lex_weight * (cov**power)
+
+
+def recency(age_days: float, kind: str) -> float:
+    half = HALF_LIFE_DAYS.get(kind, 90.0)
+    return 0.5 ** (max(age_days, 0.0) / half)
+
+
+def rrf(ranks: list[int | None], k: int = 60, weights: list[float] | None = None) -> float:
+    """Reciprocal rank fusion, kept for the evaluation's comparison."""
+    weights = weights or [1.0] * len(ranks)
+    return sum(w / (k + r) for r, w in zip(ranks, weights, strict=True) if r is not None)

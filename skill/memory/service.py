@@ -1,0 +1,1493 @@
+"""The Memory class: remember, recall, deployments, incidents, triage, import/export, reindex.
+
+SQLite (sqlite-utils) is the system of record and also keeps each vector as a float32 blob.
+chromadb is the vector index: written on every remember (a file lock around local writes),
+rebuildable from SQLite with ``reindex``. Recall in local mode scores the SQLite vectors with
+numpy (10,000 x 384 is a 15 MB matrix product of ~2 ms), which avoids importing chromadb
+(~1 s) on the recall path and never sees a stale HNSW from another process. With a chroma
+server configured (team mode) recall asks the server, so memories written elsewhere are found.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any
+
+from ..durations import iso, parse_duration, parse_when, utcnow
+from ..errors import DevopsError, NotFoundError, StorageError, UsageError
+from ..redact import redact, redact_obj
+from . import search as S
+from .embed import Embedder, EmbeddingUnavailable, model_dir, shared_embedder
+from .models import (
+    DEPLOY_STATUSES,
+    KINDS,
+    SEVERITIES,
+    Deployment,
+    Incident,
+    MemoryRecord,
+    RecallHit,
+    RememberResult,
+    SimilarIncident,
+    Stats,
+    TriageReport,
+)
+from .protocol import parse as parse_protocol
+from .store import content_hash, dumps, loads, open_db, scope_of, storage_error
+from .vector import VectorIndex, chroma_url, metadata_for, where_for
+
+NEAR_DUPLICATE = 0.95
+MEMORY_COLUMNS = (
+    "rowid, id, text, kind, service, env, version, tags, importance, created_at, created_ts, source, "
+    "content_hash, metadata, linked_to, supersedes, superseded_by, deleted_at, embedding IS NOT NULL AS has_vec"
+)
+
+
+def _now() -> datetime:
+    return utcnow()
+
+
+def _ts(text: str | None) -> float | None:
+    if not text:
+        return None
+    return parse_when(text).timestamp()
+
+
+def _when(value: str | datetime | None) -> datetime | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    return parse_when(str(value))
+
+
+def new_id(prefix: str = "mem") -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:12]}"
+
+
+class _VectorCache:
+    """All live vectors of the database as one numpy matrix, reloaded when another process commits."""
+
+    def __init__(self) -> None:
+        self.version: int | None = None
+        self.rowids = None
+        self.ids: list[str] = []
+        self.scopes: list[str] = []
+        self.matrix = None
+        self.dirty = True
+
+    def ensure(self, db) -> None:
+        import numpy as np
+
+        version = db.execute("PRAGMA data_version").fetchone()[0]
+        if not self.dirty and version == self.version:
+            return
+        rows = db.execute(
+            "SELECT rowid, id, scope, embedding FROM memories WHERE embedding IS NOT NULL "
+            "AND deleted_at IS NULL AND superseded_by IS NULL"
+        ).fetchall()
+        self.rowids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+        self.ids = [r[1] for r in rows]
+        self.scopes = [r[2] for r in rows]
+        if rows:
+            self.matrix = np.frombuffer(b"".join(r[3] for r in rows), dtype=np.float32).reshape(len(rows), -1)
+        else:
+            self.matrix = np.zeros((0, 384), dtype=np.float32)
+        self.version = version
+        self.dirty = False
+
+    def append(self, rowid: int, mid: str, scope: str, vec) -> None:
+        import numpy as np
+
+        if self.dirty or self.matrix is None:
+            return
+        self.rowids = np.append(self.rowids, np.int64(rowid))
+        self.ids.append(mid)
+        self.scopes.append(scope)
+        self.matrix = np.vstack([self.matrix, vec.reshape(1, -1).astype(np.float32)])
+
+
+class Memory:
+    """Operational memory over one data dir. Use ``Memory.open()``; close with ``close()``."""
+
+    def __init__(
+        self,
+        path: Path,
+        *,
+        chroma_dir: Path | None = None,
+        url: str | None = None,
+        embedder: Embedder | None = None,
+        settings: dict | None = None,
+    ) -> None:
+        self.path = Path(path)
+        self.settings = settings or {}
+        self.db = open_db(self.path)
+        self.url = url
+        self.index = VectorIndex(path=chroma_dir or self.path.parent / "chroma", url=url)
+        self.embedder = embedder
+        self.warnings: list[str] = []
+        self._cache = _VectorCache()
+        self._lock = threading.RLock()
+        self._replay_spool()
+
+    # ----------------------------------------------------------------- opening
+    @classmethod
+    def open(
+        cls,
+        data_dir: str | os.PathLike | None = None,
+        *,
+        chroma_url: str | None = None,
+        embedder: Embedder | None = None,
+    ) -> Memory:
+        from ..config import data_dir as default_data_dir
+        from ..config import load_settings
+
+        settings = load_settings("memory", {"chroma_url": None, "db": None})
+        base = Path(data_dir) if data_dir else default_data_dir()
+        db = Path(settings["db"]).expanduser() if settings.get("db") and not data_dir else base / "memory.db"
+        url = chroma_url if chroma_url is not None else _chroma_url(settings)
+        return cls(db, chroma_dir=base / "chroma", url=url, embedder=embedder, settings=settings)
+
+    def close(self) -> None:
+        try:
+            self.db.conn.close()
+        except sqlite3.Error:
+            pass
+
+    def __enter__(self) -> Memory:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def team_mode(self) -> bool:
+        return bool(self.url)
+
+    def _embedder(self) -> Embedder:
+        if self.embedder is None:
+            self.embedder = shared_embedder()
+        return self.embedder
+
+    def _embed(self, texts: list[str]):
+        """Vectors for ``texts``, or None (with a warning kept) when the model cannot be had."""
+        try:
+            return self._embedder().embed(texts)
+        except EmbeddingUnavailable as exc:
+            self._warn(f"embedding model unavailable, vector pending: {exc}")
+            return None
+
+    def _warn(self, message: str) -> None:
+        if message not in self.warnings:
+            self.warnings.append(message)
+
+    # ----------------------------------------------------------------- SQL helpers
+    def _q(self, sql: str, params: Iterable[Any] = ()) -> list[sqlite3.Row]:
+        try:
+            cur = self.db.conn.execute(sql, tuple(params))
+            cols = [d[0] for d in cur.description or ()]
+            return [dict(zip(cols, row, strict=True)) for row in cur.fetchall()]
+        except sqlite3.Error as exc:
+            raise storage_error(self.path, exc) from exc
+
+    def _write(self, fn: Callable[[], Any]) -> Any:
+        """Run ``fn`` inside one BEGIN IMMEDIATE transaction (serialises writers across processes)."""
+        conn = self.db.conn
+        with self._lock:
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as exc:
+                raise storage_error(self.path, exc) from exc
+            try:
+                result = fn()
+                conn.execute("COMMIT")
+                return result
+            except BaseException as exc:
+                try:
+                    conn.execute("ROLLBACK")
+                except sqlite3.Error:
+                    pass
+                if isinstance(exc, sqlite3.Error):
+                    raise storage_error(self.path, exc) from exc
+                raise
+
+    def _audit(self, action: str, target: str | None, detail: dict | None = None) -> None:
+        self.db.conn.execute(
+            "INSERT INTO audit(at, action, target, detail) VALUES (?, ?, ?, ?)",
+            (iso(_now()), action, target, dumps(redact_obj(detail or {}))),
+        )
+
+    @staticmethod
+    def _record(row: dict) -> MemoryRecord:
+        return MemoryRecord(
+            id=row["id"],
+            text=row["text"],
+            kind=row["kind"],
+            service=row["service"],
+            env=row["env"],
+            version=row["version"],
+            tags=loads(row["tags"], []),
+            importance=row["importance"],
+            created_at=row["created_at"],
+            source=row["source"],
+            content_hash=row["content_hash"],
+            metadata=loads(row["metadata"], {}),
+            linked_to=row["linked_to"],
+            supersedes=row["supersedes"],
+            superseded_by=row["superseded_by"],
+            deleted_at=row["deleted_at"],
+            vector="stored" if row["has_vec"] else "pending",
+        )
+
+    # ----------------------------------------------------------------- remember
+    def remember(
+        self,
+        text: str,
+        *,
+        kind: str | None = None,
+        service: str | None = None,
+        env: str | None = None,
+        version: str | None = None,
+        tags: Iterable[str] = (),
+        importance: float = 0.5,
+        source: str = "cli",
+        metadata: dict | None = None,
+        id: str | None = None,  # noqa: A002 - the public API name
+        created_at: str | datetime | None = None,
+        supersedes: str | None = None,
+    ) -> RememberResult:
+        """Store one memory (redacted, deduplicated, embedded). Protocol lines become deployments/incidents."""
+        prepared = self._prepare(
+            text,
+            kind=kind,
+            service=service,
+            env=env,
+            version=version,
+            tags=tags,
+            importance=importance,
+            source=source,
+            metadata=metadata,
+            id=id,
+            created_at=created_at,
+            supersedes=supersedes,
+        )
+        try:
+            return self._store([prepared])[0]
+        except StorageError as exc:
+            self._spool(prepared)
+            raise StorageError(
+                f"{exc.message}; the record was kept in {self._spool_path()} and is stored on the next run",
+                hint=exc.hint,
+            ) from exc
+
+    def _prepare(
+        self,
+        text: str,
+        *,
+        kind=None,
+        service=None,
+        env=None,
+        version=None,
+        tags=(),
+        importance=0.5,
+        source="cli",
+        metadata=None,
+        id=None,  # noqa: A002
+        created_at=None,
+        supersedes=None,
+        extra: dict | None = None,
+    ) -> dict:
+        if not isinstance(text, str) or not text.strip():
+            raise UsageError("nothing to remember: the text is empty")
+        text = redact(text.strip())
+        if kind is not None and kind not in KINDS:
+            raise UsageError(f"unknown kind {kind!r}", hint=f"one of {', '.join(KINDS)}")
+        try:
+            importance = float(importance)
+        except (TypeError, ValueError) as exc:
+            raise UsageError(f"importance must be a number between 0 and 1, not {importance!r}") from exc
+        if not 0.0 <= importance <= 1.0 or importance != importance:
+            raise UsageError(f"importance must be between 0 and 1, not {importance}")
+        parsed = parse_protocol(text)
+        side: dict[str, Any] = {}
+        if kind in (None, parsed.kind) and parsed.kind != "note":
+            kind = parsed.kind
+            if parsed.kind == "deployment":
+                service = service or parsed.service
+                env = env or parsed.env
+                version = version or parsed.version
+                side = {"deployment": {"notes": parsed.notes}}
+            else:
+                side = {
+                    "incident": {
+                        "id": parsed.incident_id,
+                        "summary": parsed.summary,
+                        "resolution": parsed.resolution,
+                    }
+                }
+        kind = kind or "note"
+        when = _when(created_at) or _now()
+        tags_list = sorted({redact(str(t)).strip() for t in tags if str(t).strip()})
+        clean = lambda v: redact(str(v)).strip() or None if v not in (None, "") else None  # noqa: E731
+        rec = {
+            "id": clean(id) or new_id(),
+            "text": text,
+            "kind": kind,
+            "service": clean(service),
+            "env": clean(env),
+            "version": clean(version),
+            "tags": json.dumps(tags_list),
+            "importance": importance,
+            "created_at": iso(when),
+            "created_ts": when.timestamp(),
+            "source": clean(source) or "cli",
+            "content_hash": content_hash(text),
+            "metadata": dumps(redact_obj(metadata or {})),
+            "linked_to": None,
+            "supersedes": clean(supersedes),
+        }
+        rec["scope"] = scope_of(kind, rec["service"])
+        if extra:
+            side.update(extra)
+        return {"rec": rec, "side": side}
+
+    def _existing(self, rec: dict) -> str | None:
+        rows = self._q("SELECT id FROM memories WHERE id = ?", (rec["id"],))
+        if rows:
+            return rows[0]["id"]
+        rows = self._q(
+            "SELECT id FROM memories WHERE scope = ? AND content_hash = ? AND deleted_at IS NULL",
+            (rec["scope"], rec["content_hash"]),
+        )
+        return rows[0]["id"] if rows else None
+
+    def _duplicate(self, dup: str, kind: str) -> RememberResult:
+        rows = self._q("SELECT embedding IS NOT NULL AS v FROM memories WHERE id = ?", (dup,))
+        vector = "stored" if rows and rows[0]["v"] else "pending"
+        return RememberResult(id=dup, kind=kind, created=False, duplicate_of=dup, vector=vector)
+
+    def _store(self, items: list[dict]) -> list[RememberResult]:
+        """Insert prepared records: dedup, embed in one batch, one transaction, then the chroma index."""
+        import numpy as np
+
+        results: list[RememberResult | None] = [None] * len(items)
+        todo = []
+        for i, item in enumerate(items):
+            dup = self._existing(item["rec"])
+            if dup:
+                results[i] = self._duplicate(dup, item["rec"]["kind"])
+            else:
+                todo.append(i)
+        vectors = self._embed([items[i]["rec"]["text"] for i in todo]) if todo else None
+        inserted: list[tuple[int, dict, Any]] = []
+
+        def write() -> None:
+            self._cache.ensure(self.db)
+            seen_batch: dict[tuple[str, str], str] = {}
+            for n, i in enumerate(todo):
+                rec = items[i]["rec"]
+                key = (rec["scope"], rec["content_hash"])
+                dup = seen_batch.get(key) or self._existing(rec)
+                if dup:
+                    results[i] = self._duplicate(dup, rec["kind"])
+                    continue
+                vec = vectors[n] if vectors is not None else None
+                if vec is not None:
+                    rec["linked_to"] = self._near_duplicate(rec["scope"], vec)
+                    rec["embedding"] = vec.astype(np.float32).tobytes()
+                    rec["embedding_model"] = self._embedder().model_id
+                cur = self.db.conn.execute(
+                    f"INSERT OR IGNORE INTO memories ({', '.join(rec)}) VALUES ({', '.join('?' * len(rec))})",
+                    tuple(rec.values()),
+                )
+                if cur.rowcount == 0:  # lost a race to an equal record
+                    dup = self._existing(rec)
+                    results[i] = RememberResult(
+                        id=dup or rec["id"], kind=rec["kind"], created=False, duplicate_of=dup
+                    )
+                    continue
+                rowid = cur.lastrowid
+                seen_batch[key] = rec["id"]
+                if rec.get("supersedes"):
+                    self.db.conn.execute(
+                        "UPDATE memories SET superseded_by = ? WHERE id = ? AND superseded_by IS NULL",
+                        (rec["id"], rec["supersedes"]),
+                    )
+                    self._cache.dirty = True
+                side = self._side_records(rec, items[i]["side"])
+                if vec is not None:
+                    self._cache.append(rowid, rec["id"], rec["scope"], vec)
+                inserted.append((i, rec, vec))
+                results[i] = RememberResult(
+                    id=rec["id"],
+                    kind=rec["kind"],
+                    created=True,
+                    linked_to=rec["linked_to"],
+                    vector="stored" if vec is not None else "pending",
+                    **side,
+                )
+
+        if todo:
+            self._write(write)
+        self._index([rec for _, rec, vec in inserted if vec is not None])
+        if self.warnings:
+            for r in results:
+                if r is not None and r.created:
+                    r.warning = self.warnings[-1]
+        return [r for r in results if r is not None]
+
+    def _near_duplicate(self, scope: str, vec) -> str | None:
+        cache = self._cache
+        if cache.matrix is None or not len(cache.ids):
+            return None
+        import numpy as np
+
+        idx = [i for i, s in enumerate(cache.scopes) if s == scope]
+        if not idx:
+            return None
+        sims = cache.matrix[idx] @ vec
+        best = int(np.argmax(sims))
+        if float(sims[best]) >= NEAR_DUPLICATE:
+            target = cache.ids[idx[best]]
+            row = self._q("SELECT linked_to FROM memories WHERE id = ?", (target,))
+            # Link to the original, never to another near-duplicate.
+            return (row[0]["linked_to"] if row and row[0]["linked_to"] else None) or target
+        return None
+
+    def _side_records(self, rec: dict, side: dict) -> dict:
+        out: dict[str, Any] = {}
+        if "deployment" in side and rec["service"] and rec["env"] and rec["version"]:
+            d = side["deployment"] or {}
+            out["deployment"] = self._insert_deployment(
+                service=rec["service"],
+                env=rec["env"],
+                version=rec["version"],
+                memory_id=rec["id"],
+                started=d.get("started") or rec["created_at"],
+                notes=d.get("notes"),
+                **{
+                    k: d.get(k)
+                    for k in ("commit", "strategy", "status", "finished", "rolled_back_from", "by")
+                },
+            )
+        if "incident" in side:
+            d = side["incident"] or {}
+            out["incident"] = self._upsert_incident_from_memory(rec, d)
+        return out
+
+    def _index(self, recs: list[dict]) -> None:
+        """Push freshly stored vectors to chroma; on failure they stay pending for reindex/sync."""
+        if not recs:
+            return
+        try:
+            self.index.upsert(
+                [r["id"] for r in recs],
+                [list(memoryview(r["embedding"]).cast("f")) for r in recs],
+                [r["text"] for r in recs],
+                [metadata_for(r) for r in recs],
+            )
+        except (StorageError, DevopsError) as exc:
+            self._warn(f"vector index unavailable, kept pending for `reindex`: {exc}")
+            return
+        ids = [r["id"] for r in recs]
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            self._write(
+                lambda chunk=chunk: self.db.conn.execute(
+                    f"UPDATE memories SET chroma_synced = 1 WHERE id IN ({','.join('?' * len(chunk))})", chunk
+                )
+            )
+
+    # ----------------------------------------------------------------- spool (never lose a record)
+    def _spool_path(self) -> Path:
+        return self.path.parent / "memory-spool.jsonl"
+
+    def _spool(self, prepared: dict) -> None:
+        try:
+            with open(self._spool_path(), "a", encoding="utf-8") as fh:
+                fh.write(json.dumps(prepared, default=str) + "\n")
+        except OSError:
+            pass
+
+    def _replay_spool(self) -> None:
+        path = self._spool_path()
+        if not path.is_file():
+            return
+        from filelock import FileLock, Timeout
+
+        try:
+            with FileLock(str(path) + ".lock", timeout=5):
+                if not path.is_file():
+                    return
+                items = []
+                for line in path.read_text(encoding="utf-8").splitlines():
+                    try:
+                        items.append(json.loads(line))
+                    except ValueError:
+                        continue
+                if items:
+                    self._store(items)
+                path.unlink()
+        except (Timeout, StorageError, OSError):
+            return
+
+    # ----------------------------------------------------------------- reading
+    def get(self, memory_id: str) -> MemoryRecord:
+        rows = self._q(f"SELECT {MEMORY_COLUMNS} FROM memories WHERE id = ?", (memory_id,))
+        if not rows:
+            raise NotFoundError(f"no memory with id {memory_id!r}")
+        return self._record(rows[0])
+
+    def _filters(
+        self,
+        *,
+        kind=None,
+        service=None,
+        env=None,
+        since=None,
+        until=None,
+        tags=(),
+        include_deleted=False,
+        include_superseded=False,
+        alias="m",
+    ) -> tuple[str, list]:
+        where, params = [], []
+        if not include_deleted:
+            where.append(f"{alias}.deleted_at IS NULL")
+        if not include_superseded:
+            where.append(f"{alias}.superseded_by IS NULL")
+        if kind:
+            if kind not in KINDS:
+                raise UsageError(f"unknown kind {kind!r}", hint=f"one of {', '.join(KINDS)}")
+            where.append(f"{alias}.kind = ?")
+            params.append(kind)
+        if service:
+            where.append(f"{alias}.service = ? COLLATE NOCASE")
+            params.append(service)
+        if env:
+            where.append(f"{alias}.env = ? COLLATE NOCASE")
+            params.append(env)
+        if since:
+            where.append(f"{alias}.created_ts >= ?")
+            params.append(_when(since).timestamp())
+        if until:
+            where.append(f"{alias}.created_ts <= ?")
+            params.append(_when(until).timestamp())
+        for tag in tags or ():
+            where.append(f"EXISTS (SELECT 1 FROM json_each({alias}.tags) WHERE value = ?)")
+            params.append(tag)
+        return (" AND ".join(where) or "1"), params
+
+    def list(
+        self,
+        *,
+        kind=None,
+        service=None,
+        env=None,
+        since=None,
+        until=None,
+        tags=(),
+        limit: int = 50,
+        include_deleted: bool = False,
+    ) -> list[MemoryRecord]:
+        where, params = self._filters(
+            kind=kind,
+            service=service,
+            env=env,
+            since=since,
+            until=until,
+            tags=tags,
+            include_deleted=include_deleted,
+            include_superseded=include_deleted,
+        )
+        rows = self._q(
+            f"SELECT {MEMORY_COLUMNS} FROM memories m WHERE {where} ORDER BY created_ts DESC, rowid DESC LIMIT ?",
+            [*params, int(limit)],
+        )
+        return [self._record(r) for r in rows]
+
+    # ----------------------------------------------------------------- recall
+    def recall(
+        self,
+        query: str,
+        *,
+        kind=None,
+        service=None,
+        env=None,
+        since=None,
+        until=None,
+        tags=(),
+        limit: int = 10,
+        mode: str = "hybrid",
+    ) -> list[RecallHit]:
+        """Hybrid recall. ``mode`` = hybrid | lexical | vector (the last two for evaluation and debugging)."""
+        import numpy as np
+
+        if mode not in ("hybrid", "lexical", "vector"):
+            raise UsageError(f"unknown recall mode {mode!r}")
+        if limit < 1:
+            raise UsageError("limit must be at least 1")
+        filters = dict(kind=kind, service=service, env=env, since=since, until=until, tags=tags)
+        where, params = self._filters(**filters)
+        query = (query or "").strip()
+        if not query:
+            return [
+                RecallHit(memory=r, score=0.0, parts={"reason": "no query: newest first"})
+                for r in self.list(**filters, limit=limit)
+            ]
+        n_cand = max(S.CANDIDATES, limit * 3)
+        terms = S.query_terms(query)
+
+        # Lexical candidates: FTS5 over the ORed, quoted terms, filters in SQL.
+        lex: dict[int, dict] = {}
+        if mode != "vector" and terms:
+            rows = self._q(
+                f"SELECT m.rowid AS rowid, bm25(memories_fts, 1.0, 2.0, 2.0, 1.0) AS bm25 FROM memories_fts "
+                f"JOIN memories m ON m.rowid = memories_fts.rowid WHERE memories_fts MATCH ? AND {where} "
+                f"ORDER BY bm25 LIMIT ?",
+                [S.fts_query(query), *params, n_cand],
+            )
+            for rank, r in enumerate(rows, 1):
+                lex[r["rowid"]] = {"lex_rank": rank, "bm25": -r["bm25"]}
+
+        # Vector candidates.
+        vec: dict[int, dict] = {}
+        sims_by_rowid: dict[int, float] = {}
+        remote: dict[str, dict] = {}
+        qvec = None
+        if mode != "lexical":
+            qv = self._embed([query])
+            if qv is None:
+                self._warn("recall fell back to lexical search (embedding model unavailable)")
+            else:
+                qvec = qv[0]
+        if qvec is not None and self.team_mode:
+            try:
+                remote = self._remote_candidates(qvec, n_cand, filters)
+            except StorageError as exc:
+                self._warn(f"chroma server unavailable, recall used local data only: {exc}")
+        if qvec is not None:
+            cache = self._cache
+            cache.ensure(self.db)
+            if len(cache.ids):
+                sims = cache.matrix @ qvec
+                if where != "m.deleted_at IS NULL AND m.superseded_by IS NULL":
+                    allowed = np.array(
+                        [
+                            r["rowid"]
+                            for r in self._q(f"SELECT m.rowid AS rowid FROM memories m WHERE {where}", params)
+                        ],
+                        dtype=np.int64,
+                    )
+                    mask = np.isin(cache.rowids, allowed)
+                    sims = np.where(mask, sims, -2.0)
+                k = min(n_cand, len(sims))
+                top = np.argpartition(-sims, k - 1)[:k]
+                top = top[np.argsort(-sims[top])]
+                rank = 0
+                for i in top:
+                    if sims[i] <= -2.0:
+                        break
+                    rank += 1
+                    vec[int(cache.rowids[i])] = {"vec_rank": rank, "cosine": float(sims[i])}
+                if lex:
+                    pos = {int(r): i for i, r in enumerate(cache.rowids)} if len(lex) else {}
+                    for rowid in lex:
+                        if rowid in pos:
+                            sims_by_rowid[rowid] = float(cache.matrix[pos[rowid]] @ qvec)
+
+        cand_rowids = set(lex) | set(vec)
+        rows = []
+        if cand_rowids:
+            marks = ",".join("?" * len(cand_rowids))
+            rows = self._q(
+                f"SELECT {MEMORY_COLUMNS} FROM memories WHERE rowid IN ({marks})", list(cand_rowids)
+            )
+        local_ids = {r["id"] for r in rows}
+        covs = self._coverage(terms, cand_rowids) if mode == "hybrid" else {}
+        now = _now().timestamp()
+        hits: list[RecallHit] = []
+        for row in rows:
+            rid = row["rowid"]
+            p: dict[str, Any] = {}
+            p.update(lex.get(rid, {}))
+            p.update(vec.get(rid, {}))
+            if "cosine" not in p and rid in sims_by_rowid:
+                p["cosine"] = sims_by_rowid[rid]
+            if row["id"] in remote and "cosine" not in p:
+                p["cosine"] = remote[row["id"]]["similarity"]
+            hits.append(self._score(self._record(row), row["created_ts"], p, covs.get(rid, 0.0), mode, now))
+        for mid, r in remote.items():
+            if mid in local_ids:
+                continue
+            rec = _record_from_chroma(mid, r)
+            if rec is None or (tags and not set(tags) <= set(rec.tags)):
+                continue
+            cov = self._coverage_text(terms, rec.text) if mode == "hybrid" else 0.0
+            p = {"cosine": r["similarity"], "vec_rank": r["rank"], "origin": "chroma-server"}
+            hits.append(self._score(rec, _ts(rec.created_at) or now, p, cov, mode, now))
+        hits.sort(key=lambda h: -h.score)
+        return self._fold_links(hits)[:limit]
+
+    def _score(
+        self, rec: MemoryRecord, created_ts: float, p: dict, cov: float, mode: str, now: float
+    ) -> RecallHit:
+        cos = p.get("cosine", 0.0)
+        if mode == "lexical":
+            score = p.get("bm25", 0.0)
+        elif mode == "vector":
+            score = cos
+        else:
+            p["coverage"] = round(cov, 4)
+            rel = S.relevance(cos, cov)
+            age_days = max(now - created_ts, 0.0) / 86400.0
+            rec_term = S.RECENCY_WEIGHT * S.recency(age_days, rec.kind)
+            imp_term = S.IMPORTANCE_WEIGHT * (rec.importance - 0.5)
+            bonus = 0.0
+            if rec.kind == "incident" and (rec.metadata or {}).get("resolution"):
+                bonus = S.RESOLUTION_BONUS
+            p.update(
+                relevance=round(rel, 4),
+                recency=round(rec_term, 4),
+                importance=round(imp_term, 4),
+                resolution_bonus=bonus,
+            )
+            score = rel + rec_term + imp_term + bonus
+        p = {k: (round(v, 4) if isinstance(v, float) else v) for k, v in p.items()}
+        return RecallHit(memory=rec, score=round(float(score), 6), parts=p)
+
+    def _coverage(self, terms: list[str], rowids: set[int]) -> dict[int, float]:
+        """IDF-weighted share of the query terms each candidate contains (see search.py)."""
+        if not terms or not rowids:
+            return {}
+        n = self._q("SELECT count(*) AS n FROM memories_fts")[0]["n"] or 1
+        marks = ",".join("?" * len(rowids))
+        idfs: dict[str, float] = {}
+        members: dict[str, set[int]] = {}
+        for term in terms:
+            phrase = S.fts_phrase(term)
+            df = self._q("SELECT count(*) AS n FROM memories_fts WHERE memories_fts MATCH ?", (phrase,))[0][
+                "n"
+            ]
+            # A term no memory contains still counts in the total: the query asked for it and no
+            # candidate has it, which keeps one shared common word from reading as a full match.
+            idfs[term] = S.idf(df, n)
+            if df == 0:
+                members[term] = set()
+                continue
+            members[term] = {
+                r["rowid"]
+                for r in self._q(
+                    f"SELECT rowid FROM memories_fts WHERE memories_fts MATCH ? AND rowid IN ({marks})",
+                    [phrase, *rowids],
+                )
+            }
+        return {rid: S.coverage({t: rid in members[t] for t in idfs}, idfs) for rid in rowids}
+
+    def _coverage_text(self, terms: list[str], text: str) -> float:
+        words = set(S.query_terms(text))
+        if not terms:
+            return 0.0
+        return sum(1 for t in terms if t in words) / len(terms)
+
+    @staticmethod
+    def _fold_links(hits: list[RecallHit]) -> list[RecallHit]:
+        """A near-duplicate linked to an original shown above it is folded into that hit."""
+        shown: dict[str, RecallHit] = {}
+        out = []
+        for h in hits:
+            origin = h.memory.linked_to
+            if origin and origin in shown:
+                shown[origin].parts.setdefault("linked", []).append(h.memory.id)
+                continue
+            shown[h.memory.id] = h
+            out.append(h)
+        return out
+
+    def _remote_candidates(self, qvec, n: int, filters: dict) -> dict[str, dict]:
+        since = _when(filters.get("since"))
+        until = _when(filters.get("until"))
+        where = where_for(
+            kind=filters.get("kind"),
+            service=filters.get("service"),
+            env=filters.get("env"),
+            since_ts=since.timestamp() if since else None,
+            until_ts=until.timestamp() if until else None,
+        )
+        rows = self.index.query(qvec.tolist(), n, where=where)
+        out = {}
+        for rank, r in enumerate(rows, 1):
+            r["rank"] = rank
+            out[r["id"]] = r
+        return out
+
+    # ----------------------------------------------------------------- forget
+    def forget(self, memory_id: str, *, hard: bool = False, reason: str | None = None) -> dict:
+        rows = self._q("SELECT id, deleted_at FROM memories WHERE id = ?", (memory_id,))
+        if not rows:
+            raise NotFoundError(f"no memory with id {memory_id!r}")
+
+        def write() -> None:
+            if hard:
+                self.db.conn.execute("DELETE FROM memories WHERE id = ?", (memory_id,))
+            else:
+                self.db.conn.execute(
+                    "UPDATE memories SET deleted_at = COALESCE(deleted_at, ?), deleted_reason = ? WHERE id = ?",
+                    (iso(_now()), reason, memory_id),
+                )
+            self._audit("forget-hard" if hard else "forget", memory_id, {"reason": reason})
+
+        self._write(write)
+        self._cache.dirty = True
+        index = "removed"
+        try:
+            self.index.delete([memory_id])
+        except StorageError as exc:
+            index = f"not removed ({exc}); run reindex"
+            self._warn(f"vector index: {index}")
+        return {"id": memory_id, "forgotten": True, "hard": hard, "index": index}
+
+    # ----------------------------------------------------------------- deployments
+    def _insert_deployment(self, **fields: Any) -> Deployment:
+        status = fields.get("status") or "succeeded"
+        if status not in DEPLOY_STATUSES:
+            raise UsageError(f"unknown deployment status {status!r}", hint=", ".join(DEPLOY_STATUSES))
+        started = _when(fields.get("started")) or _now()
+        finished = _when(fields.get("finished"))
+        dep = {
+            "id": fields.get("id") or new_id("dep"),
+            "service": fields["service"],
+            "env": fields["env"],
+            "version": fields["version"],
+            "commit": fields.get("commit"),
+            "strategy": fields.get("strategy"),
+            "status": status,
+            "started": iso(started),
+            "started_ts": started.timestamp(),
+            "finished": iso(finished) if finished else None,
+            "rolled_back_from": fields.get("rolled_back_from"),
+            "by": fields.get("by"),
+            "notes": redact(fields["notes"]) if fields.get("notes") else None,
+            "memory_id": fields.get("memory_id"),
+            "created_at": iso(_now()),
+        }
+        self.db.conn.execute(
+            f"INSERT INTO deployments ({', '.join(chr(34) + k + chr(34) for k in dep)}) "
+            f"VALUES ({', '.join('?' * len(dep))})",
+            tuple(dep.values()),
+        )
+        dep.pop("started_ts")
+        return Deployment(**dep)
+
+    def record_deployment(
+        self,
+        service: str,
+        env: str,
+        version: str,
+        *,
+        commit=None,
+        strategy=None,
+        status: str = "succeeded",
+        started=None,
+        finished=None,
+        rolled_back_from=None,
+        by=None,
+        notes=None,
+    ) -> Deployment:
+        """Record a deployment (and a deployment memory, so it is recalled and triaged)."""
+        for name, value in (("service", service), ("env", env), ("version", version)):
+            if not value or not str(value).strip():
+                raise UsageError(f"deployment needs a {name}")
+        if status not in DEPLOY_STATUSES:
+            raise UsageError(f"unknown deployment status {status!r}", hint=", ".join(DEPLOY_STATUSES))
+        text = f"[devops] Deployed {service} to {env}: {version}"
+        if status != "succeeded":
+            text += f" ({status}{', rolled back from ' + rolled_back_from if rolled_back_from else ''})"
+        if notes:
+            text += f" - {notes}"
+        prepared = self._prepare(
+            text,
+            kind="deployment",
+            service=service,
+            env=env,
+            version=version,
+            importance=0.6 if status == "succeeded" else 0.8,
+            source="deployments",
+            metadata={"status": status, "commit": commit, "strategy": strategy},
+            created_at=started,
+            extra={
+                "deployment": {
+                    "commit": commit,
+                    "strategy": strategy,
+                    "status": status,
+                    "started": started,
+                    "finished": finished,
+                    "rolled_back_from": rolled_back_from,
+                    "by": by,
+                    "notes": notes,
+                }
+            },
+        )
+        res = self._store([prepared])[0]
+        if res.deployment is not None:
+            return res.deployment
+        # Same text already remembered (e.g. the protocol line came first): record the deploy itself anyway.
+        return self._write(
+            lambda: self._insert_deployment(
+                service=service,
+                env=env,
+                version=version,
+                commit=commit,
+                strategy=strategy,
+                status=status,
+                started=started,
+                finished=finished,
+                rolled_back_from=rolled_back_from,
+                by=by,
+                notes=notes,
+                memory_id=res.id,
+            )
+        )
+
+    def deployments(self, service=None, env=None, since=None, limit: int = 50) -> list[Deployment]:
+        where, params = ["1"], []
+        if service:
+            where.append("service = ? COLLATE NOCASE")
+            params.append(service)
+        if env:
+            where.append("env = ? COLLATE NOCASE")
+            params.append(env)
+        if since:
+            where.append("started_ts >= ?")
+            params.append(_when(since).timestamp())
+        rows = self._q(
+            f"SELECT * FROM deployments WHERE {' AND '.join(where)} ORDER BY started_ts DESC, rowid DESC LIMIT ?",
+            [*params, int(limit)],
+        )
+        return [Deployment(**{k: v for k, v in r.items() if k != "started_ts"}) for r in rows]
+
+    def last_good_version(self, service: str, env: str, before_version: str | None = None) -> str | None:
+        """The newest succeeded deployment of service/env that was not rolled back afterwards."""
+        rows = self._q(
+            "SELECT version, status, rolled_back_from, started_ts FROM deployments "
+            "WHERE service = ? COLLATE NOCASE AND env = ? COLLATE NOCASE ORDER BY started_ts DESC, rowid DESC",
+            (service, env),
+        )
+        bad = {r["version"] for r in rows if r["status"] in ("failed", "rolled_back")}
+        bad |= {r["rolled_back_from"] for r in rows if r["rolled_back_from"]}
+        skipping = before_version is not None
+        for r in rows:
+            if skipping:
+                if r["version"] == before_version:
+                    skipping = False
+                continue
+            if r["status"] == "succeeded" and r["version"] not in bad:
+                return r["version"]
+        if skipping:  # before_version never deployed here: answer from the whole history
+            return self.last_good_version(service, env)
+        return None
+
+    # ----------------------------------------------------------------- incidents
+    def _incident_row(self, incident_id: str) -> dict | None:
+        rows = self._q("SELECT * FROM incidents WHERE id = ?", (incident_id,))
+        return rows[0] if rows else None
+
+    def _next_incident_id(self) -> str:
+        n = self._q("SELECT count(*) AS n FROM incidents")[0]["n"] + 1
+        while self._incident_row(f"INC-{n}"):
+            n += 1
+        return f"INC-{n}"
+
+    def _upsert_incident_from_memory(self, rec: dict, d: dict) -> Incident:
+        iid = d.get("id") or self._next_incident_id()
+        existing = self._incident_row(iid)
+        now = iso(_now())
+        if existing is None:
+            inc = {
+                "id": iid,
+                "title": d.get("title") or d.get("summary") or rec["text"][:120],
+                "severity": d.get("severity") or "SEV3",
+                "service": rec["service"],
+                "status": "resolved" if d.get("resolution") else "open",
+                "started": d.get("started") or rec["created_at"],
+                "started_ts": _ts(d.get("started")) or rec["created_ts"],
+                "resolved": now if d.get("resolution") else None,
+                "summary": d.get("summary"),
+                "root_cause": d.get("root_cause"),
+                "resolution": d.get("resolution"),
+                "memory_id": rec["id"],
+                "updated_at": now,
+            }
+            self.db.conn.execute(
+                f"INSERT INTO incidents ({', '.join(inc)}) VALUES ({', '.join('?' * len(inc))})",
+                tuple(inc.values()),
+            )
+            self._incident_event(iid, {"opened": {k: v for k, v in inc.items() if v is not None}})
+        else:
+            change = {k: v for k, v in d.items() if k in ("summary", "resolution", "root_cause") and v}
+            if change.get("resolution"):
+                change.setdefault("status", "resolved")
+                change["resolved"] = now
+            change["memory_id"] = rec["id"]
+            self._apply_incident_change(iid, change)
+        if rec["kind"] == "incident":
+            meta = loads(rec["metadata"], {})
+            meta.update({"incident_id": iid, "resolution": d.get("resolution")})
+            meta = {k: v for k, v in meta.items() if v is not None}
+            rec["metadata"] = dumps(meta)
+            self.db.conn.execute(
+                "UPDATE memories SET metadata = ? WHERE id = ?", (rec["metadata"], rec["id"])
+            )
+        return self._incident(self._incident_row(iid))
+
+    @staticmethod
+    def _incident(row: dict) -> Incident:
+        return Incident(**{k: v for k, v in row.items() if k != "started_ts"})
+
+    def _incident_event(self, iid: str, change: dict) -> None:
+        self.db.conn.execute(
+            "INSERT INTO incident_events(incident_id, at, change) VALUES (?, ?, ?)",
+            (iid, iso(_now()), dumps(change)),
+        )
+
+    def _apply_incident_change(self, iid: str, change: dict) -> None:
+        cols = ", ".join(f"{k} = ?" for k in change)
+        self.db.conn.execute(
+            f"UPDATE incidents SET {cols}, updated_at = ? WHERE id = ?", (*change.values(), iso(_now()), iid)
+        )
+        self._incident_event(iid, change)
+
+    def open_incident(
+        self, title: str, *, severity: str = "SEV3", service=None, summary=None, id=None, started=None
+    ) -> Incident:  # noqa: A002
+        if not title or not title.strip():
+            raise UsageError("an incident needs a title")
+        severity = (severity or "SEV3").upper()
+        if severity not in SEVERITIES:
+            raise UsageError(f"unknown severity {severity!r}", hint=", ".join(SEVERITIES))
+        if id and self._incident_row(id):
+            raise UsageError(f"incident {id} already exists", hint="use `incidents update`")
+        iid = id or self._next_incident_id()
+        text = f"Incident {iid} ({severity}): {redact(title.strip())}"
+        if summary:
+            text += f". {summary}"
+        prepared = self._prepare(
+            text,
+            kind="incident",
+            service=service,
+            importance=0.9 if severity in ("SEV1", "SEV2") else 0.7,
+            source="incidents",
+            metadata={"severity": severity},
+            created_at=started,
+            extra={
+                "incident": {
+                    "id": iid,
+                    "title": redact(title.strip()),
+                    "severity": severity,
+                    "summary": redact(summary) if summary else None,
+                    "started": started,
+                }
+            },
+        )
+        res = self._store([prepared])[0]
+        if res.incident is None:
+            raise UsageError(f"the same incident text is already remembered as {res.duplicate_of}")
+        return res.incident
+
+    def get_incident(self, incident_id: str) -> Incident:
+        row = self._incident_row(incident_id)
+        if not row:
+            raise NotFoundError(f"no incident {incident_id!r}")
+        return self._incident(row)
+
+    def update_incident(self, id: str, **fields: Any) -> Incident:  # noqa: A002
+        allowed = {"title", "severity", "service", "status", "summary", "root_cause", "resolution"}
+        unknown = set(fields) - allowed
+        if unknown:
+            raise UsageError(f"cannot update incident field(s): {', '.join(sorted(unknown))}")
+        self.get_incident(id)
+        change = {k: redact(str(v)) for k, v in fields.items() if v is not None}
+        if "severity" in change:
+            change["severity"] = change["severity"].upper()
+            if change["severity"] not in SEVERITIES:
+                raise UsageError(f"unknown severity {change['severity']!r}")
+        if "status" in change and change["status"] not in ("open", "mitigated", "resolved"):
+            raise UsageError(
+                f"unknown incident status {change['status']!r}", hint="open, mitigated, resolved"
+            )
+        if not change:
+            return self.get_incident(id)
+        self._write(lambda: self._apply_incident_change(id, change))
+        # The change itself is remembered, so recall and triage see the incident's history.
+        text = f"Incident {id} update: " + "; ".join(f"{k}={v}" for k, v in change.items())
+        inc = self.get_incident(id)
+        self.remember(
+            text, kind="incident", service=inc.service, source="incidents", metadata={"incident_id": id}
+        )
+        return self.get_incident(id)
+
+    def resolve_incident(self, id: str, *, resolution: str, root_cause: str | None = None) -> Incident:  # noqa: A002
+        if not resolution or not resolution.strip():
+            raise UsageError("resolving an incident needs a resolution")
+        inc = self.get_incident(id)
+        change = {"status": "resolved", "resolved": iso(_now()), "resolution": redact(resolution.strip())}
+        if root_cause:
+            change["root_cause"] = redact(root_cause)
+        self._write(lambda: self._apply_incident_change(id, change))
+        text = f"Incident {id} resolved: {inc.title}. Resolution: {change['resolution']}"
+        if root_cause:
+            text += f". Root cause: {change['root_cause']}"
+        self.remember(
+            text,
+            kind="resolution",
+            service=inc.service,
+            importance=0.9,
+            source="incidents",
+            metadata={"incident_id": id, "resolution": change["resolution"]},
+        )
+        return self.get_incident(id)
+
+    def incidents(self, status=None, service=None, limit: int = 50) -> list[Incident]:
+        where, params = ["1"], []
+        if status:
+            where.append("status = ?")
+            params.append(status)
+        if service:
+            where.append("service = ? COLLATE NOCASE")
+            params.append(service)
+        rows = self._q(
+            f"SELECT * FROM incidents WHERE {' AND '.join(where)} ORDER BY started_ts DESC, rowid DESC LIMIT ?",
+            [*params, int(limit)],
+        )
+        return [self._incident(r) for r in rows]
+
+    # ----------------------------------------------------------------- triage
+    def triage(self, symptom: str, *, service=None, window: str = "24h", limit: int = 5) -> TriageReport:
+        """Service and time window first (SQL), then similarity: what changed, what helped before."""
+        if not symptom or not symptom.strip():
+            raise UsageError("triage needs a symptom")
+        span = parse_duration(window)
+        since_dt = _now() - span
+        since = iso(since_dt)
+        self.warnings = []
+        recent_deploys = self.deployments(service=service, since=since, limit=50)
+        recent_changes = [
+            m
+            for m in self.list(service=service, since=since, limit=50)
+            if m.kind in ("deployment", "ci_failure", "note")
+        ]
+        # Similar past incidents: same service first; widen to all services when that finds too little.
+        hits = self.recall(symptom, service=service, limit=limit * 4) if service else []
+        pool = [h for h in hits if h.memory.kind in ("incident", "resolution")]
+        if len(pool) < limit:
+            more = self.recall(symptom, limit=limit * 6)
+            seen = {h.memory.id for h in pool}
+            pool += [
+                h for h in more if h.memory.kind in ("incident", "resolution") and h.memory.id not in seen
+            ]
+        similar: dict[str, SimilarIncident] = {}
+        for h in pool:
+            m = h.memory
+            iid = (m.metadata or {}).get("incident_id")
+            inc = self._incident_row(iid) if iid else None
+            key = iid or m.id
+            score = h.score + (
+                0.05 if service and m.service and m.service.lower() == service.lower() else 0.0
+            )
+            resolution = (inc or {}).get("resolution") or (m.metadata or {}).get("resolution")
+            if resolution:
+                score += S.RESOLUTION_BONUS
+            if key in similar and similar[key].score >= score:
+                continue
+            similar[key] = SimilarIncident(
+                id=key,
+                title=(inc or {}).get("title"),
+                service=(inc or {}).get("service") or m.service,
+                status=(inc or {}).get("status"),
+                severity=(inc or {}).get("severity"),
+                started=(inc or {}).get("started") or m.created_at,
+                resolution=resolution,
+                root_cause=(inc or {}).get("root_cause"),
+                text=m.text,
+                score=round(score, 4),
+                memory_id=m.id,
+            )
+        ranked = sorted(similar.values(), key=lambda s: -s.score)[:limit]
+        last_good = None
+        if service:
+            envs = [d.env for d in recent_deploys] or [
+                d.env for d in self.deployments(service=service, limit=1)
+            ]
+            if envs:
+                current = self.deployments(service=service, env=envs[0], limit=1)
+                newest = current[0] if current else None
+                before = newest.version if newest and newest.started >= since else None
+                last_good = self.last_good_version(service, envs[0], before_version=before)
+        suggestion = _suggest(service, recent_deploys, ranked, last_good, window)
+        return TriageReport(
+            symptom=redact(symptom),
+            service=service,
+            window=window,
+            since=since,
+            similar_incidents=ranked,
+            recent_deploys=recent_deploys,
+            recent_changes=recent_changes,
+            last_good_version=last_good,
+            suggestion=suggestion,
+            warnings=list(self.warnings),
+        )
+
+    # ----------------------------------------------------------------- import / export
+    def import_jsonl(
+        self, lines: Iterable[str], *, batch_size: int = 256, progress: Callable[[int], None] | None = None
+    ) -> dict:
+        """Import JSON Lines (``{"text": ...}`` or structured fields). Idempotent and resumable:
+        each batch commits on its own, and records already present (same id or same content) are skipped."""
+        stats = {"read": 0, "created": 0, "duplicates": 0, "errors": []}
+        batch: list[dict] = []
+
+        def flush() -> None:
+            if not batch:
+                return
+            for r in self._store(batch):
+                stats["created" if r.created else "duplicates"] += 1
+            if progress:
+                progress(len(batch))
+            batch.clear()
+
+        for lineno, line in enumerate(lines, 1):
+            line = line.strip()
+            if not line:
+                continue
+            stats["read"] += 1
+            try:
+                obj = json.loads(line)
+                if not isinstance(obj, dict):
+                    raise ValueError("not a JSON object")
+                text = obj.get("text") or obj.get("summary") or obj.get("content")
+                tags = obj.get("tags") or ()
+                if isinstance(tags, str):
+                    tags = [t for t in tags.split(",") if t]
+                batch.append(
+                    self._prepare(
+                        text,
+                        kind=obj.get("kind"),
+                        service=obj.get("service"),
+                        env=obj.get("env"),
+                        version=obj.get("version"),
+                        tags=tags,
+                        importance=obj.get("importance", 0.5),
+                        source=obj.get("source") or "import",
+                        metadata=obj.get("metadata") or None,
+                        id=obj.get("id"),
+                        created_at=obj.get("created_at"),
+                    )
+                )
+            except (ValueError, DevopsError) as exc:
+                stats["errors"].append(f"line {lineno}: {exc}")
+                continue
+            if len(batch) >= batch_size:
+                flush()
+        flush()
+        stats["index"] = self.sync_index()
+        return stats
+
+    def export_jsonl(self, out: IO[str], *, include_deleted: bool = False) -> int:
+        n = 0
+        where = "1" if include_deleted else "deleted_at IS NULL"
+        cur = self.db.conn.execute(f"SELECT {MEMORY_COLUMNS} FROM memories WHERE {where} ORDER BY rowid")
+        cols = [d[0] for d in cur.description]
+        for row in cur:
+            rec = self._record(dict(zip(cols, row, strict=True)))
+            data = rec.model_dump(mode="json", exclude={"vector", "content_hash"}, exclude_none=True)
+            out.write(json.dumps(data, sort_keys=True) + "\n")
+            n += 1
+        return n
+
+    # ----------------------------------------------------------------- index maintenance
+    def iter_pending_vectors(self) -> Iterator[list[dict]]:
+        while True:
+            rows = self._q(
+                "SELECT rowid, id, text FROM memories WHERE embedding IS NULL AND deleted_at IS NULL LIMIT 256"
+            )
+            if not rows:
+                return
+            yield rows
+
+    def reindex(self, *, full: bool = False, progress: Callable[[int, int], None] | None = None) -> dict:
+        """Embed what is pending, then make the chroma index match SQLite (``full`` re-embeds everything)."""
+        import numpy as np
+
+        if full:
+            self._write(
+                lambda: self.db.conn.execute("UPDATE memories SET embedding = NULL, chroma_synced = 0")
+            )
+        total = self._q("SELECT count(*) AS n FROM memories WHERE embedding IS NULL AND deleted_at IS NULL")[
+            0
+        ]["n"]
+        done = 0
+        embedded = 0
+        for rows in self.iter_pending_vectors():
+            vecs = self._embed([r["text"] for r in rows])
+            if vecs is None:
+                raise StorageError(
+                    "cannot reindex: the embedding model is unavailable",
+                    hint=self.warnings[-1] if self.warnings else None,
+                )
+            model = self._embedder().model_id
+
+            def write(rows=rows, vecs=vecs, model=model) -> None:
+                for r, v in zip(rows, vecs, strict=True):
+                    self.db.conn.execute(
+                        "UPDATE memories SET embedding = ?, embedding_model = ?, chroma_synced = 0 WHERE rowid = ?",
+                        (np.asarray(v, dtype=np.float32).tobytes(), model, r["rowid"]),
+                    )
+
+            self._write(write)
+            done += len(rows)
+            embedded += len(rows)
+            if progress:
+                progress(done, total)
+        self._cache.dirty = True
+        sync = self.sync_index(full=True)
+        return {"embedded": embedded, **sync}
+
+    def sync_index(self, *, full: bool = False) -> dict:
+        """Push rows not yet in chroma; with ``full`` also drop chroma ids that SQLite no longer has."""
+        pushed = removed = 0
+        try:
+            if full:
+                live = {
+                    r["id"]
+                    for r in self._q(
+                        "SELECT id FROM memories WHERE deleted_at IS NULL AND embedding IS NOT NULL"
+                    )
+                }
+                indexed = self.index.ids()
+                stale = sorted(indexed - live)
+                self.index.delete(stale)
+                removed = len(stale)
+                missing = live - indexed
+                if missing:
+                    ids = sorted(missing)
+                    for start in range(0, len(ids), 500):
+                        chunk = ids[start : start + 500]
+                        self._write(
+                            lambda chunk=chunk: self.db.conn.execute(
+                                f"UPDATE memories SET chroma_synced = 0 WHERE id IN ({','.join('?' * len(chunk))})",
+                                chunk,
+                            )
+                        )
+            while True:
+                rows = self._q(
+                    "SELECT * FROM memories WHERE chroma_synced = 0 AND deleted_at IS NULL "
+                    "AND embedding IS NOT NULL LIMIT 1000"
+                )
+                if not rows:
+                    break
+                before = len(self.warnings)
+                self._index(rows)
+                if len(self.warnings) > before:
+                    break
+                pushed += len(rows)
+        except StorageError as exc:
+            self._warn(f"vector index unavailable: {exc}")
+            return {"pushed": pushed, "removed": removed, "index_error": str(exc)}
+        return {"pushed": pushed, "removed": removed}
+
+    def stats(self, *, check_index: bool = True) -> Stats:
+        q = lambda sql: self._q(sql)[0]["n"]  # noqa: E731
+        by_kind = {
+            r["kind"]: r["n"]
+            for r in self._q(
+                "SELECT kind, count(*) AS n FROM memories WHERE deleted_at IS NULL GROUP BY kind"
+            )
+        }
+        chroma_count = None
+        chroma_error = None
+        if check_index:
+            try:
+                chroma_count = self.index.count()
+            except StorageError as exc:
+                chroma_error = str(exc)
+        emb = self._embedder() if self.embedder is None else self.embedder
+        return Stats(
+            memories=q("SELECT count(*) AS n FROM memories WHERE deleted_at IS NULL"),
+            deleted=q("SELECT count(*) AS n FROM memories WHERE deleted_at IS NOT NULL"),
+            by_kind=by_kind,
+            vectors_sqlite=q(
+                "SELECT count(*) AS n FROM memories WHERE deleted_at IS NULL AND embedding IS NOT NULL"
+            ),
+            vectors_pending=q(
+                "SELECT count(*) AS n FROM memories WHERE deleted_at IS NULL AND embedding IS NULL"
+            ),
+            chroma_count=chroma_count,
+            chroma_pending=q(
+                "SELECT count(*) AS n FROM memories WHERE deleted_at IS NULL AND embedding IS NOT NULL AND chroma_synced = 0"
+            ),
+            chroma_mode=f"{self.index.mode}: {self.index.describe()}",
+            chroma_error=chroma_error,
+            deployments=q("SELECT count(*) AS n FROM deployments"),
+            incidents=q("SELECT count(*) AS n FROM incidents"),
+            db_path=str(self.path),
+            model_dir=str(emb.directory if emb else model_dir()),
+            model_available=emb.available() if emb else False,
+        )
+
+
+def _chroma_url(settings: dict) -> str | None:
+    return chroma_url(settings)
+
+
+def _record_from_chroma(mid: str, r: dict) -> MemoryRecord | None:
+    meta = r.get("metadata") or {}
+    try:
+        return MemoryRecord(
+            id=mid,
+            text=r.get("document") or "",
+            kind=meta.get("kind", "note"),
+            service=meta.get("service"),
+            env=meta.get("env"),
+            version=meta.get("version"),
+            tags=loads(meta.get("tags"), []),
+            importance=float(meta.get("importance", 0.5)),
+            created_at=meta.get("created_at") or iso(_now()),
+            source=meta.get("source") or "chroma",
+            content_hash=meta.get("content_hash") or content_hash(r.get("document") or ""),
+            metadata={"origin": "chroma-server"},
+            linked_to=meta.get("linked_to"),
+            supersedes=meta.get("supersedes"),
+            vector="stored",
+        )
+    except (ValueError, TypeError):
+        return None
+
+
+def _suggest(
+    service, deploys: list[Deployment], similar: list[SimilarIncident], last_good, window: str
+) -> str:
+    parts = []
+    if deploys:
+        d = deploys[0]
+        parts.append(
+            f"{d.service} {d.version} was deployed to {d.env} at {d.started} (inside the {window} window): "
+            "suspect the change first"
+        )
+        if last_good and last_good != d.version:
+            parts.append(f"roll back to {last_good} if the symptom started after that deploy")
+    elif service:
+        parts.append(f"no deploys to {service} in the last {window}: look at config, dependencies and load")
+    resolved = [s for s in similar if s.resolution]
+    if resolved:
+        parts.append(f"similar past incident {resolved[0].id} was resolved by: {resolved[0].resolution}")
+    elif similar:
+        parts.append(f"closest past incident: {similar[0].id} (no resolution recorded)")
+    if not parts:
+        parts.append("no similar incidents or recent changes on record: investigate from the symptom")
+    return "; ".join(parts) + "."

@@ -1,0 +1,208 @@
+"""The chromadb collection: the vector index, local (PersistentClient) or shared (chroma server).
+
+Embeddings are always computed by us and passed explicitly (embedding_function=None), so
+chromadb never tries to download its model. The collection is created with cosine space.
+A local PersistentClient is not process-safe for writers, so every local write holds a file
+lock; a client is opened per operation and not kept (a long-lived one serves a stale HNSW).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+from ..errors import ConfigError, StorageError
+
+COLLECTION = "devops-memory"
+
+
+def chroma_url(settings: dict | None = None) -> str | None:
+    url = os.environ.get("DEVOPS_CHROMA_URL")
+    if url is None and settings is not None:
+        url = settings.get("chroma_url")
+    return (url or "").strip() or None
+
+
+class VectorIndex:
+    """A thin wrapper over one chroma collection with our metadata conventions."""
+
+    def __init__(self, *, path: Path | None = None, url: str | None = None, collection: str = COLLECTION):
+        self.path = path
+        self.url = url
+        self.collection_name = collection
+        self._collection = None
+
+    @property
+    def mode(self) -> str:
+        return "server" if self.url else "local"
+
+    def describe(self) -> str:
+        return self.url if self.url else str(self.path)
+
+    def _client(self):
+        try:
+            import chromadb
+            from chromadb.config import Settings
+        except ImportError as exc:  # pragma: no cover - dependency
+            raise StorageError(f"chromadb is not installed: {exc}") from exc
+        settings = Settings(anonymized_telemetry=False)
+        try:
+            if self.url:
+                parsed = urlparse(self.url if "://" in self.url else f"http://{self.url}")
+                if not parsed.hostname:
+                    raise ConfigError(f"invalid chroma_url {self.url!r}")
+                return chromadb.HttpClient(
+                    host=parsed.hostname,
+                    port=parsed.port or (443 if parsed.scheme == "https" else 8000),
+                    ssl=parsed.scheme == "https",
+                    settings=settings,
+                )
+            assert self.path is not None
+            self.path.mkdir(parents=True, exist_ok=True)
+            return chromadb.PersistentClient(path=str(self.path), settings=settings)
+        except ConfigError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - any client failure means "index unavailable"
+            raise StorageError(f"chroma unavailable at {self.describe()}: {exc}") from exc
+
+    def collection(self):
+        if self._collection is None:
+            client = self._client()
+            try:
+                self._collection = client.get_or_create_collection(
+                    self.collection_name,
+                    configuration={"hnsw": {"space": "cosine"}},
+                    embedding_function=None,
+                )
+            except Exception as exc:  # noqa: BLE001
+                raise StorageError(f"chroma unavailable at {self.describe()}: {exc}") from exc
+        return self._collection
+
+    @contextlib.contextmanager
+    def _write_lock(self):
+        if self.url:
+            yield
+            return
+        from filelock import FileLock, Timeout
+
+        assert self.path is not None
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            with FileLock(str(self.path) + ".lock", timeout=120):
+                yield
+        except Timeout as exc:
+            raise StorageError(f"chroma folder {self.path} stays locked by another writer") from exc
+
+    def _call(self, what: str, fn, *args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except StorageError:
+            raise
+        except Exception as exc:  # noqa: BLE001
+            raise StorageError(f"chroma {what} failed at {self.describe()}: {exc}") from exc
+
+    def upsert(
+        self, ids: list[str], embeddings: list[list[float]], documents: list[str], metadatas: list[dict]
+    ):
+        if not ids:
+            return
+        with self._write_lock():
+            col = self.collection()
+            for start in range(0, len(ids), 1000):
+                sl = slice(start, start + 1000)
+                self._call(
+                    "upsert",
+                    col.upsert,
+                    ids=ids[sl],
+                    embeddings=embeddings[sl],
+                    documents=documents[sl],
+                    metadatas=metadatas[sl],
+                )
+
+    def delete(self, ids: list[str]) -> None:
+        if not ids:
+            return
+        with self._write_lock():
+            self._call("delete", self.collection().delete, ids=ids)
+
+    def count(self) -> int:
+        return self._call("count", self.collection().count)
+
+    def ids(self) -> set[str]:
+        col = self.collection()
+        out: set[str] = set()
+        offset = 0
+        while True:
+            got = self._call("get", col.get, include=[], limit=5000, offset=offset)
+            batch = got.get("ids") or []
+            out.update(batch)
+            if len(batch) < 5000:
+                return out
+            offset += len(batch)
+
+    def query(self, embedding: list[float], n: int, where: dict | None = None) -> list[dict[str, Any]]:
+        col = self.collection()
+        total = self.count()
+        if total == 0:
+            return []
+        got = self._call(
+            "query",
+            col.query,
+            query_embeddings=[embedding],
+            n_results=min(n, total),
+            where=where,
+            include=["metadatas", "documents", "distances"],
+        )
+        rows = []
+        for i, mid in enumerate(got["ids"][0]):
+            rows.append(
+                {
+                    "id": mid,
+                    "document": got["documents"][0][i],
+                    "metadata": got["metadatas"][0][i] or {},
+                    "similarity": 1.0 - float(got["distances"][0][i]),
+                }
+            )
+        return rows
+
+    def space(self) -> str | None:
+        conf = getattr(self.collection(), "configuration", None) or {}
+        hnsw = conf.get("hnsw") if isinstance(conf, dict) else None
+        return (hnsw or {}).get("space") if isinstance(hnsw, dict) else None
+
+
+def metadata_for(rec: dict[str, Any]) -> dict[str, Any]:
+    """Chroma metadata for one memory row: no None values (chroma rejects them), times as epoch."""
+    meta = {
+        "kind": rec["kind"],
+        "created_ts": int(rec["created_ts"]),
+        "created_at": rec["created_at"],
+        "importance": float(rec["importance"]),
+        "content_hash": rec["content_hash"],
+        "source": rec.get("source") or "cli",
+        "tags": rec.get("tags") or "[]",
+    }
+    for key in ("service", "env", "version", "linked_to", "supersedes"):
+        if rec.get(key):
+            meta[key] = rec[key]
+    return meta
+
+
+def where_for(kind=None, service=None, env=None, since_ts=None, until_ts=None) -> dict | None:
+    clauses: list[dict] = []
+    if kind:
+        clauses.append({"kind": kind})
+    if service:
+        clauses.append({"service": service})
+    if env:
+        clauses.append({"env": env})
+    if since_ts is not None:
+        clauses.append({"created_ts": {"$gte": int(since_ts)}})
+    if until_ts is not None:
+        clauses.append({"created_ts": {"$lte": int(until_ts) + 1}})
+    if not clauses:
+        return None
+    return clauses[0] if len(clauses) == 1 else {"$and": clauses}
