@@ -1,0 +1,62 @@
+"""``devops readiness PATH``: the thin click command over ``review()``."""
+
+from __future__ import annotations
+
+import click
+
+from skill.cli_support import emit, format_option, output_option
+from skill.errors import EXIT_FINDINGS, EXIT_OK
+from skill.report import print_table, to_json, to_markdown, to_sarif
+
+from .checks import rules
+
+
+@click.command("readiness")
+@click.argument("path", type=click.Path(exists=True, file_okay=True, dir_okay=True))
+@click.option(
+    "--env", "env", default="production", show_default=True, help="Environment the service goes to."
+)
+@click.option(
+    "--level", "level", default=None, help="Target level L1..L4 (default: [readiness.targets] for --env)."
+)
+@format_option
+@output_option
+@click.option("--all", "show_all", is_flag=True, help="Text/Markdown: also list passing and n/a checks.")
+def readiness(path: str, env: str, level: str | None, fmt: str, output: str | None, show_all: bool) -> None:
+    """Score PATH (a repository, folder or file) L1-L4 for production readiness.
+
+    \b
+    Exit 0 when the target level is met, 1 when not, 2 on usage errors.
+    Example: devops readiness examples/sample-service --env production --format json
+    """
+    from . import review
+
+    rep = review(path, env=env, target_level=level)
+    title = f"Readiness of {path}"
+    if fmt == "json":
+        emit(to_json(rep.to_json_dict()), output)
+    elif fmt == "sarif":
+        emit(to_sarif("devops-readiness", rep.checks, rules()), output)
+    elif fmt == "md":
+        verdict = ":white_check_mark: **GO**" if rep.go else ":x: **NO-GO**"
+        lines = [
+            f"{verdict}: level achieved **{rep.level_achieved}**, target **{rep.target_level}** ({rep.env})."
+        ]
+        blocking = rep.failing(rep.target_level)
+        if blocking:
+            lines.append(f"{len(blocking)} failing check(s) at or below {rep.target_level} block the target.")
+        emit(to_markdown(title, rep.checks, summary_lines=lines, show_passing=show_all), output)
+    elif output:
+        from rich.console import Console
+
+        with open(output, "w", encoding="utf-8") as fh:
+            print_table(
+                title,
+                rep.checks,
+                show_passing=show_all,
+                console=Console(file=fh, width=160),
+                footer=rep.summary(),
+            )
+    else:
+        print_table(title, rep.checks, show_passing=show_all, footer=rep.summary())
+    raise SystemExit(EXIT_OK if rep.go else EXIT_FINDINGS)
