@@ -1,0 +1,567 @@
+"""Thin adapters between the graph state and the plain tool-node functions.
+
+Each tool adapter reads ``state.params`` (set by the router), calls the node's library function and
+returns a state update: ``result`` (a JSON dict with ``ok`` and readable ``lines``) and, when the
+node wants a change made, ``action``. Nothing here changes the world except ``execute`` (after the
+gate) and ``record`` (memory). A domain error ends the run as ``failed`` with its message, never a
+traceback.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from .errors import DevopsError, InputError, UsageError
+from .state import RunState
+
+# ----------------------------------------------------------------------------- helpers
+
+
+def _dump(obj: Any) -> Any:
+    if hasattr(obj, "model_dump"):
+        return obj.model_dump(mode="json")
+    if isinstance(obj, list):
+        return [_dump(x) for x in obj]
+    if hasattr(obj, "to_dict"):
+        return obj.to_dict()
+    return obj
+
+
+def _event(state: RunState) -> dict[str, Any]:
+    return state.event or {}
+
+
+def _path(params: dict[str, Any], state: RunState) -> str:
+    path = params.get("path") or state.cwd or os.getcwd()
+    if state.cwd and not os.path.isabs(path):
+        path = os.path.join(state.cwd, path)
+    return path
+
+
+def _problems(findings: list[Any]) -> list[Any]:
+    return [f for f in findings if getattr(f, "status", "fail") in ("fail", "warn")]
+
+
+def _finding_lines(findings: list[Any], limit: int = 8) -> list[str]:
+    out = []
+    for f in findings[:limit]:
+        where = f" ({f.file}:{f.line})" if getattr(f, "file", None) and getattr(f, "line", None) else ""
+        out.append(f"  [{f.severity}] {f.id}: {f.message}{where}")
+    if len(findings) > limit:
+        out.append(f"  ... and {len(findings) - limit} more")
+    return out
+
+
+def _memory():
+    from .memory import Memory
+
+    return Memory.open()
+
+
+# ----------------------------------------------------------------------------- tool nodes
+
+
+def readiness(params: dict[str, Any], state: RunState) -> dict[str, Any]:
+    from .nodes.readiness import review
+
+    path = _path(params, state)
+    rep = review(path, env=params.get("env") or "production", target_level=params.get("level"))
+    fails = [c for c in rep.checks if c.status == "fail"]
+    lines = [
+        f"Readiness of {path}: level {rep.level_achieved or 'none'} achieved, target {rep.target_level} -> "
+        + ("GO" if rep.go else "NO-GO"),
+        f"  {sum(c.status == 'pass' for c in rep.checks)} checks pass, {len(fails)} fail",
+        *_finding_lines(fails, 6),
+    ]
+    return {"result": {"ok": bool(rep.go), "lines": lines, "data": _dump(rep)}}
+
+
+def ci(params: dict[str, Any], state: RunState) -> dict[str, Any]:
+    op = params.get("op", "triage")
+    if op == "audit":
+        from .nodes.ci import audit_workflows
+
+        path = _path(params, state)
+        rep = audit_workflows(path)
+        problems = _problems(rep.findings)
+        lines = [f"Workflow audit of {path}: {len(problems)} finding(s)", *_finding_lines(problems)]
+        bad = [f for f in problems if f.severity in ("high", "critical")]
+        return {"result": {"ok": not bad, "lines": lines, "data": _dump(rep)}}
+    if op == "status":
+        from .nodes.ci import pipeline_status
+
+        found = pipeline_status(cwd=state.cwd or ".", branch=params.get("branch"), limit=10)
+        lines = ["Recent pipeline runs:"] + [
+            f"  {getattr(r, 'id', '')} {getattr(r, 'status', '')} {getattr(r, 'conclusion', '') or ''} "
+            f"{getattr(r, 'name', '') or getattr(r, 'workflow', '') or ''} {getattr(r, 'branch', '') or ''}"
+            for r in found
+        ]
+        return {"result": {"ok": True, "lines": lines, "data": {"runs": _dump(found)}}}
+    return _ci_triage(params, state)
+
+
+def _ci_triage(params: dict[str, Any], state: RunState) -> dict[str, Any]:
+    event = _event(state)
+    notices = list(state.notices)
+    try:
+        from .nodes.ci import triage_run
+
+        tri = triage_run(run_id=params.get("run_id"), cwd=state.cwd or ".", remember=True)
+        data = _dump(tri)
+        lines = [
+            f"CI triage of run {params.get('run_id') or 'latest'}: {data.get('classification')}",
+            *[f"  {line}" for line in (data.get("error_lines") or [])[:6]],
+            f"  next: {data.get('next_step')}",
+        ]
+        return {"result": {"ok": True, "lines": lines, "data": data}}
+    except (DevopsError, ImportError) as exc:
+        if not event:
+            raise
+        # No gh/glab here (or no access): triage from what the webhook told us, and remember it.
+        notices.append(f"CI logs unavailable ({exc}); triaged from the event alone")
+    failed_jobs = (event.get("data") or {}).get("failed_jobs") or []
+    text = f"CI failure: {event.get('title')}" + (
+        f" — {event.get('summary')}" if event.get("summary") else ""
+    )
+    lines = [text]
+    lines += [
+        f"  failed job {j.get('name')} ({j.get('stage')}): {j.get('failure_reason')}" for j in failed_jobs
+    ]
+    similar: list[str] = []
+    memory_ids: list[str] = []
+    try:
+        mem = _memory()
+        try:
+            hits = mem.recall(text, kind="ci_failure", service=event.get("service"), limit=3)
+            similar = [h.memory.text for h in hits]
+            res = mem.remember(
+                text,
+                kind="ci_failure",
+                service=event.get("service"),
+                tags=("ci", event.get("source") or "event"),
+                source="agent",
+                metadata={
+                    "url": event.get("url"),
+                    "commit": event.get("commit"),
+                    "branch": event.get("branch"),
+                },
+            )
+            memory_ids.append(res.id)
+        finally:
+            mem.close()
+    except Exception as exc:  # noqa: BLE001 - memory is best effort in triage
+        notices.append(f"memory unavailable: {type(exc).__name__}: {exc}")
+    if similar:
+        lines.append("  seen before:")
+        lines += [f"    - {s[:160]}" for s in similar]
+    lines.append(f"  next: open {event.get('url') or 'the run'} and read the first error of the failed job")
+    return {
+        "result": {"ok": True, "lines": lines, "data": {"event": event.get("id"), "similar": similar}},
+        "memory_ids": memory_ids,
+        "notices": notices,
+    }
+
+
+def iac(params: dict[str, Any], state: RunState) -> dict[str, Any]:
+    from .nodes.iac import review_plan
+
+    source = params.get("plan") or _path(params, state)
+    rev = review_plan(source, env=params.get("env"))
+    problems = _problems(rev.findings)
+    summary = rev.summary if isinstance(rev.summary, str) else _dump(rev.summary)
+    lines = [f"Plan review of {source}: tier T{rev.tier}", f"  {summary}", *_finding_lines(problems)]
+    return {"result": {"ok": rev.tier < 4, "lines": lines, "data": _dump(rev)}}
+
+
+def deploy(params: dict[str, Any], state: RunState) -> dict[str, Any]:
+    from .nodes import deploy as dep
+
+    op = params.get("op", "deploy")
+    service, env = params.get("service"), params.get("env")
+    if op == "flag":
+        name, value = params.get("flag"), params.get("state")
+        if not name or value not in ("on", "off") or not env:
+            raise UsageError("a flag change needs a flag name, on|off and an environment")
+        action = {
+            "kind": "flag",
+            "action": "feature_flag_toggle",
+            "target": name,
+            "env": env,
+            "flag": name,
+            "state": value,
+            "summary": f"set flag {name} {value} in {env}",
+        }
+        return {"result": {"ok": True, "lines": [f"Proposed: {action['summary']}"]}, "action": action}
+    if not service or not env:
+        raise UsageError(f"a {op} needs a service and an environment (e.g. 'deploy api 1.4.2 to staging')")
+    if op == "rollback":
+        to_version = params.get("version")
+        if not to_version:
+            mem = _memory()
+            try:
+                to_version = mem.last_good_version(service, env)
+            finally:
+                mem.close()
+        if not to_version:
+            raise InputError(
+                f"no last good version of {service} in {env} in memory; say which version to roll back to"
+            )
+        action = {
+            "kind": "rollback",
+            "action": "rollback",
+            "target": service,
+            "env": env,
+            "version": str(to_version),
+            "summary": f"roll {service} in {env} back to {to_version}",
+        }
+        return {"result": {"ok": True, "lines": [f"Proposed: {action['summary']}"]}, "action": action}
+    version = params.get("version")
+    if not version:
+        raise UsageError("a deploy needs a version (git sha or semver)")
+    request = dep.DeployRequest(
+        service=service,
+        env=env,
+        version=str(version),
+        strategy=params.get("strategy") or "rolling",
+        steps=params.get("steps"),
+        by=params.get("by"),
+    )
+    plan = dep.plan_deploy(request)
+    data = _dump(plan)
+    action = {
+        "kind": "deploy",
+        "action": plan.gate_action,
+        "target": service,
+        "env": plan.environment,
+        "version": str(version),
+        "plan": data,
+        "summary": f"deploy {service} {version} to {plan.environment} ({request.strategy}, driver {plan.driver})",
+    }
+    lines = [f"Deploy plan: {action['summary']}"]
+    for step in plan.steps:
+        lines.append(f"  {step.index}. {step.description}")
+    if plan.rollback:
+        lines.append(
+            f"  rollback: to {plan.rollback.version} ({plan.rollback.source}): {plan.rollback.command}"
+        )
+    lines += [f"  warning: {w}" for w in plan.warnings]
+    return {"result": {"ok": True, "lines": lines, "data": data}, "action": action}
+
+
+def incident(params: dict[str, Any], state: RunState) -> dict[str, Any]:
+    from .nodes import incident as inc
+
+    if params.get("op") == "postmortem":
+        ref = params.get("incident") or _incident_ref(params.get("query") or state.request or "")
+        if not ref:
+            raise InputError("which incident? e.g. 'postmortem for INC-...'")
+        draft = inc.draft_postmortem(ref)
+        text = draft if isinstance(draft, str) else getattr(draft, "markdown", None) or str(_dump(draft))
+        return {"result": {"ok": True, "lines": [text], "data": {"incident": ref}}}
+    event = _event(state)
+    symptom = params.get("query") or state.request or event.get("title") or ""
+    rep = inc.triage_incident(
+        symptom,
+        service=params.get("service") or event.get("service"),
+        env=params.get("env") or event.get("env"),
+        severity=params.get("severity") or event.get("severity"),
+    )
+    data = _dump(rep)
+    text = inc.render_triage(rep) if hasattr(inc, "render_triage") else None
+    lines = text.splitlines() if text else [f"Incident triage: {symptom}", f"  {data}"]
+    return {"result": {"ok": True, "lines": lines, "data": data}}
+
+
+def _incident_ref(text: str) -> str | None:
+    import re
+
+    m = re.search(r"\b((?:INC|inc)[-_][\w-]+|[0-9a-f]{8,})\b", text)
+    return m.group(1) if m else None
+
+
+def memory(params: dict[str, Any], state: RunState) -> dict[str, Any]:
+    op = params.get("op", "recall")
+    event = _event(state)
+    mem = _memory()
+    try:
+        if op == "recall":
+            query = params.get("query") or state.request or ""
+            hits = mem.recall(query, service=params.get("service"), env=params.get("env"), limit=5)
+            lines = [f"Memory recall for {query!r}: {len(hits)} hit(s)"]
+            lines += [f"  [{h.memory.kind}] {h.memory.created_at[:16]} {h.memory.text[:160]}" for h in hits]
+            return {"result": {"ok": True, "lines": lines, "data": {"hits": _dump(hits)}}}
+        if op == "remember":
+            import re
+
+            text = re.sub(
+                r"^\s*(remember|note|record)( that)?\s*[:,-]?\s*", "", params.get("query") or "", flags=re.I
+            )
+            res = mem.remember(text, service=params.get("service"), env=params.get("env"), source="agent")
+            return {
+                "result": {"ok": True, "lines": [f"Remembered {res.id}: {text}"], "data": _dump(res)},
+                "memory_ids": [res.id],
+            }
+        if op == "record_deployment":
+            status = {"deploy.succeeded": "succeeded", "deploy.failed": "failed"}.get(
+                event.get("type"), "in_progress"
+            )
+            if not (event.get("service") and event.get("env") and event.get("version")):
+                raise InputError("a deployment event needs service, environment and version")
+            d = mem.record_deployment(
+                event["service"],
+                event["env"],
+                event["version"],
+                commit=event.get("commit"),
+                status=status,
+                by=(event.get("data") or {}).get("by"),
+                notes=event.get("title"),
+            )
+            return {
+                "result": {
+                    "ok": True,
+                    "lines": [f"Recorded deployment {d.id}: {event.get('title')}"],
+                    "data": _dump(d),
+                },
+                "memory_ids": [d.memory_id] if d.memory_id else [],
+            }
+        if op == "resolve":
+            opened = mem.incidents(status="open", service=event.get("service"), limit=1)
+            if opened:
+                mem.resolve_incident(opened[0].id, resolution=f"resolved upstream: {event.get('title')}")
+                line = f"Resolved incident {opened[0].id} ({opened[0].title})"
+            else:
+                res = mem.remember(
+                    f"resolved: {event.get('title')}",
+                    kind="note",
+                    service=event.get("service"),
+                    source="agent",
+                )
+                line = f"No open incident for {event.get('service')}; noted {res.id}"
+            return {"result": {"ok": True, "lines": [line]}}
+        # record_ci, record_change, note: keep a line in memory for later triage ("what changed?")
+        text = event.get("title") or params.get("query") or ""
+        if event.get("summary"):
+            text += f" — {event['summary']}"
+        tags = ["change"] if op == "record_change" else [op]
+        res = mem.remember(
+            text,
+            kind="note",
+            service=event.get("service"),
+            env=event.get("env"),
+            version=event.get("version"),
+            tags=tuple(tags),
+            source="agent",
+            metadata={"commit": event.get("commit"), "url": event.get("url")},
+        )
+        return {"result": {"ok": True, "lines": [f"Noted {res.id}: {text}"]}, "memory_ids": [res.id]}
+    finally:
+        mem.close()
+
+
+TOOLS = {
+    "readiness": readiness,
+    "ci": ci,
+    "iac": iac,
+    "deploy": deploy,
+    "incident": incident,
+    "memory": memory,
+}
+
+
+def run_tool(name: str, state: RunState) -> dict[str, Any]:
+    """Call tool ``name``; a domain error ends the run as failed with a readable message."""
+    try:
+        update = TOOLS[name](dict(state.params), state)
+    except DevopsError as exc:
+        return {"status": "failed", "error": str(exc), "result": {"ok": False, "lines": [f"Error: {exc}"]}}
+    except Exception as exc:  # noqa: BLE001 - a run is recorded as failed, never lost to a traceback
+        msg = f"internal error in {name}: {type(exc).__name__}: {exc}"
+        return {"status": "failed", "error": msg, "result": {"ok": False, "lines": [msg]}}
+    update.setdefault("result", {})
+    return update
+
+
+# ----------------------------------------------------------------------------- gate
+
+
+def check(action: dict[str, Any], approval: str | None = None) -> dict[str, Any]:
+    """The guardrails decision on an action proposed by a tool node, as a dict."""
+    try:
+        from .guardrails.engine import check_action, check_command
+
+        if action.get("kind") == "command":
+            d = check_command(
+                action["command"], cwd=action.get("cwd"), approval=approval, caller="devops-agent"
+            )
+        else:
+            d = check_action(
+                action["action"],
+                target=action.get("target"),
+                env=action.get("env"),
+                approval=approval,
+                caller="devops-agent",
+            )
+    except Exception as exc:  # noqa: BLE001 - no gate, no change: fail closed
+        return {
+            "tier": 4,
+            "decision": "block",
+            "reasons": [f"safety gate unavailable: {type(exc).__name__}: {exc}"],
+            "rule_ids": ["gate.unavailable"],
+            "request_id": None,
+            "approvable": False,
+        }
+    out = d.to_dict()
+    out["approvable"] = bool(getattr(d, "approvable", True))
+    return out
+
+
+def describe_action(action: dict[str, Any]) -> str:
+    return (
+        action.get("summary")
+        or action.get("command")
+        or f"{action.get('action')} {action.get('target') or ''}".strip()
+    )
+
+
+def grant_approval(request_id: str | None, *, by: str | None, ttl: float = 900, **options: Any) -> str | None:
+    """Record a human approval through the guardrails approvals (never a second mechanism).
+
+    ``skill.guardrails.approvals.approve`` enforces who may approve: a human typing the target's
+    name at a terminal, or the operator key in $DEVOPS_OPERATOR_KEY. Its refusals (Blocked,
+    UsageError ...) propagate unchanged. Returns the approval token the gate then consumes.
+    """
+    if not request_id:
+        raise UsageError("this run has no approval request id")
+    if not by:
+        raise UsageError("say who approves: --by NAME")
+    from .guardrails import approvals
+
+    granted = approvals.approve(request_id, by=by, ttl_seconds=ttl, **options)
+    return granted.get("token") if isinstance(granted, dict) else getattr(granted, "token", None)
+
+
+# ----------------------------------------------------------------------------- execute / record
+
+
+def _approver(state: RunState) -> str:
+    return (state.approval or {}).get("by") or "devops-agent"
+
+
+def execute(state: RunState) -> dict[str, Any]:
+    """Perform the approved action. The only side-effecting step of the graph."""
+    action = state.action or {}
+    kind = action.get("kind")
+    try:
+        if kind == "deploy":
+            from .nodes import deploy as dep
+
+            plan = dep.DeployPlan.model_validate(action["plan"])
+            res = dep.execute_deploy(plan)
+            data = _dump(res)
+            ok = data.get("status") == "succeeded"
+            lines = [f"Deploy {data.get('status')}: {data.get('message')}"]
+            for step in data.get("steps") or []:
+                lines.append(
+                    f"  step {step['index']} {step['action']} {step.get('weight') or ''}: {step['status']} {step.get('detail') or ''}".rstrip()
+                )
+            if data.get("rollback"):
+                rb = data["rollback"]
+                lines.append(
+                    f"  rolled back to {rb.get('version')}: {rb.get('status')} {rb.get('detail') or ''}".rstrip()
+                )
+        elif kind == "rollback":
+            from .nodes import deploy as dep
+
+            res = dep.rollback(
+                action["target"], action["env"], to_version=action.get("version"), by=_approver(state)
+            )
+            data = _dump(res)
+            ok = data.get("status") == "succeeded"
+            lines = [
+                f"Rollback of {action['target']} in {action['env']} to {data.get('version')}: {data.get('status')}"
+            ]
+        elif kind == "flag":
+            from .nodes import deploy as dep
+
+            res = dep.set_flag(action["flag"], action["state"], action["env"], by=_approver(state))
+            data = _dump(res) if not isinstance(res, dict) else res
+            ok = True
+            lines = [f"Flag {action['flag']} set {action['state']} in {action['env']}"]
+        elif kind == "command":
+            from .runner import run_tool as run_cmd
+
+            argv = action["argv"]
+            res = run_cmd(argv, timeout=float(action.get("timeout", 300)), cwd=action.get("cwd"))
+            data = {"returncode": res.returncode, "stdout": res.stdout[-2000:], "stderr": res.stderr[-2000:]}
+            ok = res.ok
+            lines = [f"$ {action.get('command')} -> exit {res.returncode}"]
+        else:
+            raise UsageError(f"unknown action kind {kind!r}")
+    except DevopsError as exc:
+        return {"executed": {"ok": False, "lines": [f"Error: {exc}"]}, "status": "failed", "error": str(exc)}
+    except Exception as exc:  # noqa: BLE001
+        msg = f"{type(exc).__name__}: {exc}"
+        return {"executed": {"ok": False, "lines": [f"Error: {msg}"]}, "status": "failed", "error": msg}
+    return {"executed": {"ok": ok, "lines": lines, "data": data}, "status": "done" if ok else "failed"}
+
+
+def record(state: RunState) -> dict[str, Any]:
+    """Remember what the run decided and did (deploys are recorded by the deploy node itself)."""
+    action = state.action
+    if not action or (state.executed and action.get("kind") in ("deploy", "rollback")):
+        return {}
+    outcome = state.status if state.status != "running" else "done"
+    by = (state.approval or {}).get("by")
+    text = f"agent {outcome}: {describe_action(action)}" + (f" (by {by})" if by else "")
+    if state.error:
+        text += f": {state.error}"
+    try:
+        mem = _memory()
+        try:
+            res = mem.remember(
+                text,
+                kind="note",
+                service=action.get("target") if action.get("kind") != "flag" else None,
+                env=action.get("env"),
+                tags=("agent", action.get("kind") or "action", outcome),
+                source="agent",
+            )
+        finally:
+            mem.close()
+    except Exception as exc:  # noqa: BLE001 - memory is best effort here, the run still reports
+        return {"notices": [*state.notices, f"not recorded in memory: {type(exc).__name__}: {exc}"]}
+    return {"memory_ids": [*state.memory_ids, res.id]}
+
+
+def render_report(state: RunState) -> str:
+    lines = [
+        f"Run {state.run_id}: {state.node or '-'}/{state.params.get('op', '-')} (routed by {state.routed_by or '-'})"
+    ]
+    lines += list((state.result or {}).get("lines") or [])
+    d = state.decision
+    if d:
+        verdict = d.get("decision")
+        if state.approval and state.approval.get("approved"):
+            verdict = f"approved by {state.approval.get('by')}"
+        lines.append(
+            f"Gate: T{d.get('tier')} {verdict}"
+            + (f" — {'; '.join(d.get('reasons') or [])}" if d.get("reasons") else "")
+        )
+    if state.status == "rejected":
+        who = (state.approval or {}).get("by")
+        why = (state.approval or {}).get("reason")
+        lines.append(
+            "Rejected"
+            + (f" by {who}" if who else "")
+            + (f": {why}" if why else "")
+            + "; nothing was changed."
+        )
+    if state.status == "blocked":
+        lines.append("Blocked by the gate; nothing was changed.")
+    if state.executed:
+        lines += state.executed.get("lines") or []
+    if state.error and state.status == "failed" and not (state.result or {}).get("lines"):
+        lines.append(f"Error: {state.error}")
+    lines += [f"note: {n}" for n in state.notices]
+    return "\n".join(lines)

@@ -1,0 +1,249 @@
+"""`devops ask`, `devops handle`, `devops runs` and `devops approvals`: the agent graph on the command line.
+
+Exit codes: 0 done, 1 failed/rejected or findings, 3 waiting for approval, 4 blocked, 2 bad input.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from .cli_support import ErrorHandlingGroup, echo_json, fail
+from .errors import EXIT_USAGE, DevopsError, InputError
+
+json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+
+
+def _print_outcome(outcome, as_json: bool) -> None:
+    if as_json:
+        echo_json(outcome.model_dump(mode="json"))
+    else:
+        click.echo(outcome.report)
+        if outcome.summary:
+            click.echo(f"\nSummary: {outcome.summary}")
+        if outcome.status == "awaiting_approval":
+            p = outcome.pending or {}
+            click.echo(
+                f"\nPaused for approval: T{p.get('tier')} {p.get('decision')} — request {p.get('request_id')} "
+                f"(run {outcome.run_id}).\nA human approves with: devops approvals approve {p.get('request_id')} "
+                "--by NAME   (or rejects: devops approvals reject ID)"
+            )
+        else:
+            click.echo(f"\nstatus: {outcome.status}")
+    for notice in outcome.notices:
+        click.echo(f"notice: {notice}", err=True)
+
+
+def _exit(outcome) -> None:
+    code = outcome.exit_code
+    if code:
+        sys.exit(code)
+
+
+class _Command(click.Command):
+    """A single command with the same DevopsError -> one-line error mapping as the groups."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except DevopsError as exc:
+            fail(str(exc), exc.exit_code)
+        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException, SystemExit):
+            raise
+        except KeyboardInterrupt:
+            fail("interrupted", 130)
+        except Exception as exc:  # noqa: BLE001 - the boundary: never a traceback for users
+            if os.environ.get("DEVOPS_DEBUG"):
+                raise
+            fail(f"internal error: {type(exc).__name__}: {exc}", EXIT_USAGE)
+
+
+@click.command("ask", cls=_Command)
+@click.argument("text")
+@click.option(
+    "--cwd", type=click.Path(file_okay=False), default=None, help="Project folder the request is about."
+)
+@json_option
+def ask(text: str, cwd: str | None, as_json: bool) -> None:
+    """Answer a free-text request through the agent graph.
+
+    \b
+    devops ask "is examples/sample-service ready for production?"
+    devops ask "deploy api 1.4.2 to staging"
+    """
+    from .graph import run
+
+    outcome = run(text, cwd=cwd)
+    _print_outcome(outcome, as_json)
+    _exit(outcome)
+
+
+def load_event_file(path: str, source: str | None):
+    from .events import parse_event
+
+    try:
+        data = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    return parse_event(data, source=source)
+
+
+@click.command("handle", cls=_Command)
+@click.argument("event_file", metavar="EVENT.json")
+@click.option(
+    "--source",
+    type=click.Choice(["github", "gitlab", "alertmanager", "pagerduty", "generic"]),
+    default=None,
+    help="Where the payload comes from (default: detected from its shape).",
+)
+@click.option(
+    "--event-type", "github_event", default=None, help="GitHub X-GitHub-Event name, if not detectable."
+)
+@click.option("--cwd", type=click.Path(file_okay=False), default=None)
+@json_option
+def handle(
+    event_file: str, source: str | None, github_event: str | None, cwd: str | None, as_json: bool
+) -> None:
+    """Run one webhook payload through the graph (EVENT.json, or - for stdin).
+
+    \b
+    devops handle examples/events/alertmanager_firing.json
+    devops handle run.json --source github
+    """
+    from .events import parse_event
+    from .graph import run
+
+    if github_event:
+        try:
+            data = sys.stdin.buffer.read() if event_file == "-" else Path(event_file).read_bytes()
+        except OSError as exc:
+            raise InputError(f"cannot read {event_file}: {exc.strerror or exc}") from exc
+        event = parse_event(data, source="github", headers={"X-GitHub-Event": github_event})
+    else:
+        event = load_event_file(event_file, source)
+    outcome = run(event=event, cwd=cwd)
+    _print_outcome(outcome, as_json)
+    _exit(outcome)
+
+
+# ----------------------------------------------------------------------------- runs
+
+
+@click.group("runs", cls=ErrorHandlingGroup)
+def runs() -> None:
+    """Past agent runs (newest first)."""
+
+
+@runs.command("list")
+@click.option(
+    "--status", default=None, help="Only runs with this status (done, failed, awaiting_approval ...)."
+)
+@click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 1000))
+@json_option
+def runs_list(status: str | None, limit: int, as_json: bool) -> None:
+    """List runs.   devops runs list --status awaiting_approval"""
+    from . import runs as store
+
+    found = store.list_runs(status=status, limit=limit)
+    if as_json:
+        echo_json([r.model_dump(mode="json") for r in found])
+        return
+    if not found:
+        click.echo("no runs")
+        return
+    for r in found:
+        where = f"{r.node or '-'}/{r.op or '-'}"
+        click.echo(f"{r.id}  {r.created[:19]}  {r.status:<17} {where:<22} {r.input[:60]}")
+
+
+@runs.command("show")
+@click.argument("run_id")
+@json_option
+def runs_show(run_id: str, as_json: bool) -> None:
+    """One run's report.   devops runs show run-0123abcd4567"""
+    from . import runs as store
+
+    r = store.get(run_id)
+    if as_json:
+        echo_json(r.model_dump(mode="json"))
+        return
+    click.echo(f"{r.id}  status {r.status}  source {r.source}  created {r.created}")
+    if r.request_id:
+        click.echo(
+            f"approval request {r.request_id} (T{r.tier})"
+            + (f", resolved by {r.resolved_by}" if r.resolved_by else "")
+        )
+    click.echo(r.report or r.input)
+    if r.summary:
+        click.echo(f"\nSummary: {r.summary}")
+
+
+# ----------------------------------------------------------------------------- approvals
+
+
+@click.group("approvals", cls=ErrorHandlingGroup)
+def approvals() -> None:
+    """Runs paused at the safety gate: list, approve (a human), reject."""
+
+
+@approvals.command("list")
+@json_option
+def approvals_list(as_json: bool) -> None:
+    """Runs waiting for a human decision.   devops approvals list"""
+    from .graph import pending_approvals
+
+    found = pending_approvals()
+    if as_json:
+        echo_json([r.model_dump(mode="json") for r in found])
+        return
+    if not found:
+        click.echo("nothing is waiting for approval")
+        return
+    for r in found:
+        action = (r.action or {}).get("summary") or r.input
+        click.echo(f"{r.request_id}  run {r.id}  T{r.tier}  {action}")
+        for reason in r.reasons:
+            click.echo(f"    - {reason}")
+
+
+@approvals.command("approve")
+@click.argument("ref", metavar="ID")
+@click.option("--by", required=True, help="Who approves (a human's name).")
+@click.option("--ttl", default="15m", show_default=True, help="How long the approval stays valid.")
+@json_option
+def approvals_approve(ref: str, by: str, ttl: str, as_json: bool) -> None:
+    """Approve a paused run (by request id or run id) and resume it.
+
+    Approving goes through the guardrails approvals: a terminal confirmation (type the target's
+    name) or the operator key in $DEVOPS_OPERATOR_KEY. The run then resumes exactly once.
+
+    \b
+    devops approvals approve 3f9c2a1b7d4e --by alice
+    """
+    from .durations import parse_duration
+    from .graph import resume
+
+    outcome = resume(ref, approved=True, by=by, ttl=parse_duration(ttl).total_seconds())
+    _print_outcome(outcome, as_json)
+    _exit(outcome)
+
+
+@approvals.command("reject")
+@click.argument("ref", metavar="ID")
+@click.option("--reason", default=None, help="Why (kept with the run).")
+@click.option("--by", default=None, help="Who rejects.")
+@json_option
+def approvals_reject(ref: str, reason: str | None, by: str | None, as_json: bool) -> None:
+    """Reject a paused run: it ends without changing anything.   devops approvals reject 3f9c2a1b7d4e --reason "freeze"."""
+    from .graph import resume
+
+    outcome = resume(ref, approved=False, by=by, reason=reason)
+    if as_json:
+        echo_json(outcome.model_dump(mode="json"))
+    else:
+        click.echo(outcome.report)
+        click.echo(f"\nstatus: {outcome.status}")
+    # Rejecting is what the user asked for: a successful command.

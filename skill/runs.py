@@ -1,0 +1,176 @@
+"""The index of agent runs: one row per run next to the LangGraph checkpoints in graph.db.
+
+The checkpoints hold the full state; this table answers ``devops runs list`` and ``devops
+approvals list`` without loading langgraph, and its status column is the claim that makes a
+resume happen exactly once: ``claim()`` flips ``awaiting_approval`` to ``resuming`` in one
+UPDATE, so of two processes approving the same run only one gets to resume it.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from contextlib import closing
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from .config import db_path
+from .durations import iso, utcnow
+from .errors import NotFoundError, StorageError, UsageError
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+    id TEXT PRIMARY KEY,
+    created TEXT NOT NULL,
+    updated TEXT NOT NULL,
+    source TEXT NOT NULL,
+    input TEXT NOT NULL,
+    event_id TEXT,
+    node TEXT,
+    op TEXT,
+    status TEXT NOT NULL,
+    request_id TEXT,
+    tier INTEGER,
+    reasons TEXT NOT NULL DEFAULT '[]',
+    action TEXT,
+    report TEXT NOT NULL DEFAULT '',
+    summary TEXT NOT NULL DEFAULT '',
+    resolved_by TEXT,
+    error TEXT
+);
+CREATE INDEX IF NOT EXISTS runs_status ON runs(status);
+CREATE INDEX IF NOT EXISTS runs_request ON runs(request_id);
+"""
+
+
+class RunRecord(BaseModel):
+    id: str
+    created: str
+    updated: str
+    source: str
+    input: str
+    event_id: str | None = None
+    node: str | None = None
+    op: str | None = None
+    status: str
+    request_id: str | None = None
+    tier: int | None = None
+    reasons: list[str] = Field(default_factory=list)
+    action: dict[str, Any] | None = None
+    report: str = ""
+    summary: str = ""
+    resolved_by: str | None = None
+    error: str | None = None
+
+
+def connect() -> sqlite3.Connection:
+    try:
+        conn = sqlite3.connect(str(db_path("graph")), timeout=30, isolation_level=None)
+        conn.row_factory = sqlite3.Row
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.executescript(_SCHEMA)
+    except sqlite3.Error as exc:
+        raise StorageError(f"cannot open the run store {db_path('graph')}: {exc}") from exc
+    return conn
+
+
+def _row(row: sqlite3.Row) -> RunRecord:
+    data = dict(row)
+    data["reasons"] = json.loads(data.get("reasons") or "[]")
+    data["action"] = json.loads(data["action"]) if data.get("action") else None
+    return RunRecord(**data)
+
+
+def create(run_id: str, *, source: str, input: str, event_id: str | None = None) -> None:
+    now = iso(utcnow())
+    with closing(connect()) as conn:
+        conn.execute(
+            "INSERT INTO runs (id, created, updated, source, input, event_id, status) VALUES (?,?,?,?,?,?,?)",
+            (run_id, now, now, source, input[:2000], event_id, "running"),
+        )
+
+
+def update_from_state(run_id: str, values: dict[str, Any], *, status: str | None = None) -> None:
+    """Copy the interesting parts of a graph state into the run's row."""
+    decision = values.get("decision") or {}
+    fields = {
+        "node": values.get("node"),
+        "op": (values.get("params") or {}).get("op"),
+        "status": status or values.get("status") or "running",
+        "request_id": decision.get("request_id"),
+        "tier": decision.get("tier"),
+        "reasons": json.dumps(decision.get("reasons") or []),
+        "action": json.dumps(_action_brief(values.get("action"))) if values.get("action") else None,
+        "report": values.get("report") or "",
+        "summary": values.get("summary") or "",
+        "error": values.get("error"),
+        "updated": iso(utcnow()),
+    }
+    approval = values.get("approval") or {}
+    if approval.get("by"):
+        fields["resolved_by"] = approval["by"]
+    sets = ", ".join(f"{k} = ?" for k in fields)
+    with closing(connect()) as conn:
+        conn.execute(f"UPDATE runs SET {sets} WHERE id = ?", (*fields.values(), run_id))
+
+
+def _action_brief(action: dict[str, Any]) -> dict[str, Any]:
+    return {
+        k: action.get(k)
+        for k in ("kind", "action", "target", "env", "version", "command", "summary")
+        if action.get(k)
+    }
+
+
+def get(ref: str) -> RunRecord:
+    """A run by its id or by the guardrails request id of its pending approval."""
+    with closing(connect()) as conn:
+        row = conn.execute(
+            "SELECT * FROM runs WHERE id = ? OR request_id = ? ORDER BY created DESC LIMIT 1", (ref, ref)
+        ).fetchone()
+    if row is None:
+        raise NotFoundError(f"no run or approval request {ref!r}", hint="see `devops runs list`")
+    return _row(row)
+
+
+def find_by_event(event_key: str) -> RunRecord | None:
+    with closing(connect()) as conn:
+        row = conn.execute(
+            "SELECT * FROM runs WHERE event_id = ? ORDER BY created LIMIT 1", (event_key,)
+        ).fetchone()
+    return _row(row) if row else None
+
+
+def list_runs(status: str | None = None, limit: int = 50) -> list[RunRecord]:
+    sql, args = "SELECT * FROM runs", []
+    if status:
+        sql += " WHERE status = ?"
+        args.append(status)
+    sql += " ORDER BY created DESC, rowid DESC LIMIT ?"
+    args.append(limit)
+    with closing(connect()) as conn:
+        return [_row(r) for r in conn.execute(sql, args).fetchall()]
+
+
+def claim(ref: str, new_status: str = "resuming") -> RunRecord:
+    """Atomically take a run out of ``awaiting_approval``; raise if someone else already did."""
+    run = get(ref)
+    with closing(connect()) as conn:
+        cur = conn.execute(
+            "UPDATE runs SET status = ?, updated = ? WHERE id = ? AND status = 'awaiting_approval'",
+            (new_status, iso(utcnow()), run.id),
+        )
+    if cur.rowcount != 1:
+        current = get(run.id).status
+        raise UsageError(f"run {run.id} is not waiting for approval (status: {current})")
+    return run
+
+
+def release(run_id: str) -> None:
+    """Give a claimed run back (the approval could not be recorded)."""
+    with closing(connect()) as conn:
+        conn.execute(
+            "UPDATE runs SET status = 'awaiting_approval', updated = ? WHERE id = ? AND status = 'resuming'",
+            (iso(utcnow()), run_id),
+        )
