@@ -1,0 +1,37 @@
+"""IaC node: review Terraform/OpenTofu plans (tiers, stateful destroys, drift) and lint .tf code.
+
+Imports are lazy so that ``import skill.nodes.iac`` stays cheap for the guardrails gate.
+
+    from skill.nodes.iac import review_plan, review_code
+    review_plan("plan.json", env="prod")   # -> PlanReview(tier, summary, changes, findings, drift)
+    review_code("infra/")                  # -> list[Finding]
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .hcl_checks import review_code
+    from .models import ChangeSummary, DriftSummary, PlanReview
+    from .plan import review_plan
+
+_EXPORTS = {
+    "review_plan": ".plan",
+    "load_plan": ".plan",
+    "review_code": ".hcl_checks",
+    "PlanReview": ".models",
+    "ChangeSummary": ".models",
+    "DriftSummary": ".models",
+}
+
+__all__ = ["review_plan", "review_code", "PlanReview", "ChangeSummary", "DriftSummary", "load_plan"]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        import importlib
+
+        module = importlib.import_module(_EXPORTS[name], __name__)
+        return getattr(module, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

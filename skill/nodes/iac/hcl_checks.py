@@ -1,0 +1,677 @@
+"""Static checks over Terraform/OpenTofu code (.tf, .tfvars) with python-hcl2.
+
+Rules: iac.remote-state, iac.state-encryption, iac.state-committed, iac.hardcoded-secret,
+iac.provider-pinned, iac.module-pinned, iac.env-separation, iac.copy-paste (and
+iac.parse-error for a file that does not parse). Every finding names a file and, where the
+code has one, a line: python-hcl2 keeps the parser's positions on its rule objects.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ...findings import Finding, Rule
+from ...guardrails.environments import infer_environment
+from ...redact import find_secrets
+from .secret_names import is_secret_name
+
+RULES: dict[str, Rule] = {
+    r.id: r
+    for r in (
+        Rule(
+            id="iac.remote-state",
+            title="State is kept in a remote backend",
+            severity="high",
+            description="A root module without a remote backend keeps terraform.tfstate (and the secrets in it) on one laptop.",
+            fix='Configure a remote backend (s3, gcs, azurerm, remote/cloud) in a terraform { backend "..." {} } block.',
+        ),
+        Rule(
+            id="iac.state-encryption",
+            title="Remote state is encrypted and locked",
+            severity="high",
+            description="State holds secrets in clear text; concurrent applies without a lock corrupt it.",
+            fix="s3: encrypt = true (or kms_key_id) and use_lockfile = true or dynamodb_table; oss: encrypt and tablestore_table; http: lock_address.",
+        ),
+        Rule(
+            id="iac.state-committed",
+            title="No state files or secret-bearing .tfvars in the tree",
+            severity="critical",
+            description="terraform.tfstate and .tfvars files with credentials must never reach git.",
+            fix="Delete them from the tree (and from git history), ignore *.tfstate* and secret .tfvars, use a remote backend and a secret store.",
+        ),
+        Rule(
+            id="iac.hardcoded-secret",
+            title="No credentials in literals or variable defaults",
+            severity="critical",
+            description="A password, token or key written in .tf code ends up in git, the plan and the state.",
+            fix="Read it from a secret store (data source) or a sensitive variable without a default.",
+        ),
+        Rule(
+            id="iac.provider-pinned",
+            title="Providers have version constraints",
+            severity="medium",
+            description="Without required_providers versions a new major release changes behaviour at the next init.",
+            fix='Declare required_providers { x = { source = "...", version = "~> N.M" } } and commit .terraform.lock.hcl.',
+        ),
+        Rule(
+            id="iac.module-pinned",
+            title="Module sources are pinned",
+            severity="medium",
+            description="A registry module without version, or a git module without ?ref=<tag or commit>, changes under you.",
+            fix='Add version = "x.y.z" for registry modules, ?ref=vX.Y.Z or a commit SHA for git sources.',
+        ),
+        Rule(
+            id="iac.env-separation",
+            title="Environments are separated",
+            severity="high",
+            description="Environments must not share one state: use workspaces, per-environment directories with their own backend key, or accounts.",
+            fix="Give every environment its own state (directory + backend key, or terraform workspaces).",
+        ),
+        Rule(
+            id="iac.copy-paste",
+            title="Environment folders reuse modules instead of copies",
+            severity="medium",
+            description="The same resource block repeated in every environment folder drifts apart; a module keeps them alike.",
+            fix="Move the shared blocks into a module and call it from each environment with its own inputs.",
+        ),
+        Rule(
+            id="iac.parse-error",
+            title="Terraform file parses",
+            severity="medium",
+            description="A file the HCL parser cannot read is not checked.",
+            fix="Run terraform fmt / terraform validate.",
+        ),
+    )
+}
+
+_SKIP_DIRS = {".terraform", ".git", "node_modules", ".venv", ".terragrunt-cache", "__pycache__"}
+_LOCAL_SOURCE = re.compile(r"^\.{1,2}/")
+_REGISTRY_SOURCE = re.compile(r"^(?:[\w.\-]+/)?[\w\-]+/[\w\-]+/[\w\-]+(?://.*)?$")
+_GIT_SOURCE = re.compile(r"^(?:git::|git@|github\.com/|bitbucket\.org/|gitlab\.com/)")
+_BRANCH_REFS = {"main", "master", "develop", "dev", "trunk", "head", "latest"}
+
+
+@dataclass
+class Attr:
+    name: str
+    value: Any
+    line: int | None
+
+
+@dataclass
+class Block:
+    type: str
+    labels: list[str]
+    line: int | None
+    file: str
+    attrs: dict[str, Attr] = field(default_factory=dict)
+    blocks: list[Block] = field(default_factory=list)
+
+    def children(self, type_: str) -> list[Block]:
+        return [b for b in self.blocks if b.type == type_]
+
+
+@dataclass
+class _Module:
+    directory: Path
+    files: list[str] = field(default_factory=list)
+    blocks: list[Block] = field(default_factory=list)
+    text: str = ""
+
+    def top(self, type_: str) -> list[Block]:
+        return [b for b in self.blocks if b.type == type_]
+
+
+def literal(value: Any) -> str | None:
+    """The string of a plain quoted literal (no interpolation), else None."""
+    if isinstance(value, str) and len(value) >= 2 and value[0] == '"' and value[-1] == '"':
+        inner = value[1:-1]
+        if "${" not in inner and "%{" not in inner:
+            return inner
+    return None
+
+
+def _is_true(value: Any) -> bool:
+    return value is True or value in ("true", '"true"')
+
+
+def _serialize_opts():
+    from hcl2.utils import SerializationOptions
+
+    return SerializationOptions(with_comments=False, explicit_blocks=False)
+
+
+def parse_file(path: Path, display: str) -> list[Block]:
+    """The top-level blocks of one .tf/.tfvars file; top-level attributes become a '' block."""
+    import hcl2
+    from hcl2.rules.base import AttributeRule, BlockRule
+
+    opts = _serialize_opts()
+    tree = hcl2.parses(path.read_text(encoding="utf-8", errors="replace"))
+
+    def line_of(rule) -> int | None:
+        meta = getattr(rule, "_meta", None)
+        return getattr(meta, "line", None) if meta is not None and not getattr(meta, "empty", True) else None
+
+    def convert(body, into: Block) -> None:
+        for child in body.children:
+            if isinstance(child, BlockRule):
+                labels = [str(lab.serialize(opts)).strip('"') for lab in child.labels]
+                block = Block(type=labels[0], labels=labels[1:], line=line_of(child), file=display)
+                convert(child.body, block)
+                into.blocks.append(block)
+            elif isinstance(child, AttributeRule):
+                name = str(child.identifier.serialize(opts))
+                into.attrs[name] = Attr(name, child.expression.serialize(opts), line_of(child))
+
+    top = Block(type="", labels=[], line=None, file=display)
+    convert(tree.body, top)
+    if top.attrs:  # .tfvars: bare attributes
+        top.blocks.insert(0, Block(type="", labels=[], line=1, file=display, attrs=top.attrs))
+    return top.blocks
+
+
+def _walk(root: Path) -> tuple[dict[Path, list[Path]], list[Path], list[Path]]:
+    """(.tf files by directory, .tfvars files, state files) under ``root``."""
+    tf: dict[Path, list[Path]] = {}
+    tfvars: list[Path] = []
+    states: list[Path] = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if d not in _SKIP_DIRS)
+        here = Path(dirpath)
+        for name in sorted(filenames):
+            p = here / name
+            if name.endswith(".tf"):
+                tf.setdefault(here, []).append(p)
+            elif name.endswith((".tfvars", ".tfvars.json")):
+                tfvars.append(p)
+            elif name.endswith((".tfstate", ".tfstate.backup")) or "terraform.tfstate.d" in p.parts:
+                states.append(p)
+    return tf, tfvars, states
+
+
+class _Checker:
+    def __init__(self, root: Path):
+        self.root = root
+        self.base = root if root.is_dir() else root.parent
+        self.findings: list[Finding] = []
+
+    def display(self, path: Path) -> str:
+        if self.root.is_file():
+            return self.root.as_posix()
+        return (self.root / path.relative_to(self.base)).as_posix()
+
+    def add(self, rule: str, message: str, file: str | None, line: int | None, **kw: Any) -> None:
+        kw.setdefault("severity", RULES[rule].severity)
+        kw.setdefault("fix", RULES[rule].fix)
+        self.findings.append(Finding(id=rule, message=message, file=file, line=line, **kw))
+
+    # ------------------------------------------------------------------ run
+
+    def run(self) -> list[Finding]:
+        if self.root.is_file():
+            files = {self.root.parent: [self.root]} if self.root.suffix == ".tf" else {}
+            tfvars = [self.root] if self.root.name.endswith((".tfvars", ".tfvars.json")) else []
+            states = [self.root] if ".tfstate" in self.root.name else []
+        else:
+            files, tfvars, states = _walk(self.root)
+        modules: dict[Path, _Module] = {}
+        for directory, paths in files.items():
+            mod = _Module(directory)
+            for p in paths:
+                shown = self.display(p)
+                mod.files.append(shown)
+                try:
+                    mod.blocks += parse_file(p, shown)
+                    mod.text += p.read_text(encoding="utf-8", errors="replace") + "\n"
+                except Exception as exc:  # noqa: BLE001 - any parser failure becomes a finding
+                    line = getattr(exc, "line", None)
+                    self.add(
+                        "iac.parse-error", f"cannot parse: {str(exc).splitlines()[0][:200]}", shown, line
+                    )
+            modules[directory] = mod
+        for mod in modules.values():
+            self.hardcoded_secrets(mod)
+            self.provider_pinned(mod)
+            self.module_pinned(mod)
+        roots = [m for m in modules.values() if self.is_root(m)]
+        for mod in roots:
+            self.remote_state(mod)
+        self.state_committed(states, tfvars)
+        self.env_separation(roots, tfvars)
+        self.copy_paste(roots)
+        return self.findings
+
+    def is_root(self, mod: _Module) -> bool:
+        if any(b.children("backend") or b.children("cloud") for b in mod.top("terraform")):
+            return True
+        rel = mod.directory.relative_to(self.base).parts if mod.directory != self.base else ()
+        if "modules" in rel:
+            return False
+        return bool(mod.top("provider") or mod.top("resource") or mod.top("module"))
+
+    # ------------------------------------------------------------------ secrets
+
+    def hardcoded_secrets(self, mod: _Module) -> None:
+        for block in mod.blocks:
+            if block.type == "variable":
+                default = block.attrs.get("default")
+                value = literal(default.value) if default else None
+                if value and (is_secret_name(block.labels[0] if block.labels else "") or find_secrets(value)):
+                    self.add(
+                        "iac.hardcoded-secret",
+                        f"variable `{block.labels[0]}` has a credential as its default value",
+                        block.file,
+                        default.line,
+                        object=f"var.{block.labels[0]}",
+                    )
+                continue
+            self._scan_attrs(block, self._object_name(block))
+
+    @staticmethod
+    def _object_name(block: Block) -> str:
+        if block.type in ("resource", "data") and len(block.labels) >= 2:
+            return ("data." if block.type == "data" else "") + ".".join(block.labels[:2])
+        return " ".join([block.type, *block.labels]).strip()
+
+    def _scan_attrs(self, block: Block, where: str, prefix: str = "") -> None:
+        for attr in block.attrs.values():
+            for name, value in _literals(attr.name, attr.value):
+                if not value.strip():
+                    continue
+                if is_secret_name(name) or find_secrets(value):
+                    self.add(
+                        "iac.hardcoded-secret",
+                        f"{where} sets `{prefix}{name}` to a literal credential",
+                        block.file,
+                        attr.line,
+                        object=where,
+                    )
+        for child in block.blocks:
+            self._scan_attrs(child, where, f"{prefix}{child.type}.")
+
+    # ------------------------------------------------------------------ pinning
+
+    def provider_pinned(self, mod: _Module) -> None:
+        declared: dict[str, Attr] = {}
+        for tf in mod.top("terraform"):
+            for rp in tf.children("required_providers"):
+                declared.update(rp.attrs)
+        for name, attr in declared.items():
+            value = attr.value
+            if isinstance(value, dict):
+                version = literal(value.get("version")) if value.get("version") is not None else None
+            else:
+                version = literal(value)  # legacy form: aws = "~> 5.0"
+            if not version:
+                self.add(
+                    "iac.provider-pinned",
+                    f"provider `{name}` has no version constraint in required_providers",
+                    _file_of(mod, attr),
+                    attr.line,
+                    object=f"provider {name}",
+                )
+            elif not re.search(r"~>|<|^\s*=?\s*\d", version) and re.search(r">=?", version):
+                self.add(
+                    "iac.provider-pinned",
+                    f"provider `{name}` is constrained `{version}` with no upper bound: the next major version installs",
+                    _file_of(mod, attr),
+                    attr.line,
+                    object=f"provider {name}",
+                    severity="low",
+                    status="warn",
+                )
+        used = {b.labels[0] for b in mod.top("provider") if b.labels}
+        used |= {b.labels[0].split("_")[0] for b in mod.top("resource") + mod.top("data") if b.labels}
+        missing = sorted(used - declared.keys() - {"terraform"})  # terraform_data is built in
+        if missing and (mod.top("provider") or mod.top("resource")):
+            first = (mod.top("provider") or mod.top("resource"))[0]
+            self.add(
+                "iac.provider-pinned",
+                f"provider(s) {', '.join(missing)} used without a required_providers entry (no source, no version)",
+                first.file,
+                first.line,
+            )
+
+    def module_pinned(self, mod: _Module) -> None:
+        for block in mod.top("module"):
+            name = block.labels[0] if block.labels else "?"
+            source_attr = block.attrs.get("source")
+            source = literal(source_attr.value) if source_attr else None
+            if not source or _LOCAL_SOURCE.match(source):
+                continue
+            line = source_attr.line
+            if _GIT_SOURCE.match(source):
+                ref = re.search(r"[?&]ref=([^&]+)", source)
+                if not ref:
+                    self.add(
+                        "iac.module-pinned",
+                        f"module `{name}` comes from git without ?ref=: it follows the default branch",
+                        block.file,
+                        line,
+                        object=f"module.{name}",
+                    )
+                elif ref.group(1).lower() in _BRANCH_REFS:
+                    self.add(
+                        "iac.module-pinned",
+                        f"module `{name}` is pinned to the branch `{ref.group(1)}`, which moves",
+                        block.file,
+                        line,
+                        object=f"module.{name}",
+                    )
+            elif _REGISTRY_SOURCE.match(source) and "version" not in block.attrs:
+                self.add(
+                    "iac.module-pinned",
+                    f"registry module `{name}` ({source}) has no version: every init may pull a new release",
+                    block.file,
+                    line,
+                    object=f"module.{name}",
+                )
+
+    # ------------------------------------------------------------------ state
+
+    def remote_state(self, mod: _Module) -> None:
+        terraform_blocks = mod.top("terraform")
+        backends = [(tf, b) for tf in terraform_blocks for b in tf.children("backend")]
+        clouds = [b for tf in terraform_blocks for b in tf.children("cloud")]
+        if clouds:
+            return
+        if not backends:
+            if (mod.directory / "terragrunt.hcl").is_file():
+                return  # terragrunt generates the backend
+            where = terraform_blocks[0] if terraform_blocks else None
+            self.add(
+                "iac.remote-state",
+                f"{self._dir_label(mod)} has no backend: state stays in a local terraform.tfstate",
+                where.file if where else mod.files[0],
+                where.line if where else None,
+            )
+            return
+        for _tf, backend in backends:
+            kind = backend.labels[0] if backend.labels else "?"
+            if kind == "local":
+                self.add(
+                    "iac.remote-state",
+                    f"{self._dir_label(mod)} uses the local backend: state stays on one machine",
+                    backend.file,
+                    backend.line,
+                )
+                continue
+            self.state_encryption(mod, backend, kind)
+
+    def state_encryption(self, mod: _Module, backend: Block, kind: str) -> None:
+        settings = {k: a.value for k, a in backend.attrs.items()}
+        partial = not settings
+        for extra in [*mod.directory.glob("*.tfbackend"), *mod.directory.glob("backend*.hcl")]:
+            try:
+                text = extra.read_text(encoding="utf-8", errors="replace")
+            except OSError:
+                continue
+            for key, value in re.findall(r'^\s*(\w+)\s*=\s*("?[^"\n]*"?)', text, re.M):
+                settings.setdefault(key, value.strip())
+                partial = False
+
+        def has(key: str) -> bool:
+            value = settings.get(key)
+            return value is not None and value not in ('""', "", "null")
+
+        problems: list[str] = []
+        if kind == "s3":
+            if not (_is_true(settings.get("encrypt")) or has("kms_key_id") or has("sse_customer_key")):
+                problems.append("no encryption (encrypt = true or kms_key_id)")
+            if not (has("dynamodb_table") or _is_true(settings.get("use_lockfile"))):
+                problems.append("no state locking (use_lockfile = true or dynamodb_table)")
+        elif kind == "oss":
+            if not _is_true(settings.get("encrypt")):
+                problems.append("no encryption (encrypt = true)")
+            if not has("tablestore_table"):
+                problems.append("no state locking (tablestore_table)")
+        elif kind == "http":
+            if not has("lock_address"):
+                problems.append("no state locking (lock_address)")
+        elif kind == "consul":
+            problems.append("consul does not encrypt state at rest")
+        if not problems:
+            return
+        if partial:
+            self.add(
+                "iac.state-encryption",
+                f'backend "{kind}" is configured outside the code (-backend-config): make sure it is encrypted and locked',
+                backend.file,
+                backend.line,
+                severity="low",
+                status="warn",
+            )
+            return
+        self.add(
+            "iac.state-encryption",
+            f'backend "{kind}" in {self._dir_label(mod)}: ' + "; ".join(problems),
+            backend.file,
+            backend.line,
+        )
+
+    def state_committed(self, states: list[Path], tfvars: list[Path]) -> None:
+        for path in states:
+            shown = self.display(path)
+            status, why = _git_status(path)
+            if status == "ignored":
+                self.add(
+                    "iac.state-committed",
+                    f"state file {shown} is in the tree (git-ignored, but it belongs in a remote backend)",
+                    shown,
+                    None,
+                    severity="medium",
+                    status="warn",
+                )
+            else:
+                self.add(
+                    "iac.state-committed",
+                    f"state file {shown} {why}: state holds secrets in clear text",
+                    shown,
+                    None,
+                )
+        for path in tfvars:
+            shown = self.display(path)
+            names = _tfvars_secrets(path, shown)
+            if names is None:
+                self.add("iac.parse-error", f"cannot parse {shown}", shown, None)
+                continue
+            for name, line in names:
+                status, why = _git_status(path)
+                if status == "ignored":
+                    continue  # a git-ignored local tfvars is where secrets are meant to go
+                self.add(
+                    "iac.state-committed",
+                    f"{shown} sets `{name}` to a literal credential and {why}",
+                    shown,
+                    line,
+                    object=name,
+                )
+
+    # ------------------------------------------------------------------ environments
+
+    def _dir_label(self, mod: _Module) -> str:
+        if mod.directory == self.base:
+            return self.root.as_posix() if self.root.is_dir() else mod.directory.name
+        return (self.root / mod.directory.relative_to(self.base)).as_posix()
+
+    def _env_of(self, mod: _Module) -> str | None:
+        if mod.directory == self.base and self.root.is_dir():
+            return None
+        return infer_environment(mod.directory.name)
+
+    def env_separation(self, roots: list[_Module], tfvars: list[Path]) -> None:
+        env_roots = [(m, self._env_of(m)) for m in roots]
+        env_roots = [(m, e) for m, e in env_roots if e]
+        seen: dict[tuple, tuple[_Module, str, Block]] = {}
+        for mod, env in env_roots:
+            for tf in mod.top("terraform"):
+                for backend in tf.children("backend"):
+                    ident = _backend_identity(backend)
+                    if ident is None:
+                        continue
+                    key_text = " ".join(str(v) for v in ident[1:])
+                    named = infer_environment(key_text)
+                    if named and named != env:
+                        self.add(
+                            "iac.env-separation",
+                            f"{self._dir_label(mod)} is {env} but its backend state ({key_text}) names {named}",
+                            backend.file,
+                            backend.line,
+                        )
+                    other = seen.get(ident)
+                    if other and other[1] != env:
+                        self.add(
+                            "iac.env-separation",
+                            f"{self._dir_label(other[0])} ({other[1]}) and {self._dir_label(mod)} ({env}) write the "
+                            f"same state ({key_text}): a change for one is a change for the other",
+                            backend.file,
+                            backend.line,
+                        )
+                    seen.setdefault(ident, (mod, env, backend))
+        if env_roots:
+            return
+        # No per-environment directories: per-environment tfvars must come with workspaces.
+        for mod in roots:
+            local = [p for p in tfvars if p.parent == mod.directory or p.parent.parent == mod.directory]
+            envs = {infer_environment(p.name.split(".")[0]) for p in local} - {None}
+            if len(envs) < 2 or "terraform.workspace" in mod.text:
+                continue
+            backend = next((b for tf in mod.top("terraform") for b in tf.children("backend")), None)
+            if backend is not None and (not backend.attrs or "workspace_key_prefix" in backend.attrs):
+                continue  # partial config (-backend-config per env) or workspace-aware key
+            where = backend or (mod.top("terraform") or [None])[0]
+            self.add(
+                "iac.env-separation",
+                f"{self._dir_label(mod)} selects {', '.join(sorted(envs))} with .tfvars files but every "
+                "environment shares one state (no workspaces, no per-environment backend)",
+                where.file if where else mod.files[0],
+                where.line if where else None,
+            )
+
+    def copy_paste(self, roots: list[_Module]) -> None:
+        groups: dict[tuple, list[tuple[str, Block]]] = {}
+        for mod in roots:
+            env = self._env_of(mod)
+            if not env:
+                continue
+            for block in mod.top("resource"):
+                if len(block.labels) < 2 or len(block.attrs) + len(block.blocks) < 2:
+                    continue
+                key = (block.labels[0], block.labels[1], _shape(block))
+                groups.setdefault(key, []).append((self._dir_label(mod), block))
+        for (rtype, rname, _), places in sorted(groups.items(), key=lambda kv: kv[0][:2]):
+            dirs = sorted({d for d, _ in places})
+            if len(dirs) < 2:
+                continue
+            first = places[0][1]
+            where = ", ".join(f"{b.file}:{b.line}" for _, b in places)
+            self.add(
+                "iac.copy-paste",
+                f"{rtype}.{rname} is repeated with the same shape in {len(dirs)} environment folders ({where})",
+                first.file,
+                first.line,
+                object=f"{rtype}.{rname}",
+            )
+
+
+def _literals(name: str, value: Any):
+    """(name, literal string) pairs in an attribute value, descending into objects."""
+    if isinstance(value, dict):
+        for k, v in value.items():
+            yield from _literals(str(k).strip('"'), v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from _literals(name, v)
+    else:
+        text = literal(value)
+        if text is not None:
+            yield name, text
+
+
+def _shape(block: Block) -> tuple:
+    return (
+        tuple(sorted(block.attrs)),
+        tuple(sorted((b.type, _shape(b)) for b in block.blocks)),
+    )
+
+
+def _backend_identity(backend: Block) -> tuple | None:
+    kind = backend.labels[0] if backend.labels else "?"
+    parts = []
+    for key in ("bucket", "storage_account_name", "container_name", "key", "prefix", "path", "address"):
+        if key in backend.attrs:
+            parts.append(literal(backend.attrs[key].value) or str(backend.attrs[key].value))
+    return (kind, *parts) if parts else None
+
+
+def _file_of(mod: _Module, attr: Attr) -> str:
+    for tf in mod.top("terraform"):
+        for rp in tf.children("required_providers"):
+            if any(a is attr for a in rp.attrs.values()):
+                return rp.file
+    return mod.files[0]
+
+
+def _tfvars_secrets(path: Path, shown: str) -> list[tuple[str, int | None]] | None:
+    found: list[tuple[str, int | None]] = []
+    if path.name.endswith(".json"):
+        import json
+
+        try:
+            data = json.loads(path.read_text(encoding="utf-8", errors="replace"))
+        except ValueError:
+            return None
+        for name, value in (data or {}).items() if isinstance(data, dict) else []:
+            for key, text in _literals(name, f'"{value}"' if isinstance(value, str) else value):
+                if text.strip() and (is_secret_name(key) or find_secrets(text)):
+                    found.append((key, None))
+        return found
+    try:
+        blocks = parse_file(path, shown)
+    except Exception:  # noqa: BLE001
+        return None
+    for block in blocks:
+        for attr in block.attrs.values():
+            for key, text in _literals(attr.name, attr.value):
+                if text.strip() and (is_secret_name(key) or find_secrets(text)):
+                    found.append((key, attr.line))
+    return found
+
+
+def _git_status(path: Path) -> tuple[str, str]:
+    """("tracked"|"ignored"|"untracked"|"no-git", words) for a file, asking git when it is there."""
+    from ...errors import DevopsError
+    from ...runner import run_tool
+
+    cwd = path.parent
+    try:
+        tracked = run_tool(["git", "ls-files", "--error-unmatch", "--", path.name], cwd=cwd, timeout=20)
+        if tracked.ok:
+            return "tracked", "is committed to git"
+        if "not a git repository" in tracked.stderr.lower():
+            return "no-git", "is in the tree"
+        ignored = run_tool(["git", "check-ignore", "-q", "--", path.name], cwd=cwd, timeout=20)
+        if ignored.returncode == 0:
+            return "ignored", "is git-ignored"
+        return "untracked", "is not git-ignored (one `git add .` away from being committed)"
+    except DevopsError:
+        return "no-git", "is in the tree"
+
+
+def review_code(path: str | os.PathLike) -> list[Finding]:
+    """Static checks over the Terraform code at ``path`` (a directory or one file)."""
+    from ...errors import InputError
+    from ...report import sort_findings
+
+    root = Path(path)
+    if not root.exists():
+        raise InputError(f"{root} does not exist")
+    return sort_findings(_Checker(root).run())
+
+
+__all__ = ["RULES", "review_code", "parse_file", "literal"]
