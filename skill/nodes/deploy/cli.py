@@ -1,0 +1,263 @@
+"""``devops deploy`` and ``devops flag``: thin click commands over the deploy library.
+
+Order of a deploy: validate the version -> build the plan (no rollback plan, no deploy) ->
+the safety gate (exit 3 with a request id when a human must approve, 4 when blocked) ->
+execute step by step -> record in memory. ``--dry-run`` stops after the plan (T1: reads only).
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from ...cli_support import ErrorHandlingGroup, echo_json
+from ...errors import EXIT_FINDINGS, EXIT_OK, ApprovalRequired, Blocked
+
+STRATEGIES = ("rolling", "blue-green", "canary")
+
+
+def _decision_payload(exc: Exception) -> dict:
+    decision = getattr(exc, "decision", None)
+    payload = {
+        "status": "approval_required" if isinstance(exc, ApprovalRequired) else "blocked",
+        "error": str(exc),
+    }
+    if decision is not None:
+        payload["decision"] = decision.to_dict() if hasattr(decision, "to_dict") else vars(decision)
+        payload["request_id"] = getattr(decision, "request_id", None)
+    return payload
+
+
+def _gate_or_exit(action: str, *, target: str, env: str, approval: str | None, as_json: bool) -> None:
+    from .gate import check_gate
+
+    try:
+        check_gate(action, target=target, env=env, approval=approval)
+    except (ApprovalRequired, Blocked) as exc:
+        if not as_json:
+            raise
+        echo_json(_decision_payload(exc))
+        sys.exit(exc.exit_code)
+
+
+def render_plan(plan) -> str:
+    req = plan.request
+    lines = [
+        f"Deploy plan: {req.service} {req.version} ({plan.version_kind}) -> {plan.environment}"
+        f"  strategy={req.strategy} driver={plan.driver}",
+        f"Gate: {plan.gate_action} on {req.service}",
+    ]
+    for step in plan.steps:
+        checks = []
+        if step.health:
+            checks.append(f"health {step.health.url}" + (" + version" if step.health.expect_version else ""))
+        if step.analysis:
+            checks.append("canary analysis")
+        lines.append(
+            f"  {step.index + 1}. {step.description}" + (f"  [{', '.join(checks)}]" if checks else "")
+        )
+        lines += [f"       $ {cmd}" for cmd in step.commands]
+    if plan.rollback:
+        lines.append(f"Rollback plan: back to {plan.rollback.version} (from {plan.rollback.source})")
+        lines += [f"       $ {cmd}" for cmd in plan.rollback.commands] or ["       (no command needed)"]
+    else:
+        lines.append(
+            "Rollback plan: NONE (no earlier good version in memory) -> this deploy would be refused"
+        )
+    lines += [f"Warning: {w}" for w in plan.warnings]
+    return "\n".join(lines)
+
+
+def render_result(result) -> str:
+    lines = [f"{result.status.upper()}: {result.message}"]
+    for step in result.steps:
+        extra = ""
+        if step.health:
+            extra = (
+                f" (health: {'ok' if step.health.ok else 'FAILED'} after {step.health.attempts} attempt(s))"
+            )
+        lines.append(
+            f"  step {step.index + 1} {step.action}{f' {step.weight}%' if step.weight else ''}: "
+            f"{step.status}{extra}"
+        )
+    if result.rollback:
+        lines.append(
+            f"  rollback to {result.rollback.version}: {result.rollback.status} ({result.rollback.detail})"
+        )
+    if result.deployment_id:
+        lines.append(f"  recorded in memory: {result.deployment_id}")
+    return "\n".join(lines)
+
+
+@click.command("deploy")
+@click.option("--service", "-s", required=True, help="Service to deploy.")
+@click.option("--env", "-e", "env", required=True, help="Target environment (prod, staging, dev ...).")
+@click.option(
+    "--version", "-v", "version", default=None, help="Immutable version: git SHA, semver or digest."
+)
+@click.option("--strategy", type=click.Choice(STRATEGIES), default="rolling", show_default=True)
+@click.option("--steps", default=None, help="Canary weights, e.g. 10,50,100.")
+@click.option(
+    "--rollback-to", default=None, help="Version to return to (default: the last good one in memory)."
+)
+@click.option(
+    "--rollback", "do_rollback", is_flag=True, help="Roll back now (to --rollback-to or the last good)."
+)
+@click.option("--approval", default=None, help="Approval id granted by a human (guardrails.py approve).")
+@click.option("--by", default=None, help="Who deploys (recorded in memory).")
+@click.option("--dry-run", is_flag=True, help="Print the plan only; change nothing.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def deploy(service, env, version, strategy, steps, rollback_to, do_rollback, approval, by, dry_run, as_json):
+    """Deploy VERSION of a service with a plan, a gate, health checks and automatic rollback.
+
+    \b
+    devops deploy --service api --env staging --version v1.4.0
+    devops deploy --service api --env prod --version 3f2a9c1 --strategy canary --steps 10,50,100
+    devops deploy --service api --env prod --rollback --rollback-to v1.3.9
+    """
+    from ...errors import UsageError
+
+    if do_rollback:
+        _rollback_command(service, env, rollback_to, version, approval, by, dry_run, as_json)
+        return
+    if not version:
+        raise UsageError("--version is required", hint="a git SHA, a semver tag or an image digest")
+    from .executor import execute_deploy
+    from .models import DeployRequest
+    from .plan import parse_steps, plan_deploy, require_rollback
+
+    if steps and strategy != "canary":
+        raise UsageError("--steps only applies to --strategy canary")
+    request = DeployRequest(
+        service=service,
+        env=env,
+        version=version,
+        strategy=strategy,
+        steps=parse_steps(steps) if steps else None,
+        rollback_to=rollback_to,
+        by=by,
+    )
+    from .plan import open_memory
+
+    memory = open_memory()
+    try:
+        plan = plan_deploy(request, memory=memory)
+        if dry_run:
+            if as_json:
+                echo_json(
+                    {
+                        "status": "planned",
+                        "ready": plan.ready,
+                        "plan": plan.model_dump(mode="json", exclude={"settings"}),
+                    }
+                )
+            else:
+                click.echo(render_plan(plan))
+            if not plan.ready:
+                click.echo(
+                    "Error: no rollback plan: this deploy would be refused (give --rollback-to)", err=True
+                )
+            sys.exit(EXIT_OK if plan.ready else EXIT_FINDINGS)
+        require_rollback(plan)
+        _gate_or_exit(
+            plan.gate_action, target=service, env=plan.environment, approval=approval, as_json=as_json
+        )
+        if not as_json:
+            click.echo(render_plan(plan))
+        progress = None if as_json else (lambda line: click.echo(line))
+        result = execute_deploy(plan, memory=memory, progress=progress)
+    finally:
+        memory.close()
+    if as_json:
+        echo_json(
+            {**result.model_dump(mode="json"), "plan": plan.model_dump(mode="json", exclude={"settings"})}
+        )
+    else:
+        click.echo(render_result(result))
+    sys.exit(EXIT_OK if result.ok else EXIT_FINDINGS)
+
+
+def _rollback_command(service, env, to_version, from_version, approval, by, dry_run, as_json):
+    from ...guardrails.environments import normalize
+    from .executor import rollback
+
+    environment = normalize(env) or env
+    if dry_run:
+        msg = (
+            f"would roll {service} in {environment} back to {to_version or 'the last good version in memory'}"
+        )
+        echo_json({"status": "planned", "message": msg}) if as_json else click.echo(msg)
+        return
+    _gate_or_exit("rollback", target=service, env=environment, approval=approval, as_json=as_json)
+    result = rollback(service, env, to_version, from_version=from_version, by=by)
+    echo_json(result.model_dump(mode="json")) if as_json else click.echo(render_result(result))
+    sys.exit(EXIT_OK if result.ok else EXIT_FINDINGS)
+
+
+@click.group("flag", cls=ErrorHandlingGroup)
+def flag():
+    """Feature flags: deploy dark, release by flag (every change passes the safety gate)."""
+
+
+@flag.command("set")
+@click.argument("name")
+@click.argument("state", type=click.Choice(["on", "off"], case_sensitive=False))
+@click.option("--env", "-e", "env", required=True, help="Environment the flag applies to.")
+@click.option("--approval", default=None, help="Approval id granted by a human.")
+@click.option("--by", default=None, help="Who switches it (kept in the flag history).")
+@click.option("--json", "as_json", is_flag=True)
+def flag_set(name, state, env, approval, by, as_json):
+    """Switch flag NAME on or off in an environment.
+
+    \b
+    devops flag set new-checkout on --env staging
+    """
+    from ...guardrails.environments import normalize
+    from .flags import _check_name, set_flag
+
+    _check_name(name)
+    environment = normalize(env) or env
+    _gate_or_exit("feature_flag_toggle", target=name, env=environment, approval=approval, as_json=as_json)
+    result = set_flag(name, state, env, by=by)
+    if as_json:
+        echo_json(result.model_dump(mode="json"))
+    else:
+        was = "" if result.previous is None else f" (was {'on' if result.previous else 'off'})"
+        click.echo(f"{result.name} is {'on' if result.enabled else 'off'} in {result.env}{was}")
+
+
+@flag.command("get")
+@click.argument("name")
+@click.option("--env", "-e", "env", required=True)
+@click.option("--json", "as_json", is_flag=True)
+def flag_get(name, env, as_json):
+    """Show one flag's state in an environment."""
+    from .flags import get_flag
+
+    result = get_flag(name, env)
+    if as_json:
+        echo_json(result.model_dump(mode="json"))
+    else:
+        click.echo(
+            f"{result.name} is {'on' if result.enabled else 'off'} in {result.env} (since {result.updated_at})"
+        )
+
+
+@flag.command("list")
+@click.option("--env", "-e", "env", default=None)
+@click.option("--json", "as_json", is_flag=True)
+def flag_list(env, as_json):
+    """List flags and their states."""
+    from .flags import list_flags
+
+    rows = list_flags(env)
+    if as_json:
+        echo_json([r.model_dump(mode="json") for r in rows])
+        return
+    if not rows:
+        click.echo("no flags set")
+    for r in rows:
+        click.echo(
+            f"{r.name:30} {r.env:12} {'on' if r.enabled else 'off':4} {r.updated_at} {r.updated_by or ''}"
+        )

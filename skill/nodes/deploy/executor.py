@@ -1,0 +1,314 @@
+"""Run a deploy plan step by step, verify each step, roll back on failure, record the outcome.
+
+The gate is not checked here: the CLI and the agent graph check it before calling
+``execute_deploy`` (the graph pauses for approval in between). Memory records:
+
+* success            -> the deployment, status ``succeeded``;
+* failure            -> the deployment, status ``rolled_back`` (or ``failed`` when the rollback
+                        failed too), and the rollback as its own deployment of the good version
+                        with ``rolled_back_from`` = the bad one;
+* inconclusive canary -> the deployment, status ``in_progress`` (paused, nothing rolled back).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from ...durations import iso, utcnow
+from ...errors import DevopsError, UsageError
+from ...guardrails.environments import normalize
+from .analysis import run_analysis
+from .drivers import Driver, make_driver
+from .health import check_health
+from .models import DeployPlan, DeployResult, HealthGate, RollbackResult, StepResult
+from .plan import _gate, find_rollback_version, open_memory, require_rollback
+from .settings import deploy_settings
+from .versions import classify_version
+
+Progress = Callable[[str], None]
+
+
+def _noop(_: str) -> None:
+    pass
+
+
+def _driver_for(plan: DeployPlan) -> Driver:
+    req = plan.request
+    return make_driver(
+        plan.settings or deploy_settings(req.env, plan.environment),
+        service=req.service,
+        env=req.env,
+        environment=plan.environment,
+        strategy=req.strategy,
+    )
+
+
+def _run_rollback(
+    driver: Driver,
+    *,
+    version: str,
+    failed_version: str,
+    gate: HealthGate | None,
+    sleep: Callable[[float], None],
+    progress: Progress,
+) -> RollbackResult:
+    progress(f"rolling back to {version}")
+    try:
+        driver.apply("rollback", version, previous=failed_version)
+    except DevopsError as exc:
+        return RollbackResult(version=version, status="failed", detail=f"rollback command failed: {exc}")
+    if gate is not None:
+        health = check_health(gate, sleep=sleep)
+        if not health.ok:
+            return RollbackResult(
+                version=version, status="failed", detail=f"after rollback: {health.error}", health=health
+            )
+        return RollbackResult(
+            version=version, status="succeeded", detail="healthy after rollback", health=health
+        )
+    return RollbackResult(version=version, status="succeeded", detail="rollback command succeeded")
+
+
+def execute_deploy(
+    plan: DeployPlan,
+    *,
+    memory=None,
+    driver: Driver | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+    progress: Progress | None = None,
+) -> DeployResult:
+    """Execute ``plan``; always returns a result (a failed step is an outcome, not an error).
+
+    Raises NoRollbackPlan when the plan has no rollback, before anything runs.
+    """
+    require_rollback(plan)
+    progress = progress or _noop
+    req = plan.request
+    drv = driver or _driver_for(plan)
+    started = utcnow()
+    steps: list[StepResult] = []
+    failure: str | None = None
+    paused: str | None = None
+
+    for step in plan.steps:
+        progress(f"step {step.index + 1}/{len(plan.steps)}: {step.description}")
+        result = StepResult(index=step.index, action=step.action, weight=step.weight, status="succeeded")
+        steps.append(result)
+        try:
+            drv.apply(step.action, req.version, weight=step.weight, step=step.index)
+        except DevopsError as exc:
+            result.status, result.detail = "failed", f"driver: {exc}"
+            failure = f"step {step.index + 1} ({step.action}) failed: {exc}"
+            break
+        if step.health is not None:
+            health = check_health(step.health, sleep=sleep)
+            result.health = health
+            if not health.ok:
+                result.status, result.detail = (
+                    "failed",
+                    f"health check failed after {health.attempts} attempts",
+                )
+                failure = f"step {step.index + 1} ({step.action}) unhealthy: {health.error}"
+                break
+            progress(f"  healthy ({health.attempts} attempt{'s' if health.attempts != 1 else ''})")
+        if step.analysis and plan.analysis:
+            try:
+                analysis = run_analysis(
+                    plan.analysis,
+                    service=req.service,
+                    env=req.env,
+                    version=req.version,
+                    weight=step.weight,
+                    sleep=sleep,
+                )
+            except DevopsError as exc:
+                result.status, result.detail = "paused", f"analysis could not run: {exc}"
+                paused = result.detail
+                break
+            result.analysis = analysis
+            progress(f"  {analysis.message}")
+            if analysis.phase == "failed":
+                result.status, result.detail = "failed", analysis.message
+                failure = f"step {step.index + 1} (canary {step.weight}%): {analysis.message}"
+                break
+            if analysis.phase == "inconclusive":
+                result.status, result.detail = "paused", analysis.message
+                paused = f"paused at {step.weight}%: {analysis.message}"
+                break
+        result.detail = result.detail or "ok"
+
+    for step in plan.steps[len(steps) :]:
+        steps.append(
+            StepResult(
+                index=step.index, action=step.action, weight=step.weight, status="skipped", detail="not run"
+            )
+        )
+
+    rollback_result: RollbackResult | None = None
+    if failure:
+        assert plan.rollback is not None
+        rollback_result = _run_rollback(
+            drv,
+            version=plan.rollback.version,
+            failed_version=req.version,
+            gate=plan.rollback.health,
+            sleep=sleep,
+            progress=progress,
+        )
+        status = "rolled_back" if rollback_result.status == "succeeded" else "failed"
+        message = failure + (
+            f"; rolled back to {plan.rollback.version}"
+            if status == "rolled_back"
+            else f"; ROLLBACK TO {plan.rollback.version} FAILED ({rollback_result.detail}): act now"
+        )
+    elif paused:
+        status, message = (
+            "paused",
+            paused + " — a human decides: re-run with the remaining --steps, or --rollback",
+        )
+    else:
+        status, message = "succeeded", f"{req.service} {req.version} is live in {plan.environment}"
+    finished = utcnow()
+
+    result = DeployResult(
+        service=req.service,
+        env=plan.environment,
+        version=req.version,
+        strategy=req.strategy,
+        status=status,
+        message=message,
+        steps=steps,
+        rollback=rollback_result,
+        started=iso(started),
+        finished=iso(finished),
+    )
+    _record(plan, result, memory)
+    return result
+
+
+def _record(plan: DeployPlan, result: DeployResult, memory) -> None:
+    req = plan.request
+    mem = memory if memory is not None else open_memory()
+    try:
+        commit = req.version if plan.version_kind == "sha" else None
+        memory_status = {"paused": "in_progress"}.get(result.status, result.status)
+        dep = mem.record_deployment(
+            req.service,
+            plan.environment,
+            req.version,
+            commit=commit,
+            strategy=req.strategy,
+            status=memory_status,
+            started=result.started,
+            finished=result.finished,
+            by=req.by,
+            notes=result.message,
+        )
+        result.deployment_id = getattr(dep, "id", None)
+        if result.rollback is not None:
+            rb = mem.record_deployment(
+                req.service,
+                plan.environment,
+                result.rollback.version,
+                strategy="rollback",
+                status=result.rollback.status,
+                started=result.finished,
+                finished=iso(utcnow()),
+                rolled_back_from=req.version,
+                by=req.by,
+                notes=f"automatic rollback of {req.version}: {result.rollback.detail}",
+            )
+            result.rollback.deployment_id = getattr(rb, "id", None)
+    finally:
+        if memory is None:
+            mem.close()
+
+
+def rollback(
+    service: str,
+    env: str,
+    to_version: str | None = None,
+    *,
+    from_version: str | None = None,
+    strategy: str = "rolling",
+    memory=None,
+    driver: Driver | None = None,
+    by: str | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> DeployResult:
+    """Return ``service`` in ``env`` to ``to_version`` (default: the last good one in memory).
+
+    Not gated here: callers check the guardrails action ``rollback`` first. Records the
+    rollback as a deployment with ``rolled_back_from`` = the version it replaced.
+    """
+    environment = normalize(env) or env
+    mem = memory if memory is not None else open_memory()
+    try:
+        if from_version is None:
+            latest = mem.deployments(service=service, env=environment, limit=1)
+            from_version = latest[0].version if latest else None
+        if to_version is None:
+            to_version = (
+                find_rollback_version(mem, service, environment, from_version) if from_version else None
+            )
+            if to_version is None:
+                to_version = mem.last_good_version(service, environment)
+        if not to_version:
+            raise UsageError(
+                f"no version to roll {service} in {environment} back to: memory has no good deployment",
+                hint="give one with --to VERSION",
+            )
+        classify_version(to_version)
+        settings = deploy_settings(env, environment)
+        drv = driver or make_driver(
+            settings, service=service, env=env, environment=environment, strategy=strategy
+        )
+        gate = _gate(
+            settings,
+            "health_url",
+            "version_url",
+            to_version,
+            service=service,
+            env=env,
+            environment=environment,
+        )
+        started = utcnow()
+        rb = _run_rollback(
+            drv,
+            version=to_version,
+            failed_version=from_version or "",
+            gate=gate,
+            sleep=sleep,
+            progress=_noop,
+        )
+        finished = utcnow()
+        dep = mem.record_deployment(
+            service,
+            environment,
+            to_version,
+            strategy="rollback",
+            status=rb.status,
+            started=iso(started),
+            finished=iso(finished),
+            rolled_back_from=from_version,
+            by=by,
+            notes=f"manual rollback: {rb.detail}",
+        )
+        rb.deployment_id = getattr(dep, "id", None)
+    finally:
+        if memory is None:
+            mem.close()
+    ok = rb.status == "succeeded"
+    return DeployResult(
+        service=service,
+        env=environment,
+        version=to_version,
+        strategy="rollback",
+        status="succeeded" if ok else "failed",
+        message=(f"rolled back to {to_version}" if ok else f"rollback to {to_version} failed: {rb.detail}"),
+        rollback=rb,
+        deployment_id=rb.deployment_id,
+        started=iso(started),
+        finished=iso(finished),
+    )

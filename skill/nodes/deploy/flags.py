@@ -1,0 +1,136 @@
+"""Feature flags: deploy dark, release by flag. State lives in ``flags.db`` in the data dir.
+
+The library stores; the caller gates (``feature_flag_toggle``): the CLI through
+``check_gate``, the agent graph through its approval interrupt. Every change is kept in a
+history table, so "who switched it and when" has an answer during an incident.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from contextlib import closing
+
+from pydantic import BaseModel
+
+from ...config import db_path
+from ...durations import iso, utcnow
+from ...errors import NotFoundError, StorageError, UsageError
+from ...guardrails.environments import normalize
+
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}")
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS flags (
+    name TEXT NOT NULL, env TEXT NOT NULL, enabled INTEGER NOT NULL,
+    updated_at TEXT NOT NULL, updated_by TEXT,
+    PRIMARY KEY (name, env)
+);
+CREATE TABLE IF NOT EXISTS flag_history (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL, env TEXT NOT NULL,
+    enabled INTEGER NOT NULL, previous INTEGER, at TEXT NOT NULL, by TEXT
+);
+"""
+
+
+class FlagState(BaseModel):
+    name: str
+    env: str
+    enabled: bool
+    updated_at: str
+    updated_by: str | None = None
+    previous: bool | None = None
+
+
+def parse_state(value: str | bool) -> bool:
+    if isinstance(value, bool):
+        return value
+    lowered = value.strip().lower()
+    if lowered in ("on", "true", "1", "enable", "enabled", "yes"):
+        return True
+    if lowered in ("off", "false", "0", "disable", "disabled", "no"):
+        return False
+    raise UsageError(f"invalid flag state {value!r}", hint="use on or off")
+
+
+def _check_name(name: str) -> str:
+    if not _NAME.fullmatch(name or ""):
+        raise UsageError(f"invalid flag name {name!r}", hint="letters, digits, _ . : - (up to 100)")
+    return name
+
+
+def _connect() -> sqlite3.Connection:
+    try:
+        conn = sqlite3.connect(db_path("flags"), timeout=10)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.executescript(_SCHEMA)
+    except sqlite3.Error as exc:
+        raise StorageError(f"cannot open the flag store: {exc}") from exc
+    return conn
+
+
+def set_flag(name: str, state: str | bool, env: str, *, by: str | None = None) -> FlagState:
+    """Store ``name`` = on/off in ``env`` (not gated here: gate ``feature_flag_toggle`` first)."""
+    enabled = parse_state(state)
+    environment = normalize(env) or env
+    _check_name(name)
+    if not environment:
+        raise UsageError("no environment given", hint="--env production|staging|...")
+    now = iso(utcnow())
+    try:
+        with closing(_connect()) as conn, conn:
+            row = conn.execute(
+                "SELECT enabled FROM flags WHERE name=? AND env=?", (name, environment)
+            ).fetchone()
+            previous = None if row is None else bool(row[0])
+            conn.execute(
+                "INSERT INTO flags(name, env, enabled, updated_at, updated_by) VALUES (?,?,?,?,?) "
+                "ON CONFLICT(name, env) DO UPDATE SET enabled=excluded.enabled, "
+                "updated_at=excluded.updated_at, updated_by=excluded.updated_by",
+                (name, environment, int(enabled), now, by),
+            )
+            conn.execute(
+                "INSERT INTO flag_history(name, env, enabled, previous, at, by) VALUES (?,?,?,?,?,?)",
+                (name, environment, int(enabled), None if previous is None else int(previous), now, by),
+            )
+    except sqlite3.Error as exc:
+        raise StorageError(f"cannot write the flag store: {exc}") from exc
+    return FlagState(
+        name=name, env=environment, enabled=enabled, updated_at=now, updated_by=by, previous=previous
+    )
+
+
+def get_flag(name: str, env: str) -> FlagState:
+    environment = normalize(env) or env
+    with closing(_connect()) as conn:
+        row = conn.execute(
+            "SELECT name, env, enabled, updated_at, updated_by FROM flags WHERE name=? AND env=?",
+            (_check_name(name), environment),
+        ).fetchone()
+    if row is None:
+        raise NotFoundError(f"flag {name!r} is not set in {environment}")
+    return FlagState(name=row[0], env=row[1], enabled=bool(row[2]), updated_at=row[3], updated_by=row[4])
+
+
+def list_flags(env: str | None = None) -> list[FlagState]:
+    sql, args = "SELECT name, env, enabled, updated_at, updated_by FROM flags", ()
+    if env:
+        sql, args = sql + " WHERE env=?", (normalize(env) or env,)
+    with closing(_connect()) as conn:
+        rows = conn.execute(sql + " ORDER BY name, env", args).fetchall()
+    return [
+        FlagState(name=r[0], env=r[1], enabled=bool(r[2]), updated_at=r[3], updated_by=r[4]) for r in rows
+    ]
+
+
+def flag_history(name: str, env: str | None = None, limit: int = 20) -> list[dict]:
+    sql, args = (
+        "SELECT name, env, enabled, previous, at, by FROM flag_history WHERE name=?",
+        [_check_name(name)],
+    )
+    if env:
+        sql += " AND env=?"
+        args.append(normalize(env) or env)
+    with closing(_connect()) as conn:
+        rows = conn.execute(sql + " ORDER BY id DESC LIMIT ?", (*args, limit)).fetchall()
+    keys = ("name", "env", "enabled", "previous", "at", "by")
+    return [dict(zip(keys, r, strict=True)) for r in rows]

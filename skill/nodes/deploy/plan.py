@@ -1,0 +1,207 @@
+"""Build a deploy plan before anything runs: steps, health gates and the rollback plan.
+
+No rollback plan, no deploy: the plan names the version to return to (the last good one
+from memory, or one given explicitly) and the exact command that returns to it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ...errors import EXIT_FINDINGS, DevopsError, UsageError
+from ...guardrails.environments import PRODUCTION, STAGING, normalize
+from .drivers import Driver, make_driver, render
+from .models import DeployPlan, DeployRequest, HealthGate, PlanStep, RollbackPlan
+from .settings import deploy_settings, fill
+from .versions import classify_version
+
+
+class NoRollbackPlan(DevopsError):
+    """No version to return to: the deploy is refused (a gate not met)."""
+
+    exit_code = EXIT_FINDINGS
+
+
+def gate_action(environment: str | None) -> str:
+    """The guardrails action for a deploy to this environment."""
+    if environment == PRODUCTION:
+        return "deploy_production"
+    if environment == STAGING:
+        return "deploy_staging"
+    return "deploy"
+
+
+def parse_steps(raw: str | list[int] | None) -> list[int] | None:
+    """``"10,50,100"`` -> [10, 50, 100]; strictly increasing weights in 1..100 ending at 100."""
+    if raw is None or raw == "":
+        return None
+    if isinstance(raw, str):
+        try:
+            steps = [int(part) for part in raw.replace(" ", "").split(",") if part]
+        except ValueError as exc:
+            raise UsageError(f"invalid --steps {raw!r}", hint="use weights like 10,50,100") from exc
+    else:
+        steps = [int(s) for s in raw]
+    if not steps or any(not 0 < s <= 100 for s in steps) or steps != sorted(set(steps)):
+        raise UsageError(
+            f"invalid canary steps {steps}", hint="strictly increasing weights in 1..100, e.g. 10,50,100"
+        )
+    if steps[-1] != 100:
+        raise UsageError(f"canary steps {steps} must end at 100", hint="e.g. 10,50,100")
+    return steps
+
+
+def _gate(
+    settings: dict[str, Any], url_key: str, version_key: str, version: str | None, **values
+) -> HealthGate | None:
+    url = fill(settings.get(url_key), **values)
+    if not url:
+        return None
+    version_url = fill(settings.get(version_key), **values) or None
+    return HealthGate(
+        url=url,
+        version_url=version_url,
+        # a plain /healthz says "ok", not a version: only check versions where a URL reports one
+        expect_version=version if version_url else None,
+        timeout=float(settings.get("health_timeout", 2.0)),
+        attempts=int(settings.get("health_attempts", 5)),
+        backoff_initial=float(settings.get("backoff_initial", 0.5)),
+        backoff_max=float(settings.get("backoff_max", 8.0)),
+        jitter=float(settings.get("jitter", 0.5)),
+    )
+
+
+def open_memory():
+    from ...memory import Memory
+
+    return Memory.open()
+
+
+def find_rollback_version(memory, service: str, environment: str, version: str) -> str | None:
+    good = memory.last_good_version(service, environment, before_version=version)
+    return good if good and good != version else None
+
+
+def plan_deploy(
+    request: DeployRequest,
+    *,
+    memory=None,
+    settings: dict[str, Any] | None = None,
+    driver: Driver | None = None,
+) -> DeployPlan:
+    """The plan for ``request``; raises UsageError for a mutable version or bad steps.
+
+    A plan without a rollback (``plan.rollback is None``) is returned so a dry run can show
+    it; ``execute_deploy`` refuses it.
+    """
+    if not request.service.strip():
+        raise UsageError("no service given")
+    version_kind = classify_version(request.version)
+    environment = normalize(request.env) or request.env
+    if request.rollback_to:
+        classify_version(request.rollback_to)
+        if request.rollback_to == request.version:
+            raise UsageError("the rollback version is the version being deployed")
+    steps_in = parse_steps(request.steps) if request.strategy == "canary" else None
+    settings = settings if settings is not None else deploy_settings(request.env, environment)
+    drv = driver or make_driver(
+        settings, service=request.service, env=request.env, environment=environment, strategy=request.strategy
+    )
+    values = {"service": request.service, "env": request.env, "environment": environment}
+    warnings: list[str] = []
+
+    main_gate = _gate(settings, "health_url", "version_url", request.version, **values)
+    if main_gate is None:
+        warnings.append("no [deploy] health_url configured: only the driver's own wait verifies each step")
+
+    steps: list[PlanStep] = []
+
+    def add(action: str, description: str, *, weight=None, health=None, analysis=False) -> None:
+        idx = len(steps)
+        cmds = drv.commands(action, request.version, weight=weight, step=idx)
+        steps.append(
+            PlanStep(
+                index=idx,
+                action=action,
+                weight=weight,
+                description=description,
+                commands=render(cmds),
+                health=health,
+                analysis=analysis,
+            )
+        )
+
+    analysis_cfg = None
+    if request.strategy == "rolling":
+        add("deploy", f"rolling update of {request.service} to {request.version}", health=main_gate)
+    elif request.strategy == "canary":
+        weights = steps_in or parse_steps(settings.get("canary_steps")) or [10, 50, 100]
+        analysis_cfg = dict(settings.get("analysis") or {})
+        has_analysis = bool(str(analysis_cfg.get("prometheus_url") or "").strip())
+        if not has_analysis:
+            warnings.append(
+                "no [deploy.analysis] prometheus_url: canary steps are gated by health checks only"
+            )
+            analysis_cfg = None
+        canary_gate = main_gate.model_copy(update={"expect_version": None}) if main_gate else None
+        for weight in weights:
+            if weight < 100:
+                add(
+                    "canary",
+                    f"canary {request.version} at {weight}% of traffic",
+                    weight=weight,
+                    health=canary_gate,
+                    analysis=has_analysis,
+                )
+            else:
+                add("promote", f"promote {request.version} to 100%", weight=100, health=main_gate)
+    elif request.strategy == "blue-green":
+        preview_gate = _gate(settings, "preview_health_url", "preview_version_url", request.version, **values)
+        if preview_gate is None:
+            warnings.append(
+                "no [deploy] preview_health_url: the preview side is not health-checked before the switch"
+            )
+        add("stage", f"bring {request.version} up on the idle side (no traffic)", health=preview_gate)
+        add("switch", f"switch all traffic to {request.version} atomically", health=main_gate)
+    else:
+        raise UsageError(f"unknown strategy {request.strategy!r}", hint="rolling, blue-green or canary")
+
+    rollback = None
+    if request.rollback_to:
+        good, source = request.rollback_to, "explicit"
+    else:
+        mem = memory if memory is not None else open_memory()
+        try:
+            good, source = find_rollback_version(mem, request.service, environment, request.version), "memory"
+        finally:
+            if memory is None:
+                mem.close()
+    if good:
+        rb_gate = _gate(settings, "health_url", "version_url", good, **values)
+        rollback = RollbackPlan(
+            version=good,
+            source=source,
+            commands=render(drv.commands("rollback", good, previous=request.version)),
+            health=rb_gate,
+        )
+    return DeployPlan(
+        request=request,
+        environment=environment,
+        gate_action=gate_action(environment),
+        version_kind=version_kind,
+        driver=drv.name,
+        steps=steps,
+        rollback=rollback,
+        analysis=analysis_cfg,
+        warnings=warnings,
+        settings=settings,
+    )
+
+
+def require_rollback(plan: DeployPlan) -> None:
+    if plan.rollback is None:
+        req = plan.request
+        raise NoRollbackPlan(
+            f"no rollback plan for {req.service} in {plan.environment}: memory has no earlier good version",
+            hint="give the version to return to with --rollback-to VERSION (no rollback plan, no deploy)",
+        )

@@ -1,0 +1,38 @@
+"""The incident node: severity by the escalation matrix, memory triage, runbook, suggested
+rollback (gated when run), and the blameless post-mortem draft.
+
+    from skill.nodes.incident import triage_incident, draft_postmortem, classify_severity
+    report = triage_incident("5xx rate on checkout after deploy", service="api")
+    markdown = draft_postmortem("INC-3", refine=None)
+
+Names resolve lazily so ``import skill.nodes.incident`` stays cheap.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "triage_incident": "triage",
+    "suggest_rollback": "triage",
+    "IncidentReport": "triage",
+    "SuggestedRollback": "triage",
+    "draft_postmortem": "postmortem",
+    "classify_severity": "severity",
+    "matrix_row": "severity",
+    "MATRIX": "severity",
+    "SeverityAssessment": "severity",
+    "find_runbook": "runbooks",
+    "find_runbooks": "runbooks",
+    "RunbookMatch": "runbooks",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{module}"), name)

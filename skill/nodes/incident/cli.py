@@ -1,0 +1,190 @@
+"""``devops incident``: triage, post-mortem, and open/resolve/list shortcuts over the memory."""
+
+from __future__ import annotations
+
+import click
+
+from ...cli_support import ErrorHandlingGroup, echo_json, emit
+from ...errors import UsageError
+
+
+def _labels(pairs: tuple[str, ...]) -> dict[str, str]:
+    out = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise UsageError(f"invalid --label {pair!r}", hint="use KEY=VALUE, e.g. severity=critical")
+        out[key.strip()] = value.strip()
+    return out
+
+
+def render_report(rep) -> str:
+    sev = rep.severity
+    row = sev.matrix
+    lines = [
+        f"{sev.severity} ({row.name}) - {rep.symptoms}"
+        + (f"  [service {rep.service}]" if rep.service else ""),
+        f"  respond within {row.response}, escalate after {row.escalation}, notify {', '.join(row.notify)}"
+        f"  ({'; '.join(sev.reasons)})",
+    ]
+    if rep.incident_id:
+        lines.append(f"  opened incident {rep.incident_id}")
+    lines.append(
+        f"Recent deploys ({rep.window}):" if rep.recent_deploys else f"Recent deploys ({rep.window}): none"
+    )
+    for d in rep.recent_deploys[:5]:
+        extra = f", rolled back from {d['rolled_back_from']}" if d.get("rolled_back_from") else ""
+        lines.append(
+            f"  - {d.get('started') or d.get('created_at')} {d['service']} {d['version']} -> {d['env']} "
+            f"({d['status']}{extra})"
+        )
+    lines.append(f"Last good version: {rep.last_good_version or 'unknown'}")
+    lines.append("Similar incidents:" if rep.similar_incidents else "Similar incidents: none")
+    for s in rep.similar_incidents[:5]:
+        res = f" -> resolved by: {s['resolution']}" if s.get("resolution") else ""
+        lines.append(f"  - {s['id']} {s.get('title') or s['text'][:80]}{res}")
+    if rep.runbook:
+        lines.append(
+            f"Runbook: {rep.runbook.path} - {rep.runbook.title} (matched: {', '.join(rep.runbook.matched_terms)})"
+        )
+    else:
+        lines.append("Runbook: none matches")
+    if rep.suggested_rollback:
+        lines.append(f"Suggested rollback (passes the safety gate): {rep.suggested_rollback.command}")
+    lines.append("Next steps:")
+    lines += [f"  {i}. {step}" for i, step in enumerate(rep.next_steps, 1)]
+    lines += [f"Warning: {w}" for w in rep.warnings]
+    return "\n".join(lines)
+
+
+@click.group("incident", cls=ErrorHandlingGroup)
+def incident():
+    """Triage incidents by the escalation matrix, with memory and runbooks; draft post-mortems."""
+
+
+@incident.command("triage")
+@click.argument("symptoms")
+@click.option("--service", "-s", default=None, help="Affected service.")
+@click.option("--window", default="24h", show_default=True, help="How far back to look for changes.")
+@click.option(
+    "--repo",
+    default=".",
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="Repo with docs/runbooks/.",
+)
+@click.option("--label", "labels", multiple=True, help="Alert label KEY=VALUE (e.g. severity=critical).")
+@click.option("--open", "open_incident", is_flag=True, help="Also open an incident in memory.")
+@click.option("--json", "as_json", is_flag=True)
+def triage_cmd(symptoms, service, window, repo, labels, open_incident, as_json):
+    """Triage SYMPTOMS: severity, similar incidents, recent deploys, runbook, rollback.
+
+    \b
+    devops incident triage "5xx rate up on checkout after deploy" --service api
+    """
+    from ...durations import parse_duration
+    from .triage import triage_incident
+
+    parse_duration(window)
+    rep = triage_incident(
+        symptoms, service, window, repo, labels=_labels(labels), open_incident=open_incident
+    )
+    if as_json:
+        echo_json(rep.model_dump(mode="json"))
+    else:
+        click.echo(render_report(rep))
+
+
+def _refiner():
+    """The LLM refinement hook when the agent's client offers one and is configured."""
+    try:
+        from ... import llm  # provided by the agent graph issue; optional
+    except ImportError:
+        return None
+    factory = getattr(llm, "postmortem_refiner", None)
+    return factory() if callable(factory) else None
+
+
+@incident.command("postmortem")
+@click.argument("incident_id")
+@click.option(
+    "--output", "-o", type=click.Path(dir_okay=False), default=None, help="Write the Markdown here."
+)
+@click.option("--no-refine", is_flag=True, help="Skip the LLM refinement even when configured.")
+def postmortem_cmd(incident_id, output, no_refine):
+    """Draft a blameless post-mortem for INCIDENT_ID from the memory records.
+
+    \b
+    devops incident postmortem INC-3 --output postmortem-INC-3.md
+    """
+    from .postmortem import draft_postmortem
+
+    text = draft_postmortem(incident_id, refine=None if no_refine else _refiner())
+    emit(text, output)
+    if output:
+        click.echo(f"wrote {output}", err=True)
+
+
+@incident.command("open")
+@click.argument("title")
+@click.option("--severity", default=None, help="SEV1..SEV4 (default: from the title by the matrix).")
+@click.option("--service", "-s", default=None)
+@click.option("--summary", default=None)
+@click.option("--json", "as_json", is_flag=True)
+def open_cmd(title, severity, service, summary, as_json):
+    """Open an incident in memory.
+
+    \b
+    devops incident open "checkout 5xx after deploy" --service api
+    """
+    from ...memory import Memory
+    from .severity import classify_severity
+
+    sev = (severity or classify_severity(f"{title} {summary or ''}").severity).upper()
+    with Memory.open() as mem:
+        inc = mem.open_incident(title, severity=sev, service=service, summary=summary)
+    if as_json:
+        echo_json(inc.model_dump(mode="json"))
+    else:
+        click.echo(f"opened {inc.id} ({inc.severity}) {inc.title}")
+
+
+@incident.command("resolve")
+@click.argument("incident_id")
+@click.option("--resolution", required=True, help="What ended the incident.")
+@click.option("--root-cause", default=None)
+@click.option("--json", "as_json", is_flag=True)
+def resolve_cmd(incident_id, resolution, root_cause, as_json):
+    """Resolve an incident, recording what fixed it (recalled by later triage).
+
+    \b
+    devops incident resolve INC-3 --resolution "rolled back to v1.3.9" --root-cause "bad cache key"
+    """
+    from ...memory import Memory
+
+    with Memory.open() as mem:
+        inc = mem.resolve_incident(incident_id, resolution=resolution, root_cause=root_cause)
+    if as_json:
+        echo_json(inc.model_dump(mode="json"))
+    else:
+        click.echo(f"resolved {inc.id}: {inc.resolution}")
+
+
+@incident.command("list")
+@click.option("--status", type=click.Choice(["open", "mitigated", "resolved"]), default=None)
+@click.option("--service", "-s", default=None)
+@click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 1000))
+@click.option("--json", "as_json", is_flag=True)
+def list_cmd(status, service, limit, as_json):
+    """List incidents, newest first."""
+    from ...memory import Memory
+
+    with Memory.open() as mem:
+        rows = mem.incidents(status=status, service=service, limit=limit)
+    if as_json:
+        echo_json([r.model_dump(mode="json") for r in rows])
+        return
+    if not rows:
+        click.echo("no incidents")
+    for r in rows:
+        click.echo(f"{r.id:8} {r.severity} {r.status:9} {r.started} {r.service or '-':12} {r.title}")

@@ -1,0 +1,161 @@
+"""Incident triage: severity by the matrix, memory (similar incidents, recent deploys, last good
+version), the matching runbook, and a suggested rollback.
+
+The suggested rollback is a command, never an action taken here: ``devops deploy --rollback``
+passes the safety gate (action ``rollback``) when somebody runs it.
+"""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from ...errors import UsageError
+from .runbooks import RunbookMatch, find_runbooks
+from .severity import SeverityAssessment, classify_severity
+
+
+class SuggestedRollback(BaseModel):
+    service: str
+    env: str
+    from_version: str
+    to_version: str
+    command: str
+    argv: list[str]
+    gate_action: str = "rollback"
+    reason: str
+
+
+class IncidentReport(BaseModel):
+    symptoms: str
+    service: str | None = None
+    window: str
+    severity: SeverityAssessment
+    similar_incidents: list[dict[str, Any]] = Field(default_factory=list)
+    recent_deploys: list[dict[str, Any]] = Field(default_factory=list)
+    last_good_version: str | None = None
+    memory_suggestion: str = ""
+    runbook: RunbookMatch | None = None
+    other_runbooks: list[RunbookMatch] = Field(default_factory=list)
+    suggested_rollback: SuggestedRollback | None = None
+    next_steps: list[str] = Field(default_factory=list)
+    incident_id: str | None = None
+    warnings: list[str] = Field(default_factory=list)
+
+
+def _open_memory():
+    from ...memory import Memory
+
+    return Memory.open()
+
+
+def suggest_rollback(
+    service: str | None, recent: list[dict[str, Any]], last_good: str | None
+) -> SuggestedRollback | None:
+    """A rollback when the newest deploy in the window is live and an older good version exists."""
+    if not service or not recent or not last_good:
+        return None
+    newest = recent[0]
+    if newest.get("strategy") == "rollback" or newest.get("status") != "succeeded":
+        return None  # already rolled back, or the bad version never went live
+    if newest.get("version") == last_good:
+        return None
+    argv = [
+        "devops",
+        "deploy",
+        "--service",
+        service,
+        "--env",
+        newest["env"],
+        "--rollback",
+        "--rollback-to",
+        last_good,
+    ]
+    return SuggestedRollback(
+        service=service,
+        env=newest["env"],
+        from_version=newest["version"],
+        to_version=last_good,
+        command=shlex.join(argv),
+        argv=argv,
+        reason=f"{service} {newest['version']} went to {newest['env']} at {newest.get('started') or '?'}, "
+        f"inside the incident window; {last_good} is the last good version",
+    )
+
+
+def triage_incident(
+    symptoms: str,
+    service: str | None = None,
+    window: str = "24h",
+    repo: str | Path = ".",
+    *,
+    labels: Mapping[str, str] | None = None,
+    memory=None,
+    open_incident: bool = False,
+    title: str | None = None,
+) -> IncidentReport:
+    """Triage an alert or a symptom description; read-only unless ``open_incident``."""
+    if not symptoms or not symptoms.strip():
+        raise UsageError(
+            "triage needs the symptoms", hint='e.g. devops incident triage "5xx on checkout" --service api'
+        )
+    severity = classify_severity(symptoms, labels)
+    mem = memory if memory is not None else _open_memory()
+    try:
+        tri = mem.triage(symptoms, service=service, window=window, limit=5)
+        similar = [s.model_dump(mode="json") for s in tri.similar_incidents]
+        recent = [d.model_dump(mode="json") for d in tri.recent_deploys]
+        incident_id = None
+        if open_incident:
+            inc = mem.open_incident(
+                title or symptoms.strip().splitlines()[0][:120],
+                severity=severity.severity,
+                service=service,
+                summary=symptoms.strip() if title else None,
+            )
+            incident_id = inc.id
+    finally:
+        if memory is None:
+            mem.close()
+    runbooks = find_runbooks(symptoms, service, repo, limit=3)
+    rollback = suggest_rollback(service, recent, tri.last_good_version)
+
+    row = severity.matrix
+    steps = [
+        f"{severity.severity} ({row.name}): respond within {row.response}, escalate after {row.escalation}, "
+        f"notify {', '.join(row.notify)}"
+    ]
+    if rollback:
+        steps.append(
+            f"Recent deploy is the prime suspect: roll back with `{rollback.command}` (passes the safety gate)"
+        )
+    elif recent:
+        d = recent[0]
+        steps.append(f"Recent change: {d['service']} {d['version']} to {d['env']} ({d['status']})")
+    for s in similar[:2]:
+        if s.get("resolution"):
+            steps.append(f"Similar incident {s['id']} was resolved by: {s['resolution']}")
+    if runbooks:
+        steps.append(f"Follow the runbook {runbooks[0].path} ({runbooks[0].title})")
+    else:
+        steps.append("No runbook matches: write one after this incident (docs/runbooks/)")
+    return IncidentReport(
+        symptoms=symptoms,
+        service=service,
+        window=window,
+        severity=severity,
+        similar_incidents=similar,
+        recent_deploys=recent,
+        last_good_version=tri.last_good_version,
+        memory_suggestion=tri.suggestion,
+        runbook=runbooks[0] if runbooks else None,
+        other_runbooks=runbooks[1:],
+        suggested_rollback=rollback,
+        next_steps=steps,
+        incident_id=incident_id,
+        warnings=list(tri.warnings),
+    )
