@@ -1,0 +1,538 @@
+"""``guardrails.py`` / ``devops-guardrails``: the safety gate's command line (argparse, not click).
+
+argparse, lazy imports and no pydantic: a cold ``check --command`` or ``hook`` must cost at most
+about three bare interpreter start-ups, because the hook runs before every tool call.
+
+Exit codes: 0 allow, 3 approval needed, 4 blocked (and any internal error: fail closed),
+2 usage error. The hook has its own contract (skill.guardrails.hook).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+PROG = "guardrails.py"
+WATCHDOG_SECONDS = 8  # the hook's "timeout": 10 in settings.json; a timed-out hook would fail open
+
+
+class _Usage(Exception):
+    pass
+
+
+def _parser():
+    import argparse
+
+    class Parser(argparse.ArgumentParser):
+        def error(self, message):  # one line, exit 2 (argparse prints usage + two lines by default)
+            raise _Usage(message)
+
+    p = Parser(
+        prog=PROG,
+        description="The safety gate: tier an action or a shell command T1-T4 and answer allow, ask or block.",
+        epilog="Exit codes: 0 allow, 3 approval needed, 4 blocked (also on internal errors), 2 usage error.",
+    )
+    sub = p.add_subparsers(dest="cmd", metavar="COMMAND", parser_class=Parser)
+
+    c = sub.add_parser("check", help="check a named action, a shell command or a batch")
+    what = c.add_mutually_exclusive_group()
+    what.add_argument("--action", help="named action, e.g. deploy_production, infra_change")
+    what.add_argument("--command", help="a raw shell command line")
+    what.add_argument(
+        "--batch", metavar="FILE", help="JSON Lines of {command} or {action,target,env}; - for stdin"
+    )
+    c.add_argument("--target", help="resource the action is aimed at (service, stack, database ...)")
+    c.add_argument("--env", help="environment (production, staging, development); inferred from the target")
+    c.add_argument(
+        "--plan", metavar="PLAN", help="terraform plan (JSON, binary or dir) for --action infra_change"
+    )
+    c.add_argument("--cwd", help="working directory the command would run in (default: here)")
+    c.add_argument("--approval", metavar="TOKEN", help="approval token printed by `approve`")
+    c.add_argument("--caller", default=os.environ.get("DEVOPS_CALLER", "cli"), help="who asks (audit log)")
+    c.add_argument("--json", action="store_true", help="print one JSON object")
+    c.add_argument("--explain", action="store_true", help="show the parse and every rule that fired")
+
+    a = sub.add_parser(
+        "approve", help="approve a pending request once (a human at a terminal, or operator key)"
+    )
+    a.add_argument("request_id", metavar="REQUEST_ID")
+    a.add_argument("--by", required=True, metavar="NAME", help="who approves")
+    a.add_argument("--ttl", default=None, help="how long the approval stays valid (default 30m)")
+    a.add_argument("--json", action="store_true")
+
+    pe = sub.add_parser("pending", help="list requests waiting for an approval")
+    pe.add_argument("--json", action="store_true")
+    pe.add_argument("--limit", type=int, default=20)
+
+    au = sub.add_parser("audit", help="show the audit log")
+    au.add_argument("--since", default=None, help="e.g. 1h, 7d or an ISO time")
+    au.add_argument("--limit", type=int, default=100)
+    au.add_argument("--decision", choices=("allow", "ask", "block"))
+    au.add_argument("--json", action="store_true", help="JSON Lines")
+
+    po = sub.add_parser("policy", help="show or validate the layered policy")
+    posub = po.add_subparsers(dest="policy_cmd", metavar="show|validate", parser_class=Parser)
+    ps = posub.add_parser("show", help="print the effective policy and its layers")
+    ps.add_argument("--json", action="store_true")
+    ps.add_argument("--cwd", default=None)
+    pv = posub.add_parser("validate", help="check policy files (default: the layers in effect)")
+    pv.add_argument("files", nargs="*")
+    pv.add_argument("--cwd", default=None)
+
+    sub.add_parser("hook", help="Claude Code PreToolUse hook: JSON on stdin")
+
+    ih = sub.add_parser("install-hook", help="add the hook to .claude/settings.json")
+    scope = ih.add_mutually_exclusive_group()
+    scope.add_argument("--project", action="store_true", help="<project>/.claude/settings.json (default)")
+    scope.add_argument("--user", action="store_true", help="~/.claude/settings.json")
+    scope.add_argument("--settings", metavar="PATH", help="an explicit settings.json")
+    ih.add_argument("--uninstall", action="store_true", help="remove the hook again")
+    ih.add_argument("--json", action="store_true")
+
+    ok = sub.add_parser("operator-key", help="manage the operator key that can approve without a terminal")
+    oksub = ok.add_subparsers(dest="ok_cmd", metavar="init|status", parser_class=Parser)
+    oi = oksub.add_parser("init", help="create the key (interactive terminal only; shown once)")
+    oi.add_argument("--force", action="store_true")
+    oksub.add_parser("status", help="is an operator key configured?")
+    return p
+
+
+def _out(text: str) -> None:
+    sys.stdout.write(text + "\n")
+
+
+def _err(text: str) -> None:
+    sys.stderr.write(text.replace("\n", " ")[:2000] + "\n")
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    hot = bool(argv) and argv[0] in ("check", "hook") and "--batch" not in argv
+    if hot:
+        _watchdog()
+    try:
+        if argv[:1] == ["hook"] and len(argv) == 1:
+            from .hook import main as hook_main
+
+            return hook_main()
+        try:
+            args = _parser().parse_args(argv)
+        except _Usage as exc:
+            _err(f"{PROG}: error: {exc} (see {PROG} --help)")
+            return 2
+        if args.cmd is None:
+            _parser().print_help()
+            return 2
+        return _dispatch(args)
+    except SystemExit as exc:  # argparse --help
+        return exc.code if isinstance(exc.code, int) else 0
+    except BaseException as exc:  # noqa: BLE001 - nothing may escape as a traceback or an exit 0
+        return _fatal(exc, argv)
+
+
+def _fatal(exc: BaseException, argv) -> int:
+    from ..errors import DevopsError
+
+    if isinstance(exc, DevopsError):
+        _err(f"{PROG}: error: {exc}")
+        return exc.exit_code
+    if isinstance(exc, BrokenPipeError):
+        return 4
+    name = "interrupted" if isinstance(exc, KeyboardInterrupt) else f"{type(exc).__name__}: {exc}"
+    _err(f"{PROG}: internal error, failing closed: {name}")
+    if argv[:1] == ["hook"]:
+        return 2
+    if "--json" in argv and argv[:1] == ["check"]:
+        import json
+
+        _out(
+            json.dumps(
+                {
+                    "tier": 4,
+                    "decision": "block",
+                    "reasons": [f"internal error: {name}"],
+                    "rule_ids": ["gate.internal-error"],
+                }
+            )
+        )
+    return 4
+
+
+class _Timeout(Exception):
+    pass
+
+
+def _watchdog() -> None:
+    try:
+        import signal
+
+        def fire(signum, frame):
+            raise _Timeout(f"the check took longer than {WATCHDOG_SECONDS}s")
+
+        signal.signal(signal.SIGALRM, fire)
+        signal.alarm(WATCHDOG_SECONDS)
+    except (ImportError, AttributeError, ValueError, OSError):
+        pass
+
+
+def _dispatch(args) -> int:
+    if args.cmd == "check":
+        return _check(args)
+    if args.cmd == "hook":
+        from .hook import main as hook_main
+
+        return hook_main()
+    if args.cmd == "approve":
+        return _approve(args)
+    if args.cmd == "pending":
+        return _pending(args)
+    if args.cmd == "audit":
+        return _audit(args)
+    if args.cmd == "policy":
+        return _policy(args)
+    if args.cmd == "install-hook":
+        return _install_hook(args)
+    if args.cmd == "operator-key":
+        return _operator_key(args)
+    raise _Usage(f"unknown command {args.cmd}")
+
+
+# ---------------------------------------------------------------- check
+
+
+def _check(args) -> int:
+    if args.batch is not None:
+        if args.target or args.env or args.plan:
+            _err(f"{PROG}: error: --batch takes targets and environments from each line")
+            return 2
+        return run_batch(args.batch, cwd=args.cwd, caller=args.caller, explain=args.explain)
+    if args.action is None and args.command is None:
+        _err(f"{PROG}: error: check needs --action, --command or --batch")
+        return 2
+    if args.command is not None and (args.target or args.env or args.plan):
+        _err(f"{PROG}: error: --target/--env/--plan go with --action (a command names its own targets)")
+        return 2
+    from . import engine
+
+    if args.action is not None:
+        if args.plan and not os.path.exists(args.plan):
+            _err(f"{PROG}: error: plan file {args.plan} does not exist")
+            return 2
+        cwd = args.cwd or os.getcwd()
+        d = engine.check_action(
+            args.action,
+            target=args.target,
+            env=args.env,
+            approval=args.approval,
+            caller=args.caller,
+            cwd=cwd,
+            plan=args.plan,
+        )
+    else:
+        d = engine.check_command(args.command, cwd=args.cwd, approval=args.approval, caller=args.caller)
+    _print_decision(d, json_out=args.json, explain=args.explain)
+    if d.error:
+        _err(f"{PROG}: {d.error}")
+    return d.exit_code
+
+
+def _print_decision(d, *, json_out: bool, explain: bool) -> None:
+    if json_out:
+        import json
+
+        _out(json.dumps(d.to_dict(explain=explain), ensure_ascii=False))
+        return
+    from .audit import redact_text
+    from .engine import approve_hint
+
+    label = {"allow": "ALLOW", "ask": "ASK", "block": "BLOCK"}[d.decision]
+    shown = redact_text(d.deciding or d.input or "") or ""
+    if len(shown) > 160:
+        shown = shown[:157] + "..."
+    lines = [f"{label}  T{d.tier}  {shown}".rstrip()]
+    if d.target:
+        lines.append(f"  target: {d.target}")
+    lines.append(f"  environment: {d.environment or 'unknown'}")
+    for reason in d.reasons:
+        lines.append(f"  - {redact_text(reason)}")
+    if d.rule_ids:
+        lines.append(f"  rules: {', '.join(d.rule_ids)}")
+    if d.request_id:
+        lines.append(f"  request: {d.request_id}")
+        hint = approve_hint(d, PROG)
+        if hint:
+            lines.append(f"  {hint}")
+    if explain:
+        lines.append("  explain:")
+        lines.extend(f"    {redact_text(line)}" for line in d.explain)
+    _out("\n".join(lines))
+
+
+def run_batch(source: str, *, cwd: str | None = None, caller: str = "cli", explain: bool = False) -> int:
+    """JSON Lines in, JSON Lines out in the same order; a bad line gets an error object (block).
+
+    Audit rows and pending requests are written in one transaction per 2,000 lines. Exit code:
+    the strictest decision over all lines (0, 3 or 4).
+    """
+    import json
+
+    from . import approvals, engine
+    from .audit import AuditLog
+    from .policy import load_policy
+
+    audit = AuditLog(buffered=True)
+    try:
+        policy = load_policy(cwd)
+        policy_error = None
+    except Exception as exc:  # every line then fails closed with the same reason
+        policy, policy_error = None, exc
+    worst = 0
+    fh = sys.stdin.buffer if source == "-" else open(source, "rb")  # noqa: SIM115
+    out = sys.stdout
+    try:
+        with approvals.batch_session():
+            for lineno, raw in enumerate(fh, 1):
+                if not raw.strip():
+                    continue
+                d, error = _batch_line(raw, lineno, engine, policy, policy_error, audit, cwd, caller)
+                obj = d.to_dict(explain=explain) if d is not None else error
+                out.write(json.dumps(obj, ensure_ascii=False) + "\n")
+                code = d.exit_code if d is not None else 4
+                worst = code if code > worst else worst
+    finally:
+        if fh is not sys.stdin.buffer:
+            fh.close()
+        audit.flush()
+    return worst
+
+
+def _batch_line(raw, lineno, engine, policy, policy_error, audit, cwd, caller):
+    import json
+
+    def bad(message):
+        return None, {
+            "line": lineno,
+            "tier": 4,
+            "decision": "block",
+            "reasons": [f"line {lineno}: {message}"],
+            "rule_ids": ["batch.bad-line"],
+            "deciding": None,
+            "environment": None,
+            "request_id": None,
+            "approval_used": None,
+            "error": message,
+        }
+
+    try:
+        item = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        return bad(f"not a JSON object ({type(exc).__name__})")
+    if not isinstance(item, dict):
+        return bad("not a JSON object")
+    command, action = item.get("command"), item.get("action")
+    if (command is None) == (action is None):
+        return bad("needs exactly one of 'command' or 'action'")
+    for key in ("command", "action", "target", "env", "cwd", "approval", "plan"):
+        if item.get(key) is not None and not isinstance(item[key], str):
+            return bad(f"{key!r} must be a string")
+    if policy_error is not None:
+        d = engine._internal_block(
+            policy_error, "command" if command is not None else "action", command or action
+        )
+        engine._record(d, audit, caller, cwd)
+        return d, None
+    line_cwd = item.get("cwd") or cwd
+    if command is not None:
+        d = engine.check_command(
+            command, cwd=line_cwd, approval=item.get("approval"), caller=caller, audit=audit, policy=policy
+        )
+    else:
+        d = engine.check_action(
+            action,
+            target=item.get("target"),
+            env=item.get("env"),
+            approval=item.get("approval"),
+            caller=caller,
+            cwd=line_cwd or os.getcwd(),
+            plan=item.get("plan"),
+            audit=audit,
+            policy=policy,
+        )
+    return d, None
+
+
+# ---------------------------------------------------------------- approvals
+
+
+def _approve(args) -> int:
+    from ..durations import parse_duration
+    from ..errors import UsageError
+    from . import approvals
+    from .policy import load_policy
+
+    try:
+        settings = load_policy().settings
+    except Exception:
+        settings = {"approval_ttl": "30m", "max_approval_ttl": "24h"}
+    ttl = parse_duration(args.ttl or settings.get("approval_ttl", "30m")).total_seconds()
+    limit = parse_duration(settings.get("max_approval_ttl", "24h")).total_seconds()
+    if ttl <= 0:
+        raise UsageError("--ttl must be positive")
+    if ttl > limit:
+        raise UsageError(
+            f"--ttl is longer than the policy's max_approval_ttl ({settings.get('max_approval_ttl')})"
+        )
+    result = approvals.approve(args.request_id, by=args.by, ttl_seconds=ttl)
+    if args.json:
+        import json
+
+        _out(json.dumps(result))
+    else:
+        _out(
+            f"approved {result['request_id']} once ({result['approval_id']}, by {result['approved_by']} via "
+            f"{result['method']}, expires {result['expires']}).\n"
+            f"The same check now passes once; or pass the token explicitly:\n  --approval {result['token']}"
+        )
+    return 0
+
+
+def _pending(args) -> int:
+    import json
+    import sqlite3
+
+    from . import approvals
+
+    conn = approvals._connect(create=False)
+    rows = []
+    if conn is not None:
+        try:
+            conn.row_factory = sqlite3.Row
+            rows = [
+                dict(r)
+                for r in conn.execute(
+                    "SELECT request_id, kind, target, environment, tier, decision, approvable, reasons, canonical,"
+                    " last_seen FROM pending ORDER BY last_seen DESC LIMIT ?",
+                    (args.limit,),
+                )
+            ]
+        except sqlite3.Error:
+            rows = []
+        finally:
+            conn.close()
+    from ..redact import redact
+
+    for row in rows:
+        row["input"] = redact(json.loads(row.pop("canonical"))["input"])
+        row["reasons"] = [r for r in (row["reasons"] or "").split("\n") if r]
+        row["approvable"] = bool(row["approvable"])
+    if args.json:
+        for row in rows:
+            _out(json.dumps(row, ensure_ascii=False))
+        return 0
+    if not rows:
+        _out("no pending requests")
+    for row in rows:
+        flag = "" if row["approvable"] else "  (cannot be approved)"
+        _out(f"{row['request_id']}  T{row['tier']} {row['decision']}  {row['input'][:100]}{flag}")
+    return 0
+
+
+def _operator_key(args) -> int:
+    from . import approvals
+
+    if args.ok_cmd == "init":
+        path = approvals.init_operator_key(force=args.force)
+        _out(f"operator key hash stored in {path}; the key was shown on the terminal only")
+        return 0
+    if args.ok_cmd == "status":
+        status = approvals.operator_key_status()
+        _out(f"operator key: {'configured' if status['configured'] else 'not configured'} ({status['path']})")
+        return 0
+    raise _Usage("operator-key needs init or status")
+
+
+# ---------------------------------------------------------------- audit, policy, install
+
+
+def _audit(args) -> int:
+    import json
+
+    from ..durations import parse_when
+    from .audit import read_audit
+
+    since = parse_when(args.since).timestamp() if args.since else None
+    rows = read_audit(since=since, limit=args.limit)
+    if args.decision:
+        rows = [r for r in rows if r.get("decision") == args.decision]
+    if args.json:
+        for row in rows:
+            _out(json.dumps(row, ensure_ascii=False))
+        return 0
+    if not rows:
+        _out("no decisions recorded" + (f" since {args.since}" if args.since else ""))
+    for row in reversed(rows):
+        text = (row.get("input") or "").replace("\n", " ")
+        if len(text) > 90:
+            text = text[:87] + "..."
+        extra = f" approved={row['approval_used']}" if row.get("approval_used") else ""
+        _out(
+            f"{row.get('time')}  {row.get('decision', '?'):5}  T{row.get('tier')}  {row.get('kind')}: {text}"
+            f"  [{' '.join(row.get('rule_ids') or [])}] {row.get('caller') or ''}{extra}".rstrip()
+        )
+    return 0
+
+
+def _policy(args) -> int:
+    from .policy import load_policy, policy_files
+
+    if args.policy_cmd == "show":
+        policy = load_policy(args.cwd)
+        data = policy.to_dict()
+        import json
+
+        if args.json:
+            _out(json.dumps(data, indent=2, default=str))
+            return 0
+        _out("layers (lowest first): " + ", ".join(data["layers"]))
+        _out("settings: " + json.dumps(data["settings"]))
+        for section in ("actions",):
+            for name, table in data[section].items():
+                _out(f"action {name}: {json.dumps(table)}")
+        for section in ("rules", "deny", "allow", "freeze"):
+            for entry in data[section]:
+                _out(f"{section}: {json.dumps(entry, default=str)}")
+        for warning in data["warnings"]:
+            _out(f"warning: {warning}")
+        return 0
+    if args.policy_cmd == "validate":
+        files = args.files or policy_files(args.cwd)
+        policy = load_policy(args.cwd, files=files)
+        counts = {
+            k: len(v) for k, v in (("rules", policy.rules), ("deny", policy.deny), ("allow", policy.allow))
+        }
+        _out(
+            f"ok: {len(files)} file(s) valid ({', '.join(files) or 'built-in defaults only'}); "
+            f"{counts['rules']} rules, {counts['deny']} deny, {counts['allow']} allow, {len(policy.freezes)} freeze"
+        )
+        for warning in policy.warnings:
+            _out(f"warning: {warning}")
+        return 0
+    raise _Usage("policy needs show or validate")
+
+
+def _install_hook(args) -> int:
+    from .install_hook import install, settings_path, uninstall
+
+    path = settings_path(user=args.user, explicit=args.settings)
+    result = uninstall(path) if args.uninstall else install(path)
+    if args.json:
+        import json
+
+        _out(json.dumps(result))
+    else:
+        _out(result["message"])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

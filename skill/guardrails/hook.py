@@ -1,0 +1,152 @@
+"""Claude Code PreToolUse hook: ``guardrails.py hook`` with the tool call as JSON on stdin.
+
+Contract (code.claude.com/docs/en/hooks): exit 0 with no output = no opinion (Claude Code's own
+permission rules apply); exit 0 with ``{"hookSpecificOutput": {"hookEventName": "PreToolUse",
+"permissionDecision": "allow|ask|deny", "permissionDecisionReason": ...}}`` = a decision;
+exit 2 = blocked, stderr goes to Claude. Any other exit code would let the call proceed, so
+every failure here (malformed JSON, wrong shape, internal error) ends in exit 2: fail closed.
+
+- Bash: the command is checked like ``check --command`` (cwd from the hook input).
+- Write/Edit/MultiEdit/NotebookEdit: secret files (.env, keys, ~/.ssh, cloud credentials,
+  kubeconfig) and the gate's own files are protected.
+- T1/T2: silent (or "allow" with ``[settings] hook_emit_allow = true``); T3: ask; T4: deny with
+  the reason and the exact approve command; deny rules: deny, no approval path.
+"""
+
+from __future__ import annotations
+
+import sys
+
+FILE_TOOLS = {
+    "Write": "file_path",
+    "Edit": "file_path",
+    "MultiEdit": "file_path",
+    "NotebookEdit": "notebook_path",
+}
+MAX_INPUT = 4 * 1024 * 1024
+
+
+class HookInputError(Exception):
+    pass
+
+
+def parse_input(raw: bytes) -> dict:
+    import json
+
+    if len(raw) > MAX_INPUT:
+        raise HookInputError(f"hook input is {len(raw):,} bytes, over the {MAX_INPUT:,} limit")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise HookInputError(f"hook input is not UTF-8 ({exc.reason} at byte {exc.start})") from None
+    if not text.strip():
+        raise HookInputError("no hook input on stdin (expected the PreToolUse JSON)")
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise HookInputError(f"hook input is not valid JSON ({exc})") from None
+    if not isinstance(data, dict):
+        raise HookInputError("hook input must be a JSON object")
+    if not isinstance(data.get("tool_name"), str):
+        raise HookInputError("hook input has no tool_name")
+    tool_input = data.get("tool_input")
+    if not isinstance(tool_input, dict):
+        raise HookInputError("hook input has no tool_input object")
+    return data
+
+
+def decide(data: dict):
+    """The Decision for a hook payload, or None when the gate has no opinion on this tool."""
+    from . import engine
+
+    tool = data["tool_name"]
+    tool_input = data["tool_input"]
+    cwd = data.get("cwd") if isinstance(data.get("cwd"), str) else None
+    session = data.get("session_id") if isinstance(data.get("session_id"), str) else None
+    caller = "claude-code" + (f"/{session[:36]}" if session else "")
+    if tool == "Bash":
+        command = tool_input.get("command")
+        if not isinstance(command, str):
+            raise HookInputError("Bash tool_input has no command string")
+        return engine.check_command(command, cwd=cwd, caller=caller)
+    key = FILE_TOOLS.get(tool)
+    if key is not None:
+        path = tool_input.get(key)
+        if not isinstance(path, str) or not path:
+            raise HookInputError(f"{tool} tool_input has no {key}")
+        return engine.check_file_write(path, tool=tool, cwd=cwd, caller=caller)
+    return None
+
+
+def render(decision, *, emit_allow: bool = False) -> str | None:
+    """The JSON Claude Code reads, or None for "no opinion"."""
+    import json
+
+    from .engine import approve_hint
+
+    if decision is None:
+        return None
+    reasons = "; ".join(decision.reasons[:6]) or f"T{decision.tier}"
+    if decision.decision == "allow":
+        if decision.approval_used:
+            verdict, reason = "allow", f"guardrails: approved once ({decision.approval_used}): {reasons}"
+        elif emit_allow:
+            verdict, reason = "allow", f"guardrails: T{decision.tier}: {reasons}"
+        else:
+            return None
+    elif decision.decision == "ask":
+        verdict = "ask"
+        reason = f"guardrails T{decision.tier} (needs a human): {reasons} [request {decision.request_id}]"
+    else:
+        verdict = "deny"
+        reason = f"guardrails blocked this (T{decision.tier}): {reasons}."
+        hint = approve_hint(decision)
+        if hint:
+            reason += f" {hint} Do not try to work around this block; ask the user."
+    out = {
+        "hookSpecificOutput": {
+            "hookEventName": "PreToolUse",
+            "permissionDecision": verdict,
+            "permissionDecisionReason": _redacted(reason)[:9000],
+        }
+    }
+    return json.dumps(out, ensure_ascii=False)
+
+
+def _redacted(text: str) -> str:
+    from .audit import redact_text
+
+    return redact_text(text) or ""
+
+
+def _emit_allow(data: dict) -> bool:
+    try:
+        from .engine import policy_for
+
+        cwd = data.get("cwd") if isinstance(data.get("cwd"), str) else None
+        return bool(policy_for(cwd).settings.get("hook_emit_allow"))
+    except Exception:
+        return False
+
+
+def main() -> int:
+    try:
+        raw = sys.stdin.buffer.read(MAX_INPUT + 1)
+        data = parse_input(raw)
+        decision = decide(data)
+        emit_allow = False
+        if decision is not None and decision.decision == "allow" and not decision.approval_used:
+            emit_allow = _emit_allow(data)
+        text = render(decision, emit_allow=emit_allow)
+        if text is not None:
+            sys.stdout.write(text + "\n")
+            sys.stdout.flush()
+        return 0
+    except HookInputError as exc:
+        sys.stderr.write(f"guardrails hook: blocked: {exc}\n")
+        return 2
+    except BaseException as exc:  # noqa: BLE001 - any failure blocks the tool call
+        sys.stderr.write(
+            f"guardrails hook: internal error, blocking: {type(exc).__name__}: {str(exc)[:300]}\n"
+        )
+        return 2

@@ -1,0 +1,167 @@
+"""``guardrails.py install-hook``: merge the PreToolUse hook into a Claude Code settings.json.
+
+Merging, not overwriting: every other key, hook and matcher stays as it was; running it twice
+changes nothing; a settings file that is not valid JSON is left alone with an error. The command
+uses absolute paths (interpreter and script) because a hook whose path does not resolve exits 127,
+which Claude Code treats as a non-blocking error: the gate would be silently off.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import sys
+from pathlib import Path
+
+from ..errors import ConfigError
+
+MATCHER = "Bash|Write|Edit|MultiEdit|NotebookEdit"
+TIMEOUT = 10
+MARKER = "guardrails"  # our handler's command contains "... guardrails.py hook" or "devops-guardrails hook"
+
+
+def settings_path(*, user: bool = False, explicit: str | None = None, cwd: str | None = None) -> Path:
+    if explicit:
+        return Path(explicit).expanduser()
+    if user:
+        base = os.environ.get("CLAUDE_CONFIG_DIR") or os.path.join(os.path.expanduser("~"), ".claude")
+        return Path(base) / "settings.json"
+    from ..config import project_root
+
+    root = project_root(cwd) or Path(cwd or os.getcwd())
+    return Path(root) / ".claude" / "settings.json"
+
+
+def hook_command() -> str:
+    """Absolute interpreter + absolute script: works from any cwd, in any shell."""
+    python = os.path.realpath(sys.executable) if not _in_venv() else os.path.abspath(sys.executable)
+    script = Path(__file__).resolve().parents[2] / "guardrails.py"
+    if script.is_file():
+        return f"{shlex.quote(python)} {shlex.quote(str(script))} hook"
+    import shutil
+
+    console = shutil.which("devops-guardrails")
+    if console:
+        return f"{shlex.quote(os.path.abspath(console))} hook"
+    return f"{shlex.quote(python)} -m skill.guardrails.cli hook"
+
+
+def _in_venv() -> bool:
+    # A venv's python is a symlink; resolving it would lose the venv's site-packages.
+    return sys.prefix != getattr(sys, "base_prefix", sys.prefix)
+
+
+def _is_ours(handler) -> bool:
+    return (
+        isinstance(handler, dict)
+        and isinstance(handler.get("command"), str)
+        and MARKER in handler["command"]
+        and handler["command"].rstrip().endswith(" hook")
+    )
+
+
+def _load(path: Path) -> dict:
+    if not path.exists():
+        return {}
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot read {path}: {exc}") from exc
+    if not text.strip():
+        return {}
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise ConfigError(f"{path} is not valid JSON ({exc}); fix it first, nothing was changed") from exc
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path} must hold a JSON object; nothing was changed")
+    return data
+
+
+def _save(path: Path, data: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    if path.exists():
+        try:
+            os.chmod(tmp, path.stat().st_mode & 0o777)
+        except OSError:
+            pass
+    os.replace(tmp, path)
+
+
+def _pre_tool_use(data: dict, path: Path) -> list:
+    hooks = data.setdefault("hooks", {})
+    if not isinstance(hooks, dict):
+        raise ConfigError(f"{path}: 'hooks' is not an object; nothing was changed")
+    entries = hooks.setdefault("PreToolUse", [])
+    if not isinstance(entries, list):
+        raise ConfigError(f"{path}: 'hooks.PreToolUse' is not a list; nothing was changed")
+    return entries
+
+
+def install(path: Path, command: str | None = None) -> dict:
+    command = command or hook_command()
+    data = _load(path)
+    entries = _pre_tool_use(data, path)
+    handler = {"type": "command", "command": command, "timeout": TIMEOUT}
+    found = False
+    changed = False
+    for entry in entries:
+        if not isinstance(entry, dict) or not isinstance(entry.get("hooks"), list):
+            continue
+        for i, existing in enumerate(entry["hooks"]):
+            if _is_ours(existing):
+                if found:
+                    continue
+                found = True
+                if entry.get("matcher") != MATCHER:
+                    entry["matcher"] = MATCHER
+                    changed = True
+                merged = {**existing, **handler}
+                if merged != existing:
+                    entry["hooks"][i] = merged
+                    changed = True
+    if not found:
+        entries.append({"matcher": MATCHER, "hooks": [handler]})
+        changed = True
+    if changed:
+        _save(path, data)
+    return {
+        "path": str(path),
+        "changed": changed,
+        "command": command,
+        "message": (f"installed the guardrails hook in {path}" if changed else f"already installed in {path}")
+        + f" ({MATCHER}: {command})",
+    }
+
+
+def uninstall(path: Path) -> dict:
+    data = _load(path)
+    changed = False
+    hooks = data.get("hooks")
+    if isinstance(hooks, dict) and isinstance(hooks.get("PreToolUse"), list):
+        kept = []
+        for entry in hooks["PreToolUse"]:
+            if isinstance(entry, dict) and isinstance(entry.get("hooks"), list):
+                remaining = [h for h in entry["hooks"] if not _is_ours(h)]
+                if len(remaining) != len(entry["hooks"]):
+                    changed = True
+                    if not remaining:
+                        continue
+                    entry = {**entry, "hooks": remaining}
+            kept.append(entry)
+        if changed:
+            if kept:
+                hooks["PreToolUse"] = kept
+            else:
+                del hooks["PreToolUse"]
+                if not hooks:
+                    del data["hooks"]
+            _save(path, data)
+    return {
+        "path": str(path),
+        "changed": changed,
+        "message": f"removed the guardrails hook from {path}" if changed else f"no guardrails hook in {path}",
+    }
