@@ -201,42 +201,51 @@ def _from_binary_plan(path: Path) -> _Loaded:
     return _Loaded(plan, str(path), cwd, [f"converted with `{binary} show -json`"], ran=True)
 
 
+def _initialised(path: Path) -> bool:
+    return any(
+        (path / marker).exists() for marker in (".terraform", ".terraform.lock.hcl", "terraform.tfstate")
+    )
+
+
 def _from_directory(path: Path) -> _Loaded:
     tf_files = [*path.glob("*.tf"), *path.glob("*.tf.json")]
     binary = find_binary() if tf_files else None
-    if tf_files and binary and (path / ".terraform").is_dir():
+    recorded = next((path / n for n in RECORDED_PLAN_NAMES if (path / n).is_file()), None)
+    if tf_files and binary and (_initialised(path) or recorded is None):
+        from ...errors import ToolFailedError
         from ...runner import run_tool
 
         timeout = float(_settings().get("plan_timeout", 900))
         with tempfile.TemporaryDirectory(prefix="devops-iac-") as tmp:
             out = Path(tmp) / "tfplan"
-            # -lock=false: a review must never wait on, or hold, the lock of a real apply.
-            run_tool(
-                [binary, "plan", f"-out={out}", "-input=false", "-lock=false", "-no-color"],
-                timeout=timeout,
-                cwd=path,
-                check=True,
-            )
+            try:
+                # -lock=false: a review must never wait on, or hold, the lock of a real apply.
+                run_tool(
+                    [binary, "plan", f"-out={out}", "-input=false", "-lock=false", "-no-color"],
+                    timeout=timeout,
+                    cwd=path,
+                    check=True,
+                )
+            except ToolFailedError as exc:
+                if recorded is None:
+                    raise ToolFailedError(
+                        exc.message, hint=f"run `{binary} init` in {path} first, or pass a plan JSON"
+                    ) from None
+                loaded = _from_file(recorded)
+                loaded.notes.insert(
+                    0, f"using the recorded plan {recorded} ({binary} plan failed: {exc.message})"
+                )
+                return loaded
             plan = _show_json(binary, out, path)
         return _Loaded(plan, str(path), path, [f"planned with `{binary} plan` in {path}"], ran=True)
-    for name in RECORDED_PLAN_NAMES:
-        recorded = path / name
-        if recorded.is_file():
-            loaded = _from_file(recorded)
-            note = f"using the recorded plan {recorded}"
-            if tf_files:
-                note += " (the directory is not initialised for a fresh plan)" if binary else ""
-            loaded.notes.insert(0, note)
-            return loaded
+    if recorded is not None:
+        loaded = _from_file(recorded)
+        loaded.notes.insert(0, f"using the recorded plan {recorded}")
+        return loaded
     if not tf_files:
         raise InputError(f"{path} holds no .tf files and no plan JSON ({', '.join(RECORDED_PLAN_NAMES)})")
-    if binary is None:
-        raise ToolMissingError(
-            f"{path} has Terraform code but neither terraform nor tofu is installed to plan it",
-            hint=HOW_TO,
-        )
-    raise InputError(
-        f"{path} is not initialised, so it cannot be planned", hint=f"run `{binary} init` there first"
+    raise ToolMissingError(
+        f"{path} has Terraform code but neither terraform nor tofu is installed to plan it", hint=HOW_TO
     )
 
 

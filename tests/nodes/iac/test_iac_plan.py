@@ -283,3 +283,13 @@ def test_plan_module_import_is_cheap():
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "[]"
+
+
+def test_sample_service_plan_is_the_risky_demo():
+    plan = Path(__file__).resolve().parents[3] / "examples" / "sample-service" / "infra" / "plan.json"
+    if not plan.is_file():
+        pytest.skip("sample service plan not present")
+    review = review_plan(plan, include_code=False)
+    db = by_address(review)["aws_db_instance.orders"]
+    assert db.tier == 4 and "`storage_encrypted` changed (false → true)" in db.message
+    assert review.environment == "production" and review.exit_code == 4

@@ -1,0 +1,180 @@
+"""Static .tf checks, each rule both ways, with file and line on every finding."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from skill.errors import InputError
+from skill.nodes.iac import review_code
+from skill.nodes.iac.hcl_checks import RULES
+
+HCL = Path(__file__).resolve().parents[2] / "fixtures" / "iac" / "hcl"
+
+
+def findings(case: str, rule: str | None = None):
+    found = review_code(HCL / case)
+    return [f for f in found if rule is None or f.id == rule]
+
+
+def where(f) -> tuple[str, int | None]:
+    return (f.file.split("/hcl/", 1)[1], f.line)
+
+
+def test_good_layout_has_no_findings():
+    assert findings("good") == []
+
+
+def test_remote_state():
+    (missing,) = findings("no_backend", "iac.remote-state")
+    assert where(missing) == ("no_backend/main.tf", 1) and "no backend" in missing.message
+    (local,) = findings("local_backend", "iac.remote-state")
+    assert where(local) == ("local_backend/main.tf", 2) and "local backend" in local.message
+    assert findings("good", "iac.remote-state") == [] and findings("secrets", "iac.remote-state") == []
+
+
+def test_state_encryption_and_locking():
+    (f,) = findings("unencrypted", "iac.state-encryption")
+    assert where(f) == ("unencrypted/main.tf", 4)
+    assert "no encryption" in f.message and "no state locking" in f.message and f.severity == "high"
+    # gcs and azurerm encrypt and lock by themselves; the good s3 backends set both
+    assert findings("secrets", "iac.state-encryption") == []
+    assert findings("unpinned", "iac.state-encryption") == []
+    assert findings("good", "iac.state-encryption") == []
+
+
+def test_partial_backend_config_is_read_from_tfbackend_files(tmp_path):
+    work = tmp_path / "stack"
+    work.mkdir()
+    (work / "main.tf").write_text(
+        'terraform {\n  backend "s3" {}\n}\nresource "aws_sqs_queue" "q" {\n  name = "q"\n}\n'
+    )
+    (f,) = [f for f in review_code(work) if f.id == "iac.state-encryption"]
+    assert f.status == "warn" and "-backend-config" in f.message
+    (work / "prod.s3.tfbackend").write_text('bucket = "s"\nkey = "k"\nencrypt = true\nuse_lockfile = true\n')
+    assert [f for f in review_code(work) if f.id == "iac.state-encryption"] == []
+
+
+def test_hardcoded_secrets_found_with_lines_and_no_values():
+    found = findings("secrets", "iac.hardcoded-secret")
+    assert sorted(where(f) for f in found) == [
+        ("secrets/main.tf", 16),
+        ("secrets/main.tf", 21),
+        ("secrets/main.tf", 31),
+    ]
+    text = " ".join(f.message for f in found)
+    for value in ("AKIAIOSFODNN7EXAMPLE", "Sup3r-Secret-Default", "Hunter2-Literal-Pass"):
+        assert value not in text
+    # references, variables without defaults and *_ttl settings are not credentials
+    assert not any("aws_db_instance.ok" in f.message or "api_token_ttl" in f.message for f in found)
+    assert findings("good", "iac.hardcoded-secret") == []
+
+
+def test_provider_pinning():
+    found = findings("unpinned", "iac.provider-pinned")
+    by_line = {f.line: f for f in found}
+    assert "`azurerm` has no version" in by_line[9].message and by_line[9].status == "fail"
+    assert "no upper bound" in by_line[12].message and by_line[12].status == "warn"
+    assert "random used without a required_providers entry" in by_line[19].message
+    assert findings("good", "iac.provider-pinned") == []
+
+
+def test_module_pinning():
+    found = {f.object: f for f in findings("unpinned", "iac.module-pinned")}
+    assert set(found) == {"module.network", "module.tags", "module.naming"}
+    assert found["module.network"].line == 26 and "no version" in found["module.network"].message
+    assert "without ?ref=" in found["module.tags"].message
+    assert "branch `main`" in found["module.naming"].message
+    # registry with version, git with a tag, and local paths pass
+    assert findings("good", "iac.module-pinned") == []
+
+
+def test_env_separation_shared_state_and_wrong_key():
+    (shared,) = findings("shared_state", "iac.env-separation")
+    assert "write the same state" in shared.message and shared.line == 2
+    (wrong,) = findings("wrong_key", "iac.env-separation")
+    assert "is production but its backend state" in wrong.message
+    assert findings("good", "iac.env-separation") == []
+
+
+def test_env_separation_tfvars_need_workspaces():
+    (one,) = findings("tfvars_one_state", "iac.env-separation")
+    assert "shares one state" in one.message and where(one) == ("tfvars_one_state/main.tf", 2)
+    assert findings("tfvars_workspaces", "iac.env-separation") == []
+
+
+def test_copy_paste_across_environment_folders():
+    found = findings("copy_paste", "iac.copy-paste")
+    assert sorted(f.object for f in found) == ["aws_db_instance.main", "aws_instance.web"]
+    db = next(f for f in found if f.object == "aws_db_instance.main")
+    assert "envs/prod/main.tf:16" in db.message and "envs/staging/main.tf:16" in db.message
+    # the good layout calls one module from each environment
+    assert findings("good", "iac.copy-paste") == []
+
+
+def _git(cwd: Path, *args: str) -> None:
+    subprocess.run(
+        ["git", "-c", "user.email=t@example.com", "-c", "user.name=t", *args],
+        cwd=cwd,
+        check=True,
+        capture_output=True,
+        timeout=30,
+    )
+
+
+def _stack_with_state(root: Path) -> Path:
+    root.mkdir()
+    shutil.copy(HCL / "good" / "environments" / "dev" / "main.tf", root / "main.tf")
+    (root / "terraform.tfstate").write_text('{"version": 4}')
+    (root / "secrets.auto.tfvars").write_text('region = "eu-west-1"\ndb_password = "Tfvars-Secret-123"\n')
+    (root / "plain.tfvars").write_text('region = "eu-west-1"\n')
+    return root
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="git not installed")
+def test_state_committed_depends_on_git(tmp_path):
+    root = _stack_with_state(tmp_path / "stack")
+    no_git = [f for f in review_code(root) if f.id == "iac.state-committed"]
+    assert sorted((Path(f.file).name, f.status) for f in no_git) == [
+        ("secrets.auto.tfvars", "fail"),
+        ("terraform.tfstate", "fail"),
+    ]
+    tfvars = next(f for f in no_git if f.file.endswith(".tfvars"))
+    assert (
+        tfvars.line == 2 and "`db_password`" in tfvars.message and "Tfvars-Secret-123" not in tfvars.message
+    )
+
+    _git(root, "init", "-q")
+    (root / ".gitignore").write_text("*.tfstate\n*.auto.tfvars\n")
+    ignored = [f for f in review_code(root) if f.id == "iac.state-committed"]
+    assert [(Path(f.file).name, f.status) for f in ignored] == [("terraform.tfstate", "warn")]
+
+    _git(root, "add", "-f", "terraform.tfstate")
+    _git(root, "commit", "-q", "-m", "oops")
+    committed = [f for f in review_code(root) if f.id == "iac.state-committed"]
+    assert [(f.status, f.severity) for f in committed] == [("fail", "critical")]
+    assert "committed to git" in committed[0].message
+
+
+def test_parse_error_is_a_finding_not_a_crash(tmp_path):
+    (tmp_path / "broken.tf").write_text('resource "aws_s3_bucket" "b" {\n  bucket = \n')
+    (tmp_path / "ok.tf").write_text('resource "aws_sqs_queue" "q" {\n  name = "q"\n}\n')
+    found = review_code(tmp_path)
+    assert any(f.id == "iac.parse-error" and f.file.endswith("broken.tf") for f in found)
+    assert any(f.id == "iac.remote-state" for f in found)
+
+
+def test_single_file_and_missing_path(tmp_path):
+    found = review_code(HCL / "secrets" / "main.tf")
+    assert len([f for f in found if f.id == "iac.hardcoded-secret"]) == 3
+    with pytest.raises(InputError):
+        review_code(tmp_path / "nope")
+
+
+def test_every_rule_is_documented():
+    doc = (Path(__file__).resolve().parents[3] / "docs" / "iac.md").read_text()
+    for rule in RULES:
+        assert f"`{rule}`" in doc
