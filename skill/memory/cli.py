@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from ..cli_support import ErrorHandlingGroup, echo_json
-from ..errors import InputError, UsageError
+from ..errors import InputError, StorageError, UsageError
 
 KIND_CHOICE = click.Choice(["note", "deployment", "incident", "resolution", "ci_failure"])
 json_option = click.option("--json", "as_json", is_flag=True, help="Machine-readable JSON output.")
@@ -102,22 +102,39 @@ def remember(
             raise UsageError(f"--metadata is not valid JSON: {exc}") from exc
         if not isinstance(meta, dict):
             raise UsageError("--metadata must be a JSON object")
-    with _memory() as mem:
+    fields = dict(
+        kind=kind,
+        service=service,
+        env=env,
+        version=version_,
+        tags=tags,
+        importance=importance,
+        source=source,
+        metadata=meta,
+        id=mem_id,
+        supersedes=supersedes,
+    )
+    from .service import prepare, spool_dir_record
+
+    prepared = prepare(text, **fields)  # validates and redacts before anything touches storage
+    try:
+        ctx = _memory()
+        mem = ctx.__enter__()
+    except StorageError as exc:
+        # The database cannot even be opened (locked, corrupt): keep the record, say where.
+        from ..config import data_dir
+
+        spool = spool_dir_record(data_dir(), prepared)
+        raise StorageError(
+            f"{exc.message}; the record was kept in {spool} and is stored on the next successful run",
+            hint=exc.hint,
+        ) from exc
+    try:
         if supersedes:
             mem.get(supersedes)
-        res = mem.remember(
-            text,
-            kind=kind,
-            service=service,
-            env=env,
-            version=version_,
-            tags=tags,
-            importance=importance,
-            source=source,
-            metadata=meta,
-            id=mem_id,
-            supersedes=supersedes,
-        )
+        res = mem.remember(text, **fields)
+    finally:
+        ctx.__exit__(None, None, None)
     if as_json:
         echo_json(_dump(res))
     elif res.created:

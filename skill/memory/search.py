@@ -22,7 +22,7 @@ from __future__ import annotations
 import math
 import re
 
-LEX_WEIGHT = 0.3
+LEX_WEIGHT = 0.5
 LEX_POWER = 2.0
 RECENCY_WEIGHT = 0.05
 IMPORTANCE_WEIGHT = 0.1
@@ -79,7 +79,11 @@ def coverage(matched: dict[str, bool], idfs: dict[str, float]) -> float:
     return sum(idfs[t] for t, hit in matched.items() if hit) / total
 
 
-def relevance(cos: float, cov: float, *, lex_weight: float = LEX_WEIGHT, power: float = LEX_POWER) -> float:
+def relevance(
+    cos: float, cov: float, *, lex_weight: float | None = None, power: float | None = None
+) -> float:
+    lex_weight = LEX_WEIGHT if lex_weight is None else lex_weight
+    power = LEX_POWER if power is None else power
     return cos + lex_weight * (cov**power)
 
 

@@ -286,76 +286,8 @@ class Memory:
                 hint=exc.hint,
             ) from exc
 
-    def _prepare(
-        self,
-        text: str,
-        *,
-        kind=None,
-        service=None,
-        env=None,
-        version=None,
-        tags=(),
-        importance=0.5,
-        source="cli",
-        metadata=None,
-        id=None,  # noqa: A002
-        created_at=None,
-        supersedes=None,
-        extra: dict | None = None,
-    ) -> dict:
-        if not isinstance(text, str) or not text.strip():
-            raise UsageError("nothing to remember: the text is empty")
-        text = redact(text.strip())
-        if kind is not None and kind not in KINDS:
-            raise UsageError(f"unknown kind {kind!r}", hint=f"one of {', '.join(KINDS)}")
-        try:
-            importance = float(importance)
-        except (TypeError, ValueError) as exc:
-            raise UsageError(f"importance must be a number between 0 and 1, not {importance!r}") from exc
-        if not 0.0 <= importance <= 1.0 or importance != importance:
-            raise UsageError(f"importance must be between 0 and 1, not {importance}")
-        parsed = parse_protocol(text)
-        side: dict[str, Any] = {}
-        if kind in (None, parsed.kind) and parsed.kind != "note":
-            kind = parsed.kind
-            if parsed.kind == "deployment":
-                service = service or parsed.service
-                env = env or parsed.env
-                version = version or parsed.version
-                side = {"deployment": {"notes": parsed.notes}}
-            else:
-                side = {
-                    "incident": {
-                        "id": parsed.incident_id,
-                        "summary": parsed.summary,
-                        "resolution": parsed.resolution,
-                    }
-                }
-        kind = kind or "note"
-        when = _when(created_at) or _now()
-        tags_list = sorted({redact(str(t)).strip() for t in tags if str(t).strip()})
-        clean = lambda v: redact(str(v)).strip() or None if v not in (None, "") else None  # noqa: E731
-        rec = {
-            "id": clean(id) or new_id(),
-            "text": text,
-            "kind": kind,
-            "service": clean(service),
-            "env": clean(env),
-            "version": clean(version),
-            "tags": json.dumps(tags_list),
-            "importance": importance,
-            "created_at": iso(when),
-            "created_ts": when.timestamp(),
-            "source": clean(source) or "cli",
-            "content_hash": content_hash(text),
-            "metadata": dumps(redact_obj(metadata or {})),
-            "linked_to": None,
-            "supersedes": clean(supersedes),
-        }
-        rec["scope"] = scope_of(kind, rec["service"])
-        if extra:
-            side.update(extra)
-        return {"rec": rec, "side": side}
+    def _prepare(self, text: str, **kwargs: Any) -> dict:
+        return prepare(text, **kwargs)
 
     def _existing(self, rec: dict) -> str | None:
         rows = self._q("SELECT id FROM memories WHERE id = ?", (rec["id"],))
@@ -510,8 +442,7 @@ class Memory:
 
     def _spool(self, prepared: dict) -> None:
         try:
-            with open(self._spool_path(), "a", encoding="utf-8") as fh:
-                fh.write(json.dumps(prepared, default=str) + "\n")
+            spool_dir_record(self.path.parent, prepared)
         except OSError:
             pass
 
@@ -798,16 +729,21 @@ class Memory:
 
     @staticmethod
     def _fold_links(hits: list[RecallHit]) -> list[RecallHit]:
-        """A near-duplicate linked to an original shown above it is folded into that hit."""
-        shown: dict[str, RecallHit] = {}
+        """Near-duplicates collapse into one hit: the original when it is among the hits, with the group's best score."""
+        groups: dict[str, list[RecallHit]] = {}
+        for h in hits:  # hits arrive best first
+            groups.setdefault(h.memory.linked_to or h.memory.id, []).append(h)
         out = []
-        for h in hits:
-            origin = h.memory.linked_to
-            if origin and origin in shown:
-                shown[origin].parts.setdefault("linked", []).append(h.memory.id)
-                continue
-            shown[h.memory.id] = h
-            out.append(h)
+        for root, members in groups.items():
+            best = members[0]
+            rep = next((h for h in members if h.memory.id == root), best)
+            if rep is not best:
+                rep = rep.model_copy(update={"score": best.score, "parts": dict(best.parts)})
+            others = [h.memory.id for h in members if h is not rep and h.memory.id != rep.memory.id]
+            if others:
+                rep.parts["linked"] = others
+            out.append(rep)
+        out.sort(key=lambda h: -h.score)
         return out
 
     def _remote_candidates(self, qvec, n: int, filters: dict) -> dict[str, dict]:
@@ -987,7 +923,7 @@ class Memory:
                 if r["version"] == before_version:
                     skipping = False
                 continue
-            if r["status"] == "succeeded" and r["version"] not in bad:
+            if r["status"] == "succeeded" and r["version"] not in bad and r["version"] != before_version:
                 return r["version"]
         if skipping:  # before_version never deployed here: answer from the whole history
             return self.last_good_version(service, env)
@@ -1491,3 +1427,84 @@ def _suggest(
     if not parts:
         parts.append("no similar incidents or recent changes on record: investigate from the symptom")
     return "; ".join(parts) + "."
+
+
+# ---------------------------------------------------------------------- record preparation
+def prepare(
+    text: str,
+    *,
+    kind=None,
+    service=None,
+    env=None,
+    version=None,
+    tags=(),
+    importance=0.5,
+    source="cli",
+    metadata=None,
+    id=None,  # noqa: A002
+    created_at=None,
+    supersedes=None,
+    extra: dict | None = None,
+) -> dict:
+    if not isinstance(text, str) or not text.strip():
+        raise UsageError("nothing to remember: the text is empty")
+    text = redact(text.strip())
+    if kind is not None and kind not in KINDS:
+        raise UsageError(f"unknown kind {kind!r}", hint=f"one of {', '.join(KINDS)}")
+    try:
+        importance = float(importance)
+    except (TypeError, ValueError) as exc:
+        raise UsageError(f"importance must be a number between 0 and 1, not {importance!r}") from exc
+    if not 0.0 <= importance <= 1.0 or importance != importance:
+        raise UsageError(f"importance must be between 0 and 1, not {importance}")
+    parsed = parse_protocol(text)
+    side: dict[str, Any] = {}
+    if kind in (None, parsed.kind) and parsed.kind != "note":
+        kind = parsed.kind
+        if parsed.kind == "deployment":
+            service = service or parsed.service
+            env = env or parsed.env
+            version = version or parsed.version
+            side = {"deployment": {"notes": parsed.notes}}
+        else:
+            side = {
+                "incident": {
+                    "id": parsed.incident_id,
+                    "summary": parsed.summary,
+                    "resolution": parsed.resolution,
+                }
+            }
+    kind = kind or "note"
+    when = _when(created_at) or _now()
+    tags_list = sorted({redact(str(t)).strip() for t in tags if str(t).strip()})
+    clean = lambda v: redact(str(v)).strip() or None if v not in (None, "") else None  # noqa: E731
+    rec = {
+        "id": clean(id) or new_id(),
+        "text": text,
+        "kind": kind,
+        "service": clean(service),
+        "env": clean(env),
+        "version": clean(version),
+        "tags": json.dumps(tags_list),
+        "importance": importance,
+        "created_at": iso(when),
+        "created_ts": when.timestamp(),
+        "source": clean(source) or "cli",
+        "content_hash": content_hash(text),
+        "metadata": dumps(redact_obj(metadata or {})),
+        "linked_to": None,
+        "supersedes": clean(supersedes),
+    }
+    rec["scope"] = scope_of(kind, rec["service"])
+    if extra:
+        side.update(extra)
+    return {"rec": rec, "side": side}
+
+
+def spool_dir_record(data_dir: Path, prepared: dict) -> Path:
+    """Keep a prepared record in the data dir's spool when the database cannot take it."""
+    path = Path(data_dir) / "memory-spool.jsonl"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a", encoding="utf-8") as fh:
+        fh.write(json.dumps(prepared, default=str) + "\n")
+    return path

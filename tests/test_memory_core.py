@@ -1,0 +1,298 @@
+"""Memory library: protocol lines, redaction on every store path, dedup, links, supersede,
+forget, deployments, incidents, triage, safe FTS queries, the embedder vs chromadb's."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from skill.errors import NotFoundError, UsageError
+from skill.memory import search as S
+from skill.memory.embed import Embedder, chroma_model_dir
+from skill.memory.protocol import parse
+from skill.memory.service import Memory
+
+SECRET_TEXTS = [
+    "deploy used AKIAIOSFODNN7EXAMPLE to push",
+    "token ghp_abcdefghijklmnopqrstuvwxyz0123456789 leaked in logs",
+    "db url postgres://admin:s3cr3tpass@db.internal/app",
+    "password=hunter2hunter2 in the env file",
+]
+RAW_SECRETS = [
+    "AKIAIOSFODNN7EXAMPLE",
+    "ghp_abcdefghijklmnopqrstuvwxyz0123456789",
+    "s3cr3tpass",
+    "hunter2hunter2",
+]
+
+
+@pytest.fixture(scope="session")
+def embedder():
+    e = Embedder()
+    if not e.available():
+        pytest.skip("embedding model not seeded (run ../shared/models/seed-chroma-cache.sh)")
+    return e
+
+
+@pytest.fixture
+def mem(tmp_path, embedder):
+    m = Memory.open(tmp_path / "data", chroma_url="", embedder=embedder)
+    yield m
+    m.close()
+
+
+def _dump_everything(m: Memory, tmp_path) -> str:
+    """Every byte the memory holds: SQLite (all tables) and the chroma folder."""
+    m.close()
+    blob = b""
+    for path in (tmp_path / "data").rglob("*"):
+        if path.is_file():
+            blob += path.read_bytes()
+    return blob.decode("latin-1")
+
+
+def test_protocol_lines_parse():
+    d = parse("[devops] Deployed api to prod: v1.4.2")
+    assert (d.kind, d.service, d.env, d.version) == ("deployment", "api", "prod", "v1.4.2")
+    i = parse("[devops] Incident INC-42: checkout 502s after deploy, resolution=rollback to v1.4.1")
+    assert (i.kind, i.incident_id, i.summary, i.resolution) == (
+        "incident",
+        "INC-42",
+        "checkout 502s after deploy",
+        "rollback to v1.4.1",
+    )
+    assert parse("Deployed api to prod: v1").kind == "note"
+    assert parse("just a note about [devops] things").kind == "note"
+
+
+def test_remember_protocol_creates_structured_records(mem):
+    r = mem.remember("[devops] Deployed api to prod: v1.4.2")
+    assert r.created and r.kind == "deployment" and r.vector == "stored"
+    assert r.deployment and (r.deployment.service, r.deployment.env, r.deployment.version) == (
+        "api",
+        "prod",
+        "v1.4.2",
+    )
+    rec = mem.get(r.id)
+    assert (rec.service, rec.env, rec.version) == ("api", "prod", "v1.4.2")
+    inc = mem.remember(
+        "[devops] Incident INC-42: checkout 502s after deploy, resolution=rollback to v1.4.1", importance=0.9
+    )
+    assert inc.kind == "incident" and inc.incident.id == "INC-42"
+    assert inc.incident.resolution == "rollback to v1.4.1" and inc.incident.status == "resolved"
+    note = mem.remember("remember to rotate the staging certs")
+    assert note.kind == "note"
+    assert [d.version for d in mem.deployments(service="api")] == ["v1.4.2"]
+
+
+def test_secrets_redacted_on_every_store_path(tmp_path, embedder):
+    m = Memory.open(tmp_path / "data", chroma_url="", embedder=embedder)
+    for i, text in enumerate(SECRET_TEXTS):
+        m.remember(text, service="api", tags=[f"t{i}"], metadata={"note": text, "api_key": "zzzzsecretzzzz"})
+    m.record_deployment("api", "prod", "v2.0.0", notes=SECRET_TEXTS[1], by="ci")
+    inc = m.open_incident(f"login broken {SECRET_TEXTS[2]}", service="api", summary=SECRET_TEXTS[3])
+    m.update_incident(inc.id, summary=SECRET_TEXTS[0])
+    m.resolve_incident(inc.id, resolution=f"rotated {SECRET_TEXTS[1]}", root_cause=SECRET_TEXTS[2])
+    m.import_jsonl(
+        [json.dumps({"text": "imported " + t, "id": f"imp-{i}"}) for i, t in enumerate(SECRET_TEXTS)]
+    )
+    hits = m.recall("leaked token password", limit=50)
+    assert hits and all(s not in h.memory.text for h in hits for s in RAW_SECRETS)
+    everything = _dump_everything(m, tmp_path)
+    for secret in [*RAW_SECRETS, "zzzzsecretzzzz"]:
+        assert secret not in everything, secret
+    assert "[REDACTED:" in everything
+
+
+def test_exact_duplicates_scoped_by_kind_and_service(mem):
+    a = mem.remember("cache warmed after deploy", service="api")
+    b = mem.remember("Cache  warmed after deploy", service="api")
+    c = mem.remember("cache warmed after deploy", service="web")
+    d = mem.remember("cache warmed after deploy", service="api", kind="ci_failure")
+    assert a.created and not b.created and b.duplicate_of == a.id
+    assert c.created and d.created and len({a.id, c.id, d.id}) == 3
+
+
+def test_near_duplicate_is_linked_and_folded(mem):
+    a = mem.remember("Redis cache eviction storm caused latency spikes on checkout", service="checkout")
+    b = mem.remember("Redis cache eviction storm caused latency spikes on the checkout", service="checkout")
+    other = mem.remember("Redis cache eviction storm caused latency spikes on the checkout", service="search")
+    assert b.created and b.linked_to == a.id
+    assert other.linked_to is None
+    hits = mem.recall("redis eviction latency", service="checkout")
+    ids = [h.memory.id for h in hits]
+    assert a.id in ids and b.id not in ids
+    assert b.id in hits[ids.index(a.id)].parts["linked"]
+
+
+def test_correction_supersedes_without_overwriting(mem):
+    old = mem.remember("payments db failover takes 30s", service="payments")
+    new = mem.remember("payments db failover takes 90s (measured)", service="payments", supersedes=old.id)
+    assert mem.get(old.id).text == "payments db failover takes 30s"
+    assert mem.get(old.id).superseded_by == new.id
+    ids = [h.memory.id for h in mem.recall("payments failover time")]
+    assert new.id in ids and old.id not in ids
+
+
+def test_forget_soft_is_audited_and_hard_erases(mem, tmp_path):
+    a = mem.remember("temporary note about the flaky canary")
+    b = mem.remember("another note about the flaky canary job")
+    mem.forget(a.id, reason="wrong")
+    assert mem.get(a.id).deleted_at
+    audit = mem._q("SELECT action, target FROM audit")
+    assert {"action": "forget", "target": a.id} in audit
+    assert a.id not in [h.memory.id for h in mem.recall("flaky canary")]
+    mem.forget(b.id, hard=True)
+    with pytest.raises(NotFoundError):
+        mem.get(b.id)
+    assert b.id not in mem.index.ids() and a.id not in mem.index.ids()
+    with pytest.raises(NotFoundError):
+        mem.forget("mem-nope")
+
+
+def test_recall_filters_in_sql(mem):
+    mem.remember("disk full on the api nodes", service="api", env="prod", tags=["disk"])
+    mem.remember("disk full on the web nodes", service="web", env="staging", tags=["disk"])
+    mem.remember(
+        "disk full on the batch nodes", service="batch", env="prod", created_at="2020-01-01T00:00:00Z"
+    )
+    assert {h.memory.service for h in mem.recall("disk full", service="api")} == {"api"}
+    assert {h.memory.env for h in mem.recall("disk full", env="prod")} == {"prod"}
+    assert {h.memory.service for h in mem.recall("disk full", since="30d")} == {"api", "web"}
+    assert {h.memory.service for h in mem.recall("disk full", until="2021-01-01")} == {"batch"}
+    assert {h.memory.service for h in mem.recall("disk full", tags=["disk"])} == {"api", "web"}
+    assert mem.recall("disk full", kind="incident") == []
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["v1.4.2", "api-gateway", '"unterminated', "AND OR NOT (", "NEAR(a b", "col:val *", "^start", "-", "''"],
+)
+def test_fts_queries_never_raise(mem, query):
+    mem.remember("api-gateway v1.4.2 rolled out")
+    mem.recall(query)
+    mem.recall(query, mode="lexical")
+
+
+def test_version_and_hyphenated_terms_match_lexically(mem):
+    target = mem.remember("api-gateway v1.4.2 returned 502 after rollout")
+    mem.remember("api gateway notes for v2 planning")
+    assert mem.recall("v1.4.2", mode="lexical")[0].memory.id == target.id
+    assert mem.recall("api-gateway 502", mode="lexical")[0].memory.id == target.id
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.text(max_size=40))
+def test_any_text_is_a_safe_fts_query(mem, text):
+    mem.recall(text, mode="lexical")
+    q = S.fts_query(text)
+    assert q is None or all(part.startswith('"') for part in q.split(" OR "))
+
+
+def test_deployments_and_last_good_version(mem):
+    mem.record_deployment("api", "prod", "v1.0.0", started="2026-01-01T10:00:00Z")
+    mem.record_deployment("api", "prod", "v1.1.0", started="2026-01-02T10:00:00Z")
+    mem.record_deployment("api", "prod", "v1.2.0", started="2026-01-03T10:00:00Z", status="failed")
+    mem.record_deployment("api", "prod", "v1.1.0-hotfix", started="2026-01-04T10:00:00Z")
+    mem.record_deployment(
+        "api",
+        "prod",
+        "v1.1.0",
+        started="2026-01-05T10:00:00Z",
+        rolled_back_from="v1.1.0-hotfix",
+        notes="rollback",
+    )
+    mem.record_deployment("api", "staging", "v9", started="2026-01-05T10:00:00Z")
+    assert [d.version for d in mem.deployments(service="api", env="prod")][:2] == ["v1.1.0", "v1.1.0-hotfix"]
+    assert mem.last_good_version("api", "prod") == "v1.1.0"
+    assert mem.last_good_version("api", "prod", before_version="v1.1.0") == "v1.0.0"
+    assert mem.last_good_version("api", "staging") == "v9"
+    assert mem.last_good_version("nope", "prod") is None
+    with pytest.raises(UsageError):
+        mem.record_deployment("api", "prod", "v3", status="exploded")
+
+
+def test_incident_lifecycle_keeps_history(mem):
+    inc = mem.open_incident("checkout 502s", severity="sev2", service="checkout")
+    assert inc.id == "INC-1" and inc.severity == "SEV2" and inc.status == "open"
+    mem.update_incident(inc.id, status="mitigated", summary="rolled traffic to blue")
+    done = mem.resolve_incident(
+        inc.id, resolution="rollback to v1.4.1", root_cause="bad connection pool size"
+    )
+    assert done.status == "resolved" and done.resolution == "rollback to v1.4.1"
+    events = mem._q("SELECT change FROM incident_events WHERE incident_id = ?", (inc.id,))
+    assert len(events) == 3 and "mitigated" in events[1]["change"]
+    assert [i.id for i in mem.incidents(status="resolved")] == [inc.id]
+    with pytest.raises(UsageError):
+        mem.open_incident("dup", id=inc.id)
+    with pytest.raises(UsageError):
+        mem.update_incident(inc.id, colour="red")
+
+
+def test_triage_scopes_by_service_and_window_then_similarity(mem):
+    mem.record_deployment("checkout", "prod", "v1.4.1", started="10d")
+    mem.record_deployment("checkout", "prod", "v1.4.2", started="2h")
+    mem.record_deployment("search", "prod", "v7", started="1h")
+    old = mem.open_incident("checkout returns 502 after deploy", service="checkout", started="30d")
+    mem.resolve_incident(old.id, resolution="rollback to previous version")
+    other = mem.open_incident("search index lagging behind writes", service="search", started="20d")
+    mem.resolve_incident(other.id, resolution="reindex")
+    rep = mem.triage("checkout is throwing 502 errors", service="checkout", window="24h")
+    assert [d.version for d in rep.recent_deploys] == ["v1.4.2"]
+    assert rep.similar_incidents[0].id == old.id
+    assert rep.similar_incidents[0].resolution == "rollback to previous version"
+    assert rep.last_good_version == "v1.4.1"
+    assert "v1.4.1" in rep.suggestion
+    assert all(m.service == "checkout" for m in rep.recent_changes)
+
+
+def test_model_unavailable_stores_pending_and_falls_back(tmp_path, monkeypatch, embedder):
+    monkeypatch.setenv("DEVOPS_MODEL_DIR", str(tmp_path / "no-model"))
+    m = Memory.open(tmp_path / "data", chroma_url="")
+    r = m.remember("kafka consumer lag on the orders topic", service="orders")
+    assert r.created and r.vector == "pending" and "unavailable" in (r.warning or "")
+    hits = m.recall("kafka lag")
+    assert [h.memory.id for h in hits] == [r.id]
+    assert any("fell back to lexical" in w for w in m.warnings)
+    assert m.stats(check_index=False).vectors_pending == 1
+    m.close()
+    monkeypatch.delenv("DEVOPS_MODEL_DIR")
+    m = Memory.open(tmp_path / "data", chroma_url="", embedder=embedder)
+    out = m.reindex()
+    assert out["embedded"] == 1
+    st_ = m.stats()
+    assert st_.vectors_pending == 0 and st_.vectors_sqlite == 1 and st_.chroma_count == 1
+    assert m.recall("consumers falling behind", mode="vector")[0].memory.id == r.id
+    m.close()
+
+
+def test_chroma_collection_is_cosine(mem):
+    mem.remember("something to index")
+    assert mem.index.space() == "cosine"
+
+
+def test_model_dir_matches_chromadb():
+    from chromadb.utils.embedding_functions.onnx_mini_lm_l6_v2 import ONNXMiniLM_L6_V2
+
+    assert chroma_model_dir() == ONNXMiniLM_L6_V2.DOWNLOAD_PATH / ONNXMiniLM_L6_V2.EXTRACTED_FOLDER_NAME
+
+
+def test_embedder_matches_chromadb_default(embedder):
+    import numpy as np
+    from chromadb.utils.embedding_functions import DefaultEmbeddingFunction
+
+    texts = [
+        "[devops] Deployed api to prod: v1.4.2",
+        "checkout 502s after deploy",
+        "A bad config caused all of the edge routers to crash. " * 8,
+        "x",
+        "",
+    ]
+    ours = embedder.embed(texts)
+    theirs = np.array(DefaultEmbeddingFunction()(texts), dtype=np.float32)
+    cos = (ours * theirs).sum(axis=1) / (np.linalg.norm(ours, axis=1) * np.linalg.norm(theirs, axis=1))
+    assert ours.shape == (5, 384)
+    assert float(cos.min()) >= 0.9999
