@@ -6,7 +6,8 @@ The gate is not checked here: the CLI and the agent graph check it before callin
 * success            -> the deployment, status ``succeeded``;
 * failure            -> the deployment, status ``rolled_back`` (or ``failed`` when the rollback
                         failed too), and the rollback as its own deployment of the good version
-                        with ``rolled_back_from`` = the bad one;
+                        with ``rolled_back_from`` = the bad one (a failed rollback is remembered
+                        as a note instead, so it does not mark the good version as bad);
 * inconclusive canary -> the deployment, status ``in_progress`` (paused, nothing rolled back).
 """
 
@@ -207,22 +208,55 @@ def _record(plan: DeployPlan, result: DeployResult, memory) -> None:
         )
         result.deployment_id = getattr(dep, "id", None)
         if result.rollback is not None:
-            rb = mem.record_deployment(
-                req.service,
-                plan.environment,
-                result.rollback.version,
-                strategy="rollback",
-                status=result.rollback.status,
+            result.rollback.deployment_id = _record_rollback(
+                mem,
+                service=req.service,
+                environment=plan.environment,
+                rollback=result.rollback,
+                from_version=req.version,
                 started=result.finished,
-                finished=iso(utcnow()),
-                rolled_back_from=req.version,
                 by=req.by,
-                notes=f"automatic rollback of {req.version}: {result.rollback.detail}",
+                why="automatic",
             )
-            result.rollback.deployment_id = getattr(rb, "id", None)
     finally:
         if memory is None:
             mem.close()
+
+
+def _record_rollback(
+    mem, *, service, environment, rollback: RollbackResult, from_version, started, by, why
+) -> str | None:
+    """A rollback that ran is a deployment of the good version; one that failed is only a note.
+
+    Memory counts a version with a failed deployment as bad, and a failed rollback says
+    nothing bad about the version it tried to reach (the driver or the cluster failed).
+    """
+    if rollback.status == "succeeded":
+        dep = mem.record_deployment(
+            service,
+            environment,
+            rollback.version,
+            strategy="rollback",
+            status="succeeded",
+            started=started,
+            finished=iso(utcnow()),
+            rolled_back_from=from_version,
+            by=by,
+            notes=f"{why} rollback of {from_version}: {rollback.detail}",
+        )
+        return getattr(dep, "id", None)
+    rec = mem.remember(
+        f"[devops] Rollback of {service} in {environment} from {from_version} to {rollback.version} FAILED: "
+        f"{rollback.detail}",
+        kind="note",
+        service=service,
+        env=environment,
+        version=rollback.version,
+        tags=("rollback", "failed"),
+        importance=0.9,
+        source="deploy",
+    )
+    return getattr(rec, "id", None)
 
 
 def rollback(
@@ -283,19 +317,16 @@ def rollback(
             progress=_noop,
         )
         finished = utcnow()
-        dep = mem.record_deployment(
-            service,
-            environment,
-            to_version,
-            strategy="rollback",
-            status=rb.status,
+        rb.deployment_id = _record_rollback(
+            mem,
+            service=service,
+            environment=environment,
+            rollback=rb,
+            from_version=from_version,
             started=iso(started),
-            finished=iso(finished),
-            rolled_back_from=from_version,
             by=by,
-            notes=f"manual rollback: {rb.detail}",
+            why="manual",
         )
-        rb.deployment_id = getattr(dep, "id", None)
     finally:
         if memory is None:
             mem.close()

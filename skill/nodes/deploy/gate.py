@@ -1,7 +1,8 @@
 """Pass an action through the safety gate (skill.guardrails.engine), failing closed.
 
-``ask`` becomes ApprovalRequired (exit 3) carrying the request id and how to approve it;
-``block`` becomes Blocked (exit 4). A gate that cannot be loaded blocks: nothing changes
+``ask`` (T3) and an approvable ``block`` (T4 with a request id, e.g. deploy_production) become
+ApprovalRequired (exit 3) carrying the request id and how to approve it; any other ``block``
+(a deny rule, a change freeze) becomes Blocked (exit 4). A gate that cannot be loaded blocks: nothing changes
 without it.
 """
 
@@ -30,7 +31,12 @@ def check_gate(
     reasons = "; ".join(decision.reasons) or "policy"
     if decision.decision == "allow":
         return decision
-    if decision.decision == "ask":
+    # T4 answers "block" but stays approvable (it carries a request id): that is "approval
+    # required" for the caller (exit 3). Deny rules and freezes are not approvable: exit 4.
+    approvable = decision.decision == "ask" or (
+        decision.decision == "block" and decision.request_id and getattr(decision, "approvable", False)
+    )
+    if approvable:
         rid = decision.request_id or "?"
         exc = ApprovalRequired(
             f"approval required (T{decision.tier}) for {action} on {target}"

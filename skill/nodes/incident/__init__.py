@@ -16,6 +16,7 @@ from typing import Any
 _EXPORTS = {
     "triage_incident": "triage",
     "suggest_rollback": "triage",
+    "render_triage": "triage",
     "IncidentReport": "triage",
     "SuggestedRollback": "triage",
     "draft_postmortem": "postmortem",

@@ -18,45 +18,6 @@ def _labels(pairs: tuple[str, ...]) -> dict[str, str]:
     return out
 
 
-def render_report(rep) -> str:
-    sev = rep.severity
-    row = sev.matrix
-    lines = [
-        f"{sev.severity} ({row.name}) - {rep.symptoms}"
-        + (f"  [service {rep.service}]" if rep.service else ""),
-        f"  respond within {row.response}, escalate after {row.escalation}, notify {', '.join(row.notify)}"
-        f"  ({'; '.join(sev.reasons)})",
-    ]
-    if rep.incident_id:
-        lines.append(f"  opened incident {rep.incident_id}")
-    lines.append(
-        f"Recent deploys ({rep.window}):" if rep.recent_deploys else f"Recent deploys ({rep.window}): none"
-    )
-    for d in rep.recent_deploys[:5]:
-        extra = f", rolled back from {d['rolled_back_from']}" if d.get("rolled_back_from") else ""
-        lines.append(
-            f"  - {d.get('started') or d.get('created_at')} {d['service']} {d['version']} -> {d['env']} "
-            f"({d['status']}{extra})"
-        )
-    lines.append(f"Last good version: {rep.last_good_version or 'unknown'}")
-    lines.append("Similar incidents:" if rep.similar_incidents else "Similar incidents: none")
-    for s in rep.similar_incidents[:5]:
-        res = f" -> resolved by: {s['resolution']}" if s.get("resolution") else ""
-        lines.append(f"  - {s['id']} {s.get('title') or s['text'][:80]}{res}")
-    if rep.runbook:
-        lines.append(
-            f"Runbook: {rep.runbook.path} - {rep.runbook.title} (matched: {', '.join(rep.runbook.matched_terms)})"
-        )
-    else:
-        lines.append("Runbook: none matches")
-    if rep.suggested_rollback:
-        lines.append(f"Suggested rollback (passes the safety gate): {rep.suggested_rollback.command}")
-    lines.append("Next steps:")
-    lines += [f"  {i}. {step}" for i, step in enumerate(rep.next_steps, 1)]
-    lines += [f"Warning: {w}" for w in rep.warnings]
-    return "\n".join(lines)
-
-
 @click.group("incident", cls=ErrorHandlingGroup)
 def incident():
     """Triage incidents by the escalation matrix, with memory and runbooks; draft post-mortems."""
@@ -83,7 +44,7 @@ def triage_cmd(symptoms, service, window, repo, labels, open_incident, as_json):
     devops incident triage "5xx rate up on checkout after deploy" --service api
     """
     from ...durations import parse_duration
-    from .triage import triage_incident
+    from .triage import render_triage, triage_incident
 
     parse_duration(window)
     rep = triage_incident(
@@ -92,7 +53,7 @@ def triage_cmd(symptoms, service, window, repo, labels, open_incident, as_json):
     if as_json:
         echo_json(rep.model_dump(mode="json"))
     else:
-        click.echo(render_report(rep))
+        click.echo(render_triage(rep))
 
 
 def _refiner():

@@ -159,9 +159,7 @@ def build_values(records: dict[str, Any]) -> dict[str, Any]:
             f"Took {_duration(started, resolved)}, beyond the {row.severity} escalation time ({row.escalation})."
         )
     for dep in bad:
-        went_wrong.append(
-            f"{dep.service} {dep.version} reached {dep.env} and had to be rolled back ({dep.status})."
-        )
+        went_wrong.append(f"{dep.service} {dep.version} reached {dep.env} and had to be rolled back.")
         actions.append(
             (
                 "Add or tighten the canary analysis / health gate that should have stopped "

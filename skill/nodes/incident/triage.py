@@ -15,6 +15,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from ...errors import UsageError
+from ...guardrails.environments import normalize
 from .runbooks import RunbookMatch, find_runbooks
 from .severity import SeverityAssessment, classify_severity
 
@@ -94,16 +95,24 @@ def triage_incident(
     repo: str | Path = ".",
     *,
     labels: Mapping[str, str] | None = None,
+    env: str | None = None,
+    severity: str | None = None,
     memory=None,
     open_incident: bool = False,
     title: str | None = None,
 ) -> IncidentReport:
-    """Triage an alert or a symptom description; read-only unless ``open_incident``."""
+    """Triage an alert or a symptom description; read-only unless ``open_incident``.
+
+    ``labels`` are alert labels (``severity=critical`` decides the severity); ``severity``
+    overrides both; ``env`` limits the suggested rollback to that environment's deploys.
+    """
     if not symptoms or not symptoms.strip():
         raise UsageError(
             "triage needs the symptoms", hint='e.g. devops incident triage "5xx on checkout" --service api'
         )
-    severity = classify_severity(symptoms, labels)
+    if severity:  # an explicit severity (SEV2, critical, P1 ...) is the caller's call, like an alert label
+        labels = {**(labels or {}), "severity": severity}
+    assessed = classify_severity(symptoms, labels)
     mem = memory if memory is not None else _open_memory()
     try:
         tri = mem.triage(symptoms, service=service, window=window, limit=5)
@@ -113,7 +122,7 @@ def triage_incident(
         if open_incident:
             inc = mem.open_incident(
                 title or symptoms.strip().splitlines()[0][:120],
-                severity=severity.severity,
+                severity=assessed.severity,
                 service=service,
                 summary=symptoms.strip() if title else None,
             )
@@ -122,11 +131,13 @@ def triage_incident(
         if memory is None:
             mem.close()
     runbooks = find_runbooks(symptoms, service, repo, limit=3)
-    rollback = suggest_rollback(service, recent, tri.last_good_version)
+    environment = (normalize(env) or env) if env else None
+    in_env = [d for d in recent if not environment or d.get("env") == environment]
+    rollback = suggest_rollback(service, in_env, tri.last_good_version)
 
-    row = severity.matrix
+    row = assessed.matrix
     steps = [
-        f"{severity.severity} ({row.name}): respond within {row.response}, escalate after {row.escalation}, "
+        f"{assessed.severity} ({row.name}): respond within {row.response}, escalate after {row.escalation}, "
         f"notify {', '.join(row.notify)}"
     ]
     if rollback:
@@ -147,7 +158,7 @@ def triage_incident(
         symptoms=symptoms,
         service=service,
         window=window,
-        severity=severity,
+        severity=assessed,
         similar_incidents=similar,
         recent_deploys=recent,
         last_good_version=tri.last_good_version,
@@ -159,3 +170,43 @@ def triage_incident(
         incident_id=incident_id,
         warnings=list(tri.warnings),
     )
+
+
+def render_triage(rep: IncidentReport) -> str:
+    """The report as text for a terminal or a chat message."""
+    sev = rep.severity
+    row = sev.matrix
+    lines = [
+        f"{sev.severity} ({row.name}) - {rep.symptoms}"
+        + (f"  [service {rep.service}]" if rep.service else ""),
+        f"  respond within {row.response}, escalate after {row.escalation}, notify {', '.join(row.notify)}"
+        f"  ({'; '.join(sev.reasons)})",
+    ]
+    if rep.incident_id:
+        lines.append(f"  opened incident {rep.incident_id}")
+    lines.append(
+        f"Recent deploys ({rep.window}):" if rep.recent_deploys else f"Recent deploys ({rep.window}): none"
+    )
+    for d in rep.recent_deploys[:5]:
+        extra = f", rolled back from {d['rolled_back_from']}" if d.get("rolled_back_from") else ""
+        lines.append(
+            f"  - {d.get('started') or d.get('created_at')} {d['service']} {d['version']} -> {d['env']} "
+            f"({d['status']}{extra})"
+        )
+    lines.append(f"Last good version: {rep.last_good_version or 'unknown'}")
+    lines.append("Similar incidents:" if rep.similar_incidents else "Similar incidents: none")
+    for s in rep.similar_incidents[:5]:
+        res = f" -> resolved by: {s['resolution']}" if s.get("resolution") else ""
+        lines.append(f"  - {s['id']} {s.get('title') or s['text'][:80]}{res}")
+    if rep.runbook:
+        lines.append(
+            f"Runbook: {rep.runbook.path} - {rep.runbook.title} (matched: {', '.join(rep.runbook.matched_terms)})"
+        )
+    else:
+        lines.append("Runbook: none matches")
+    if rep.suggested_rollback:
+        lines.append(f"Suggested rollback (passes the safety gate): {rep.suggested_rollback.command}")
+    lines.append("Next steps:")
+    lines += [f"  {i}. {step}" for i, step in enumerate(rep.next_steps, 1)]
+    lines += [f"Warning: {w}" for w in rep.warnings]
+    return "\n".join(lines)
