@@ -250,33 +250,58 @@ def deploy(params: dict[str, Any], state: RunState) -> dict[str, Any]:
 
 
 def incident(params: dict[str, Any], state: RunState) -> dict[str, Any]:
+    from . import llm
     from .nodes import incident as inc
 
     if params.get("op") == "postmortem":
         ref = params.get("incident") or _incident_ref(params.get("query") or state.request or "")
         if not ref:
-            raise InputError("which incident? e.g. 'postmortem for INC-...'")
-        draft = inc.draft_postmortem(ref)
-        text = draft if isinstance(draft, str) else getattr(draft, "markdown", None) or str(_dump(draft))
+            raise InputError("which incident? e.g. 'postmortem for INC-3'")
+        text = inc.draft_postmortem(ref, refine=llm.postmortem_refiner())
         return {"result": {"ok": True, "lines": [text], "data": {"incident": ref}}}
     event = _event(state)
     symptom = params.get("query") or state.request or event.get("title") or ""
     rep = inc.triage_incident(
         symptom,
         service=params.get("service") or event.get("service"),
+        repo=state.cwd or ".",
+        labels=event.get("labels") or None,
         env=params.get("env") or event.get("env"),
-        severity=params.get("severity") or event.get("severity"),
+        severity=_sev(params.get("severity")),
     )
-    data = _dump(rep)
-    text = inc.render_triage(rep) if hasattr(inc, "render_triage") else None
-    lines = text.splitlines() if text else [f"Incident triage: {symptom}", f"  {data}"]
-    return {"result": {"ok": True, "lines": lines, "data": data}}
+    update: dict[str, Any] = {
+        "result": {"ok": True, "lines": inc.render_triage(rep).splitlines(), "data": _dump(rep)}
+    }
+    rb = rep.suggested_rollback
+    if rb is not None and _incident_rollback_mode() == "propose":
+        # The suggested rollback goes through the gate like any change: in production that is an
+        # approval request, and nothing runs until a human approves it.
+        update["action"] = {
+            "kind": "rollback",
+            "action": rb.gate_action,
+            "target": rb.service,
+            "env": rb.env,
+            "version": rb.to_version,
+            "summary": f"roll {rb.service} in {rb.env} back from {rb.from_version} to {rb.to_version}",
+        }
+    return update
+
+
+def _sev(value: Any) -> str | None:
+    text = str(value or "").upper()
+    return text if text in {"SEV1", "SEV2", "SEV3", "SEV4"} else None
+
+
+def _incident_rollback_mode() -> str:
+    from .config import load_settings
+
+    return str(load_settings("agent", {"incident_rollback": "propose"}).get("incident_rollback", "propose"))
 
 
 def _incident_ref(text: str) -> str | None:
     import re
 
-    m = re.search(r"\b((?:INC|inc)[-_][\w-]+|[0-9a-f]{8,})\b", text)
+    m = re.search(r"\b((?:INC|inc)[-_][\w-]+|inc-[0-9a-f]{6,}|[0-9a-f]{8,})\b", text)
     return m.group(1) if m else None
 
 
@@ -463,7 +488,10 @@ def execute(state: RunState) -> dict[str, Any]:
             lines = [f"Deploy {data.get('status')}: {data.get('message')}"]
             for step in data.get("steps") or []:
                 lines.append(
-                    f"  step {step['index']} {step['action']} {step.get('weight') or ''}: {step['status']} {step.get('detail') or ''}".rstrip()
+                    f"  step {step['index']} {step['action']}"
+                    + (f" {step['weight']}%" if step.get("weight") else "")
+                    + f": {step['status']}"
+                    + (f" — {step['detail']}" if step.get("detail") else "")
                 )
             if data.get("rollback"):
                 rb = data["rollback"]

@@ -480,6 +480,8 @@ def _alertmanager(p: dict, h: dict[str, str]) -> Event:
 def _pagerduty(p: dict, h: dict[str, str]) -> Event:
     ev = p["event"]
     etype = str(ev["event_type"])
+    if ev["resource_type"] != "incident":
+        raise InputError(f"PagerDuty {ev['resource_type']} events are not handled (incident events are)")
     data = ev.get("data") or {}
     verb = etype.split(".", 1)[1] if "." in etype else etype
     mapped = {

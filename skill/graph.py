@@ -267,8 +267,11 @@ def _finish(graph: Any, run_id: str) -> RunOutcome:
     pending = None
     status = values.get("status") or "running"
     if snapshot.interrupts:
+        from .adapters import render_report
+
         pending = snapshot.interrupts[0].value
         status = "awaiting_approval"
+        values["report"] = render_report(RunState.model_validate(values))
     run_store.update_from_state(run_id, values, status=status)
     return RunOutcome(
         run_id=run_id,

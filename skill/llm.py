@@ -287,3 +287,23 @@ def route(text: str, nodes: tuple[str, ...] | list[str]) -> tuple[Any, str | Non
         None,
         f"Claude did not pick a node (stop_reason {getattr(msg, 'stop_reason', '?')}); used the intent rules",
     )
+
+
+def postmortem_refiner():
+    """The refine hook of skill.nodes.incident.draft_postmortem, or None when no LLM is configured.
+
+    The hook returns Claude's refinement of the draft, or the draft itself (with a one-line notice
+    on stderr) when Claude cannot answer.
+    """
+    if not enabled():
+        return None
+
+    def refine(draft: str, values: dict[str, Any]) -> str:
+        import sys
+
+        text, notice = ask("refine_postmortem", draft=draft)
+        if notice:
+            print(f"notice: {notice}", file=sys.stderr)
+        return text or draft
+
+    return refine
