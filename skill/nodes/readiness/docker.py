@@ -286,21 +286,25 @@ def _shell_has_pipefail(shell: Instruction | None) -> bool:
 
 
 def check_pipefail(df: Dockerfile) -> Finding:
+    evidence = None
     for stage in df.stages:
         shell = None
         for ins in stage.instructions:
             if ins.keyword == "SHELL":
                 shell = ins
-            if ins.keyword != "RUN" or ins.is_json:
+                if _shell_has_pipefail(ins) and stage is df.final:
+                    evidence = evidence or ins.line
+            if ins.keyword != "RUN" or ins.is_json or not _PIPE.search(ins.args):
                 continue
-            if _PIPE.search(ins.args) and not _shell_has_pipefail(shell):
-                if not re.search(
-                    r"set\s+-[a-z]*o\s+pipefail|set\s+-o\s+pipefail|set -euo pipefail", ins.args
-                ):
-                    return _finding(
-                        "docker.pipefail", "fail", "RUN with a pipe and no pipefail", df.file, ins.line
-                    )
-    return _finding("docker.pipefail", "pass", "no piped RUN without pipefail", df.file, df.final.line)
+            if _shell_has_pipefail(shell):
+                continue
+            if re.search(r"set\s+-[a-z]*o\s+pipefail|set\s+-o\s+pipefail", ins.args):
+                evidence = evidence or ins.line
+                continue
+            return _finding("docker.pipefail", "fail", "RUN with a pipe and no pipefail", df.file, ins.line)
+    return _finding(
+        "docker.pipefail", "pass", "no piped RUN without pipefail", df.file, evidence or df.final.line
+    )
 
 
 def _packages(args: str) -> list[str]:

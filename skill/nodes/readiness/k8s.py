@@ -36,6 +36,8 @@ class Workload:
     pod_spec: LMap
     pod_labels: LMap
     template_line: int
+    labels_line: int = 0
+    pod_spec_line: int = 0
     containers: list[Container] = field(default_factory=list)
     init_containers: list[Container] = field(default_factory=list)
     replicas: Any = None
@@ -79,9 +81,11 @@ def _workload(obj: K8sObject, deployments: dict[tuple, K8sObject]) -> Workload |
     kind = obj.kind
     if kind == "Pod":
         template_md, pod_spec, template_line = obj.metadata, spec, spec.line or obj.line
+        spec_line = obj.obj.line_of("spec")
     elif kind == "CronJob":
         tpl = _map(_map(_map(spec.get("jobTemplate")).get("spec")).get("template"))
         template_md, pod_spec, template_line = _map(tpl.get("metadata")), _map(tpl.get("spec")), tpl.line
+        spec_line = tpl.line_of("spec")
     else:
         tpl = spec.get("template")
         if kind == "Rollout" and not isinstance(tpl, LMap) and isinstance(spec.get("workloadRef"), dict):
@@ -91,6 +95,7 @@ def _workload(obj: K8sObject, deployments: dict[tuple, K8sObject]) -> Workload |
                 tpl = _map(target.obj.get("spec")).get("template")
         tpl = _map(tpl)
         template_md, pod_spec, template_line = _map(tpl.get("metadata")), _map(tpl.get("spec")), tpl.line
+        spec_line = tpl.line_of("spec")
     if not template_line:
         template_line = obj.line
     w = Workload(
@@ -98,6 +103,8 @@ def _workload(obj: K8sObject, deployments: dict[tuple, K8sObject]) -> Workload |
         pod_spec=pod_spec,
         pod_labels=_map(template_md.get("labels")),
         template_line=template_line,
+        labels_line=template_md.line_of("labels") or template_line,
+        pod_spec_line=spec_line or template_line,
     )
     w.containers = [Container(c) for c in _seq(pod_spec.get("containers")) if isinstance(c, LMap)]
     w.init_containers = [
@@ -184,15 +191,17 @@ def _resources(w: Workload, emit: _Emitter, what: str, check_id: str) -> Finding
         lacking = [r for r in ("cpu", "memory") if part.get(r) in (None, "", 0, "0")]
         if lacking:
             missing.append(f"{c.name}: {'/'.join(lacking)}")
-            evidence = evidence or line_of(part) or line_of(res) or c.spec.line
-        else:
-            evidence = evidence or None
+            if evidence is None:
+                if what in res:
+                    evidence = res.line_of(what)
+                else:
+                    evidence = c.spec.line_of("resources") if "resources" in c.spec else c.spec.line
     if not w.all_containers:
         return emit(check_id, "warn", "no containers found in the pod template", w.template_line)
     if missing:
         return emit(check_id, "fail", f"missing {what}: " + "; ".join(missing), evidence)
-    first = _map(_map(w.all_containers[0].spec.get("resources")).get(what))
-    return emit(check_id, "pass", f"cpu and memory {what} set on every container", first.line or None)
+    first = _map(w.all_containers[0].spec.get("resources"))
+    return emit(check_id, "pass", f"cpu and memory {what} set on every container", first.line_of(what))
 
 
 def _probe(w: Workload, emit: _Emitter, probe: str, check_id: str) -> Finding:
@@ -231,14 +240,19 @@ def check_non_root(w: Workload, emit: _Emitter) -> Finding:
             continue
         else:
             bad.append(f"{c.name} may run as root (no runAsNonRoot/runAsUser)")
-            evidence = evidence or (sc.line if "securityContext" in c.spec else c.spec.line)
+            evidence = evidence or (
+                c.spec.line_of("securityContext") if "securityContext" in c.spec else c.spec.line
+            )
     if not w.all_containers:
         return emit("k8s.run-as-non-root", "warn", "no containers found", w.template_line)
     if bad:
         return emit("k8s.run-as-non-root", "fail", "; ".join(bad), evidence)
-    line = pod_sc.line_of("runAsNonRoot") if "runAsNonRoot" in pod_sc else None
+    line = None
     for c in w.all_containers:
-        line = line or (_sc(c).line_of("runAsNonRoot") if "runAsNonRoot" in _sc(c) else None)
+        for key in ("runAsNonRoot", "runAsUser"):
+            line = line or (_sc(c).line_of(key) if key in _sc(c) else None)
+    for key in ("runAsNonRoot", "runAsUser"):
+        line = line or (pod_sc.line_of(key) if key in pod_sc else None)
     return emit("k8s.run-as-non-root", "pass", "every container runs as non-root", line)
 
 
@@ -254,7 +268,14 @@ def _container_flag(
         if value is not want:
             bad.append(c.name)
             if evidence is None:
-                evidence = sc.line_of(key) if key in sc else (sc.line or c.spec.line)
+                if key in sc:
+                    evidence = sc.line_of(key)
+                elif key == "allowPrivilegeEscalation" and sc.get("privileged") is True:
+                    evidence = sc.line_of("privileged")
+                else:
+                    evidence = (
+                        c.spec.line_of("securityContext") if "securityContext" in c.spec else c.spec.line
+                    )
         elif good_line is None and key in sc:
             good_line = sc.line_of(key)
     if not w.all_containers:
@@ -262,9 +283,7 @@ def _container_flag(
     if bad:
         return emit(check_id, "fail", f"{label} on container(s) {', '.join(bad)}", evidence)
     good_line = good_line or w.all_containers[0].spec.line
-    return emit(
-        check_id, "pass", f"no container is {label}" if not want else f"{key}: {want} everywhere", good_line
-    )
+    return emit(check_id, "pass", f"{key}: {str(want).lower()} on every container", good_line)
 
 
 _SEMVER = re.compile(r"^v?\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.\-+_]+)?$")
@@ -320,7 +339,11 @@ def check_image_tag(w: Workload, emit: _Emitter) -> Finding:
 def check_namespace(w: Workload, emit: _Emitter) -> Finding:
     md = w.obj.metadata
     ns = w.obj.namespace
-    line = md.line_of("namespace") if "namespace" in md else md.line or w.obj.line
+    line = (
+        md.line_of("namespace")
+        if "namespace" in md and md.lines.get("namespace")
+        else w.obj.obj.line_of("metadata")
+    )
     if ns == HELM_RELEASE_NAMESPACE:
         return emit("k8s.namespace", "pass", "namespace set by the Helm release", line)
     if ns is None:
@@ -394,7 +417,8 @@ def check_anti_affinity(w: Workload, emit: _Emitter) -> Finding:
                 return emit(
                     "k8s.anti-affinity", "pass", "topologySpreadConstraints on hostname", line_of(tsc)
                 )
-    line = anti.line or w.pod_spec.line or w.template_line
+    affinity = _map(w.pod_spec.get("affinity"))
+    line = affinity.line_of("podAntiAffinity") if "podAntiAffinity" in affinity else w.pod_spec_line
     msg = "no podAntiAffinity (kubernetes.io/hostname) matching the pod labels"
     return emit("k8s.anti-affinity", "fail", msg, line)
 
@@ -420,7 +444,13 @@ def check_pdb(w: Workload, emit: _Emitter, ctx: Context) -> Finding:
         if selector_matches(selector, w.pod_labels) and (
             selector.get("matchLabels") or selector.get("matchExpressions")
         ):
-            spec_line = _map(pdb.obj.get("spec")).line
+            pspec = _map(pdb.obj.get("spec"))
+            spec_line = pspec.line_of("selector")
+            if _zero_disruptions(pdb, w.replicas):
+                for key in ("maxUnavailable", "minAvailable"):
+                    if key in pspec:
+                        spec_line = pspec.line_of(key)
+                        break
             if _zero_disruptions(pdb, w.replicas):
                 return emit(
                     "k8s.pdb",
@@ -432,9 +462,7 @@ def check_pdb(w: Workload, emit: _Emitter, ctx: Context) -> Finding:
             return emit(
                 "k8s.pdb", "pass", f"PodDisruptionBudget {pdb.name} selects the pods", spec_line, pdb.file
             )
-    return emit(
-        "k8s.pdb", "fail", "no PodDisruptionBudget selects these pods", w.pod_labels.line or w.template_line
-    )
+    return emit("k8s.pdb", "fail", "no PodDisruptionBudget selects these pods", w.labels_line)
 
 
 def _policy_types(np: K8sObject) -> set[str]:
@@ -462,11 +490,16 @@ def check_network_policy(w: Workload, emit: _Emitter, ctx: Context) -> Finding:
             "k8s.network-policy",
             "fail",
             "no NetworkPolicy selects these pods",
-            w.pod_labels.line or w.template_line,
+            w.labels_line,
         )
     missing = {"Ingress", "Egress"} - set(covered)
     any_np = next(iter(covered.values()))
-    line = _map(any_np.obj.get("spec")).line
+    np_spec = _map(any_np.obj.get("spec"))
+    line = (
+        np_spec.line_of("policyTypes")
+        if missing and "policyTypes" in np_spec
+        else np_spec.line_of("podSelector")
+    )
     if missing:
         return emit(
             "k8s.network-policy",

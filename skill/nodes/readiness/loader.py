@@ -247,6 +247,8 @@ def _term(term: str, ctx: dict[str, Any], dot: Any) -> Any:
     if words[0] == "default" and len(words) >= 3:
         val = _term(" ".join(words[2:]), ctx, dot)
         return val if val not in (None, "") else _term(words[1], ctx, dot)
+    if words[0] in ("toYaml", "toJson") and len(words) == 2:
+        return _term(words[1], ctx, dot)
     if len(words) == 1 and term.startswith((".", "$.")):
         return _lookup(ctx, term)
     return HELM_PLACEHOLDER
@@ -370,7 +372,10 @@ class K8sObject:
 
     @property
     def ref(self) -> str:
-        return f"{self.kind}/{self.namespace or '-'}/{self.name}"
+        ns = self.namespace or "-"
+        if ns == HELM_RELEASE_NAMESPACE:
+            ns = "(release)"
+        return f"{self.kind}/{ns}/{self.name.replace(HELM_PLACEHOLDER, '(helm)')}"
 
 
 @dataclass

@@ -97,6 +97,10 @@ SIGTERM_RX = _rx(
     r"SIGTERM|signal\.Notify\(|process\.on\(\s*['\"]SIG|addShutdownHook|on_event\(\s*['\"]shutdown|"
     r"graceful_timeout|\.Shutdown\(\s*ctx"
 )
+SIGTERM_CALL_RX = _rx(
+    r"signal\.signal\([^)\n]*SIGTERM|signal\.Notify\([^)\n]*SIGTERM|process\.on\(\s*['\"]SIGTERM|"
+    r"add_signal_handler\([^)\n]*SIGTERM|addShutdownHook"
+)
 STRUCTLOG_RX = _rx(
     r"\bstructlog\b|python-json-logger|pythonjsonlogger|JSONRenderer|Json(?:Formatter|Renderer)|JSONFormatter|"
     r"go\.uber\.org/zap|rs/zerolog|logrus\.JSONFormatter|slog\.NewJSONHandler|\bpino\b|\bbunyan\b|"
@@ -135,7 +139,7 @@ CI_PATH_RX = _rx(
 ENV_FILE_RX = _rx(r"(?:^|/)\.env(?:\.[A-Za-z0-9_-]+)?$")
 ENV_EXAMPLE_RX = _rx(r"\.(?:example|sample|template|dist|defaults?|tpl)$", re.IGNORECASE)
 BINARY_KEY_RX = _rx(r"\.(?:p12|pfx|jks|keystore)$", re.IGNORECASE)
-SLO_DOC_RX = _rx(r"\bSLOs?\b")
+SLO_DOC_RX = _rx(r"\bSLOs?\b|service[ -]level objective", re.IGNORECASE)
 ERROR_BUDGET_RX = _rx(r"error[ -]budget", re.IGNORECASE)
 PERCENT_RX = _rx(r"\b\d{2}(?:\.\d+)?\s?%")
 SLO_IAC_RX = _rx(
@@ -158,7 +162,8 @@ BACKUP_IAC_RX = _rx(
 )
 BACKUP_DISABLED_RX = _rx(r"backup_retention_period\s*=\s*0\b")
 RESTORE_RX = _rx(
-    r"(?im)^#+[^\n]*\brestor|\brestore procedure|\bhow to restore|\bpg_restore\b|\bvelero restore\b|\brestore (?:the|a|from)\b"
+    r"(?im)^#+[^\n]*\brestor|\bpg_restore\b|\bvelero restore\b|\brestore-db-(?:instance|cluster)|"
+    r"\bgcloud sql backups restore\b|\baz \S+ (?:\S+ )?restore\b|\bmongorestore\b"
 )
 STAGING_PATH_RX = _rx(r"(?:^|[/._-])(?:staging|stage|stg|preprod|pre-prod)(?:[/._-]|$)", re.IGNORECASE)
 STAGING_CI_RX = _rx(r"environment:\s*(?:\n\s*name:\s*)?['\"]?(?:staging|stage|stg|preprod)\b", re.IGNORECASE)
@@ -253,7 +258,7 @@ def check_ci(scan: Scan, c: Corpus, obj: str) -> Finding:
 def check_graceful_shutdown(scan: Scan, c: Corpus, obj: str) -> Finding:
     if not c.has_source():
         return _f("repo.graceful-shutdown", "n/a", "no service code found", obj)
-    hit = c.search(SIGTERM_RX, "source")
+    hit = c.search(SIGTERM_CALL_RX, "source") or c.search(SIGTERM_RX, "source")
     if hit:
         return _f("repo.graceful-shutdown", "pass", f"shutdown handled ({hit.text})", obj, hit)
     return _f("repo.graceful-shutdown", "fail", "no SIGTERM handling in the service code", obj)

@@ -1,0 +1,2 @@
+environment       = "production"
+db_instance_class = "db.t4g.medium"
