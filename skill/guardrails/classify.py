@@ -285,6 +285,21 @@ def _classify_text(text: str, state: _State, depth: int, inherited_env: str | No
             )
         )
         return
+    sql_hits = _raw_sql(text)
+    if sql_hits is not None:
+        tier = max(h[0] for h in sql_hits)
+        state.notes.append("the text is an SQL statement, analysed as SQL")
+        state.parts.append(
+            PartVerdict(
+                " ".join(text.split())[:200],
+                [],
+                tier,
+                [h[1] for h in sql_hits],
+                [h[2] for h in sql_hits],
+                inherited_env,
+            )
+        )
+        return
     parsed = shell.parse(text)
     if label:
         state.notes.append(f"{label}: {len(parsed.commands)} command(s) in {text[:80]!r}")
@@ -313,6 +328,30 @@ def _classify_text(text: str, state: _State, depth: int, inherited_env: str | No
         if simple.depth > MAX_NESTING:
             continue
         _classify_simple(simple, state, depth, inherited_env)
+
+
+_SQL_START = None
+
+
+def _raw_sql(text: str):
+    """SQL pasted as a "command" (DROP TABLE users;) is judged as SQL rather than as a program."""
+    global _SQL_START
+    stripped = text.lstrip()
+    if not stripped or not stripped[0].isalpha():
+        return None
+    if _SQL_START is None:
+        import re
+
+        _SQL_START = re.compile(
+            r"(?:(?:DROP|TRUNCATE|DELETE|UPDATE|ALTER|SELECT|INSERT|GRANT|REVOKE|CREATE|WITH)\s+[\w\"`(*]"
+            r"|(?i:drop\s+(?:table|database|schema|view|index)|truncate\s+table|delete\s+from|update\s+\S+\s+set\b"
+            r"|alter\s+table|insert\s+into|select\s+.+\s+from\b))"
+        )
+    if not _SQL_START.match(stripped):
+        return None
+    from skill.guardrails.commands.sql import analyse_sql
+
+    return analyse_sql(text, "sql")
 
 
 def _is_fork_bomb(text: str) -> bool:

@@ -241,7 +241,13 @@ class _Walker:
                 self._substitutions(child, depth)
             return _txt(node), True
         if t in ("command_substitution", "process_substitution"):
+            before = len(self.out)
             self.statements(node, depth + 1, substitution=True)
+            if t == "command_substitution" and len(self.out) == before + 1:
+                static = _static_output(self.out[before], node)
+                if static is not None:
+                    self.notes.append(f"resolved {_txt(node)[:60]!r} to {static[:60]!r}")
+                    return static, False
             return _txt(node), True
         if t == "arithmetic_expansion":
             self._substitutions(node, depth)
@@ -459,6 +465,24 @@ class _Walker:
             return
         argv.append(text)
         dyn.append(d)
+
+
+def _static_output(simple: Simple, node) -> str | None:
+    """What `$(echo word)` / `$(printf word)` prints, when every word is literal."""
+    named = [c for c in node.children if c.is_named]
+    if len(named) != 1 or named[0].type != "command" or simple.redirects or simple.pipe_src is not None:
+        return None
+    argv = simple.argv
+    if not argv or any(simple.dynamic) or argv[0] not in ("echo", "printf"):
+        return None
+    if argv[0] == "echo":
+        words = argv[1:]
+        while words and words[0] in ("-n", "-e", "-E", "-ne", "-en"):
+            words = words[1:]
+        return " ".join(words)
+    if len(argv) == 2 and "%" not in argv[1] and "\\" not in argv[1]:
+        return argv[1]
+    return None
 
 
 def _txt(node) -> str:
