@@ -89,6 +89,19 @@ _ENV_VARIABLES = ("environment", "env", "stage", "environment_name", "env_name",
 _MAX_NAMES = 6
 
 
+def _d(value: Any) -> dict:
+    """``value`` when it is an object, else {}: unknown or damaged parts are ignored, not fatal."""
+    return value if isinstance(value, dict) else {}
+
+
+def _l(value: Any) -> list:
+    return value if isinstance(value, list) else []
+
+
+def _s(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
 # --------------------------------------------------------------------------- loading
 
 
@@ -150,6 +163,8 @@ def validate_plan(data: Any, label: str = "plan") -> dict:
         for i, rc in enumerate(items):
             if key == "deferred_changes":
                 rc = rc.get("resource_change") if isinstance(rc, dict) else None
+                if not isinstance(rc, dict):
+                    raise InputError(f"{label}: {key}[{i}] has no resource_change")
             change = rc.get("change") if isinstance(rc, dict) else None
             if (
                 not isinstance(rc, dict)
@@ -351,13 +366,13 @@ class _SensitiveValues:
     def __contains__(self, text: str) -> bool:
         if self._values is None:
             self._values = set()
-            conf_vars = (self.plan.get("configuration") or {}).get("root_module", {}).get("variables") or {}
-            for name, var in (self.plan.get("variables") or {}).items():
-                if (conf_vars.get(name) or {}).get("sensitive") or is_secret_name(name):
-                    self._collect((var or {}).get("value"), True)
+            conf_vars = _d(_d(_d(self.plan.get("configuration")).get("root_module")).get("variables"))
+            for name, var in _d(self.plan.get("variables")).items():
+                if _d(conf_vars.get(name)).get("sensitive") or is_secret_name(name):
+                    self._collect(_d(var).get("value"), True)
             for key in ("resource_changes", "resource_drift"):
-                for rc in self.plan.get(key) or []:
-                    ch = rc.get("change") or {}
+                for rc in _l(self.plan.get(key)):
+                    ch = _d(_d(rc).get("change"))
                     self._collect(ch.get("before"), ch.get("before_sensitive"))
                     self._collect(ch.get("after"), ch.get("after_sensitive"))
         return text in self._values
@@ -401,13 +416,13 @@ def _changed_attributes(change: dict) -> tuple[list[str], list[str]]:
     before, after = change.get("before"), change.get("after")
     if not isinstance(before, dict) or not isinstance(after, dict):
         return [], []
-    unknown = change.get("after_unknown") or {}
+    unknown = _d(change.get("after_unknown"))
     changed, secret = [], []
     for key in sorted(before.keys() | after.keys()):
         if key in after:
             differs = before.get(key) != after.get(key)
         else:
-            differs = isinstance(unknown, dict) and key in unknown and key in before and unknown[key] is True
+            differs = key in unknown and key in before and unknown[key] is True
             differs = differs and before.get(key) is not None and key != "id"
         if not differs:
             continue
@@ -433,11 +448,12 @@ def _names(names: list[str], sensitive: Iterable[str] = ()) -> str:
 
 def _replace_cause(rc: dict, paths: list[list[Any]], sensitive: _SensitiveValues) -> str:
     reason = rc.get("action_reason")
-    change = rc.get("change") or {}
+    change = _d(rc.get("change"))
     if reason in ("replace_because_tainted", "replace_by_request", "replace_by_triggers"):
         return _REASONS[reason]
     if paths:
         parts = []
+        paths = [p for p in paths if isinstance(p, list)]
         for p in paths[:_MAX_NAMES]:
             values = ""
             leaf = next((s for s in reversed(p) if isinstance(s, str)), "")
@@ -461,10 +477,10 @@ def _replace_cause(rc: dict, paths: list[list[Any]], sensitive: _SensitiveValues
 def _describe(
     rc: dict, kind: str, order: str | None, summary: ChangeSummary, sensitive: _SensitiveValues
 ) -> str:
-    addr = rc["address"] + (f" (deposed object {rc['deposed']})" if rc.get("deposed") else "")
-    reason = rc.get("action_reason")
+    addr = rc["address"] + (f" (deposed object {summary.deposed})" if summary.deposed else "")
+    reason = summary.reason
     reason_tag = f" ({reason})" if reason else ""
-    loss = consequence(summary.type) if rc.get("mode", "managed") == "managed" else None
+    loss = consequence(summary.type) if summary.mode == "managed" else None
     extras = []
     if summary.moved:
         extras.append(f"moved from {summary.previous_address}")
@@ -494,7 +510,7 @@ def _describe(
         text = f"{addr} will be DESTROYED" + (f" because {why}" if why else "") + reason_tag + extra
         return text + (f": {loss}" if loss else "")
     if kind == "replace":
-        cause = _replace_cause(rc, rc.get("change", {}).get("replace_paths") or [], sensitive)
+        cause = _replace_cause(rc, _l(_d(rc.get("change")).get("replace_paths")), sensitive)
         if order == "create-first":
             how = "The new object is created before the old one is destroyed."
         else:
@@ -508,24 +524,24 @@ def _describe(
                 f"without being destroyed (it keeps running, unmanaged){extra}"
             )
         return f"{addr} will be removed from the state but NOT destroyed (it keeps running, unmanaged){extra}"
-    return f"{addr}: unrecognised actions {rc['change']['actions']} (treated as needing approval)"
+    return f"{addr}: unrecognised actions {summary.actions} (treated as needing approval)"
 
 
 def _summarise(
     rc: dict, production: bool, sensitive: _SensitiveValues, deferred: str | None = None
 ) -> ChangeSummary:
-    change = rc.get("change") or {}
+    change = _d(rc.get("change"))
     actions = list(change.get("actions") or [])
     kind, order = _kind(actions)
-    rtype = rc.get("type") or ""
-    mode = rc.get("mode") or "managed"
-    previous = rc.get("previous_address")
+    rtype = _s(rc.get("type")) or ""
+    mode = _s(rc.get("mode")) or "managed"
+    previous = _s(rc.get("previous_address"))
     importing = change.get("importing")
     moved = bool(previous) and previous != rc["address"]
     import_id = None
     if isinstance(importing, dict):
         raw_id = importing.get("id")
-        import_id = redact(str(raw_id)) if raw_id not in (None, "") else None
+        import_id = redact(str(raw_id)) if isinstance(raw_id, str | int) and raw_id != "" else None
     changed, secret = _changed_attributes(change) if kind == "update" else ([], [])
     category = STATEFUL_TYPES.get(rtype) if mode == "managed" else None
     tier = change_tier(kind, rtype if mode == "managed" else "", production=production)
@@ -536,34 +552,34 @@ def _summarise(
         type=rtype,
         actions=actions,
         kind=kind,
-        reason=rc.get("action_reason"),
-        replace_paths=[_path_text(p) for p in change.get("replace_paths") or [] if isinstance(p, list)],
+        reason=_s(rc.get("action_reason")),
+        replace_paths=[_path_text(p) for p in _l(change.get("replace_paths")) if isinstance(p, list)],
         stateful=category is not None,
         stateful_category=category,
         tier=tier,
         message="",
         mode=mode,
-        name=rc.get("name"),
-        module_address=rc.get("module_address"),
-        provider=rc.get("provider_name"),
+        name=_s(rc.get("name")),
+        module_address=_s(rc.get("module_address")),
+        provider=_s(rc.get("provider_name")),
         previous_address=previous if moved else None,
         moved=moved,
         imported=importing is not None,
         import_id=import_id,
-        deposed=rc.get("deposed"),
-        deferred=deferred,
+        deposed=_s(rc.get("deposed")),
+        deferred=_s(deferred),
         replace_order=order if kind == "replace" else None,
         changed_attributes=changed,
         sensitive_attributes=secret,
     )
     summary.message = _describe(rc, kind, order, summary, sensitive)
-    if deferred:
-        summary.message += f" (deferred: {_DEFERRED.get(deferred, deferred)})"
+    if summary.deferred:
+        summary.message += f" (deferred: {_DEFERRED.get(summary.deferred, summary.deferred)})"
     return summary
 
 
 def _drift(rc: dict) -> DriftSummary:
-    change = rc.get("change") or {}
+    change = _d(rc.get("change"))
     actions = list(change.get("actions") or [])
     changed, secret = _changed_attributes(change)
     if "delete" in actions:
@@ -576,7 +592,7 @@ def _drift(rc: dict) -> DriftSummary:
         message = f"{rc['address']} changed outside Terraform"
     return DriftSummary(
         address=rc["address"],
-        type=rc.get("type") or "",
+        type=_s(rc.get("type")) or "",
         actions=actions,
         changed_attributes=changed,
         message=message,
@@ -638,13 +654,13 @@ def resolve_environment(
     ws = _workspace(directory, ran_tool)
     if ws:
         candidates.append((ws, f"workspace {ws}"))
-    conf_vars = (plan.get("configuration") or {}).get("root_module", {}).get("variables") or {}
-    for name, var in (plan.get("variables") or {}).items():
-        value = (var or {}).get("value")
+    conf_vars = _d(_d(_d(plan.get("configuration")).get("root_module")).get("variables"))
+    for name, var in _d(plan.get("variables")).items():
+        value = _d(var).get("value")
         if (
             name.lower() in _ENV_VARIABLES
             and isinstance(value, str)
-            and not (conf_vars.get(name) or {}).get("sensitive")
+            and not _d(conf_vars.get(name)).get("sensitive")
         ):
             candidates.append((value, f"variable {name} = {value}"))
     if directory is not None:
@@ -669,7 +685,7 @@ def resolve_environment(
 
 def _config_secrets(plan: dict) -> list[Finding]:
     findings: list[Finding] = []
-    root = (plan.get("configuration") or {}).get("root_module") or {}
+    root = _d(_d(plan.get("configuration")).get("root_module"))
 
     def expressions(exprs: Any, where: str, prefix: str = "") -> None:
         if not isinstance(exprs, dict):
@@ -696,12 +712,13 @@ def _config_secrets(plan: dict) -> list[Finding]:
                 )
 
     def module(mod: dict, path: str) -> None:
-        for res in mod.get("resources") or []:
+        for res in _l(mod.get("resources")):
+            res = _d(res)
             expressions(
                 res.get("expressions"), (path + res.get("address", "?")) if path else res.get("address", "?")
             )
-        for name, var in (mod.get("variables") or {}).items():
-            default = (var or {}).get("default")
+        for name, var in _d(mod.get("variables")).items():
+            default = _d(var).get("default")
             if (
                 isinstance(default, str)
                 and default.strip()
@@ -716,13 +733,14 @@ def _config_secrets(plan: dict) -> list[Finding]:
                         fix="remove the default; supply the value from a secret store or the pipeline",
                     )
                 )
-        for name, call in (mod.get("module_calls") or {}).items():
+        for name, call in _d(mod.get("module_calls")).items():
+            call = _d(call)
             expressions(call.get("expressions"), f"{path}module.{name}")
             if isinstance(call.get("module"), dict):
                 module(call["module"], f"{path}module.{name}.")
 
-    for key, prov in ((plan.get("configuration") or {}).get("provider_config") or {}).items():
-        expressions((prov or {}).get("expressions"), f"provider {key}")
+    for key, prov in _d(_d(plan.get("configuration")).get("provider_config")).items():
+        expressions(_d(prov).get("expressions"), f"provider {key}")
     module(root, "")
     return findings
 
@@ -747,12 +765,12 @@ def review_plan(
     production = environment == PRODUCTION
     sensitive = _SensitiveValues(plan)
 
-    changes = [_summarise(rc, production, sensitive) for rc in plan.get("resource_changes") or []]
-    for item in plan.get("deferred_changes") or []:
+    changes = [_summarise(rc, production, sensitive) for rc in _l(plan.get("resource_changes"))]
+    for item in _l(plan.get("deferred_changes")):
         changes.append(
             _summarise(item["resource_change"], production, sensitive, deferred=item.get("reason"))
         )
-    drift = [_drift(rc) for rc in plan.get("resource_drift") or []]
+    drift = [_drift(rc) for rc in _l(plan.get("resource_drift"))]
 
     summary = dict.fromkeys(SUMMARY_KEYS, 0)
     for c in changes:
@@ -798,7 +816,7 @@ def review_plan(
 
     tier = max((c.tier for c in changes), default=T1)
     notes = list(loaded.notes)
-    if plan.get("errored"):
+    if plan.get("errored") is True:
         tier = max(tier, T3)
         findings.append(
             Finding(
@@ -816,7 +834,7 @@ def review_plan(
                 message="the plan is incomplete (deferred changes): another plan/apply round will follow",
             )
         )
-    if plan.get("applyable") is False and not plan.get("errored"):
+    if plan.get("applyable") is False and plan.get("errored") is not True:
         notes.append("terraform marks this plan as not applyable (nothing to apply)")
     if environment:
         notes.append(f"environment {environment} (from {env_source})")
@@ -840,7 +858,7 @@ def review_plan(
         source=loaded.label,
         environment=environment,
         environment_source=env_source,
-        terraform_version=plan.get("terraform_version"),
+        terraform_version=_s(plan.get("terraform_version")),
         format_version=plan.get("format_version"),
         notes=notes,
     )
