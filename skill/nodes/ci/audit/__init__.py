@@ -1,0 +1,99 @@
+"""Workflow auditor: GitHub Actions workflows and .gitlab-ci.yml, one rule set, positions on every finding.
+
+``audit_workflows(path)`` accepts a repository root, a ``.github/workflows`` folder, or one file.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, Field
+
+from skill.errors import InputError
+from skill.findings import Finding
+from skill.report import sort_findings
+
+from .context import FileContext
+from .github import audit_github
+from .gitlab import audit_gitlab
+from .rules import RULES, RULES_BY_ID
+from .yamlpos import load
+
+__all__ = ["AuditReport", "RULES", "RULES_BY_ID", "audit_file", "audit_text", "audit_workflows", "discover"]
+
+
+class AuditReport(BaseModel):
+    path: str
+    files: list[str] = Field(default_factory=list)
+    findings: list[Finding] = Field(default_factory=list)
+    suppressed: int = 0
+
+
+def _platform(path: Path, text: str) -> str:
+    name = path.name.lower()
+    if name.endswith(".gitlab-ci.yml") or name.endswith(".gitlab-ci.yaml") or "gitlab" in name:
+        return "gitlab"
+    if ".github" in path.parts or "workflows" in path.parts:
+        return "github"
+    # A loose file: GitHub workflows have `on:` and jobs with runs-on/steps; GitLab has script: jobs.
+    return "github" if ("\njobs:" in "\n" + text and ("runs-on" in text or "uses:" in text)) else "gitlab"
+
+
+def discover(root: Path) -> list[Path]:
+    """Pipeline files under ``root`` (a repository, a workflows folder or a file)."""
+    if root.is_file():
+        return [root]
+    if not root.is_dir():
+        raise InputError(f"{root}: no such file or directory")
+    found: list[Path] = []
+    wf = root / ".github" / "workflows"
+    for folder in (wf, root) if root.name == "workflows" else (wf,):
+        if folder.is_dir():
+            found += sorted(p for p in folder.iterdir() if p.suffix in (".yml", ".yaml") and p.is_file())
+    for name in (".gitlab-ci.yml", ".gitlab-ci.yaml"):
+        if (root / name).is_file():
+            found.append(root / name)
+    return list(dict.fromkeys(found))
+
+
+def audit_text(text: str, rel: str, platform: str) -> FileContext:
+    ctx = FileContext(rel, text)
+    try:
+        doc = load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        pos = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        ctx.add("ci.parse-error", f"invalid YAML: {problem}", pos)
+        return ctx
+    (audit_gitlab if platform == "gitlab" else audit_github)(ctx, doc)
+    return ctx
+
+
+def audit_file(path: Path, rel: str | None = None) -> FileContext:
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read ({exc.strerror})") from exc
+    return audit_text(text, rel or path.as_posix(), _platform(path, text))
+
+
+def audit_workflows(path: str | Path = ".") -> AuditReport:
+    """Audit every pipeline file under ``path``; findings sorted by severity."""
+    root = Path(path)
+    files = discover(root)
+    base = root if root.is_dir() else root.parent
+    findings: list[Finding] = []
+    suppressed = 0
+    rels: list[str] = []
+    for file in files:
+        try:
+            rel = file.relative_to(base).as_posix() if root.is_dir() else file.name
+        except ValueError:
+            rel = file.as_posix()
+        ctx = audit_file(file, rel)
+        rels.append(rel)
+        findings.extend(ctx.findings)
+        suppressed += ctx.suppressed
+    return AuditReport(path=str(root), files=rels, findings=sort_findings(findings), suppressed=suppressed)

@@ -1,0 +1,260 @@
+"""The workflow auditor: every rule both ways on authored fixtures, positions, suppression, CLI formats.
+
+Fixture convention: a line that must produce a finding of rule R carries the marker
+``expect: R``; ``<rule>-bad*.yml`` must yield exactly the marked lines for that rule and
+``<rule>-good*.yml`` none at all.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from skill.nodes.ci.audit import RULES, RULES_BY_ID, audit_file, audit_text, audit_workflows
+from skill.nodes.ci.audit.expressions import taints
+from skill.nodes.ci.cli import ci
+
+FIX = Path(__file__).resolve().parent.parent / "fixtures" / "ci"
+REPO = Path(__file__).resolve().parents[2]
+_NAME = re.compile(r"^(?P<rule>[a-z\-]+?)-(?P<kind>bad|good)\d*(?:\.gitlab-ci)?\.yml$")
+
+
+def _cases(kind: str) -> list[tuple[str, Path]]:
+    out = []
+    for path in sorted((FIX / "github").glob("*.yml")) + sorted((FIX / "gitlab").glob("*.yml")):
+        m = _NAME.match(path.name)
+        assert m, f"fixture name not understood: {path.name}"
+        if m.group("kind") == kind:
+            out.append(("ci." + m.group("rule"), path))
+    return out
+
+
+def _expected_lines(path: Path, rule: str) -> set[int]:
+    return {
+        n
+        for n, line in enumerate(path.read_text().splitlines(), 1)
+        if f"expect: {rule}" in line and not line.lstrip().startswith("#")
+    }
+
+
+@pytest.mark.parametrize("rule,path", _cases("bad"), ids=lambda v: v.name if isinstance(v, Path) else v)
+def test_bad_fixture_yields_exactly_the_marked_lines(rule, path):
+    ctx = audit_file(path)
+    assert not [f for f in ctx.findings if f.id == "ci.parse-error"], "fixture must be valid YAML"
+    got = {f.line for f in ctx.findings if f.id == rule}
+    expected = _expected_lines(path, rule)
+    assert expected, "a bad fixture must mark at least one line"
+    assert got == expected
+    for f in ctx.findings:
+        assert f.column and f.column >= 1 and f.file and f.fix
+
+
+@pytest.mark.parametrize("rule,path", _cases("good"), ids=lambda v: v.name if isinstance(v, Path) else v)
+def test_good_fixture_is_clean_for_its_rule(rule, path):
+    ctx = audit_file(path)
+    assert not [f for f in ctx.findings if f.id in (rule, "ci.parse-error")], [
+        f.message for f in ctx.findings if f.id == rule
+    ]
+
+
+def test_every_rule_has_a_bad_and_a_good_fixture():
+    bad = {r for r, _ in _cases("bad")}
+    good = {r for r, _ in _cases("good")}
+    documented = {r.id for r in RULES} - {"ci.parse-error"}
+    assert documented <= bad, f"rules without a bad fixture: {documented - bad}"
+    assert documented <= good, f"rules without a good fixture: {documented - good}"
+
+
+SAFE = [
+    "${{ github.sha }}",
+    "${{ github.event.pull_request.head.sha }}",
+    "${{ github.action_path }}",
+    "${{ github.run_id }}",
+    "${{ github.event.pull_request.number }}",
+    "${{ github.event.issue.number }}",
+    "${{ github.event.pull_request.base.ref }}",
+    "${{ github.event.pull_request.user.login }}",
+    "${{ github.event.repository.default_branch }}",
+    "${{ github.event.workflow_run.head_sha }}",
+    "${{ github.event.pull_request.merged_at }}",
+    "${{ contains(github.event.issue.title, 'bug') }}",
+    "${{ github.event.issue.title == 'x' }}",
+    "${{ !startsWith(github.head_ref, 'dependabot/') }}",
+    "${{ 3 }}",
+    "${{ steps.build.outputs.digest }}",
+    "${{ inputs.dry_run }}",
+]
+UNSAFE = [
+    ("${{ github.event.issue.title }}", "github.event.issue.title"),
+    ("${{ github.event.pull_request.body }}", "github.event.pull_request.body"),
+    ("${{ github.head_ref }}", "github.head_ref"),
+    ("${{ github.event.workflow_run.head_branch }}", "github.event.workflow_run.head_branch"),
+    ("${{ github.event.pull_request.head.label }}", "github.event.pull_request.head.label"),
+    ("${{ github.event.pages[0].page_name }}", "github.event.pages.*.page_name"),
+    ("${{ github.event.head_commit.author.name }}", "github.event.head_commit.author.name"),
+    ("${{ github.event.issue.title && 'x' || 'y' }}", "github.event.issue.title"),
+    ("${{ join(github.event.pull_request.labels.*.name, ',') }}", "github.event.pull_request.labels.*.name"),
+    ("${{ toJSON(github.event) }}", "github.event"),
+    ("${{ inputs.message }}", "inputs.message"),
+]
+
+
+@pytest.mark.parametrize("expr", SAFE)
+def test_safe_expressions_are_not_tainted(expr):
+    assert taints(f"echo {expr}", {"message"}) == []
+
+
+@pytest.mark.parametrize("expr,context", UNSAFE)
+def test_unsafe_expressions_are_tainted(expr, context):
+    found = taints(f"echo {expr}", {"message"})
+    assert [t.context for t in found] == [context]
+
+
+def test_injection_columns_point_at_each_expression():
+    text = (FIX / "github" / "template-injection-bad.yml").read_text()
+    ctx = audit_text(text, "w.yml", "github")
+    lines = text.splitlines()
+    for f in (f for f in ctx.findings if f.id == "ci.template-injection"):
+        assert lines[f.line - 1][f.column - 1 :].startswith("${{"), (f.line, f.column)
+
+
+SUPPRESSED = """\
+name: s
+on: push  # devops: ignore[ci.no-concurrency]
+permissions: {contents: read}
+jobs:
+  build:  # devops: ignore[ci.no-timeout, ci.persist-credentials]
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v4  # devops: ignore
+      - uses: some/action@v1
+"""
+
+
+def test_inline_suppression_on_the_line_and_the_job_line():
+    ctx = audit_text(SUPPRESSED, "s.yml", "github")
+    ids = [f.id for f in ctx.findings]
+    assert (
+        "ci.no-timeout" not in ids and "ci.no-concurrency" not in ids and "ci.persist-credentials" not in ids
+    )
+    # the bare ignore on the checkout line hides its unpinned finding, not the next step's
+    unpinned = [f.line for f in ctx.findings if f.id == "ci.unpinned-action"]
+    assert unpinned == [9]
+    assert ctx.suppressed >= 4
+    unsuppressed = audit_text(re.sub(r"#\s*devops:.*", "", SUPPRESSED), "s.yml", "github")
+    assert {"ci.no-timeout", "ci.no-concurrency"} <= {f.id for f in unsuppressed.findings}
+
+
+def test_file_level_suppression():
+    text = "# devops: ignore-file[ci.unpinned-action]\n" + SUPPRESSED
+    ctx = audit_text(text, "s.yml", "github")
+    assert not [f for f in ctx.findings if f.id == "ci.unpinned-action"]
+
+
+def test_invalid_yaml_is_a_positioned_parse_error():
+    ctx = audit_text("on: push\njobs:\n  a: [unclosed\n", "x.yml", "github")
+    assert [f.id for f in ctx.findings] == ["ci.parse-error"]
+    assert ctx.findings[0].line and ctx.findings[0].line >= 3
+
+
+def test_gitlab_reference_tags_and_anchors_are_understood():
+    text = """\
+.setup: &setup
+  before_script: [pip install -r requirements.txt]
+default:
+  interruptible: true
+  timeout: 10m
+test:
+  <<: *setup
+  script:
+    - !reference [.setup, before_script]
+    - pytest
+"""
+    ctx = audit_text(text, ".gitlab-ci.yml", "gitlab")
+    assert not [f for f in ctx.findings if f.id == "ci.parse-error"]
+    assert [f.id for f in ctx.findings if f.id == "ci.no-dependency-cache"] == ["ci.no-dependency-cache"]
+
+
+def test_discovery_of_repository_layout(tmp_path):
+    wf = tmp_path / ".github" / "workflows"
+    wf.mkdir(parents=True)
+    shutil.copy(FIX / "github" / "no-timeout-bad.yml", wf / "build.yaml")
+    shutil.copy(FIX / "gitlab" / "no-timeout-bad.gitlab-ci.yml", tmp_path / ".gitlab-ci.yml")
+    (wf / "notes.txt").write_text("not a workflow")
+    rep = audit_workflows(tmp_path)
+    assert rep.files == [".github/workflows/build.yaml", ".gitlab-ci.yml"]
+    assert {f.file for f in rep.findings if f.id == "ci.no-timeout"} == set(rep.files)
+
+
+def test_project_workflow_passes_its_own_audit():
+    """The repository's .github/workflows/ci.yml follows the advice the auditor gives."""
+    rep = audit_workflows(REPO)
+    assert ".github/workflows/ci.yml" in rep.files
+    serious = [f for f in rep.findings if f.severity in ("medium", "high", "critical")]
+    assert serious == [], [(f.id, f.line, f.message) for f in serious]
+    result = CliRunner().invoke(ci, ["audit", str(REPO), "--fail-on", "medium"])
+    assert result.exit_code == 0, result.output
+
+
+def _write(tmp_path, name, text):
+    wf = tmp_path / ".github" / "workflows"
+    wf.mkdir(parents=True, exist_ok=True)
+    (wf / name).write_text(text)
+    return tmp_path
+
+
+def test_cli_json_shape_and_fail_on(tmp_path):
+    root = _write(tmp_path, "a.yml", (FIX / "github" / "secrets-inherit-bad.yml").read_text())
+    runner = CliRunner()
+    res = runner.invoke(ci, ["audit", str(root), "--format", "json"])
+    assert res.exit_code == 0, res.output  # secrets-inherit is medium: below the default --fail-on high
+    data = json.loads(res.output)
+    assert data["findings"], data
+    for f in data["findings"]:
+        assert set(f) == {"id", "severity", "file", "line", "column", "job", "message", "fix"}
+        assert f["id"] in RULES_BY_ID
+    inherit = [f for f in data["findings"] if f["id"] == "ci.secrets-inherit"][0]
+    assert (inherit["file"], inherit["line"], inherit["job"]) == (".github/workflows/a.yml", 7, "call")
+    res = runner.invoke(ci, ["audit", str(root), "--format", "json", "--fail-on", "medium"])
+    assert res.exit_code == 1
+
+
+def test_cli_sarif_and_text(tmp_path):
+    root = _write(tmp_path, "a.yml", (FIX / "github" / "template-injection-bad.yml").read_text())
+    runner = CliRunner()
+    res = runner.invoke(ci, ["audit", str(root), "--format", "sarif"])
+    assert res.exit_code == 1
+    sarif = json.loads(res.output)
+    results = sarif["runs"][0]["results"]
+    assert any(r["ruleId"] == "ci.template-injection" for r in results)
+    loc = next(r for r in results if r["ruleId"] == "ci.template-injection")["locations"][0][
+        "physicalLocation"
+    ]
+    assert loc["artifactLocation"]["uri"] == ".github/workflows/a.yml" and loc["region"]["startLine"] == 19
+    res = runner.invoke(ci, ["audit", str(root)])
+    assert res.exit_code == 1
+    assert ".github/workflows/a.yml:19:" in res.output and "ci.template-injection" in res.output
+
+
+def test_cli_single_file_and_missing_path(tmp_path):
+    runner = CliRunner()
+    res = runner.invoke(
+        ci, ["audit", str(FIX / "gitlab" / "mutable-image-bad.gitlab-ci.yml"), "--format", "json"]
+    )
+    assert res.exit_code == 0
+    assert {f["id"] for f in json.loads(res.output)["findings"]} >= {"ci.mutable-image"}
+    res = runner.invoke(ci, ["audit", str(tmp_path / "nope")])
+    assert res.exit_code == 2 and "Traceback" not in res.output
+
+
+def test_sample_service_demo_workflow_is_flagged():
+    path = REPO / "examples" / "sample-service" / ".github" / "workflows" / "deploy.yml"
+    if not path.exists():
+        pytest.skip("demo workflow not present")
+    ids = {f.id for f in audit_file(path).findings}
+    assert {"ci.unpinned-action", "ci.template-injection", "ci.rebuild-per-env"} <= ids
