@@ -1,0 +1,177 @@
+"""``devops install claude``: put the skill where Claude Code finds it, and register the gate.
+
+What it writes, all reversible with ``--uninstall``:
+
+    <base>/skills/master-devops/SKILL.md         the skill (name = folder name, as the spec wants)
+    <base>/skills/master-devops/references/      the practice references (progressive disclosure)
+    <base>/skills/master-devops/scripts/         guardrails.py, memory.py, devops: tiny launchers that
+                                                  pin this interpreter and this source tree
+    <base>/settings.json                          the guardrails PreToolUse hook, merged in
+
+``<base>`` is ``<project>/.claude`` (``--project``, the default) or ``~/.claude`` (``--user``;
+``$CLAUDE_CONFIG_DIR`` wins). Launchers use absolute paths because hosts start hooks with a minimal
+environment, and a hook whose path does not resolve silently disables the gate.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import click
+from pydantic import BaseModel
+
+from .cli_support import ErrorHandlingGroup, echo_json
+from .errors import ConfigError, InputError
+
+MARKER_FILE = ".installed-by-master-devops"
+SOURCE_ROOT = Path(__file__).resolve().parent.parent
+
+_LAUNCHERS = {
+    "guardrails.py": "from skill.guardrails.cli import main\n\nsys.exit(main())\n",
+    "memory.py": "from skill.memory.cli import main\n\nmain()\n",
+    "devops": "from skill.cli import main\n\nmain()\n",
+}
+
+
+class InstallReport(BaseModel):
+    skill_dir: str
+    settings: str
+    changes: list[str]
+    uninstalled: bool = False
+
+
+def _skill_sources() -> tuple[Path, Path]:
+    """SKILL.md and the references folder: from the checkout, or as packaged in the wheel."""
+    for skill_md, refs in (
+        (SOURCE_ROOT / "SKILL.md", SOURCE_ROOT / "docs" / "references"),
+        (Path(__file__).parent / "_skill" / "SKILL.md", Path(__file__).parent / "_skill" / "references"),
+    ):
+        if skill_md.is_file() and refs.is_dir():
+            return skill_md, refs
+    raise InputError("cannot find SKILL.md and its references next to the package; reinstall master-devops")
+
+
+def skill_name(skill_md: Path) -> str:
+    import yaml
+
+    text = skill_md.read_text(encoding="utf-8")
+    try:
+        meta = yaml.safe_load(text.split("---\n", 2)[1])
+        return str(meta["name"])
+    except (IndexError, KeyError, TypeError, yaml.YAMLError) as exc:
+        raise InputError(f"{skill_md} has no valid frontmatter name: {exc}") from exc
+
+
+def claude_base(scope: str, cwd: str | None = None) -> Path:
+    if scope == "user":
+        return Path(os.environ.get("CLAUDE_CONFIG_DIR") or Path.home() / ".claude")
+    from .config import project_root
+
+    root = project_root(cwd) or Path(cwd or os.getcwd())
+    return Path(root) / ".claude"
+
+
+def _launcher(body: str) -> str:
+    # A venv interpreter must stay a symlink path: resolving it would lose the venv's site-packages.
+    python = os.path.abspath(sys.executable)
+    return (
+        f"#!{python}\n"
+        "# Launcher written by `devops install claude`: this interpreter, this source tree.\n"
+        "import sys\n\n"
+        f"sys.path.insert(0, {str(SOURCE_ROOT)!r})\n"
+        f"{body}"
+    )
+
+
+def _write(path: Path, content: str, changes: list[str], *, executable: bool = False) -> None:
+    if path.is_file() and path.read_text(encoding="utf-8") == content:
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(content, encoding="utf-8")
+    if executable:
+        tmp.chmod(0o755)
+    os.replace(tmp, path)
+    changes.append(f"wrote {path}")
+
+
+def install_claude(scope: str = "project", cwd: str | None = None) -> InstallReport:
+    """Install (or refresh) the skill folder and merge the hook; idempotent."""
+    from .guardrails import install_hook
+
+    skill_md, refs = _skill_sources()
+    base = claude_base(scope, cwd)
+    target = base / "skills" / skill_name(skill_md)
+    if target.exists() and not (target / MARKER_FILE).exists() and any(target.iterdir()):
+        raise ConfigError(f"{target} exists and was not installed by master-devops; move it away first")
+    changes: list[str] = []
+    _write(target / "SKILL.md", skill_md.read_text(encoding="utf-8"), changes)
+    wanted = {p.name for p in refs.glob("*.md")}
+    for ref in sorted(refs.glob("*.md")):
+        _write(target / "references" / ref.name, ref.read_text(encoding="utf-8"), changes)
+    for stale in (target / "references").glob("*.md"):
+        if stale.name not in wanted:
+            stale.unlink()
+            changes.append(f"removed stale {stale}")
+    for name, body in _LAUNCHERS.items():
+        _write(target / "scripts" / name, _launcher(body), changes, executable=True)
+    _write(target / MARKER_FILE, "This folder is managed by `devops install claude`.\n", changes)
+    settings = base / "settings.json"
+    command = f"{os.path.abspath(sys.executable)} {target / 'scripts' / 'guardrails.py'} hook"
+    hook = install_hook.install(settings, command=command)
+    if hook["changed"]:
+        changes.append(hook["message"])
+    return InstallReport(skill_dir=str(target), settings=str(settings), changes=changes)
+
+
+def uninstall_claude(scope: str = "project", cwd: str | None = None) -> InstallReport:
+    """Remove what install_claude wrote: the skill folder (only if ours) and our hook entry."""
+    from .guardrails import install_hook
+
+    skill_md, _ = _skill_sources()
+    base = claude_base(scope, cwd)
+    target = base / "skills" / skill_name(skill_md)
+    changes: list[str] = []
+    if (target / MARKER_FILE).exists():
+        shutil.rmtree(target)
+        changes.append(f"removed {target}")
+    elif target.exists():
+        raise ConfigError(f"{target} was not installed by master-devops; left it alone")
+    settings = base / "settings.json"
+    hook = install_hook.uninstall(settings)
+    if hook["changed"]:
+        changes.append(hook["message"])
+    return InstallReport(skill_dir=str(target), settings=str(settings), changes=changes, uninstalled=True)
+
+
+@click.group(cls=ErrorHandlingGroup)
+def install() -> None:
+    """Install the skill into an assistant."""
+
+
+@install.command("claude")
+@click.option(
+    "--project", "scope", flag_value="project", default=True, help="Into this project's .claude/ (default)."
+)
+@click.option("--user", "scope", flag_value="user", help="Into ~/.claude/ for every project.")
+@click.option("--uninstall", is_flag=True, help="Remove the skill folder and the hook again.")
+@click.option("--json", "as_json", is_flag=True, help="Print what changed as JSON.")
+def claude(scope: str, uninstall: bool, as_json: bool) -> None:
+    """Install the skill folder into .claude/skills/ and merge the guardrails hook into settings.json.
+
+    \b
+    devops install claude            # this project
+    devops install claude --user     # every project of this user
+    devops install claude --uninstall
+    """
+    report = uninstall_claude(scope) if uninstall else install_claude(scope)
+    if as_json:
+        echo_json(report.model_dump())
+        return
+    if not report.changes:
+        click.echo(f"Nothing to change: {report.skill_dir} and the hook in {report.settings} are up to date.")
+    for line in report.changes:
+        click.echo(line)
