@@ -140,7 +140,7 @@ def build_values(records: dict[str, Any]) -> dict[str, Any]:
     if rollbacks and any(r.status == "succeeded" for r in rollbacks):
         ok = next(r for r in rollbacks if r.status == "succeeded")
         went_well.append(
-            f"Rollback to the last good version {ok.version} succeeded and was verified by health checks."
+            f"Rollback to the last good version {ok.version} succeeded (a rollback plan existed before the deploy)."
         )
     if (
         resolved
