@@ -499,13 +499,23 @@ class _Checker:
             return self.root.as_posix() if self.root.is_dir() else mod.directory.name
         return (self.root / mod.directory.relative_to(self.base)).as_posix()
 
-    def _env_of(self, mod: _Module) -> str | None:
-        if mod.directory == self.base and self.root.is_dir():
-            return None
-        return infer_environment(mod.directory.name)
+    def _env_of(self, mod: _Module) -> tuple[str | None, tuple[str, ...]]:
+        """(environment named by the module's folder path, its family: the path with that part as *).
+
+        ``live/prod/app`` and ``live/dev/app`` are the same family ``live/*/app``.
+        """
+        if mod.directory == self.base:
+            parts: tuple[str, ...] = (self.base.resolve().name,)
+        else:
+            parts = mod.directory.relative_to(self.base).parts
+        for i in range(len(parts) - 1, -1, -1):
+            env = infer_environment(parts[i])
+            if env:
+                return env, (*parts[:i], "*", *parts[i + 1 :])
+        return None, parts
 
     def env_separation(self, roots: list[_Module], tfvars: list[Path]) -> None:
-        env_roots = [(m, self._env_of(m)) for m in roots]
+        env_roots = [(m, self._env_of(m)[0]) for m in roots]
         env_roots = [(m, e) for m, e in env_roots if e]
         seen: dict[tuple, tuple[_Module, str, Block]] = {}
         for mod, env in env_roots:
@@ -533,10 +543,12 @@ class _Checker:
                             backend.line,
                         )
                     seen.setdefault(ident, (mod, env, backend))
-        if env_roots:
-            return
-        # No per-environment directories: per-environment tfvars must come with workspaces.
+        # A root that is not an environment folder but selects environments with .tfvars files
+        # must come with workspaces or a per-environment backend.
+        env_dirs = {m.directory for m, _ in env_roots}
         for mod in roots:
+            if mod.directory in env_dirs:
+                continue
             local = [p for p in tfvars if p.parent == mod.directory or p.parent.parent == mod.directory]
             envs = {infer_environment(p.name.split(".")[0]) for p in local} - {None}
             if len(envs) < 2 or "terraform.workspace" in mod.text:
@@ -556,15 +568,15 @@ class _Checker:
     def copy_paste(self, roots: list[_Module]) -> None:
         groups: dict[tuple, list[tuple[str, Block]]] = {}
         for mod in roots:
-            env = self._env_of(mod)
+            env, family = self._env_of(mod)
             if not env:
                 continue
             for block in mod.top("resource"):
                 if len(block.labels) < 2 or len(block.attrs) + len(block.blocks) < 2:
                     continue
-                key = (block.labels[0], block.labels[1], _shape(block))
+                key = (family, block.labels[0], block.labels[1], _shape(block))
                 groups.setdefault(key, []).append((self._dir_label(mod), block))
-        for (rtype, rname, _), places in sorted(groups.items(), key=lambda kv: kv[0][:2]):
+        for (_family, rtype, rname, _), places in sorted(groups.items(), key=lambda kv: kv[0][:3]):
             dirs = sorted({d for d, _ in places})
             if len(dirs) < 2:
                 continue

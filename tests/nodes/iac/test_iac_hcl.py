@@ -178,3 +178,26 @@ def test_every_rule_is_documented():
     doc = (Path(__file__).resolve().parents[3] / "docs" / "iac.md").read_text()
     for rule in RULES:
         assert f"`{rule}`" in doc
+
+
+def test_environment_found_anywhere_in_the_folder_path(tmp_path):
+    for env in ("dev", "prod"):
+        app = tmp_path / "live" / env / "app"
+        app.mkdir(parents=True)
+        shutil.copy(HCL / "copy_paste" / "envs" / "prod" / "main.tf", app / "main.tf")
+    found = [f for f in review_code(tmp_path) if f.id == "iac.copy-paste"]
+    assert sorted(f.object for f in found) == ["aws_db_instance.main", "aws_instance.web"]
+    # the copies also share one backend key: dev and prod write the same state
+    assert any(
+        "write the same state" in f.message for f in review_code(tmp_path) if f.id == "iac.env-separation"
+    )
+
+
+def test_each_layout_in_a_tree_is_judged_on_its_own(tmp_path):
+    shutil.copytree(HCL / "shared_state", tmp_path / "shared_state")
+    shutil.copytree(HCL / "tfvars_one_state", tmp_path / "tfvars_one_state")
+    shutil.copytree(HCL / "tfvars_workspaces", tmp_path / "tfvars_workspaces")
+    messages = [f.message for f in review_code(tmp_path) if f.id == "iac.env-separation"]
+    assert len(messages) == 2
+    assert any("tfvars_one_state selects" in m for m in messages)
+    assert any("write the same state" in m for m in messages)
