@@ -1,0 +1,146 @@
+"""Interrupt and resume across real processes on one SQLite file: side effects exactly once."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from skill.demo_support import STATE_ENV, SampleService, deploy_config, provision_operator_key
+
+
+@pytest.fixture
+def sandbox(tmp_path, monkeypatch, isolated_home):
+    with SampleService(tmp_path, "1.0.0") as service:
+        config = tmp_path / "devops-config"
+        config.mkdir(exist_ok=True)
+        (config / "config.toml").write_text(deploy_config(service))
+        monkeypatch.setenv(STATE_ENV, str(service.state_file))
+        from skill.memory import Memory
+
+        with Memory.open() as mem:
+            mem.record_deployment("api", "production", "1.0.0", status="succeeded")
+            mem.record_deployment("api", "staging", "1.0.0", status="succeeded")
+        monkeypatch.setenv("DEVOPS_OPERATOR_KEY", provision_operator_key())
+        yield service
+
+
+def devops(run, *args):
+    return run("-m", "skill.cli", *args, timeout=120)
+
+
+def test_production_deploy_pauses_then_one_of_two_concurrent_approvals_resumes_it_once(
+    sandbox, run, repo_root
+):
+    asked = devops(run, "ask", "deploy api 1.1.0 to production", "--json")
+    assert asked.returncode == 3, asked.stderr
+    out = json.loads(asked.stdout)
+    assert out["status"] == "awaiting_approval"
+    pending = out["pending"]
+    assert pending["tier"] == 4 and pending["request_id"].startswith("rq-")
+    assert any("deploy_production" in r for r in pending["reasons"])
+    assert sandbox.calls() == [], "nothing runs before the approval"
+
+    listed = json.loads(devops(run, "approvals", "list", "--json").stdout)
+    assert [(r["id"], r["request_id"]) for r in listed] == [(out["run_id"], pending["request_id"])]
+
+    # Two operators approve at the same moment from two processes: exactly one resumes the run.
+    procs = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "skill.cli",
+                "approvals",
+                "approve",
+                pending["request_id"],
+                "--by",
+                who,
+                "--json",
+            ],
+            cwd=repo_root,
+            env=os.environ.copy(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for who in ("alice", "bob")
+    ]
+    results = [(p.wait(timeout=120), *p.communicate()) for p in procs]
+    codes = sorted(code for code, _, _ in results)
+    assert codes == [0, 2], results
+    winner = next(json.loads(o) for code, o, _ in results if code == 0)
+    loser_err = next(e for code, _, e in results if code == 2)
+    assert "not waiting for approval" in loser_err
+    assert winner["status"] == "done"
+    assert winner["approval"]["by"] in ("alice", "bob")
+    assert winner["executed"]["ok"] is True
+
+    assert [(c["action"], c["version"]) for c in sandbox.calls()] == [("deploy", "1.1.0")]
+    assert sandbox.state()["version"] == "1.1.0"
+
+    # A third, late approval changes nothing.
+    late = devops(run, "approvals", "approve", out["run_id"], "--by", "carol")
+    assert late.returncode == 2 and "not waiting for approval" in late.stderr
+    assert len(sandbox.calls()) == 1
+    assert json.loads(devops(run, "approvals", "list", "--json").stdout) == []
+    shown = json.loads(devops(run, "runs", "show", out["run_id"], "--json").stdout)
+    assert shown["status"] == "done" and shown["resolved_by"] == winner["approval"]["by"]
+    assert "Deploy succeeded" in shown["report"]
+
+
+def test_approval_needs_a_human_and_reject_ends_the_run(sandbox, run, monkeypatch):
+    asked = json.loads(devops(run, "ask", "deploy api 1.2.0 to production", "--json").stdout)
+    rid = asked["pending"]["request_id"]
+
+    # Without the operator key and without a terminal, the guardrails approvals refuse.
+    monkeypatch.delenv("DEVOPS_OPERATOR_KEY")
+    refused = devops(run, "approvals", "approve", rid, "--by", "agent")
+    assert refused.returncode == 4, refused.stderr
+    assert "interactive terminal" in refused.stderr
+    assert [r["request_id"] for r in json.loads(devops(run, "approvals", "list", "--json").stdout)] == [rid]
+
+    # A wrong operator key is refused too.
+    monkeypatch.setenv("DEVOPS_OPERATOR_KEY", "dok_not-the-key")
+    assert devops(run, "approvals", "approve", rid, "--by", "agent").returncode == 4
+
+    rejected = devops(run, "approvals", "reject", rid, "--reason", "change freeze", "--by", "alice", "--json")
+    assert rejected.returncode == 0, rejected.stderr
+    body = json.loads(rejected.stdout)
+    assert body["status"] == "rejected"
+    assert body["executed"] is None
+    assert "change freeze" in body["report"]
+    assert sandbox.calls() == []
+    assert sandbox.state()["version"] == "1.0.0"
+    assert json.loads(devops(run, "approvals", "list", "--json").stdout) == []
+    again = devops(run, "approvals", "approve", rid, "--by", "alice")
+    assert again.returncode == 2
+    runs = json.loads(devops(run, "runs", "list", "--json").stdout)
+    assert [(r["status"], r["request_id"]) for r in runs] == [("rejected", rid)]
+
+
+def test_staging_deploy_passes_the_gate_and_runs_without_a_pause(sandbox):
+    from skill.graph import run
+
+    out = run("deploy api 1.1.0 to staging")
+    assert out.status == "done", out.report
+    assert out.decision["decision"] == "allow" and out.pending is None
+    assert [(c["action"], c["version"]) for c in sandbox.calls()] == [("deploy", "1.1.0")]
+
+
+def test_a_deny_rule_blocks_without_an_interrupt(sandbox, tmp_path, monkeypatch):
+    from skill.graph import run
+
+    policy = tmp_path / "policy.toml"
+    policy.write_text(
+        '[[deny]]\nid = "staging-frozen"\naction = "deploy_staging"\nreason = "staging is frozen"\n'
+    )
+    monkeypatch.setenv("DEVOPS_POLICY", str(policy))
+    out = run("deploy api 1.1.0 to staging")
+    assert out.status == "blocked", out.report
+    assert out.pending is None and out.exit_code == 4
+    assert "Blocked by the gate" in out.report
+    assert sandbox.calls() == []
