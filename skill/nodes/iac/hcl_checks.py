@@ -234,11 +234,11 @@ class _Checker:
                         "iac.parse-error", f"cannot parse: {str(exc).splitlines()[0][:200]}", shown, line
                     )
             modules[directory] = mod
+        roots = [m for m in modules.values() if self.is_root(m)]
         for mod in modules.values():
             self.hardcoded_secrets(mod)
-            self.provider_pinned(mod)
+            self.provider_pinned(mod, root=mod in roots)
             self.module_pinned(mod)
-        roots = [m for m in modules.values() if self.is_root(m)]
         for mod in roots:
             self.remote_state(mod)
         self.state_committed(states, tfvars)
@@ -296,7 +296,7 @@ class _Checker:
 
     # ------------------------------------------------------------------ pinning
 
-    def provider_pinned(self, mod: _Module) -> None:
+    def provider_pinned(self, mod: _Module, *, root: bool = True) -> None:
         declared: dict[str, Attr] = {}
         for tf in mod.top("terraform"):
             for rp in tf.children("required_providers"):
@@ -315,7 +315,8 @@ class _Checker:
                     attr.line,
                     object=f"provider {name}",
                 )
-            elif not re.search(r"~>|<|^\s*=?\s*\d", version) and re.search(r">=?", version):
+            elif root and not re.search(r"~>|<|^\s*=?\s*\d", version) and re.search(r">=?", version):
+                # Reusable modules should state minimum versions (>=); root modules pin the upper bound.
                 self.add(
                     "iac.provider-pinned",
                     f"provider `{name}` is constrained `{version}` with no upper bound: the next major version installs",
@@ -326,7 +327,14 @@ class _Checker:
                     status="warn",
                 )
         used = {b.labels[0] for b in mod.top("provider") if b.labels}
-        used |= {b.labels[0].split("_")[0] for b in mod.top("resource") + mod.top("data") if b.labels}
+        for b in mod.top("resource") + mod.top("data"):
+            if not b.labels:
+                continue
+            alias = b.attrs.get("provider")
+            if alias is not None and isinstance(alias.value, str):
+                used.add(alias.value.strip('"${}').split(".")[0])  # provider = google-beta.eu
+            else:
+                used.add(b.labels[0].split("_")[0])
         missing = sorted(used - declared.keys() - {"terraform"})  # terraform_data is built in
         if missing and (mod.top("provider") or mod.top("resource")):
             first = (mod.top("provider") or mod.top("resource"))[0]

@@ -201,3 +201,17 @@ def test_each_layout_in_a_tree_is_judged_on_its_own(tmp_path):
     assert len(messages) == 2
     assert any("tfvars_one_state selects" in m for m in messages)
     assert any("write the same state" in m for m in messages)
+
+
+def test_reusable_modules_may_state_minimum_versions_and_aliases_count(tmp_path):
+    module = tmp_path / "modules" / "vm"
+    module.mkdir(parents=True)
+    (module / "main.tf").write_text(
+        'terraform {\n  required_providers {\n    google-beta = {\n      source  = "hashicorp/google-beta"\n'
+        '      version = ">= 5.0"\n    }\n  }\n}\n'
+        'resource "google_compute_instance" "vm" {\n  provider = google-beta\n  name     = "vm"\n}\n'
+    )
+    assert [f for f in review_code(tmp_path) if f.id == "iac.provider-pinned"] == []
+    (module / "main.tf").write_text((module / "main.tf").read_text().replace("provider = google-beta\n", ""))
+    (missing,) = [f for f in review_code(tmp_path) if f.id == "iac.provider-pinned"]
+    assert "google used without a required_providers entry" in missing.message
