@@ -9,6 +9,7 @@ from skill.errors import EXIT_FINDINGS, EXIT_OK
 from skill.report import print_table, to_json, to_markdown, to_sarif
 
 from .checks import rules
+from .loader import REPORT_MARKER
 
 
 @click.command("readiness")
@@ -32,7 +33,7 @@ def readiness(path: str, env: str, level: str | None, fmt: str, output: str | No
     from . import review
 
     rep = review(path, env=env, target_level=level)
-    title = f"Readiness of {path}"
+    title = f"{REPORT_MARKER[3:]}{path}"
     if fmt == "json":
         emit(to_json(rep.to_json_dict()), output)
     elif fmt == "sarif":

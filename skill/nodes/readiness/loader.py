@@ -92,6 +92,7 @@ SPECIAL_NAMES = {
 }
 
 HELM_PLACEHOLDER = "__helm__"
+REPORT_MARKER = "## Readiness of "
 HELM_RELEASE_NAMESPACE = "__helm_release_namespace__"
 
 
@@ -159,18 +160,31 @@ def _scalar(node: yaml.ScalarNode) -> Any:
     return value
 
 
-def _convert(node: yaml.Node, memo: dict[int, Any], depth: int = 0) -> Any:
+def _convert(node: yaml.Node, memo: dict[int, Any], depth: int = 0, active: set[int] | None = None) -> Any:
     if depth > _MAX_DEPTH:
-        raise ValueError("YAML nested too deeply (recursive anchor?)")
+        raise ValueError("YAML nested too deeply")
     key = id(node)
+    active = set() if active is None else active
+    if key in active:
+        raise ValueError("recursive YAML alias")
     if key in memo:  # an alias: share the converted value (no exponential expansion)
         return memo[key]
+    if isinstance(node, yaml.MappingNode | yaml.SequenceNode):
+        active.add(key)
+        try:
+            memo[key] = _convert_collection(node, memo, depth, active)
+        finally:
+            active.discard(key)
+        return memo[key]
+    return _scalar(node)
+
+
+def _convert_collection(node: yaml.Node, memo: dict[int, Any], depth: int, active: set[int]) -> Any:
     if isinstance(node, yaml.MappingNode):
         out = LMap(node.start_mark.line + 1)
-        memo[key] = out
         for k_node, v_node in node.value:
             if k_node.tag == "tag:yaml.org,2002:merge":
-                merged = _convert(v_node, memo, depth + 1)
+                merged = _convert(v_node, memo, depth + 1, active)
                 for src in merged if isinstance(merged, list) else [merged]:
                     if isinstance(src, LMap):
                         for mk, mv in src.items():
@@ -184,17 +198,14 @@ def _convert(node: yaml.Node, memo: dict[int, Any], depth: int = 0) -> Any:
             )
             if not isinstance(k, str | int | float | bool | type(None)):
                 k = str(k)
-            out[k] = _convert(v_node, memo, depth + 1)
+            out[k] = _convert(v_node, memo, depth + 1, active)
             out.lines[k] = k_node.start_mark.line + 1
         return out
-    if isinstance(node, yaml.SequenceNode):
-        seq = LSeq(node.start_mark.line + 1)
-        memo[key] = seq
-        for item in node.value:
-            seq.append(_convert(item, memo, depth + 1))
-            seq.lines.append(item.start_mark.line + 1)
-        return seq
-    return _scalar(node)
+    seq = LSeq(node.start_mark.line + 1)
+    for item in node.value:
+        seq.append(_convert(item, memo, depth + 1, active))
+        seq.lines.append(item.start_mark.line + 1)
+    return seq
 
 
 def parse_yaml(text: str) -> list[Any]:
@@ -729,6 +740,8 @@ def scan_path(path: str | os.PathLike, *, max_files: int = 50_000, max_bytes: in
         if text is None:
             continue
         scan.files_scanned += 1
+        if category == "doc" and text.startswith(REPORT_MARKER):
+            continue  # our own Markdown report: its messages would count as evidence
         tf = TextFile(file_path, rel, text, category)
         if category == "dockerfile":
             scan.dockerfiles.append(tf)

@@ -1,0 +1,131 @@
+"""The loader: line numbers, Helm neutralisation, and bad input that must not stop a scan."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from skill.nodes.readiness import review
+from skill.nodes.readiness.loader import LMap, neutralise_template, parse_yaml, scan_path
+
+FIX = Path(__file__).parent / "fixtures" / "readiness"
+GOOD = (FIX / "k8s" / "good-deployment.yaml").read_text()
+
+
+def warnings(rep):
+    return {f.file: f for f in rep.checks if f.id == "scan.file"}
+
+
+def test_parse_yaml_keeps_key_and_item_lines():
+    docs = parse_yaml("a: 1\nb:\n  - x\n  - y: [1, 2]\n---\nkind: Pod\nflag: yes\nnothing: ~\n")
+    first, second = docs
+    assert isinstance(first, LMap) and first.line_of("b") == 2
+    assert first["b"].line_of(1) == 4 and first["b"][1].line_of("y") == 4
+    assert second.line == 6 and second["flag"] is True and second["nothing"] is None
+
+
+def test_yaml_anchors_and_merge_keys():
+    (doc,) = parse_yaml("base: &b {cpu: 1, memory: 2Gi}\nlimits:\n  <<: *b\n  cpu: 2\n")
+    assert doc["limits"] == {"cpu": 2, "memory": "2Gi"}
+
+
+def test_recursive_alias_is_an_error_not_a_hang():
+    with pytest.raises((ValueError, RecursionError)):
+        parse_yaml("a: &x\n  - *x\n")
+
+
+def test_neutralise_keeps_line_count_and_resolves_values():
+    text = (FIX / "helm" / "web" / "templates" / "deployment.yaml").read_text()
+    out = neutralise_template(
+        text, {"replicaCount": 4, "image": {"repository": "r/web", "tag": ""}}, {"appVersion": "9.9.9"}
+    )
+    assert len(out.splitlines()) == len(text.splitlines())
+    (doc,) = parse_yaml(out)
+    assert doc["spec"]["replicas"] == 4
+    assert doc["spec"]["template"]["spec"]["containers"][0]["image"] == "r/web:9.9.9"
+
+
+def test_invalid_yaml_is_a_warning_and_the_scan_goes_on(tmp_path):
+    (tmp_path / "good.yaml").write_text(GOOD)
+    (tmp_path / "broken.yaml").write_text("apiVersion: v1\nkind: Pod\nmetadata: {name: x\nspec: [\n")
+    rep = review(tmp_path)
+    w = warnings(rep)
+    assert "broken.yaml" in w and "invalid YAML" in w["broken.yaml"].message and w["broken.yaml"].line
+    assert w["broken.yaml"].status == "warn" and w["broken.yaml"].level is None
+    assert any(f.object == "Deployment/payments/api" for f in rep.checks)
+
+
+def test_binary_file_with_a_yaml_name_is_skipped(tmp_path):
+    (tmp_path / "blob.yaml").write_bytes(b"\x00\x01\x02binary\x00" * 100)
+    (tmp_path / "Dockerfile").write_bytes(b"FROM x\x00\x00")
+    rep = review(tmp_path)
+    w = warnings(rep)
+    assert "binary" in w["blob.yaml"].message and "binary" in w["Dockerfile"].message
+
+
+def test_symlink_loops_and_broken_links_are_warnings(tmp_path):
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "deploy.yaml").write_text(GOOD)
+    os.symlink("..", tmp_path / "app" / "up")  # a directory loop
+    os.symlink("self.yaml", tmp_path / "self.yaml")  # a link to itself
+    os.symlink("missing.yaml", tmp_path / "dangling.yaml")
+    rep = review(tmp_path)
+    w = warnings(rep)
+    assert "symlink" in w["self.yaml"].message and "symlink" in w["dangling.yaml"].message
+    assert any("loop" in f.message for f in w.values())
+    workloads = [f for f in rep.checks if f.id == "k8s.image-tag"]
+    assert len(workloads) == 1  # the loop did not scan the manifest twice
+
+
+def test_unreadable_and_special_files_are_warnings(tmp_path):
+    (tmp_path / "deploy.yaml").write_text(GOOD)
+    os.mkfifo(tmp_path / "pipe.yaml")  # reading it would block: must be skipped, not read
+    locked = tmp_path / "locked.yaml"
+    locked.write_text(GOOD)
+    locked.chmod(0)
+    rep = review(tmp_path)
+    w = warnings(rep)
+    assert "not a regular file" in w["pipe.yaml"].message
+    if os.geteuid() != 0:  # root reads anything
+        assert "cannot read" in w["locked.yaml"].message
+    assert any(f.object == "Deployment/payments/api" for f in rep.checks)
+
+
+def test_huge_folder_stops_at_max_files_with_a_warning(tmp_path):
+    for i in range(60):
+        (tmp_path / f"cm-{i:03d}.yaml").write_text(
+            f"apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: c{i}}}\n"
+        )
+    scan = scan_path(tmp_path, max_files=25)
+    assert len(scan.paths) == 25
+    assert any("scan stopped" in w.message for w in scan.warnings)
+    rep = review(tmp_path, config={"max_files": 25})
+    assert any("scan stopped" in f.message for f in rep.checks if f.id == "scan.file")
+
+
+def test_oversized_file_is_skipped(tmp_path):
+    (tmp_path / "big.yaml").write_text("# " + "x" * 5000 + "\n")
+    rep = review(tmp_path, config={"max_file_bytes": 1000})
+    assert "larger than" in warnings(rep)["big.yaml"].message
+
+
+def test_skipped_dirs_are_not_scanned(tmp_path):
+    (tmp_path / "node_modules" / "pkg").mkdir(parents=True)
+    (tmp_path / "node_modules" / "pkg" / "deploy.yaml").write_text(GOOD)
+    rep = review(tmp_path)
+    assert not [f for f in rep.checks if f.id == "k8s.image-tag" and f.file]
+
+
+def test_dockerfile_without_from_is_a_warning(tmp_path):
+    (tmp_path / "Dockerfile").write_text("RUN echo hi\n")
+    rep = review(tmp_path)
+    assert "no FROM" in warnings(rep)["Dockerfile"].message
+
+
+def test_missing_path_is_an_input_error(tmp_path):
+    from skill.errors import InputError
+
+    with pytest.raises(InputError):
+        review(tmp_path / "nope")
