@@ -354,6 +354,11 @@ def _raw_sql(text: str):
     return analyse_sql(text, "sql")
 
 
+def sql_statement_hits(text: str):
+    """[(tier, rule, reason)] when ``text`` reads as SQL statements, else None."""
+    return _raw_sql(text)
+
+
 def _is_fork_bomb(text: str) -> bool:
     if "(){" not in text.replace(" ", ""):
         return False
@@ -402,6 +407,12 @@ def unwrap(argv: list[str], dynamic: list[bool], assigns: dict[str, str] | None 
                     res.hits.append((3, "sudo.root-shell", "opens a root shell"))
             if name == "exec" and idx >= len(args):
                 return res
+            if name in ("sudo", "doas"):
+                # sudo VAR=value cmd: assignments before the command set its environment.
+                while idx < len(args) and "=" in args[idx] and args[idx].split("=", 1)[0].isidentifier():
+                    key, value = args[idx].split("=", 1)
+                    res.assigns[key] = value
+                    idx += 1
             _advance(res, name, idx + 1)
             continue
         if name == "command":
@@ -676,7 +687,10 @@ def _classify_simple(simple, state: _State, depth: int, inherited_env: str | Non
         if simple.redirects:
             _redirect_only(simple, state, inherited_env)
         return
-    uw = unwrap([_dashes(a) for a in simple.argv], simple.dynamic, assigns)
+    argv0, dyn0 = simple.argv, simple.dynamic
+    if dyn0 and dyn0[0]:
+        argv0, dyn0 = _resolve_variable_name(argv0, dyn0, assigns, state)
+    uw = unwrap([_dashes(a) for a in argv0], dyn0, assigns)
     state.notes.extend(uw.notes)
     hits = list(uw.hits)
     env_hints: list[str] = []
@@ -716,10 +730,10 @@ def _classify_simple(simple, state: _State, depth: int, inherited_env: str | Non
                 _shell_stdin(ctx, simple)
             elif name in READ_ONLY:
                 ctx.hit(1, "generic.read-only", f"{name} only reads")
-            elif name in BUILD_TOOLS:
-                ctx.hit(2, "generic.build-tool", f"{name} builds, installs or edits local files")
             else:
-                ctx.hit(_DEFAULT_UNKNOWN_TIER, "generic.unknown-program", f"{name} is not a known program")
+                from skill.guardrails.commands.generic import check_unknown
+
+                check_unknown(ctx, name in BUILD_TOOLS)
         if name == "terraform" or name == "tofu":
             if len(argv) >= 4 and argv[1] == "workspace" and argv[2] in ("select", "new"):
                 state.workspace = argv[3]
@@ -776,6 +790,23 @@ def _dashes(word: str) -> str:
             i += 1
         return "-" * i + word[i:]
     return word
+
+
+def _resolve_variable_name(argv, dynamic, assigns, state):
+    """`X=rm; $X -rf /`: a program name held in a literal variable set on the same line."""
+    word = argv[0]
+    name = None
+    if word.startswith("${") and word.endswith("}") and word[2:-1].isidentifier():
+        name = word[2:-1]
+    elif word.startswith("$") and word[1:].isidentifier():
+        name = word[1:]
+    if name is None or name not in assigns or "$" in assigns[name] or "`" in assigns[name]:
+        return argv, dynamic
+    words = assigns[name].split()
+    if not words:
+        return argv, dynamic
+    state.notes.append(f"resolved ${name} to {assigns[name]!r}")
+    return words + list(argv[1:]), [False] * len(words) + list(dynamic[1:])
 
 
 def _piped_argv(simple) -> list[str] | None:

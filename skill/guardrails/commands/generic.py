@@ -1,0 +1,138 @@
+"""Programs without a rule family: judged by the meaning of their subcommand verbs.
+
+Most CLIs of SaaS and infrastructure tools (stripe, flipt, kafka-topics, unleash …) follow the
+`tool <noun> <verb>` or `tool --verb` convention, so a destructive verb (delete, destroy, purge …)
+in subcommand position is a reliable signal even for a tool we have no rules for. Everything else
+defaults to T2 (it runs, we cannot see it is read-only) or T1 for read verbs.
+"""
+
+from __future__ import annotations
+
+import re
+
+from skill.guardrails.commands._base import Ctx
+
+DESTRUCTIVE_VERBS = frozenset(
+    """delete del destroy remove rm purge drop wipe reset prune forget truncate flush flushall uninstall
+    revoke terminate kill erase shred nuke zap unregister deregister evict yank unpublish rb
+    clear clean decommission detach rdelete""".split()
+)
+READ_VERBS = frozenset(
+    """list ls get show status describe view info logs log version help whoami inspect search history
+    details cat check diff tail top ps stats doctor validate lint config env""".split()
+)
+_DESTRUCTIVE_OPTIONS = re.compile(
+    r"^--?(delete|purge|force-delete|reset-offsets|delete-config|drop|wipe|destroy|remove|remove-all|prune)(=|$)"
+)
+_SEGMENTS = re.compile(r"[A-Za-z][a-z]*|[A-Z]+(?![a-z])")
+_PUBLISHERS = {
+    "cargo": ("publish", "yank", "owner"),
+    "npm": ("publish", "unpublish", "deprecate", "owner", "dist-tag"),
+    "pnpm": ("publish",),
+    "yarn": ("publish", "npm"),
+    "poetry": ("publish",),
+    "twine": ("upload",),
+    "gem": ("push", "yank", "owner"),
+    "mvn": ("deploy", "release:perform", "release:prepare"),
+    "mvnw": ("deploy", "release:perform", "release:prepare"),
+    "gradle": ("publish", "publishToMavenCentral", "closeAndReleaseRepository"),
+    "gradlew": ("publish", "publishToMavenCentral", "closeAndReleaseRepository"),
+    "dotnet": ("nuget",),
+    "flutter": ("pub",),
+    "dart": ("pub",),
+}
+_SYSTEM_PACKAGERS = frozenset(
+    {"apt", "apt-get", "yum", "dnf", "apk", "pacman", "zypper", "brew", "port", "snap", "rpm", "dpkg"}
+)
+_WINDOWS_DISK = frozenset({"format", "diskpart"})
+
+
+def _words(ctx: Ctx) -> list[str]:
+    out = []
+    for arg, dyn in zip(ctx.argv[1:], ctx.dynamic[1:], strict=False):
+        if arg == "--":
+            break
+        if dyn or arg.startswith(("-", "/")) or "=" in arg:
+            continue
+        out.append(arg)
+        if len(out) >= 4:
+            break
+    return out
+
+
+def check_unknown(ctx: Ctx, build_tool: bool) -> None:
+    name = ctx.name
+    lowered = name.lower()
+    if lowered.startswith("db.") or lowered.startswith("rs.") or lowered.startswith("sh."):
+        from skill.guardrails.commands.sql import analyse_mongo
+
+        text = " ".join(ctx.argv)
+        for tier, rule, reason in analyse_mongo(text):
+            ctx.hit(tier, rule, reason)
+        return
+    if lowered in _WINDOWS_DISK:
+        ctx.hit(4, "windows.format-disk", f"{name} erases a disk/partition")
+        return
+    segments = [s.lower() for s in _SEGMENTS.findall(name)]
+    if len(segments) > 1 and any(s in DESTRUCTIVE_VERBS or s in ("format", "cancel") for s in segments):
+        ctx.hit(3, "generic.destructive-name", f"{name} is named for a destructive action")
+        return
+    words = _words(ctx)
+    lowered_words = [w.lower() for w in words]
+    if name in _PUBLISHERS:
+        for w in lowered_words[:2]:
+            if w in _PUBLISHERS[name]:
+                ctx.hit(3, "generic.publish", f"{name} {w} publishes or withdraws a release (irreversible)")
+                return
+    if name in _SYSTEM_PACKAGERS:
+        if any(
+            w in ("remove", "purge", "uninstall", "erase", "autoremove", "zap") for w in lowered_words[:1]
+        ) or ctx.has("-e", "--erase", "-R", "--remove", "--purge", "-Rns", "-Rs"):
+            ctx.hit(3, "packages.remove-system", f"{name} removes system packages")
+            return
+        ctx.hit(2, "packages.install", f"{name} installs or updates packages")
+        return
+    if name in ("nginx", "haproxy", "apachectl", "apache2ctl", "httpd", "caddy", "traefik"):
+        signal = ctx.value("-s", "-k")
+        if signal in ("stop", "quit", "graceful-stop"):
+            ctx.hit(3, "service.stop", f"{name} -s {signal} stops the server")
+            return
+    args = ctx.argv[1:]
+    for i, arg in enumerate(args[:-1]):
+        if arg in ("-c", "--command", "-e", "--execute", "--query", "--sql"):
+            # `some-db-wrapper shell -- -c 'DROP TABLE users'`: statements handed to a database.
+            from skill.guardrails.classify import sql_statement_hits
+
+            hits = sql_statement_hits(args[i + 1])
+            if hits:
+                for tier, rule, reason in hits:
+                    ctx.hit(tier, rule, reason)
+                return
+    for arg in ctx.argv[1:]:
+        if arg == "--":
+            break
+        if _DESTRUCTIVE_OPTIONS.match(arg):
+            ctx.hit(3, "generic.destructive-option", f"{name} {arg}")
+            return
+    if lowered_words[:1] == ["help"]:
+        ctx.hit(1, "generic.help", f"{name} help")
+        return
+    for w in lowered_words[:3]:
+        verb = w.split(":")[-1].replace("_", "-")
+        head = verb.split("-")[0]
+        if verb in DESTRUCTIVE_VERBS or (
+            head in ("delete", "destroy", "remove", "purge", "drop", "wipe", "clear", "force") and "-" in verb
+        ):
+            ctx.hit(
+                3,
+                "generic.destructive-verb",
+                f"{name} {' '.join(words[: lowered_words.index(w) + 1])} deletes or resets something",
+            )
+            return
+    if build_tool:
+        ctx.hit(2, "generic.build-tool", f"{name} builds, installs or edits local files")
+        return
+    if words and lowered_words[0] in READ_VERBS or len(words) > 1 and lowered_words[1] in READ_VERBS:
+        ctx.hit(1, "generic.read-verb", f"{name} {' '.join(words[:2])} reads")
+        return
+    ctx.hit(2, "generic.unknown-program", f"{name} is not a known program (allowed, audited)")
