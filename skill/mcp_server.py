@@ -1,0 +1,318 @@
+"""The tools over MCP (stdio), for assistants that speak MCP rather than shell.
+
+Each tool is a thin adapter over the same library function the CLI uses; inputs are typed by
+the signatures, outputs are pydantic models (structured content). Expected failures become MCP
+tool errors carrying their message. Changing tools are gated exactly like the CLI: ``deploy``
+returns the approval request instead of acting when the gate says ask or block.
+
+Tools are plain sync functions: the SDK runs them in worker threads, so each call opens and
+closes its own SQLite connections (a connection cannot cross threads).
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any, Literal
+
+import click
+from pydantic import BaseModel, Field
+
+from .errors import ApprovalRequired, Blocked, DevopsError
+from .memory.models import RememberResult, TriageReport
+from .nodes.ci.audit import AuditReport
+from .nodes.ci.models import CiTriage
+from .nodes.deploy.models import DeployPlan
+from .nodes.iac.models import PlanReview
+from .nodes.readiness.core import ReadinessReport
+
+TOOL_NAMES = (
+    "guardrails_check",
+    "memory_remember",
+    "memory_recall",
+    "memory_triage",
+    "readiness_review",
+    "ci_status",
+    "ci_triage",
+    "ci_audit",
+    "iac_review",
+    "deploy_plan",
+    "deploy",
+    "approvals_list",
+)
+
+
+class GateResult(BaseModel):
+    tier: int
+    decision: Literal["allow", "ask", "block"]
+    reasons: list[str]
+    rule_ids: list[str]
+    deciding: str | None = None
+    environment: str | None = None
+    request_id: str | None = None
+    how_to_approve: str | None = None
+
+
+class RecallResults(BaseModel):
+    hits: list[dict[str, Any]]
+    warnings: list[str] = Field(default_factory=list)
+
+
+class PipelineRuns(BaseModel):
+    runs: list[dict[str, Any]]
+
+
+class DeployOutcome(BaseModel):
+    status: str = Field(description="succeeded | rolled_back | failed | paused | approval_required | blocked")
+    message: str
+    request_id: str | None = None
+    tier: int | None = None
+    result: dict[str, Any] | None = None
+
+
+class PendingApprovals(BaseModel):
+    runs: list[dict[str, Any]]
+
+
+def _tool_errors(fn):
+    """DevopsError -> ToolError with the same message (anything else the SDK sanitises)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        from mcp.server.mcpserver.exceptions import ToolError
+
+        try:
+            return fn(*args, **kwargs)
+        except DevopsError as exc:
+            raise ToolError(str(exc)) from exc
+
+    return wrapper
+
+
+def _gate_result(decision) -> GateResult:
+    data = decision.to_dict()
+    how = None
+    if data.get("request_id") and data["decision"] != "allow" and decision.approvable:
+        how = f"a human runs `guardrails.py approve {data['request_id']} --by NAME`, then the same call passes once"
+    return GateResult(
+        **{k: data.get(k) for k in GateResult.model_fields if k != "how_to_approve"}, how_to_approve=how
+    )
+
+
+def guardrails_check(
+    command: str | None = None,
+    action: str | None = None,
+    target: str | None = None,
+    env: str | None = None,
+    cwd: str | None = None,
+) -> GateResult:
+    """Classify a shell command or a named action (deploy_production, infra_change, ...) T1-T4.
+
+    allow: go ahead. ask: a human must approve (request_id). block: do not do it.
+    Never rephrase or split a command to get a different answer.
+    """
+    from .guardrails.engine import check_action, check_command
+
+    if bool(command) == bool(action):
+        from .errors import UsageError
+
+        raise UsageError("give exactly one of command or action")
+    if command:
+        decision = check_command(command, cwd=cwd, caller="mcp")
+    else:
+        decision = check_action(action, target=target, env=env, caller="mcp", cwd=cwd)
+    return _gate_result(decision)
+
+
+def memory_remember(
+    text: str,
+    kind: Literal["note", "deployment", "incident", "resolution", "ci_failure"] | None = None,
+    service: str | None = None,
+    env: str | None = None,
+    version: str | None = None,
+    tags: list[str] | None = None,
+    importance: float = 0.5,
+) -> RememberResult:
+    """Remember a deployment, incident, resolution or note. "[devops] Deployed api to prod: v1.4.2"
+    and "[devops] Incident INC-42: ..., resolution=..." lines are understood. Secrets are redacted."""
+    from .memory import Memory
+
+    mem = Memory.open()
+    try:
+        return mem.remember(
+            text,
+            kind=kind,
+            service=service,
+            env=env,
+            version=version,
+            tags=tags or (),
+            importance=importance,
+            source="mcp",
+        )
+    finally:
+        mem.close()
+
+
+def memory_recall(
+    query: str,
+    kind: str | None = None,
+    service: str | None = None,
+    env: str | None = None,
+    since: str | None = None,
+    limit: int = 10,
+) -> RecallResults:
+    """Hybrid (lexical + semantic) recall of past deployments, incidents and notes, best first."""
+    from .memory import Memory
+
+    mem = Memory.open()
+    try:
+        hits = mem.recall(query, kind=kind, service=service, env=env, since=since, limit=limit)
+        return RecallResults(
+            hits=[h.model_dump(mode="json") for h in hits], warnings=list(getattr(mem, "warnings", []))
+        )
+    finally:
+        mem.close()
+
+
+def memory_triage(symptom: str, service: str | None = None, window: str = "24h") -> TriageReport:
+    """Incident triage from memory: similar past incidents with resolutions, recent deploys to the
+    service inside the window, and the last good version to roll back to."""
+    from .memory import Memory
+
+    mem = Memory.open()
+    try:
+        return mem.triage(symptom, service=service, window=window)
+    finally:
+        mem.close()
+
+
+def readiness_review(path: str = ".", env: str = "production", level: str | None = None) -> ReadinessReport:
+    """Production readiness of a repository, folder or file: level L1-L4, go/no-go, checks with evidence."""
+    from .nodes.readiness import review
+
+    return review(path, env=env, target_level=level)
+
+
+def ci_status(path: str = ".", branch: str | None = None, limit: int = 10) -> PipelineRuns:
+    """Recent pipeline runs (GitHub via gh, GitLab via glab) of the repository at path."""
+    from .nodes.ci import pipeline_status
+
+    runs = pipeline_status(cwd=path, branch=branch, limit=limit)
+    return PipelineRuns(runs=[r.model_dump(mode="json") for r in runs])
+
+
+def ci_triage(run_id: str | None = None, path: str = ".") -> CiTriage:
+    """Why a pipeline run failed: failing jobs and steps, error lines, classification, similar past
+    failures, next step. Recorded in memory as a ci_failure."""
+    from .nodes.ci import triage_run
+
+    return triage_run(run_id, cwd=path)
+
+
+def ci_audit(path: str = ".") -> AuditReport:
+    """Audit GitHub Actions workflows and .gitlab-ci.yml: security and CI design findings."""
+    from .nodes.ci import audit_workflows
+
+    return audit_workflows(path)
+
+
+def iac_review(source: str, env: str | None = None) -> PlanReview:
+    """Review a Terraform/OpenTofu plan (plan JSON, binary plan or directory): every change explained,
+    stateful destroys flagged, an overall safety tier (gate terraform apply on it)."""
+    from .nodes.iac import review_plan
+
+    return review_plan(source, env=env)
+
+
+def _deploy_request(service, env, version, strategy, steps, rollback_to):
+    from .nodes.deploy import DeployRequest
+
+    return DeployRequest(
+        service=service,
+        env=env,
+        version=version,
+        strategy=strategy,
+        steps=steps,
+        rollback_to=rollback_to,
+        by="mcp",
+    )
+
+
+def deploy_plan(
+    service: str,
+    env: str,
+    version: str,
+    strategy: Literal["rolling", "blue-green", "canary"] = "rolling",
+    steps: list[int] | None = None,
+    rollback_to: str | None = None,
+) -> DeployPlan:
+    """The deploy plan without executing anything: steps, health gates, rollback plan, gate action."""
+    from .nodes.deploy import plan_deploy
+
+    return plan_deploy(_deploy_request(service, env, version, strategy, steps, rollback_to))
+
+
+def deploy(
+    service: str,
+    env: str,
+    version: str,
+    strategy: Literal["rolling", "blue-green", "canary"] = "rolling",
+    steps: list[int] | None = None,
+    rollback_to: str | None = None,
+    approval: str | None = None,
+) -> DeployOutcome:
+    """Deploy through the safety gate. Production (T4) returns approval_required with a request id
+    instead of acting; a human approves with `guardrails.py approve ID --by NAME`, then call again."""
+    from .nodes.deploy import check_gate, execute_deploy, plan_deploy, require_rollback
+
+    plan = plan_deploy(_deploy_request(service, env, version, strategy, steps, rollback_to))
+    require_rollback(plan)
+    try:
+        check_gate(plan.gate_action, target=service, env=plan.environment, approval=approval, caller="mcp")
+    except (ApprovalRequired, Blocked) as exc:
+        decision = getattr(exc, "decision", None)
+        return DeployOutcome(
+            status="approval_required" if isinstance(exc, ApprovalRequired) else "blocked",
+            message=str(exc),
+            request_id=getattr(decision, "request_id", None),
+            tier=getattr(decision, "tier", None),
+        )
+    result = execute_deploy(plan)
+    data = result.model_dump(mode="json")
+    return DeployOutcome(
+        status=data.get("status", "unknown"),
+        message=data.get("message") or data.get("status", ""),
+        result=data,
+    )
+
+
+def approvals_list() -> PendingApprovals:
+    """Agent runs paused for a human approval (request id, tier, reasons, what would run)."""
+    from .graph import pending_approvals
+
+    return PendingApprovals(runs=[r.model_dump(mode="json") for r in pending_approvals()])
+
+
+def build_server():
+    """The MCPServer with every tool registered (imported lazily: mcp costs ~1 s to import)."""
+    from mcp.server import MCPServer
+
+    server = MCPServer(
+        "master-devops",
+        instructions=(
+            "DevOps tools with a safety gate. Call guardrails_check before any change; on ask or block, "
+            "stop and show the request id to a human. Recall memory before acting during incidents."
+        ),
+    )
+    for name in TOOL_NAMES:
+        server.tool(name=name)(_tool_errors(globals()[name]))
+    return server
+
+
+@click.command("mcp")
+def mcp_command() -> None:
+    """Serve the tools over MCP on stdio (for Claude Code, Claude Desktop and other MCP hosts).
+
+    \b
+    claude mcp add devops -- /abs/path/.venv/bin/devops mcp
+    """
+    build_server().run("stdio")
