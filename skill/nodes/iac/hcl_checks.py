@@ -427,21 +427,28 @@ class _Checker:
             value = settings.get(key)
             return value is not None and value not in ('""', "", "null")
 
+        # OpenTofu encrypts state client-side with terraform { encryption { ... } }, whatever the backend.
+        tofu_encrypted = any(tf.children("encryption") for tf in mod.top("terraform"))
         problems: list[str] = []
         if kind == "s3":
-            if not (_is_true(settings.get("encrypt")) or has("kms_key_id") or has("sse_customer_key")):
+            if not (
+                _is_true(settings.get("encrypt"))
+                or has("kms_key_id")
+                or has("sse_customer_key")
+                or tofu_encrypted
+            ):
                 problems.append("no encryption (encrypt = true or kms_key_id)")
             if not (has("dynamodb_table") or _is_true(settings.get("use_lockfile"))):
                 problems.append("no state locking (use_lockfile = true or dynamodb_table)")
         elif kind == "oss":
-            if not _is_true(settings.get("encrypt")):
+            if not (_is_true(settings.get("encrypt")) or tofu_encrypted):
                 problems.append("no encryption (encrypt = true)")
             if not has("tablestore_table"):
                 problems.append("no state locking (tablestore_table)")
         elif kind == "http":
             if not has("lock_address"):
                 problems.append("no state locking (lock_address)")
-        elif kind == "consul":
+        elif kind == "consul" and not tofu_encrypted:
             problems.append("consul does not encrypt state at rest")
         if not problems:
             return

@@ -184,12 +184,17 @@ def _settings() -> dict:
 
 
 def find_binary() -> str | None:
-    """``$DEVOPS_IAC_BINARY``, config ``[iac] binary``, else terraform, else tofu (None if absent)."""
+    """``$DEVOPS_IAC_BINARY``, config ``[iac] binary``, else terraform, else tofu (None if none is there)."""
     from ...runner import which
 
     chosen = os.environ.get("DEVOPS_IAC_BINARY") or _settings().get("binary")
     if chosen:
-        return chosen if which(chosen) else None
+        if which(chosen) is None:
+            raise ToolMissingError(
+                f"{chosen} (chosen by $DEVOPS_IAC_BINARY or [iac] binary) not found",
+                hint="install it, or unset the setting to use terraform or tofu from PATH",
+            )
+        return chosen
     for name in ("terraform", "tofu"):
         if which(name):
             return name

@@ -244,6 +244,26 @@ def test_binary_plan_without_terraform_explains_how_to_get_json(tmp_path, monkey
     assert "terraform show -json tfplan > plan.json" in result.output
 
 
+def test_tofu_is_used_when_terraform_is_absent(fake_terraform, tmp_path, monkeypatch):
+    only_tofu = tmp_path / "tofubin"
+    only_tofu.mkdir()
+    shutil.copy(tmp_path / "bin" / "terraform", only_tofu / "tofu")
+    monkeypatch.setenv("PATH", str(only_tofu))
+    plan = _binary_plan(tmp_path / "tfplan")
+    result = devops("iac", "review", str(plan), "--json")
+    assert result.exit_code == 4
+    assert "`tofu show -json`" in " ".join(json.loads(result.output)["notes"])
+    # an explicit choice wins, and a missing explicit choice is an error, not a silent fallback
+    monkeypatch.setenv("PATH", f"{only_tofu}{os.pathsep}{tmp_path / 'bin'}")
+    monkeypatch.setenv("DEVOPS_IAC_BINARY", "terraform")
+    assert "`terraform show -json`" in " ".join(
+        json.loads(devops("iac", "review", str(plan), "--json").output)["notes"]
+    )
+    monkeypatch.setenv("DEVOPS_IAC_BINARY", "terraform-1.99")
+    missing = devops("iac", "review", str(plan))
+    assert missing.exit_code == 2 and "terraform-1.99 (chosen by $DEVOPS_IAC_BINARY" in missing.output
+
+
 def test_failing_terraform_is_a_clean_error(fake_terraform, tmp_path, monkeypatch):
     monkeypatch.setenv("FAKE_TF_PLAN_JSON", str(PLANS / "truncated.json"))
     plan = _binary_plan(tmp_path / "tfplan")

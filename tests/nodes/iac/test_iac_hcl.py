@@ -215,3 +215,16 @@ def test_reusable_modules_may_state_minimum_versions_and_aliases_count(tmp_path)
     (module / "main.tf").write_text((module / "main.tf").read_text().replace("provider = google-beta\n", ""))
     (missing,) = [f for f in review_code(tmp_path) if f.id == "iac.provider-pinned"]
     assert "google used without a required_providers entry" in missing.message
+
+
+def test_opentofu_client_side_state_encryption_counts(tmp_path):
+    stack = tmp_path / "stack"
+    stack.mkdir()
+    shutil.copy(HCL / "unencrypted" / "main.tf", stack / "main.tf")
+    (stack / "encryption.tf").write_text(
+        'terraform {\n  encryption {\n    key_provider "pbkdf2" "k" {\n      passphrase = var.state_passphrase\n'
+        '    }\n    method "aes_gcm" "m" {\n      keys = key_provider.pbkdf2.k\n    }\n'
+        "    state {\n      method = method.aes_gcm.m\n    }\n  }\n}\n"
+    )
+    (f,) = [f for f in review_code(stack) if f.id == "iac.state-encryption"]
+    assert "no encryption" not in f.message and "no state locking" in f.message
