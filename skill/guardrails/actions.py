@@ -19,7 +19,7 @@ CATALOGUE: dict[str, tuple[int, int, bool, str | None, str]] = {
     "ci_rerun": (2, 2, False, None, "re-run a CI pipeline or job"),
     "ci_cancel": (2, 3, False, None, "cancel a running pipeline"),
     "deploy": (2, 4, True, None, "deploy a release"),
-    "deploy_staging": (2, 2, True, envs.STAGING, "deploy to staging"),
+    "deploy_staging": (2, 4, True, envs.STAGING, "deploy to staging"),
     "deploy_production": (4, 4, True, envs.PRODUCTION, "deploy to production"),
     "rollback": (2, 3, True, None, "roll back to the last good release"),
     "infra_plan": (1, 1, False, None, "preview an infrastructure change (plan, diff)"),
@@ -120,7 +120,8 @@ def classify_action(
         if prod > base:
             rule_ids.append("env.production")
     elif environment is None and prod > base:
-        tier = min(prod, base + 1)
+        # Unknown may be production: at least ask, but do not block just for being vague.
+        tier = max(base, min(prod, 3))
         reasons.append(
             f"{name} ({description}) with no recognisable environment: T{tier} "
             "(pass --env, or name the environment in the target)"

@@ -81,9 +81,12 @@ def canonical_request(
 
 
 def digest_of(canonical: str) -> str:
-    import hashlib
-
-    return hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()
+    try:
+        # The builtin module: hashlib would load OpenSSL (~2 ms) on every T3/T4 check.
+        from _sha256 import sha256
+    except ImportError:  # pragma: no cover - interpreters built without it
+        from hashlib import sha256
+    return sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def request_id_for(digest: str) -> str:
@@ -96,9 +99,9 @@ def request_id_for(digest: str) -> str:
 def _dir(directory: str | None = None) -> str:
     if directory:
         return directory
-    from ..config import data_dir
+    from .paths import data_dir
 
-    return str(data_dir(create=False))
+    return data_dir()
 
 
 def _private_create(path: str, data: bytes | None = None) -> None:
@@ -145,20 +148,20 @@ class batch_session:
         return False
 
 
-def _connect(directory: str | None = None, *, create: bool = True):
+def _connect(directory: str | None = None, *, create: bool = True, sync: str = "NORMAL"):
     if _SESSION.get("active") and directory is None:
         shared = _SESSION.get("conn")
         if shared is None:
-            conn = _open(None, create=create)
+            conn = _open(None, create=create, sync="OFF")
             if conn is None:
                 return None
             conn.execute("BEGIN")
             shared = _SESSION["conn"] = _Shared(conn)
         return shared
-    return _open(directory, create=create)
+    return _open(directory, create=create, sync=sync)
 
 
-def _open(directory: str | None = None, *, create: bool = True):
+def _open(directory: str | None = None, *, create: bool = True, sync: str = "NORMAL"):
     import sqlite3
 
     d = _dir(directory)
@@ -173,7 +176,7 @@ def _open(directory: str | None = None, *, create: bool = True):
         except FileExistsError:
             pass
     conn = sqlite3.connect(path, timeout=1.0, isolation_level=None)
-    conn.execute("PRAGMA synchronous=NORMAL")
+    conn.execute(f"PRAGMA synchronous={sync}")
     if fresh:
         conn.execute("PRAGMA journal_mode=WAL")
         conn.executescript(SCHEMA)
@@ -234,7 +237,8 @@ def record_pending(
     """Remember a T3/T4 request so a human can look it up and approve it."""
     own = conn is None
     if own:
-        conn = _connect(directory)
+        # Pending requests come back by re-running the check: not worth an fsync per T3/T4 check.
+        conn = _connect(directory, sync="OFF")
     try:
         now = time.time()
 
@@ -594,8 +598,6 @@ def operator_key_status(directory: str | None = None) -> dict:
 
 def init_operator_key(directory: str | None = None, *, force: bool = False) -> str:
     """Create an operator key; its PBKDF2 hash is stored, the key itself only shown on the terminal."""
-    import hashlib
-    import json
     import secrets
 
     path = _operator_path(directory)
@@ -607,6 +609,22 @@ def init_operator_key(directory: str | None = None, *, force: bool = False) -> s
     if answer.strip().lower() != "yes":
         raise Blocked("cancelled: no operator key created")
     key = "dok_" + secrets.token_urlsafe(32)
+    store_operator_key(key, directory)
+    # Shown on the terminal only, never on stdout, so a program capturing stdout never sees it.
+    write_terminal(
+        f"\nOperator key (shown once; keep it outside the agent's environment):\n\n    {key}\n\n"
+        "Approve with: DEVOPS_OPERATOR_KEY=<key> guardrails.py approve REQUEST_ID --by NAME\n"
+    )
+    return path
+
+
+def store_operator_key(key: str, directory: str | None = None) -> str:
+    """Store the PBKDF2 hash of ``key`` (0600). The key itself is never written anywhere."""
+    import hashlib
+    import json
+    import secrets
+
+    path = _operator_path(directory)
     salt = secrets.token_hex(16)
     digest = hashlib.pbkdf2_hmac("sha256", key.encode(), bytes.fromhex(salt), PBKDF2_ITERATIONS).hex()
     data = json.dumps({"v": 1, "salt": salt, "iterations": PBKDF2_ITERATIONS, "hash": digest}).encode()
@@ -616,11 +634,6 @@ def init_operator_key(directory: str | None = None, *, force: bool = False) -> s
         os.unlink(tmp)
     _private_create(tmp, data)
     os.replace(tmp, path)
-    # Shown on the terminal only, never on stdout, so a program capturing stdout never sees it.
-    write_terminal(
-        f"\nOperator key (shown once; keep it outside the agent's environment):\n\n    {key}\n\n"
-        "Approve with: DEVOPS_OPERATOR_KEY=<key> guardrails.py approve REQUEST_ID --by NAME\n"
-    )
     return path
 
 

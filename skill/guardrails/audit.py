@@ -139,9 +139,9 @@ def row_for(decision, *, caller: str | None, cwd: str | None, ts: float | None =
 
 
 def _data_dir() -> str:
-    from ..config import data_dir
+    from .paths import data_dir
 
-    return str(data_dir(create=False))
+    return data_dir()
 
 
 def _ensure_private_file(path: str) -> None:

@@ -184,18 +184,23 @@ def check_file_write(
 # ---------------------------------------------------------------- building requests
 
 
-_POLICY_CACHE: dict = {}
+_LAST_POLICY: list = []
 
 
 def policy_for(cwd: str | None = None):
-    """The effective policy for ``cwd``, loaded once per process (ConfigError when broken)."""
-    key = (cwd, os.environ.get("DEVOPS_POLICY"), os.environ.get("DEVOPS_CONFIG_DIR"))
-    policy = _POLICY_CACHE.get(key)
-    if policy is None:
-        from .policy import load_policy
+    """The effective policy for ``cwd`` (ConfigError when a layer is broken)."""
+    from .policy import load_policy
 
-        policy = _POLICY_CACHE[key] = load_policy(cwd)
+    policy = load_policy(cwd)
+    _LAST_POLICY[:] = [(cwd, policy)]
     return policy
+
+
+def last_policy(cwd: str | None = None):
+    """The policy the last check in this process used for ``cwd`` (saves the hook a reload)."""
+    if _LAST_POLICY and _LAST_POLICY[0][0] == cwd:
+        return _LAST_POLICY[0][1]
+    return policy_for(cwd)
 
 
 def _load_policy(policy, cwd):
@@ -249,9 +254,17 @@ def _apply_plan(req: _Request, part: _Part, plan, environment) -> None:
         part.rule_ids.append("plan.unavailable")
         part.reasons.append(f"plan review is not available ({exc}); failing closed")
         return
-    review = review_plan(plan, env=environment)
+    try:
+        review = review_plan(plan, env=environment)
+    except Exception as exc:  # an unreadable plan is not a reason to allow
+        part.tier = 4
+        part.rule_ids.append("plan.unreadable")
+        part.reasons.append(f"plan review failed ({type(exc).__name__}: {exc}); failing closed")
+        return
     plan_tier = int(getattr(review, "tier", 4) or 4)
     summary = getattr(review, "summary", None)
+    if isinstance(summary, dict):
+        summary = ", ".join(f"{k} {v}" for k, v in summary.items() if v) or "no changes"
     req.explain.append(f"plan {plan}: T{plan_tier} {summary or ''}".rstrip())
     if plan_tier > part.tier:
         part.tier = min(4, plan_tier)
@@ -382,9 +395,9 @@ def classify_path(path: str, cwd: str | None = None) -> tuple[int, str, str, boo
     base = os.path.basename(full)
     home = os.path.expanduser("~")
     try:
-        from ..config import data_dir
+        from .paths import data_dir
 
-        gate_dir = os.path.normpath(str(data_dir(create=False)))
+        gate_dir = os.path.normpath(data_dir())
     except Exception:
         gate_dir = None
     if gate_dir and (full == gate_dir or full.startswith(gate_dir + os.sep)):
@@ -474,7 +487,7 @@ def _decide(req: _Request, pol, approval, caller, now) -> Decision:
             deny_rules.extend(r for r in part.rule_ids if r not in deny_rules)
             deny_reasons.extend(part.reasons)
         for rule in pol.deny:
-            if rule.matches(subject):
+            if rule.matches(subject, whole=True):
                 part.deny = True
                 part.tier = 4
                 deny_rules.append(rule.id)
@@ -519,6 +532,7 @@ def _decide(req: _Request, pol, approval, caller, now) -> Decision:
     if deny_rules:
         d.decision = BLOCK
         d.approvable = False
+        deny_rules = list(dict.fromkeys(deny_rules))
         d.rule_ids = deny_rules + [r for r in rule_ids if r not in deny_rules]
         d.reasons = [f"denied: {r}" for r in dict.fromkeys(deny_reasons)] + [
             r for r in reasons if r not in deny_reasons

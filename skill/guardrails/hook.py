@@ -121,10 +121,10 @@ def _redacted(text: str) -> str:
 
 def _emit_allow(data: dict) -> bool:
     try:
-        from .engine import policy_for
+        from .engine import last_policy
 
         cwd = data.get("cwd") if isinstance(data.get("cwd"), str) else None
-        return bool(policy_for(cwd).settings.get("hook_emit_allow"))
+        return bool(last_policy(cwd).settings.get("hook_emit_allow"))
     except Exception:
         return False
 

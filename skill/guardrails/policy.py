@@ -149,7 +149,9 @@ class Rule:
             self._regex = re.compile(self.match["command_regex"])
         return self._regex
 
-    def matches(self, subject: Subject) -> bool:
+    def matches(self, subject: Subject, *, whole: bool = False) -> bool:
+        """Does this entry match? ``whole``: patterns may also match the entire command line,
+        which only deny rules use (a glob like "make *" must not lower "make x && rm -rf y")."""
         m = self.match
         if "program" in m and not _any_glob(m["program"], subject.program):
             return False
@@ -166,7 +168,7 @@ class Rule:
             patterns = m["rule_id"] if isinstance(m["rule_id"], list) else [m["rule_id"]]
             if not any(_glob(p, rid) for p in patterns for rid in subject.rule_ids):
                 return False
-        texts = [t for t in (subject.text, subject.whole) if t]
+        texts = [t for t in (subject.text, subject.whole if whole else None) if t]
         if "command" in m:
             patterns = m["command"] if isinstance(m["command"], list) else [m["command"]]
             if not any(_glob(p, t) for p in patterns for t in texts):
@@ -293,7 +295,7 @@ def _fmt_ts(ts: float) -> str:
 
 def policy_files(cwd: str | None = None) -> list[str]:
     """The policy files that exist, lowest layer first. A missing $DEVOPS_POLICY file is an error."""
-    from ..config import project_config_dir, user_config_dir
+    from .paths import project_config_dir, user_config_dir
 
     found = []
     user = os.path.join(user_config_dir(), "policy.toml")
