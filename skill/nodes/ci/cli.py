@@ -124,12 +124,13 @@ def _print_triage(t) -> None:
 @click.argument("run_id", required=False)
 @click.option("--json", "as_json", is_flag=True)
 @click.option("--no-remember", is_flag=True, help="Do not write the outcome to memory.")
+@click.option("--no-memory", is_flag=True, help="Do not use memory at all (no recall, no write).")
 @click.option("--cwd", default=".", type=_DIR)
-def triage_cmd(run_id: str | None, as_json: bool, no_remember: bool, cwd: str) -> None:
+def triage_cmd(run_id: str | None, as_json: bool, no_remember: bool, no_memory: bool, cwd: str) -> None:
     """Why did a run fail: jobs, error lines, class, similar past failures, next step.  Example: devops ci triage 123456"""
     from .triage import triage_run
 
-    t = triage_run(run_id, cwd, remember=not no_remember)
+    t = triage_run(run_id, cwd, remember=not no_remember, use_memory=not no_memory)
     if as_json:
         echo_json(t.model_dump(mode="json"))
     else:

@@ -5,6 +5,7 @@ is, whether we have seen it before, and what to do next. The outcome is remember
 from __future__ import annotations
 
 import os
+import re
 from collections import Counter
 from collections.abc import Iterable
 
@@ -76,10 +77,29 @@ def classify(
     return "unknown", ["no known error line in the failed log"]
 
 
-def next_step(classification: str, run: PipelineRun, jobs: list[CiJob], lines: list[ErrorLine]) -> str:
-    first = next((e.text for e in lines if e.kind in ("test", "lint", "compile")), None) or (
-        lines[0].text if lines else "see the failed step"
+_HEADLINES = [
+    re.compile(r"^(?:FAILED|ERROR) \S+::"),  # pytest short summary: the test id
+    re.compile(r"^--- FAIL: "),  # go test
+    re.compile(r"^\s*●\s|^FAIL\s+\S+\.[jt]sx?"),  # jest
+    re.compile(r"<<< FAILURE!|Tests run: .*Failures: [1-9]"),  # junit / surefire
+    re.compile(r"^\s*\d+\) "),  # mocha / playwright numbered failures
+]
+
+
+def _headline(lines: list[ErrorLine]) -> str:
+    """The one line a human should read first: a failing test id, else the first specific error."""
+    for rx in _HEADLINES:
+        hit = next((e.text for e in lines if rx.search(e.text)), None)
+        if hit:
+            return hit
+    specific = next(
+        (e.text for e in lines if e.kind in ("test", "lint", "compile", "oom", "timeout", "network")), None
     )
+    return specific or (lines[0].text if lines else "see the failed step")
+
+
+def next_step(classification: str, run: PipelineRun, jobs: list[CiJob], lines: list[ErrorLine]) -> str:
+    first = _headline(lines)
     url = next((j.url for j in jobs if j.url), None) or run.url or run.id
     return NEXT_STEPS[classification].format(run=run.id, first=first[:160], url=url)
 
@@ -111,9 +131,17 @@ def _pick_run(c: Client, cwd: str | os.PathLike) -> PipelineRun:
 
 
 def triage_run(
-    run_id: str | None = None, cwd: str | os.PathLike = ".", remember: bool = True, ci: Client | None = None
+    run_id: str | None = None,
+    cwd: str | os.PathLike = ".",
+    remember: bool = True,
+    ci: Client | None = None,
+    use_memory: bool = True,
 ) -> CiTriage:
-    """Triage a failed (or flaky) run; the latest one on the current branch when ``run_id`` is None."""
+    """Triage a failed (or flaky) run; the latest one on the current branch when ``run_id`` is None.
+
+    ``remember`` writes the outcome to memory as ``ci_failure``; ``use_memory=False`` skips memory
+    altogether (no recall either).
+    """
     c = ci or client(cwd)
     rid = run_id or _pick_run(c, cwd).id
     run = c.view_run(rid)
@@ -148,7 +176,8 @@ def triage_run(
             "no failed-step log could be fetched (gh --log-failed and the jobs API were both empty)"
         )
     t.next_step = next_step(cls, run, failed, lines)
-    _with_memory(t, c, remember)
+    if use_memory:
+        _with_memory(t, c, remember)
     return t
 
 
