@@ -36,7 +36,7 @@ def _path(params: dict[str, Any], state: RunState) -> str:
     path = params.get("path") or state.cwd or os.getcwd()
     if state.cwd and not os.path.isabs(path):
         path = os.path.join(state.cwd, path)
-    return path
+    return os.path.normpath(path)
 
 
 def _problems(findings: list[Any]) -> list[Any]:
@@ -211,6 +211,7 @@ def deploy(params: dict[str, Any], state: RunState) -> dict[str, Any]:
             "kind": "rollback",
             "action": "rollback",
             "target": service,
+            "gate_target": f"{service}@{to_version}",
             "env": env,
             "version": str(to_version),
             "summary": f"roll {service} in {env} back to {to_version}",
@@ -233,6 +234,7 @@ def deploy(params: dict[str, Any], state: RunState) -> dict[str, Any]:
         "kind": "deploy",
         "action": plan.gate_action,
         "target": service,
+        "gate_target": f"{service}@{version}",
         "env": plan.environment,
         "version": str(version),
         "plan": data,
@@ -280,6 +282,7 @@ def incident(params: dict[str, Any], state: RunState) -> dict[str, Any]:
             "kind": "rollback",
             "action": rb.gate_action,
             "target": rb.service,
+            "gate_target": f"{rb.service}@{rb.to_version}",
             "env": rb.env,
             "version": rb.to_version,
             "summary": f"roll {rb.service} in {rb.env} back from {rb.from_version} to {rb.to_version}",
@@ -420,9 +423,11 @@ def check(action: dict[str, Any], approval: str | None = None) -> dict[str, Any]
                 action["command"], cwd=action.get("cwd"), approval=approval, caller="devops-agent"
             )
         else:
+            # Deploys and rollbacks are gated as SERVICE@VERSION: the request id, and so the
+            # approval, then binds to that one version, not to any deploy of the service.
             d = check_action(
                 action["action"],
-                target=action.get("target"),
+                target=action.get("gate_target") or action.get("target"),
                 env=action.get("env"),
                 approval=approval,
                 caller="devops-agent",

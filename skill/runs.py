@@ -124,11 +124,19 @@ def _action_brief(action: dict[str, Any]) -> dict[str, Any]:
 
 
 def get(ref: str) -> RunRecord:
-    """A run by its id or by the guardrails request id of its pending approval."""
+    """A run by its id, or by the guardrails request id of its approval (a waiting run first)."""
     with closing(connect()) as conn:
-        row = conn.execute(
-            "SELECT * FROM runs WHERE id = ? OR request_id = ? ORDER BY created DESC LIMIT 1", (ref, ref)
-        ).fetchone()
+        row = conn.execute("SELECT * FROM runs WHERE id = ?", (ref,)).fetchone()
+        if row is None:
+            rows = conn.execute(
+                "SELECT * FROM runs WHERE request_id = ? ORDER BY status = 'awaiting_approval' DESC, created DESC",
+                (ref,),
+            ).fetchall()
+            waiting = [r for r in rows if r["status"] == "awaiting_approval"]
+            if len(waiting) > 1:
+                ids = ", ".join(r["id"] for r in waiting)
+                raise UsageError(f"request {ref} is pending in several runs ({ids}); name the run id")
+            row = rows[0] if rows else None
     if row is None:
         raise NotFoundError(f"no run or approval request {ref!r}", hint="see `devops runs list`")
     return _row(row)

@@ -1,0 +1,194 @@
+"""`devops doctor`: check the installation without changing anything that matters.
+
+Checks: the data dir is writable; config.toml and the guardrails policy parse; the embedding
+model is in the cache; the external tools are on PATH (gh, glab, terraform or tofu, kubectl,
+helm); a configured chroma server answers its heartbeat; the optional LLM and webhook secrets
+are configured. Each check is ok, warn (works, with less) or fail (something will break).
+Exit code 1 when any check fails.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from typing import Any
+
+import click
+from pydantic import BaseModel
+
+
+class Check(BaseModel):
+    name: str
+    status: str  # ok | warn | fail
+    detail: str
+
+
+def _data_dir() -> Check:
+    from .config import data_dir
+
+    try:
+        path = data_dir()
+        with tempfile.NamedTemporaryFile(dir=path, prefix=".doctor-", delete=True) as fh:
+            fh.write(b"ok")
+        return Check(name="data dir", status="ok", detail=f"{path} is writable")
+    except OSError as exc:
+        return Check(name="data dir", status="fail", detail=f"not writable: {exc}")
+
+
+def _config() -> list[Check]:
+    from .config import load_settings, settings_files
+    from .errors import DevopsError
+
+    out = []
+    try:
+        for section in ("deploy", "memory", "llm", "server", "agent"):
+            load_settings(section, {})
+        found = [str(p) for p in settings_files() if p.is_file()]
+        out.append(
+            Check(name="config.toml", status="ok", detail=", ".join(found) or "none (embedded defaults)")
+        )
+    except DevopsError as exc:
+        out.append(Check(name="config.toml", status="fail", detail=str(exc)))
+    try:
+        from .guardrails import policy
+
+        loader = getattr(policy, "load_policy", None)
+        if callable(loader):
+            loader()
+        out.append(Check(name="guardrails policy", status="ok", detail="parses"))
+    except DevopsError as exc:
+        out.append(Check(name="guardrails policy", status="fail", detail=f"{exc} (every check fails closed)"))
+    except Exception as exc:  # noqa: BLE001
+        out.append(
+            Check(
+                name="guardrails policy", status="warn", detail=f"could not load: {type(exc).__name__}: {exc}"
+            )
+        )
+    return out
+
+
+def _model() -> Check:
+    try:
+        from .memory.embed import REQUIRED_FILES, model_dir
+    except ImportError as exc:
+        return Check(name="embedding model", status="warn", detail=f"memory module unavailable: {exc}")
+    path = model_dir()
+    missing = [f for f in REQUIRED_FILES if not (path / f).is_file()]
+    if missing:
+        return Check(
+            name="embedding model",
+            status="warn",
+            detail=f"missing in {path}: {', '.join(missing)} (recall falls back to keywords; "
+            "seed it with ../shared/models/seed-chroma-cache.sh or set DEVOPS_MODEL_DIR)",
+        )
+    return Check(name="embedding model", status="ok", detail=str(path))
+
+
+def _tools() -> list[Check]:
+    from .runner import which
+
+    out = []
+    for names, why in (
+        (("gh",), "GitHub pipelines (devops ci)"),
+        (("glab",), "GitLab pipelines (devops ci)"),
+        (("terraform", "tofu"), "plan files (devops iac)"),
+        (("kubectl",), "the kubectl deploy driver and readiness"),
+        (("helm",), "the helm deploy driver"),
+    ):
+        found = next((f"{n}: {which(n)}" for n in names if which(n)), None)
+        label = "/".join(names)
+        out.append(
+            Check(name=label, status="ok", detail=found)
+            if found
+            else Check(name=label, status="warn", detail=f"not on PATH (needed for {why})")
+        )
+    return out
+
+
+def _chroma() -> Check:
+    from .config import load_settings
+
+    url = os.environ.get("DEVOPS_CHROMA_URL") or load_settings("memory", {"chroma_url": ""}).get("chroma_url")
+    if not url:
+        return Check(
+            name="chroma server", status="ok", detail="not configured (embedded chroma in the data dir)"
+        )
+    import httpx
+
+    for path in ("/api/v2/heartbeat", "/api/v1/heartbeat"):
+        try:
+            resp = httpx.get(url.rstrip("/") + path, timeout=3)
+            if resp.status_code == 200:
+                return Check(name="chroma server", status="ok", detail=f"{url} answers")
+        except httpx.HTTPError as exc:
+            return Check(
+                name="chroma server", status="fail", detail=f"{url} unreachable: {type(exc).__name__}"
+            )
+    return Check(name="chroma server", status="fail", detail=f"{url} did not answer its heartbeat")
+
+
+def _optional() -> list[Check]:
+    from . import llm
+    from .server import ENV, server_settings
+
+    out = []
+    if llm.enabled():
+        out.append(Check(name="LLM", status="ok", detail=f"Claude configured (model {llm.model()})"))
+    else:
+        out.append(Check(name="LLM", status="ok", detail="off (deterministic routing and reports)"))
+    cfg = server_settings()
+    missing = [ENV[k] for k in ("github_secret", "gitlab_token", "token") if not cfg.get(k)]
+    out.append(
+        Check(
+            name="webhook secrets",
+            status="warn" if missing else "ok",
+            detail=("not set: " + ", ".join(missing) + " (those sources get 401)") if missing else "all set",
+        )
+    )
+    try:
+        from .guardrails.approvals import operator_key_status
+
+        st = operator_key_status()
+        out.append(
+            Check(
+                name="operator key",
+                status="ok",
+                detail="configured" if st["configured"] else "none (approvals need a human at a terminal)",
+            )
+        )
+    except Exception as exc:  # noqa: BLE001
+        out.append(Check(name="operator key", status="warn", detail=f"cannot tell: {exc}"))
+    return out
+
+
+def run_checks() -> list[Check]:
+    return [_data_dir(), *_config(), _model(), *_tools(), _chroma(), *_optional()]
+
+
+@click.command("doctor")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def doctor(as_json: bool) -> None:
+    """Check the installation: data dir, config, model cache, tools on PATH, chroma server.
+
+    \b
+    devops doctor --json
+    """
+    import sys
+
+    checks = run_checks()
+    if as_json:
+        from .cli_support import echo_json
+
+        payload: dict[str, Any] = {"ok": not any(c.status == "fail" for c in checks)}
+        payload["checks"] = [c.model_dump() for c in checks]
+        echo_json(payload)
+    else:
+        marks = {
+            "ok": click.style("ok  ", fg="green"),
+            "warn": click.style("warn", fg="yellow"),
+            "fail": click.style("FAIL", fg="red"),
+        }
+        for c in checks:
+            click.echo(f"{marks[c.status]}  {c.name:<18} {c.detail}")
+    if any(c.status == "fail" for c in checks):
+        sys.exit(1)
