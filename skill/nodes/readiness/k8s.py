@@ -63,8 +63,8 @@ class Context:
     env: str
     production: bool
     objects: list[K8sObject]
-    pdbs: list[K8sObject] = field(default_factory=list)
-    netpols: list[K8sObject] = field(default_factory=list)
+    pdbs: dict[str, list[K8sObject]] = field(default_factory=dict)  # by namespace
+    netpols: dict[str, list[K8sObject]] = field(default_factory=dict)
     hpas: list[K8sObject] = field(default_factory=list)
 
 
@@ -161,6 +161,7 @@ class _Emitter:
 
     def __init__(self, w: Workload):
         self.w = w
+        self.ref = w.obj.ref
 
     def __call__(
         self, check_id: str, status: str, message: str, line: int | None = None, file: str | None = None
@@ -176,7 +177,7 @@ class _Emitter:
             message=message,
             file=file or self.w.file,
             line=line or self.w.obj.line,
-            object=self.w.obj.ref,
+            object=self.ref,
             fix=check.fix if status in ("fail", "warn") else None,
         )
 
@@ -436,10 +437,7 @@ def _zero_disruptions(pdb: K8sObject, replicas: Any) -> bool:
 def check_pdb(w: Workload, emit: _Emitter, ctx: Context) -> Finding:
     if w.kind not in REPLICATED_KINDS:
         return emit("k8s.pdb", "n/a", f"{w.kind} is not a replicated workload", w.obj.line)
-    ns = _ns(w.obj)
-    for pdb in ctx.pdbs:
-        if _ns(pdb) != ns:
-            continue
+    for pdb in ctx.pdbs.get(_ns(w.obj), ()):
         selector = _selector_set(pdb, "selector")
         if selector_matches(selector, w.pod_labels) and (
             selector.get("matchLabels") or selector.get("matchExpressions")
@@ -477,11 +475,8 @@ def _policy_types(np: K8sObject) -> set[str]:
 
 
 def check_network_policy(w: Workload, emit: _Emitter, ctx: Context) -> Finding:
-    ns = _ns(w.obj)
     covered: dict[str, K8sObject] = {}
-    for np in ctx.netpols:
-        if _ns(np) != ns:
-            continue
+    for np in ctx.netpols.get(_ns(w.obj), ()):
         if selector_matches(_selector_set(np, "podSelector"), w.pod_labels):
             for t in _policy_types(np):
                 covered.setdefault(t, np)
@@ -582,8 +577,11 @@ def workloads(objects: list[K8sObject]) -> list[Workload]:
 
 def run_k8s_checks(objects: list[K8sObject], env: str, production: bool) -> list[Finding]:
     ctx = Context(env=env, production=production, objects=objects)
-    ctx.pdbs = [o for o in objects if o.kind == "PodDisruptionBudget"]
-    ctx.netpols = [o for o in objects if o.kind == "NetworkPolicy"]
+    for o in objects:
+        if o.kind == "PodDisruptionBudget":
+            ctx.pdbs.setdefault(_ns(o), []).append(o)
+        elif o.kind == "NetworkPolicy":
+            ctx.netpols.setdefault(_ns(o), []).append(o)
     findings: list[Finding] = []
     for w in workloads(objects):
         findings.extend(_run_one(w, ctx))

@@ -31,7 +31,16 @@ STRONG_SECRET_KINDS = {
 }
 
 
+# Cheap pre-filter: only text holding one of the token prefixes goes through the full rules.
+_SECRET_HINT = re.compile(
+    r"PRIVATE KEY|\b(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA)[A-Z0-9]{16}|gh[pousr]_|github_pat_|"
+    r"\bgl[a-z]{2,6}-|xox[abposr]-|hooks\.slack\.com|AIza|\bsk-|[rs]k_(?:live|test)_"
+)
+
+
 def strong_secrets(text: str) -> list[str]:
+    if not _SECRET_HINT.search(text or ""):
+        return []
     return [k for k in find_secrets(text) if k in STRONG_SECRET_KINDS]
 
 
