@@ -259,15 +259,16 @@ class _Checker:
     def hardcoded_secrets(self, mod: _Module) -> None:
         for block in mod.blocks:
             if block.type == "variable":
+                name = block.labels[0] if block.labels else "?"
                 default = block.attrs.get("default")
                 value = literal(default.value) if default else None
-                if value and (is_secret_name(block.labels[0] if block.labels else "") or find_secrets(value)):
+                if value and (is_secret_name(name) or find_secrets(value)):
                     self.add(
                         "iac.hardcoded-secret",
-                        f"variable `{block.labels[0]}` has a credential as its default value",
+                        f"variable `{name}` has a credential as its default value",
                         block.file,
                         default.line,
-                        object=f"var.{block.labels[0]}",
+                        object=f"var.{name}",
                     )
                 continue
             self._scan_attrs(block, self._object_name(block))
@@ -620,6 +621,17 @@ def _literals(name: str, value: Any):
             yield name, text
 
 
+def _quoted(value: Any) -> Any:
+    """JSON values in the shape python-hcl2 gives HCL literals (strings keep their quotes)."""
+    if isinstance(value, str):
+        return f'"{value}"'
+    if isinstance(value, dict):
+        return {k: _quoted(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_quoted(v) for v in value]
+    return value
+
+
 def _shape(block: Block) -> tuple:
     return (
         tuple(sorted(block.attrs)),
@@ -654,7 +666,7 @@ def _tfvars_secrets(path: Path, shown: str) -> list[tuple[str, int | None]] | No
         except ValueError:
             return None
         for name, value in (data or {}).items() if isinstance(data, dict) else []:
-            for key, text in _literals(name, f'"{value}"' if isinstance(value, str) else value):
+            for key, text in _literals(name, _quoted(value)):
                 if text.strip() and (is_secret_name(key) or find_secrets(text)):
                     found.append((key, None))
         return found

@@ -456,9 +456,9 @@ def _replace_cause(rc: dict, paths: list[list[Any]], sensitive: _SensitiveValues
     change = _d(rc.get("change"))
     if reason in ("replace_because_tainted", "replace_by_request", "replace_by_triggers"):
         return _REASONS[reason]
+    paths = [p for p in paths if isinstance(p, list)]
     if paths:
         parts = []
-        paths = [p for p in paths if isinstance(p, list)]
         for p in paths[:_MAX_NAMES]:
             values = ""
             leaf = next((s for s in reversed(p) if isinstance(s, str)), "")
@@ -719,9 +719,7 @@ def _config_secrets(plan: dict) -> list[Finding]:
     def module(mod: dict, path: str) -> None:
         for res in _l(mod.get("resources")):
             res = _d(res)
-            expressions(
-                res.get("expressions"), (path + res.get("address", "?")) if path else res.get("address", "?")
-            )
+            expressions(res.get("expressions"), path + (_s(res.get("address")) or "?"))
         for name, var in _d(mod.get("variables")).items():
             default = _d(var).get("default")
             if (

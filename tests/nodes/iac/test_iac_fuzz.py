@@ -42,7 +42,13 @@ def _set(doc, path, value):
     node[path[-1]] = value
 
 
-@settings(max_examples=300, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=300,
+    deadline=None,
+    database=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 @given(
     base=st.sampled_from(range(len(BASES))),
     picks=st.lists(st.integers(min_value=0), min_size=1, max_size=3),

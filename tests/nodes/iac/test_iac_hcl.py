@@ -228,3 +228,10 @@ def test_opentofu_client_side_state_encryption_counts(tmp_path):
     )
     (f,) = [f for f in review_code(stack) if f.id == "iac.state-encryption"]
     assert "no encryption" not in f.message and "no state locking" in f.message
+
+
+def test_odd_but_parseable_code_is_checked_without_crashing():
+    found = findings("odd")
+    assert {f.id for f in found} >= {"iac.hardcoded-secret", "iac.env-separation", "iac.provider-pinned"}
+    assert any(f.id == "iac.state-committed" and f.file.endswith("dev.tfvars.json") for f in found)
+    assert any("variable `?`" in f.message for f in found)
