@@ -258,3 +258,18 @@ def test_sample_service_demo_workflow_is_flagged():
         pytest.skip("demo workflow not present")
     ids = {f.id for f in audit_file(path).findings}
     assert {"ci.unpinned-action", "ci.template-injection", "ci.rebuild-per-env"} <= ids
+
+
+def test_devops_ci_audit_as_a_real_process(run):
+    proc = run(
+        "-m",
+        "skill.cli",
+        "ci",
+        "audit",
+        str(FIX / "github" / "pull-request-target-bad.yml"),
+        "--format",
+        "json",
+    )
+    assert proc.returncode == 1, proc.stderr
+    ids = {f["id"] for f in json.loads(proc.stdout)["findings"]}
+    assert "ci.pull-request-target" in ids

@@ -29,7 +29,7 @@ PATTERNS: list[tuple[str, re.Pattern[str]]] = [
                                   r"manifest unknown|pull access denied|Error response from daemon|"
                                   r"could not find a runner|Job is stuck", re.I)),
     ("network", re.compile(r"Could not resolve host|Temporary failure in name resolution|Connection refused|"
-                           r"Connection reset|ECONNRESET|ETIMEDOUT|ENOTFOUND|EAI_AGAIN|TLS handshake timeout|"
+                           r"Connection reset|(?-i:ECONNRESET|ETIMEDOUT|ENOTFOUND|EAI_AGAIN)|TLS handshake timeout|"
                            r"i/o timeout|503 Service Unavailable|502 Bad Gateway|429 Too Many Requests|"
                            r"toomanyrequests|rate limit exceeded|Failed to connect to|network is unreachable|"
                            r"ReadTimeoutError|ConnectTimeout|Max retries exceeded", re.I)),

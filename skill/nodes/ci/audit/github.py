@@ -523,27 +523,41 @@ class GitHubAudit:
             )
 
     def line_scans(self) -> None:
+        scan_json = "JSON(" in self.ctx.text or "json(" in self.ctx.text.lower()
+        scan_literals = has_secret_literals(self.ctx.text)
+        if not (scan_json or scan_literals):
+            return
         for number, line in enumerate(self.ctx.lines, start=1):
             jid, _ = self.job_at(number)
-            for pattern, label, sev in (
-                (r"toJSON\(\s*secrets\s*\)", "toJSON(secrets) dumps every secret", "high"),
-                (
-                    r"fromJSON\(\s*secrets\.",
-                    "fromJSON(secrets.x): values derived from a secret are not masked",
-                    "medium",
-                ),
-            ):
-                m = re.search(pattern, line, re.I)
-                if m:
-                    self.add("ci.secret-exposure", label, (number, m.start() + 1), jid, severity=sev)
-            scan_secret_literals(self.ctx, number, line, jid, self.add)
+            if scan_json and "json(" in line.lower():
+                for pattern, label, sev in (
+                    (r"toJSON\(\s*secrets\s*\)", "toJSON(secrets) dumps every secret", "high"),
+                    (
+                        r"fromJSON\(\s*secrets\.",
+                        "fromJSON(secrets.x): values derived from a secret are not masked",
+                        "medium",
+                    ),
+                ):
+                    m = re.search(pattern, line, re.I)
+                    if m:
+                        self.add("ci.secret-exposure", label, (number, m.start() + 1), jid, severity=sev)
+            if scan_literals:
+                scan_secret_literals(self.ctx, number, line, jid, self.add)
+
+
+_LITERAL_KINDS_IGNORED = ("secret-pair", "bearer")
+
+
+def has_secret_literals(text: str) -> bool:
+    """One pass over the whole file first: most files have no token-shaped literal at all."""
+    return any(k not in _LITERAL_KINDS_IGNORED for k in find_secrets(text))
 
 
 def scan_secret_literals(ctx: FileContext, number: int, line: str, jid: str | None, add: Any) -> None:
     """Token-shaped literals (AWS keys, GitHub/GitLab tokens, private keys ...) anywhere in the file."""
     if "${{" in line and not re.search(r"[A-Za-z0-9_\-]{20,}", line):
         return
-    kinds = [k for k in find_secrets(line) if k not in ("secret-pair", "bearer")]
+    kinds = [k for k in find_secrets(line) if k not in _LITERAL_KINDS_IGNORED]
     for kind in kinds:
         if kind == "url-password" and ("${" in line or "$(" in line):
             continue

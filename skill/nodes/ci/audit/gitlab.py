@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 from .context import FileContext
-from .github import SECRET_NAME, SHA, XTRACE, scan_secret_literals
+from .github import SECRET_NAME, SHA, XTRACE, has_secret_literals, scan_secret_literals
 from .pipeline import BUILD_ARTIFACT, Job, check_cache, check_needs, check_order, check_rebuild, image_problem
 from .yamlpos import PDict, PList, Pos, pos_of
 
@@ -173,8 +173,9 @@ class GitLabAudit:
                 "no job is interruptible: superseded pipelines keep running",
                 doc.kpos("stages") if "stages" in doc else doc.pos,
             )
-        for number, line in enumerate(self.ctx.lines, start=1):
-            scan_secret_literals(self.ctx, number, line, None, self.add)
+        if has_secret_literals(self.ctx.text):
+            for number, line in enumerate(self.ctx.lines, start=1):
+                scan_secret_literals(self.ctx, number, line, None, self.add)
 
     def check_image(self, image: Any, pos: Pos, job: str | None) -> None:
         name = image.get("name") if isinstance(image, dict) else image
