@@ -31,6 +31,10 @@ def test_matrix_rows_match_the_skill_document():
         ("minor: intermittent 404 on one avatar", "SEV3"),
         ("cosmetic: button misaligned on settings page", "SEV4"),
         ("typo in the footer", "SEV4"),
+        ("a config push made requests fail for all regions", "SEV1"),
+        ("someone dropped the production database", "SEV1"),
+        ("workers could not start after the config change", "SEV2"),
+        ("a typo in the router config sent all traffic to one datacenter", "SEV1"),
         ("something looks odd", "SEV3"),
     ],
 )

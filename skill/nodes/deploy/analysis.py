@@ -25,6 +25,7 @@ from typing import Any
 
 from ...durations import parse_duration
 from ...errors import ConfigError, UsageError
+from .health import http_client
 from .models import AnalysisResult, Measurement, MetricResult
 from .settings import fill
 
@@ -121,7 +122,6 @@ def run_analysis(
     sleep: Callable[[float], None] = time.sleep,
 ) -> AnalysisResult:
     """Measure every configured metric and decide successful / failed / inconclusive."""
-    import httpx
 
     base_url = str(config.get("prometheus_url") or "").strip()
     if not base_url:
@@ -146,7 +146,7 @@ def run_analysis(
         prepared.append((name, fill(metric["query"], **values), _threshold(metric)))
 
     measured: dict[str, list[Measurement]] = {name: [] for name, _, _ in prepared}
-    with httpx.Client(timeout=timeout, trust_env=False) as client:
+    with http_client(timeout) as client:
         for round_no in range(count):
             if round_no:
                 sleep(interval)

@@ -93,16 +93,34 @@ _KEYWORDS: list[tuple[str, str, re.Pattern]] = [
         (
             "SEV1",
             "total failure",
-            r"\b(all|every|100\s*%)\s+(requests?|users?|customers?|traffic)\b.*\b(fail|failing|error|errors|down)\b",
+            r"\b(all|every|entire|whole|100\s*%)\b[^.]{0,60}?\b(fail\w*|errors?|down|crash\w*|unavailable|"
+            r"unreachable|blocked|lost|broken)\b|\b(fail\w*|errors?|unavailable|blocked)\b[^.]{0,40}?\bfor\s+all\b",
         ),
-        ("SEV1", "data loss", r"\b(data loss|data corruption|lost data|security breach|breach)\b"),
+        (
+            "SEV1",
+            "global",
+            r"\b(global|globally|worldwide|site-wide|sitewide|complete|total)\s+(outage|failure|disruption|downtime)\b",
+        ),
+        (
+            "SEV1",
+            "data loss",
+            r"\b(data loss|data leak|data corruption|lost data|security breach|breach)\b|"
+            r"\b(deleted|dropped|truncated?|wiped|corrupted)\s+(the\s+)?(production\s+)?(database|data|backups?)\b",
+        ),
+        ("SEV1", "all traffic", r"\ball\s+(of\s+the\s+)?(traffic|requests|users|customers)\b"),
         ("SEV2", "5xx rate", r"\b5xx\b|\b50[0234]s?\b|\berror rate\b|\berror spike\b|\belevated errors?\b"),
         (
             "SEV2",
             "degraded",
             r"\b(degraded|degradation|slow|slowness|latency|timeouts?|timing out|partial|partially)\b",
         ),
-        ("SEV2", "failing", r"\b(failing|failures?|errors|crash(ing|loop)?|crashloopbackoff|oom\w*)\b"),
+        (
+            "SEV2",
+            "failing",
+            r"\b(fail|fails|failed|failing|failures?|errors|error rates|malfunction\w*|crash\w*|"
+            r"crashloopbackoff|oom\w*|could not|couldn't|cannot|unable to|blocked|disrupt\w*|interruption|"
+            r"reduced capacity|impacted|unresponsive|hung|hanging|stuck|dropped|packet loss)\b",
+        ),
         (
             "SEV3",
             "minor",
