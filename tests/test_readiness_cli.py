@@ -65,6 +65,12 @@ def test_sarif_markdown_text_and_output_file(tmp_path):
     loc = next(r for r in results if r["ruleId"] == "docker.exec-form")["locations"][0]["physicalLocation"]
     assert loc["artifactLocation"]["uri"] == "bad.Dockerfile" and loc["region"]["startLine"] == 15
 
+    repo_sarif = json.loads(invoke(SAMPLE, "--format", "sarif").output)
+    results = repo_sarif["runs"][0]["results"]
+    assert results and all(r.get("locations") for r in results)  # GitHub rejects results without one
+    tracing = next(r for r in results if r["ruleId"] == "repo.tracing")
+    assert tracing["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "README.md"
+
     out = tmp_path / "report.md"
     r = invoke(SAMPLE, "--format", "md", "--output", out)
     assert r.exit_code == 1 and r.output == ""

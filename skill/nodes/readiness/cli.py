@@ -12,6 +12,20 @@ from .checks import rules
 from .loader import REPORT_MARKER
 
 
+def _anchored(findings, path: str):
+    """Code scanning rejects results without a location: anchor repository-level ones to a file."""
+    from pathlib import Path
+
+    target = Path(path)
+    anchor = target.name
+    if target.is_dir():
+        names = ("README.md", "README.rst", "README", "CODEOWNERS")
+        found = [n for n in names if (target / n).is_file()]
+        files = found or sorted(p.name for p in target.iterdir() if p.is_file())
+        anchor = files[0] if files else "."
+    return [f if f.file else f.model_copy(update={"file": anchor, "line": 1}) for f in findings]
+
+
 @click.command("readiness")
 @click.argument("path", type=click.Path(exists=True, file_okay=True, dir_okay=True))
 @click.option(
@@ -37,7 +51,7 @@ def readiness(path: str, env: str, level: str | None, fmt: str, output: str | No
     if fmt == "json":
         emit(to_json(rep.to_json_dict()), output)
     elif fmt == "sarif":
-        emit(to_sarif("devops-readiness", rep.checks, rules()), output)
+        emit(to_sarif("devops-readiness", _anchored(rep.checks, path), rules()), output)
     elif fmt == "md":
         verdict = ":white_check_mark: **GO**" if rep.go else ":x: **NO-GO**"
         lines = [

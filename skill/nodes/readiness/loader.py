@@ -40,6 +40,11 @@ SKIP_DIRS = {
     ".eggs",
     ".idea",
     "vendor",
+    # test data describes other services; scan such a folder directly to review it
+    "fixtures",
+    "testdata",
+    "__fixtures__",
+    "__snapshots__",
 }
 YAML_SUFFIXES = {".yaml", ".yml"}
 SOURCE_SUFFIXES = {
@@ -637,6 +642,7 @@ def _apply_kustomizations(scan: Scan, max_bytes: int, chart_cache: dict) -> None
     if scan.root.is_file():
         return
     loaded_rel = {o.file for o in scan.objects}
+    root_resolved = scan.root.resolve()
     per_file: dict[str, dict[str, Any]] = {}
 
     def visit(kfile: Path, inherited: dict[str, Any], depth: int) -> None:
@@ -663,7 +669,7 @@ def _apply_kustomizations(scan: Scan, max_bytes: int, chart_cache: dict) -> None
                 if sub:
                     visit(sub, here, depth + 1)
             elif target.is_file():
-                rel = os.path.relpath(target, scan.root).replace(os.sep, "/")
+                rel = os.path.relpath(target, root_resolved).replace(os.sep, "/")
                 per_file.setdefault(rel, here)
                 if rel not in loaded_rel:
                     text = read_text(target, rel, scan, max_bytes)

@@ -117,7 +117,7 @@ STRUCTLOG_RX = _rx(
 )
 PY_JSON_FORMATTER_RX = _rx(r"class\s+\w+\((?:logging\.)?Formatter\)[\s\S]{0,2000}?json\.dumps")
 TRACING_RX = _rx(
-    r"opentelemetry|OpenTelemetry|OTEL_[A-Z_]+|\botel\b|jaeger|zipkin|\bddtrace\b|dd-trace|"
+    r"opentelemetry|OTEL_[A-Z_]+|\botel\b|jaeger|zipkin|\bddtrace\b|dd-trace|"
     r"aws[-_]xray|xray_recorder|elastic-apm|traces_sample_rate"
 )
 TIMEOUT_RX = _rx(
