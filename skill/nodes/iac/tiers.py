@@ -6,8 +6,9 @@
         access-control resource                            can reach what
     T4  delete or replace of a stateful resource          data is destroyed
 
-Production raises every change that does something (T2 and up) by one tier, capped at T4.
-The review's tier is the maximum over its changes.
+Production raises every change that does something (T2 and up) by one tier: creates, updates
+and forgets reach T3 (ask), deletes and replaces T4 (block); T4 always means something is
+destroyed. The review's tier is the maximum over its changes.
 """
 
 from __future__ import annotations
@@ -45,7 +46,9 @@ def change_tier(kind: str, resource_type: str, *, production: bool = False) -> i
     else:  # an action this reader does not know: ask rather than guess
         tier = T3
     if production and tier >= T2:
-        tier = min(T4, tier + 1)
+        # T4 stays reserved for destruction: a production update asks, it does not block.
+        ceiling = T3 if kind in ("create", "update", "forget") else T4
+        tier = min(ceiling, tier + 1)
     return tier
 
 

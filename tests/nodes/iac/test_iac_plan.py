@@ -269,6 +269,10 @@ def test_tier_table():
     assert change_tier("replace", "aws_s3_bucket") == 4
     assert change_tier("create", "aws_instance", production=True) == 3
     assert change_tier("replace", "aws_s3_bucket", production=True) == 4
+    assert change_tier("delete", "aws_instance", production=True) == 4
+    # a production update asks; only destruction blocks
+    assert change_tier("update", "aws_s3_bucket", production=True) == 3
+    assert change_tier("update", "aws_iam_policy", production=True) == 3
 
 
 def test_dict_input_is_not_mutated():
