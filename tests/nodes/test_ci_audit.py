@@ -13,7 +13,10 @@ import shutil
 from pathlib import Path
 
 import pytest
+import yaml
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from skill.nodes.ci.audit import RULES, RULES_BY_ID, audit_file, audit_text, audit_workflows
 from skill.nodes.ci.audit.expressions import taints
@@ -273,3 +276,24 @@ def test_devops_ci_audit_as_a_real_process(run):
     assert proc.returncode == 1, proc.stderr
     ids = {f["id"] for f in json.loads(proc.stdout)["findings"]}
     assert "ci.pull-request-target" in ids
+
+
+_scalars = st.one_of(st.none(), st.booleans(), st.integers(), st.text(max_size=12))
+_keys = st.sampled_from(
+    ["on", "jobs", "steps", "uses", "run", "with", "env", "needs", "permissions", "container", "services",
+     "image", "script", "stages", "stage", "extends", "include", "variables", "strategy", "matrix", "x"]
+)  # fmt: skip
+_trees = st.recursive(
+    _scalars,
+    lambda kids: st.lists(kids, max_size=4) | st.dictionaries(_keys, kids, max_size=5),
+    max_leaves=25,
+)
+
+
+@settings(max_examples=100, deadline=None)
+@given(doc=st.dictionaries(_keys, _trees, max_size=6), platform=st.sampled_from(["github", "gitlab"]))
+def test_any_yaml_shape_gives_findings_never_an_exception(doc, platform):
+    text = yaml.safe_dump(doc)
+    ctx = audit_text(text, "f.yml", platform)
+    for f in ctx.findings:
+        assert f.id in RULES_BY_ID and (f.line is None or f.line >= 1)

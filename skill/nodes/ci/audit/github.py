@@ -153,7 +153,9 @@ class GitHubAudit:
         for jid, spec in self.jobs_map.items():
             if not isinstance(spec, PDict):
                 continue
+            workflow_secrets = set(self.secret_env)
             job = self.check_job(jid, spec, top_perms, publishing)
+            self.secret_env = workflow_secrets  # a job's env does not reach the next job
             jobs[jid] = job
             matrix = (
                 spec.get("strategy", {}).get("matrix") if isinstance(spec.get("strategy"), dict) else None
@@ -358,56 +360,61 @@ class GitHubAudit:
         for step in steps:
             if not isinstance(step, PDict):
                 continue
-            self.check_env(step.get("env"), step, "env", jid)
-            uses = step.get("uses")
-            with_ = step.get("with") if isinstance(step.get("with"), PDict) else PDict()
-            if isinstance(uses, str):
-                job.uses.append(uses)
-                self.check_uses(uses, step.vpos("uses"), jid)
-                action = _action(uses)
-                if action == "actions/checkout":
-                    self.check_checkout(step, with_, jid, uploads)
-                if action.startswith(CACHING_ACTIONS) and not (
-                    action == "actions/setup-go" and _falsy(with_.get("cache"))
-                ):
-                    job.cached = True
-                    if publishing:
-                        self.add(
-                            "ci.cache-poisoning",
-                            f"{action} restores a cache in a publishing workflow",
-                            step.vpos("uses"),
-                            jid,
-                        )
-                cache_input = (
-                    with_.get("cache")
-                    or with_.get("enable-cache")
-                    or with_.get("bundler-cache")
-                    or with_.get("cache-from")
-                )
-                if cache_input and not _falsy(cache_input) and action not in CACHING_ACTIONS:
-                    job.cached = True
-                    if publishing:
-                        self.add(
-                            "ci.cache-poisoning",
-                            f"{action} restores a cache ({cache_input}) in a publishing workflow",
-                            with_.kpos("cache") if "cache" in with_ else step.vpos("uses"),
-                            jid,
-                        )
-                if action == "actions/download-artifact":
-                    job.artifacts_in = True
-                if action == "docker/build-push-action":
-                    job.builds = True
-                if action == "actions/github-script" and isinstance(with_.get("script"), str):
-                    self.check_script(with_["script"], with_.vpos("script"), jid, "script")
-            run = step.get("run")
-            if isinstance(run, str):
-                pos = step.vpos("run")
-                job.scripts.append((run, pos))
-                if BUILD_ARTIFACT.search(run):
-                    job.builds = True
-                self.check_script(run, pos, jid, "run")
-                self.check_run(run, pos, jid, step)
+            job_secrets = set(self.secret_env)
+            self.check_step(step, jid, job, publishing, uploads)
+            self.secret_env = job_secrets  # a step's env stays with that step
         return job
+
+    def check_step(self, step: PDict, jid: str, job: Job, publishing: bool, uploads: bool) -> None:
+        self.check_env(step.get("env"), step, "env", jid)
+        uses = step.get("uses")
+        with_ = step.get("with") if isinstance(step.get("with"), PDict) else PDict()
+        if isinstance(uses, str):
+            job.uses.append(uses)
+            self.check_uses(uses, step.vpos("uses"), jid)
+            action = _action(uses)
+            if action == "actions/checkout":
+                self.check_checkout(step, with_, jid, uploads)
+            if action.startswith(CACHING_ACTIONS) and not (
+                action == "actions/setup-go" and _falsy(with_.get("cache"))
+            ):
+                job.cached = True
+                if publishing:
+                    self.add(
+                        "ci.cache-poisoning",
+                        f"{action} restores a cache in a publishing workflow",
+                        step.vpos("uses"),
+                        jid,
+                    )
+            cache_input = (
+                with_.get("cache")
+                or with_.get("enable-cache")
+                or with_.get("bundler-cache")
+                or with_.get("cache-from")
+            )
+            if cache_input and not _falsy(cache_input) and action not in CACHING_ACTIONS:
+                job.cached = True
+                if publishing:
+                    self.add(
+                        "ci.cache-poisoning",
+                        f"{action} restores a cache ({cache_input}) in a publishing workflow",
+                        with_.kpos("cache") if "cache" in with_ else step.vpos("uses"),
+                        jid,
+                    )
+            if action == "actions/download-artifact":
+                job.artifacts_in = True
+            if action == "docker/build-push-action":
+                job.builds = True
+            if action == "actions/github-script" and isinstance(with_.get("script"), str):
+                self.check_script(with_["script"], with_.vpos("script"), jid, "script")
+        run = step.get("run")
+        if isinstance(run, str):
+            pos = step.vpos("run")
+            job.scripts.append((run, pos))
+            if BUILD_ARTIFACT.search(run):
+                job.builds = True
+            self.check_script(run, pos, jid, "run")
+            self.check_run(run, pos, jid, step)
 
     def check_containers(self, spec: PDict, jid: str) -> None:
         containers: list[tuple[Any, Pos, bool]] = []
