@@ -129,3 +129,46 @@ def test_missing_path_is_an_input_error(tmp_path):
 
     with pytest.raises(InputError):
         review(tmp_path / "nope")
+
+
+def _copy(src: Path, dst: Path) -> Path:
+    import shutil
+
+    shutil.copytree(src, dst)
+    return dst
+
+
+def test_helm_conditions_are_decided_from_values(tmp_path):
+    chart = FIX / "helm" / "created"
+    rep = review(chart)
+    rows = {f.id: f for f in rep.checks if f.object == "Deployment/-/(helm)"}
+    template = chart / "templates" / "deployment.yaml"
+    replicas_line = next(i for i, ln in enumerate(template.read_text().splitlines(), 1) if "replicas:" in ln)
+    assert rows["k8s.replicas"].status == "pass" and rows["k8s.replicas"].line == replicas_line
+    assert rows["k8s.run-as-non-root"].status == "pass"  # `with {}` is false: the else branch counts
+    assert rows["k8s.image-tag"].message == "all images pinned"  # tag "" -> default .Chart.AppVersion
+    assert rows["k8s.resources-requests"].status == "fail"  # resources: {}
+
+    enabled = _copy(chart, tmp_path / "chart")
+    values = (enabled / "values.yaml").read_text().replace("enabled: false", "enabled: true")
+    (enabled / "values.yaml").write_text(values)
+    rows = {f.id: f for f in review(enabled).checks if f.object == "Deployment/-/(helm)"}
+    assert rows["k8s.replicas"].status == "fail"  # the HPA decides now: minReplicas 1
+    assert rows["k8s.replicas"].file == "templates/hpa.yaml"
+
+
+def test_pdb_with_empty_selector_selects_every_pod_in_policy_v1(tmp_path):
+    base = (FIX / "k8s" / "pdb-zero.yaml").read_text().split("---")[0]
+    pdb = "---\napiVersion: {api}\nkind: PodDisruptionBudget\nmetadata: {{name: all, namespace: finance}}\nspec:\n  maxUnavailable: 1\n  selector: {{}}\n"
+    (tmp_path / "v1.yaml").write_text(base + pdb.format(api="policy/v1"))
+    assert next(f for f in review(tmp_path / "v1.yaml").checks if f.id == "k8s.pdb").status == "pass"
+    (tmp_path / "beta.yaml").write_text(base + pdb.format(api="policy/v1beta1"))
+    assert next(f for f in review(tmp_path / "beta.yaml").checks if f.id == "k8s.pdb").status == "fail"
+
+
+def test_kustomize_replicas_transformer(tmp_path):
+    root = _copy(FIX / "kustomize", tmp_path / "k")
+    k = root / "overlays" / "prod" / "kustomization.yaml"
+    k.write_text(k.read_text() + "replicas:\n  - name: cart\n    count: 1\n")
+    f = next(f for f in review(root / "overlays" / "prod").checks if f.id == "k8s.replicas")
+    assert f.status == "fail" and "1 replica" in f.message

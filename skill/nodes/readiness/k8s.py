@@ -439,8 +439,10 @@ def check_pdb(w: Workload, emit: _Emitter, ctx: Context) -> Finding:
         return emit("k8s.pdb", "n/a", f"{w.kind} is not a replicated workload", w.obj.line)
     for pdb in ctx.pdbs.get(_ns(w.obj), ()):
         selector = _selector_set(pdb, "selector")
+        # policy/v1: an empty selector selects every pod of the namespace; v1beta1: none
+        empty_matches_all = str(pdb.obj.get("apiVersion")) != "policy/v1beta1"
         if selector_matches(selector, w.pod_labels) and (
-            selector.get("matchLabels") or selector.get("matchExpressions")
+            empty_matches_all or selector.get("matchLabels") or selector.get("matchExpressions")
         ):
             pspec = _map(pdb.obj.get("spec"))
             spec_line = pspec.line_of("selector")

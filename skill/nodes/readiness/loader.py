@@ -226,7 +226,6 @@ def parse_yaml(text: str) -> list[Any]:
 _EXPR = re.compile(r"\{\{-?(.*?)-?\}\}", re.S)
 _WHOLE = re.compile(r"^\s*\{\{-?(.*?)-?\}\}\s*$")
 _TOYAML = re.compile(r"^(?:toYaml|toJson)\s+(\S+)\s*\|\s*n?indent\s+(\d+)\s*$")
-_BLOCK_OPEN = ("if ", "range ", "with ", "define ", "block ")
 
 
 def _lookup(ctx: dict[str, Any], path: str) -> Any:
@@ -295,13 +294,25 @@ def _inline(value: Any) -> str:
     return str(value)
 
 
+def _truth(cond: str, ctx: dict[str, Any], dot: Any) -> bool | None:
+    """Go-template truthiness of a simple condition, or None when we cannot tell."""
+    cond = cond.strip()
+    if cond.startswith("not "):
+        inner = _truth(cond[4:], ctx, dot)
+        return None if inner is None else not inner
+    if re.fullmatch(r"\$?\.(?:Values|Release|Chart|Capabilities)(?:\.[\w-]+)*", cond):
+        return bool(_lookup(ctx, cond))
+    return None
+
+
 def neutralise_template(text: str, values: dict | None = None, chart: dict | None = None) -> str:
     """Make a Helm template parse as YAML, line for line.
 
-    Whole-line actions (if/range/with/end/include ...) become blank lines, so both branches of
-    an ``if`` stay (last key wins). ``toYaml .Values.x | nindent N`` becomes the value from
-    values.yaml as one JSON (= YAML flow) line, and inline ``{{ .Values.x }}`` the value itself;
-    anything else becomes a placeholder. Line numbers never move.
+    Whole-line actions become blank lines. ``if``/``else``/``with`` on a plain ``.Values`` path
+    are decided from values.yaml (a false branch becomes blank lines); undecidable conditions keep
+    every branch (the last key wins). ``toYaml .Values.x | nindent N`` becomes the value as one
+    JSON (= YAML flow) line and inline ``{{ .Values.x }}`` the value itself; anything else becomes
+    a placeholder. Line numbers never move.
     """
     values = values or {}
     ctx: dict[str, Any] = {
@@ -315,37 +326,63 @@ def neutralise_template(text: str, values: dict | None = None, chart: dict | Non
     }
     # Multi-line actions: blank their inner newlines out first, keeping the count.
     text = _EXPR.sub(lambda m: m.group(0).replace("\n", " ") + "\n" * m.group(0).count("\n"), text)
-    dots: list[Any] = [values]  # `with` / `range` change what `.` means
+    # frames: [kind, dot, state (True/False/None = undecided), a branch already taken]
+    frames: list[list[Any]] = []
+
+    def dot() -> Any:
+        return frames[-1][1] if frames else values
+
+    def live() -> bool:
+        return all(f[2] is not False for f in frames)
+
     out = []
     for line in text.split("\n"):
         whole = _WHOLE.match(line)
         if whole and "{{" not in whole.group(1):
             expr = whole.group(1).strip()
-            head = expr.split(None, 1)[0] if expr else ""
-            if expr.startswith(_BLOCK_OPEN) or head in ("if", "range", "with", "define", "block"):
-                if head == "with":
-                    dots.append(_lookup(ctx, expr.split(None, 1)[1]) if " " in expr else None)
+            head, _, rest = expr.partition(" ")
+            if head == "if":
+                state = _truth(rest, ctx, dot())
+                frames.append(["if", dot(), state, state is True])
+            elif head == "with":
+                target = rest.strip()
+                if re.fullmatch(r"\$?\.[\w.-]+", target):
+                    value = _lookup(ctx, target)
+                    frames.append(["with", value, bool(value), bool(value)])
                 else:
-                    dots.append(dots[-1])
-                out.append("")
-                continue
-            if head == "end":
-                if len(dots) > 1:
-                    dots.pop()
-                out.append("")
-                continue
-            m = _TOYAML.match(expr)
-            if m:
-                val = _term(m.group(1), ctx, dots[-1])
-                if isinstance(val, dict | list):
-                    out.append(" " * int(m.group(2)) + json.dumps(val))
+                    frames.append(["with", None, None, False])
+            elif head in ("range", "define", "block"):
+                frames.append([head, None, None, False])
+            elif head == "else" and frames:
+                frame = frames[-1]
+                if frame[2] is None and not frame[3]:
+                    pass  # undecided: keep every branch
+                elif frame[3]:
+                    frame[2] = False
                 else:
-                    out.append("")
-                continue
+                    cond = rest.strip()
+                    state = _truth(cond[3:], ctx, frame[1]) if cond.startswith("if ") else True
+                    frame[2], frame[3] = state, state is True
+                    if frame[0] == "with" and state is not False:
+                        frame[1] = dot() if len(frames) < 2 else frames[-2][1]
+            elif head == "end":
+                if frames:
+                    frames.pop()
+            elif live():
+                m = _TOYAML.match(expr)
+                if m:
+                    val = _term(m.group(1), ctx, dot())
+                    if isinstance(val, dict | list):
+                        out.append(" " * int(m.group(2)) + json.dumps(val))
+                        continue
+            out.append("")
+            continue
+        if not live():
             out.append("")
             continue
         if "{{" in line:
-            line = _EXPR.sub(lambda m: _inline(_eval(m.group(1), ctx, dots[-1])), line)
+            current = dot()
+            line = _EXPR.sub(lambda m, cur=current: _inline(_eval(m.group(1), ctx, cur)), line)
         out.append(line)
     return "\n".join(out)
 
@@ -659,7 +696,11 @@ def _apply_kustomizations(scan: Scan, max_bytes: int, chart_cache: dict) -> None
         for img in data.get("images") or []:
             if isinstance(img, dict) and img.get("name"):
                 images.setdefault(str(img["name"]), img)
-        here = {"namespace": ns, "images": images}
+        replicas = dict(inherited.get("replicas") or {})
+        for rep in data.get("replicas") or []:
+            if isinstance(rep, dict) and rep.get("name") is not None and isinstance(rep.get("count"), int):
+                replicas.setdefault(str(rep["name"]), rep["count"])
+        here = {"namespace": ns, "images": images, "replicas": replicas}
         for res in list(data.get("resources") or []) + list(data.get("bases") or []):
             if not isinstance(res, str) or "://" in res or res.startswith(("github.com", "git@")):
                 continue
@@ -703,6 +744,14 @@ def _apply_kustomizations(scan: Scan, max_bytes: int, chart_cache: dict) -> None
             o.source = "kustomize"
         if settings.get("images"):
             _override_images(o.obj, settings["images"])
+        count = (settings.get("replicas") or {}).get(o.name)
+        spec = o.obj.get("spec")
+        if (
+            count is not None
+            and isinstance(spec, LMap)
+            and o.kind in ("Deployment", "StatefulSet", "ReplicaSet", "Rollout")
+        ):
+            spec["replicas"] = count  # the line stays the base's (or the spec's) line
 
 
 def _override_images(obj: Any, images: dict[str, dict]) -> None:
