@@ -176,3 +176,46 @@ def test_manual_rollback_uses_memory_and_records(deploy_env):
         newest = mem.deployments(service="api", env="production")[0]
         assert (newest.version, newest.rolled_back_from, newest.strategy) == ("v1.0.0", "v1.1.0", "rollback")
         assert mem.last_good_version("api", "production") == "v1.0.0"
+
+
+def test_driver_timeout_fails_the_step_and_rolls_back(deploy_env):
+    deploy_env.seed(("v1.0.0", "succeeded"))
+    deploy_env.configure(timeout="1s")
+    deploy_env.service.write_state(slow_versions=["v1.1.0"])
+    _, result, _, last_good = _deploy("v1.1.0")
+    assert result.status == "rolled_back"
+    assert "timed out after 1s" in result.steps[0].detail
+    assert deploy_env.service.state()["version"] == "v1.0.0" and last_good == "v1.0.0"
+
+
+def test_one_deploy_per_service_and_environment_at_a_time(deploy_env):
+    from skill.errors import Blocked
+    from skill.nodes.deploy.executor import deploy_lock
+
+    deploy_env.seed(("v1.0.0", "succeeded"))
+    with Memory.open() as mem:
+        plan = plan_deploy(DeployRequest(service="api", env="production", version="v1.1.0"), memory=mem)
+        with deploy_lock("api", "production"):
+            with pytest.raises(Blocked, match="another deploy"):
+                execute_deploy(plan, memory=mem)
+            with pytest.raises(Blocked):
+                rollback("api", "production", "v1.0.0", memory=mem)
+            other = plan_deploy(DeployRequest(service="api", env="staging", version="v1.1.0"), memory=mem)
+            assert execute_deploy(other, memory=mem, sleep=lambda s: None).status == "succeeded"
+        assert [c["env"] for c in deploy_env.service.driver_calls()] == ["staging"]
+        assert execute_deploy(plan, memory=mem, sleep=lambda s: None).status == "succeeded"
+
+
+def test_a_plan_survives_a_json_round_trip(deploy_env):
+    # the agent graph stores the approved plan in its checkpoint and executes it later
+    from skill.nodes.deploy import DeployPlan
+
+    deploy_env.seed(("v1.0.0", "succeeded"))
+    with Memory.open() as mem:
+        plan = plan_deploy(
+            DeployRequest(service="api", env="production", version="v1.1.0", strategy="canary"), memory=mem
+        )
+        again = DeployPlan.model_validate_json(plan.model_dump_json())
+        assert again == plan
+        result = execute_deploy(again, memory=mem, sleep=lambda s: None)
+    assert result.status == "succeeded" and deploy_env.service.state()["version"] == "v1.1.0"

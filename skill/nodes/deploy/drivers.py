@@ -89,9 +89,11 @@ class Driver:
             for args in self.commands(action, version, weight=weight, step=step, previous=previous)
         ]
 
+    margin = TIMEOUT_MARGIN  # the tool's own --timeout fires first and says more than ours
+
     def _run(self, args: list[str], env: dict[str, str] | None = None) -> ToolResult:
         self.calls.append(list(args))
-        return run_tool(args, timeout=self.timeout + TIMEOUT_MARGIN, env=env, check=True)
+        return run_tool(args, timeout=self.timeout + self.margin, env=env, check=True)
 
 
 class KubectlDriver(Driver):
@@ -277,6 +279,7 @@ class ScriptDriver(Driver):
     """
 
     name = "script"
+    margin = 0.0  # a script has no timeout of its own: ours is the only one
 
     def _argv(self) -> list[str]:
         raw = str(self.settings.get("script") or "").strip()

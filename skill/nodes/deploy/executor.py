@@ -13,11 +13,14 @@ The gate is not checked here: the CLI and the agent graph check it before callin
 
 from __future__ import annotations
 
+import contextlib
+import re
 import time
 from collections.abc import Callable
 
+from ...config import data_dir
 from ...durations import iso, utcnow
-from ...errors import DevopsError, UsageError
+from ...errors import Blocked, DevopsError, UsageError
 from ...guardrails.environments import normalize
 from .analysis import run_analysis
 from .drivers import Driver, make_driver
@@ -84,7 +87,33 @@ def execute_deploy(
     Raises NoRollbackPlan when the plan has no rollback, before anything runs.
     """
     require_rollback(plan)
-    progress = progress or _noop
+    with deploy_lock(plan.request.service, plan.environment):
+        return _execute(plan, memory=memory, driver=driver, sleep=sleep, progress=progress or _noop)
+
+
+@contextlib.contextmanager
+def deploy_lock(service: str, environment: str):
+    """One deploy or rollback per service and environment at a time, across processes."""
+    from filelock import FileLock, Timeout
+
+    folder = data_dir() / "locks"
+    folder.mkdir(parents=True, exist_ok=True)
+    safe = re.sub(r"[^A-Za-z0-9_.-]", "_", f"deploy-{service}-{environment}")
+    lock = FileLock(str(folder / f"{safe}.lock"))
+    try:
+        lock.acquire(timeout=0)
+    except Timeout as exc:
+        raise Blocked(
+            f"another deploy or rollback of {service} in {environment} is running",
+            hint="wait for it to finish; each outcome is recorded in memory",
+        ) from exc
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+def _execute(plan: DeployPlan, *, memory, driver, sleep, progress: Progress) -> DeployResult:
     req = plan.request
     drv = driver or _driver_for(plan)
     started = utcnow()
@@ -291,45 +320,42 @@ def rollback(
         if not to_version:
             raise UsageError(
                 f"no version to roll {service} in {environment} back to: memory has no good deployment",
-                hint="give one with --to VERSION",
+                hint="give one with --rollback-to VERSION",
             )
         classify_version(to_version)
-        settings = deploy_settings(env, environment)
-        drv = driver or make_driver(
-            settings, service=service, env=env, environment=environment, strategy=strategy
-        )
-        gate = _gate(
-            settings,
-            "health_url",
-            "version_url",
-            to_version,
-            service=service,
-            env=env,
-            environment=environment,
-        )
-        started = utcnow()
-        rb = _run_rollback(
-            drv,
-            version=to_version,
-            failed_version=from_version or "",
-            gate=gate,
-            sleep=sleep,
-            progress=_noop,
-        )
-        finished = utcnow()
-        rb.deployment_id = _record_rollback(
-            mem,
-            service=service,
-            environment=environment,
-            rollback=rb,
-            from_version=from_version,
-            started=iso(started),
-            by=by,
-            why="manual",
-        )
+        with deploy_lock(service, environment):
+            return _rollback(
+                service, env, environment, to_version, from_version, strategy, mem, driver, by, sleep
+            )
     finally:
         if memory is None:
             mem.close()
+
+
+def _rollback(
+    service, env, environment, to_version, from_version, strategy, mem, driver, by, sleep
+) -> DeployResult:
+    settings = deploy_settings(env, environment)
+    drv = driver or make_driver(
+        settings, service=service, env=env, environment=environment, strategy=strategy
+    )
+    values = {"service": service, "env": env, "environment": environment}
+    gate = _gate(settings, "health_url", "version_url", to_version, **values)
+    started = utcnow()
+    rb = _run_rollback(
+        drv, version=to_version, failed_version=from_version or "", gate=gate, sleep=sleep, progress=_noop
+    )
+    finished = utcnow()
+    rb.deployment_id = _record_rollback(
+        mem,
+        service=service,
+        environment=environment,
+        rollback=rb,
+        from_version=from_version,
+        started=iso(started),
+        by=by,
+        why="manual",
+    )
     ok = rb.status == "succeeded"
     return DeployResult(
         service=service,
