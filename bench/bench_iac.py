@@ -19,7 +19,7 @@ from skill.nodes.iac import review_plan  # noqa: E402
 from skill.nodes.iac.stateful import STATEFUL_TYPES  # noqa: E402
 
 N = 5000
-ROUNDS = 3
+ROUNDS = 7
 PLAIN = ["aws_instance", "aws_security_group", "aws_iam_role", "aws_lambda_function", "aws_subnet", "aws_lb"]
 STATEFUL = sorted(STATEFUL_TYPES)
 ACTIONS = [
@@ -98,10 +98,13 @@ def main() -> None:
         path = Path(tmp) / "plan.json"
         path.write_text(json.dumps(plan))
         size_mb = path.stat().st_size / 1e6
-        baseline = best_of(lambda: json.loads(path.read_text()))
         review = review_plan(path)  # warm-up and sanity check
         assert len(review.changes) == N and review.tier == 4
-        measured = best_of(lambda: review_plan(path))
+        # Interleaved rounds, best of each: a busy shared machine slows both sides alike.
+        baseline = measured = float("inf")
+        for _ in range(ROUNDS):
+            baseline = min(baseline, best_of(lambda: json.loads(path.read_text()), 1))
+            measured = min(measured, best_of(lambda: review_plan(path), 1))
     print(f"plan: {N} resource changes, {size_mb:.1f} MB, best of {ROUNDS}")
     print(
         f"review_plan (read+parse+explain+tier): {measured * 1000:8.1f} ms  {N / measured:10,.0f} changes/s"
