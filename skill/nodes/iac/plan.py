@@ -671,7 +671,7 @@ def resolve_environment(
     if directory is not None:
         resolved = directory.resolve()
         for part in (resolved.name, resolved.parent.name):
-            if part:
+            if part and part.lower() not in ("tmp", "temp"):  # where plans are dropped, not an env
                 candidates.append((part, f"directory {part}"))
         for key in _backend_names(directory):
             candidates.append((key, f"backend {key}"))
