@@ -93,3 +93,15 @@ def test_cli_postmortem_writes_the_file(incident_id, tmp_path):
     assert out.read_text().startswith("# Post-mortem: checkout 5xx after v1.4.0")
     missing = CliRunner().invoke(cli, ["incident", "postmortem", "INC-404"])
     assert missing.exit_code == 2 and "INC-404" in missing.stderr
+
+
+def test_a_project_template_overrides_the_shipped_one(incident_id, tmp_path, monkeypatch):
+    project = tmp_path / "proj"
+    (project / ".devops" / "prompts").mkdir(parents=True)
+    (project / ".devops" / "prompts" / "postmortem.md").write_text(
+        "PM {incident_id}: {root_cause} {unknown_var}\n"
+    )
+    monkeypatch.setenv("DEVOPS_PROJECT_DIR", str(project))
+    assert (
+        draft_postmortem(incident_id) == f"PM {incident_id}: cache key collision in v1.4.0 {{unknown_var}}\n"
+    )
