@@ -172,3 +172,142 @@ def test_kustomize_replicas_transformer(tmp_path):
     k.write_text(k.read_text() + "replicas:\n  - name: cart\n    count: 1\n")
     f = next(f for f in review(root / "overlays" / "prod").checks if f.id == "k8s.replicas")
     assert f.status == "fail" and "1 replica" in f.message
+
+
+def test_malformed_workloads_never_crash_the_checks():
+    """Any shape in any field of a workload yields findings, never an exception."""
+    import copy
+
+    import yaml
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    from skill.nodes.readiness.k8s import run_k8s_checks
+    from skill.nodes.readiness.loader import K8sObject
+
+    base = yaml.safe_load(GOOD.split("---")[0])
+    paths = [
+        ("spec",),
+        ("spec", "replicas"),
+        ("spec", "template"),
+        ("spec", "template", "metadata", "labels"),
+        ("spec", "template", "spec"),
+        ("spec", "template", "spec", "containers"),
+        ("spec", "template", "spec", "affinity"),
+        ("spec", "template", "spec", "securityContext"),
+        ("metadata",),
+        ("metadata", "namespace"),
+    ]
+    junk = st.recursive(
+        st.none() | st.booleans() | st.integers() | st.text(max_size=5),
+        lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
+        max_leaves=8,
+    )
+
+    @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(st.sampled_from(paths), junk, st.sampled_from(["Deployment", "CronJob", "Pod", "Rollout"]))
+    def check(path, value, kind):
+        doc = copy.deepcopy(base)
+        doc["kind"] = kind
+        node = doc
+        for key in path[:-1]:
+            if not isinstance(node.get(key), dict):
+                node[key] = {}
+            node = node[key]
+        node[path[-1]] = value
+        (obj,) = parse_yaml(yaml.safe_dump(doc))
+        findings = run_k8s_checks([K8sObject(obj, "x.yaml")], "production", True)
+        assert findings and all(f.line is None or f.line >= 1 for f in findings)
+
+    check()
+
+
+def test_odd_dockerfiles_never_crash_the_checks():
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from skill.nodes.readiness.docker import run_docker_checks
+    from skill.nodes.readiness.loader import TextFile
+
+    words = st.sampled_from(
+        [
+            "FROM",
+            "RUN",
+            "USER",
+            "CMD",
+            "ENTRYPOINT",
+            "ADD",
+            "COPY",
+            "ENV",
+            "ARG",
+            "SHELL",
+            "HEALTHCHECK",
+            "AS",
+            "[",
+            "]",
+            '"',
+            "\\",
+            "|",
+            "||",
+            "apt-get",
+            "install",
+            "<<EOF",
+            "EOF",
+            "=",
+            "$X",
+            "root",
+            "--from=a",
+            "#",
+        ]
+    )
+    line = st.lists(words | st.text(max_size=4), max_size=6).map(" ".join)
+
+    @settings(max_examples=200, deadline=None)
+    @given(st.lists(line, max_size=12))
+    def check(lines):
+        text = "\n".join(lines)
+        findings, warnings = run_docker_checks(
+            [TextFile(Path("Dockerfile"), "Dockerfile", text, "dockerfile")]
+        )
+        assert findings or warnings
+
+    check()
+
+
+def test_neutralise_never_raises_and_keeps_lines():
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    pieces = st.sampled_from(
+        [
+            "{{",
+            "}}",
+            "{{-",
+            "-}}",
+            " if ",
+            " else ",
+            " end ",
+            " with ",
+            " range ",
+            ".Values.a",
+            "not ",
+            "toYaml .",
+            "| nindent 4",
+            "key: ",
+            "- ",
+            "\n",
+            "  ",
+            "default",
+            '"x"',
+            "$.Values.b.c",
+            "/* c */",
+        ]
+    )
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.lists(pieces | st.text(max_size=3), max_size=30).map("".join))
+    def check(text):
+        out = neutralise_template(text, {"a": {"b": 1}, "b": {"c": [1, 2]}}, {"appVersion": "1.0.0"})
+        assert out.count("\n") == text.count("\n")
+
+    check()
