@@ -32,9 +32,25 @@ def devops(run, *args):
     return run("-m", "skill.cli", *args, timeout=120)
 
 
+def cli(*args: str) -> subprocess.CompletedProcess:
+    """A `devops` process in its own session: no controlling terminal, like an agent's shell."""
+    return subprocess.run(
+        [sys.executable, "-m", "skill.cli", *args],
+        capture_output=True,
+        text=True,
+        env=os.environ.copy(),
+        timeout=120,
+        start_new_session=True,
+    )
+
+
 def test_production_deploy_pauses_then_one_of_two_concurrent_approvals_resumes_it_once(
     sandbox, run, repo_root
 ):
+    from skill import runs as store
+    from skill.errors import UsageError
+    from skill.graph import pending_approvals, resume
+
     asked = devops(run, "ask", "deploy api 1.1.0 to production", "--json")
     assert asked.returncode == 3, asked.stderr
     out = json.loads(asked.stdout)
@@ -43,9 +59,7 @@ def test_production_deploy_pauses_then_one_of_two_concurrent_approvals_resumes_i
     assert pending["tier"] == 4 and pending["request_id"].startswith("rq-")
     assert any("deploy_production" in r for r in pending["reasons"])
     assert sandbox.calls() == [], "nothing runs before the approval"
-
-    listed = json.loads(devops(run, "approvals", "list", "--json").stdout)
-    assert [(r["id"], r["request_id"]) for r in listed] == [(out["run_id"], pending["request_id"])]
+    assert [(r.id, r.request_id) for r in pending_approvals()] == [(out["run_id"], pending["request_id"])]
 
     # Two operators approve at the same moment from two processes: exactly one resumes the run.
     procs = [
@@ -66,6 +80,7 @@ def test_production_deploy_pauses_then_one_of_two_concurrent_approvals_resumes_i
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
+            start_new_session=True,
         )
         for who in ("alice", "bob")
     ]
@@ -83,31 +98,38 @@ def test_production_deploy_pauses_then_one_of_two_concurrent_approvals_resumes_i
     assert sandbox.state()["version"] == "1.1.0"
 
     # A third, late approval changes nothing.
-    late = devops(run, "approvals", "approve", out["run_id"], "--by", "carol")
-    assert late.returncode == 2 and "not waiting for approval" in late.stderr
+    with pytest.raises(UsageError, match="not waiting for approval"):
+        resume(out["run_id"], approved=True, by="carol")
     assert len(sandbox.calls()) == 1
-    assert json.loads(devops(run, "approvals", "list", "--json").stdout) == []
-    shown = json.loads(devops(run, "runs", "show", out["run_id"], "--json").stdout)
-    assert shown["status"] == "done" and shown["resolved_by"] == winner["approval"]["by"]
-    assert "Deploy succeeded" in shown["report"]
+    assert pending_approvals() == []
+    shown = store.get(out["run_id"])
+    assert shown.status == "done" and shown.resolved_by == winner["approval"]["by"]
+    assert "Deploy succeeded" in shown.report
 
 
-def test_approval_needs_a_human_and_reject_ends_the_run(sandbox, run, monkeypatch):
-    asked = json.loads(devops(run, "ask", "deploy api 1.2.0 to production", "--json").stdout)
-    rid = asked["pending"]["request_id"]
+def test_approval_needs_a_human_and_reject_ends_the_run(sandbox, monkeypatch):
+    from skill import runs as store
+    from skill.errors import Blocked, UsageError
+    from skill.graph import pending_approvals, resume, run
+
+    asked = run("deploy api 1.2.0 to production")
+    assert asked.status == "awaiting_approval" and asked.exit_code == 3
+    rid = asked.pending["request_id"]
 
     # Without the operator key and without a terminal, the guardrails approvals refuse.
     monkeypatch.delenv("DEVOPS_OPERATOR_KEY")
-    refused = devops(run, "approvals", "approve", rid, "--by", "agent")
+    refused = cli("approvals", "approve", rid, "--by", "agent")
     assert refused.returncode == 4, refused.stderr
     assert "interactive terminal" in refused.stderr
-    assert [r["request_id"] for r in json.loads(devops(run, "approvals", "list", "--json").stdout)] == [rid]
+    assert [r.request_id for r in pending_approvals()] == [rid]
 
-    # A wrong operator key is refused too.
+    # A wrong operator key is refused too, and the run stays claimable.
     monkeypatch.setenv("DEVOPS_OPERATOR_KEY", "dok_not-the-key")
-    assert devops(run, "approvals", "approve", rid, "--by", "agent").returncode == 4
+    with pytest.raises(Blocked, match="does not match"):
+        resume(rid, approved=True, by="agent")
+    assert store.get(rid).status == "awaiting_approval"
 
-    rejected = devops(run, "approvals", "reject", rid, "--reason", "change freeze", "--by", "alice", "--json")
+    rejected = cli("approvals", "reject", rid, "--reason", "change freeze", "--by", "alice", "--json")
     assert rejected.returncode == 0, rejected.stderr
     body = json.loads(rejected.stdout)
     assert body["status"] == "rejected"
@@ -115,11 +137,10 @@ def test_approval_needs_a_human_and_reject_ends_the_run(sandbox, run, monkeypatc
     assert "change freeze" in body["report"]
     assert sandbox.calls() == []
     assert sandbox.state()["version"] == "1.0.0"
-    assert json.loads(devops(run, "approvals", "list", "--json").stdout) == []
-    again = devops(run, "approvals", "approve", rid, "--by", "alice")
-    assert again.returncode == 2
-    runs = json.loads(devops(run, "runs", "list", "--json").stdout)
-    assert [(r["status"], r["request_id"]) for r in runs] == [("rejected", rid)]
+    assert pending_approvals() == []
+    with pytest.raises(UsageError):
+        resume(rid, approved=True, by="alice")
+    assert [(r.status, r.request_id) for r in store.list_runs()] == [("rejected", rid)]
 
 
 def test_staging_deploy_passes_the_gate_and_runs_without_a_pause(sandbox):
