@@ -236,3 +236,20 @@ def test_image_tag_classification(image, status):
     from skill.nodes.readiness.k8s import classify_image
 
     assert classify_image(image)[0] == status
+
+
+def test_git_ignored_untracked_secret_files_are_not_committed(tmp_path):
+    import subprocess
+
+    if shutil.which("git") is None:
+        pytest.skip("git not installed")
+    root = tmp_path / "svc"
+    shutil.copytree(FIX / "repo-good", root)
+    subprocess.run(["git", "init", "-q", str(root)], check=True)
+    (root / ".gitignore").write_text(".env\n")
+    (root / ".env").write_text("DB_PASSWORD=hunter2\n")
+    f = next(f for f in review(root).checks if f.id == "repo.secrets-committed")
+    assert f.status == "pass" and "git-ignored" in f.message
+    subprocess.run(["git", "-C", str(root), "add", "-f", ".env"], check=True)  # now tracked: committed
+    f = next(f for f in review(root).checks if f.id == "repo.secrets-committed")
+    assert f.status == "fail" and f.file == ".env"

@@ -107,8 +107,10 @@ def test_huge_folder_stops_at_max_files_with_a_warning(tmp_path):
 
 def test_oversized_file_is_skipped(tmp_path):
     (tmp_path / "big.yaml").write_text("# " + "x" * 5000 + "\n")
+    (tmp_path / "package-lock.json").write_text("{}" + " " * 5000)
     rep = review(tmp_path, config={"max_file_bytes": 1000})
     assert "larger than" in warnings(rep)["big.yaml"].message
+    assert "package-lock.json" not in warnings(rep)  # only searched for evidence: skipped quietly
 
 
 def test_skipped_dirs_are_not_scanned(tmp_path):

@@ -567,15 +567,20 @@ class _Walker:
         self.files.append((path, rel, category))
 
 
-def read_text(path: Path, rel: str, scan: Scan, max_bytes: int) -> str | None:
-    """The file as text, or None with a warning (unreadable, binary, too large)."""
+def read_text(path: Path, rel: str, scan: Scan, max_bytes: int, *, quiet_size: bool = False) -> str | None:
+    """The file as text, or None with a warning (unreadable, binary, too large).
+
+    ``quiet_size``: a large file only searched for evidence (a lock file, a bundle) is skipped
+    without a warning; manifests and Dockerfiles always warn.
+    """
     try:
         st = path.stat()
         if not stat.S_ISREG(st.st_mode):
             scan.warn(rel, "not a regular file: skipped")
             return None
         if st.st_size > max_bytes:
-            scan.warn(rel, f"file larger than {max_bytes} bytes: skipped")
+            if not quiet_size:
+                scan.warn(rel, f"file larger than {max_bytes} bytes: skipped")
             return None
         with open(path, "rb") as fh:
             data = fh.read()
@@ -791,7 +796,8 @@ def scan_path(path: str | os.PathLike, *, max_files: int = 50_000, max_bytes: in
             walker.files.append((target, walker.rel(target), "yaml"))
     chart_cache: dict = {}
     for file_path, rel, category in walker.files:
-        text = read_text(file_path, rel, scan, max_bytes)
+        quiet = category not in ("yaml", "ci", "dockerfile")
+        text = read_text(file_path, rel, scan, max_bytes, quiet_size=quiet)
         if text is None:
             continue
         scan.files_scanned += 1

@@ -241,11 +241,44 @@ def check_secrets_committed(scan: Scan, c: Corpus, obj: str) -> Finding:
                 line = i
                 break
         hits.append(Hit(tf.rel, line, ", ".join(kinds)))
+    ignored = _git_ignored(scan, [h.file for h in hits]) if hits else set()
+    hits = [h for h in hits if h.file not in ignored]
     if hits:
         listed = "; ".join(f"{h.file}:{h.line} ({h.text})" for h in hits[:5])
         more = f" and {len(hits) - 5} more" if len(hits) > 5 else ""
         return _f("repo.secrets-committed", "fail", f"secrets in the tree: {listed}{more}", obj, hits[0])
+    if ignored:
+        return _f(
+            "repo.secrets-committed",
+            "pass",
+            f"{len(ignored)} secret file(s) present locally but git-ignored and untracked: {', '.join(sorted(ignored)[:3])}",
+            obj,
+        )
     return _f("repo.secrets-committed", "pass", "no .env files, private keys or cloud keys found", obj)
+
+
+def _git_ignored(scan: Scan, rels: list[str]) -> set[str]:
+    """Which of ``rels`` git ignores (untracked and excluded): those are not committed.
+
+    Outside a git work tree, or without git, nothing is ignored: the tree is what ships.
+    """
+    from skill.errors import DevopsError
+    from skill.runner import run_tool
+
+    inside = [r for r in dict.fromkeys(rels) if not r.startswith("../")]
+    if not inside:
+        return set()
+    try:
+        result = run_tool(
+            ["git", "-C", str(scan.root), "check-ignore", "--stdin", "-z"],
+            input="\0".join(inside) + "\0",
+            timeout=20,
+        )
+    except DevopsError:
+        return set()
+    if result.returncode not in (0, 1):
+        return set()
+    return {p for p in result.stdout.split("\0") if p}
 
 
 def check_ci(scan: Scan, c: Corpus, obj: str) -> Finding:
