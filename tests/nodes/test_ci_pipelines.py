@@ -308,3 +308,10 @@ def test_pushflow_without_a_pipeline_gives_a_clear_error(gh, tmp_path):
     _git(gh.repo, "commit", "-q", "--allow-empty", "-m", "empty")
     res = CliRunner().invoke(ci, ["pushflow", "--cwd", str(gh.repo), "--interval", "0", "--wait", "0"])
     assert res.exit_code == 2 and "no pipeline started" in res.output
+
+
+def test_not_a_git_repository_is_a_usage_error(gh, tmp_path):
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    res = CliRunner().invoke(ci, ["triage", "--cwd", str(plain), "--no-memory"])
+    assert res.exit_code == 2 and "no git remote" in res.output and "Traceback" not in res.output

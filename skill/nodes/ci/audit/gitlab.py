@@ -119,6 +119,8 @@ class GitLabAudit:
             needs = spec.get("needs")
             if isinstance(needs, list):
                 for item in needs:
+                    if isinstance(item, dict) and ("pipeline" in item or "project" in item):
+                        continue  # cross-pipeline/project needs name jobs elsewhere
                     if isinstance(item, dict) and item.get("job"):
                         job.needs.append(str(item["job"]))
                     elif isinstance(item, str):
