@@ -86,7 +86,9 @@ def create(run_id: str, *, source: str, input: str, event_id: str | None = None)
     now = iso(utcnow())
     with closing(connect()) as conn:
         conn.execute(
-            "INSERT INTO runs (id, created, updated, source, input, event_id, status) VALUES (?,?,?,?,?,?,?)",
+            # DO NOTHING: a worker retrying an item after a crash may create its run twice.
+            "INSERT INTO runs (id, created, updated, source, input, event_id, status) VALUES (?,?,?,?,?,?,?)"
+            " ON CONFLICT(id) DO NOTHING",
             (run_id, now, now, source, input[:2000], event_id, "running"),
         )
 
