@@ -140,3 +140,18 @@ def test_scanning_the_project_itself_works(repo_root, fmt):
         data = json.loads(r.output)
         assert data["target_level"] == "L1"
         assert any(c["id"] == "repo.ci" for c in data["checks"])
+
+
+def test_real_process_exit_codes_and_text_output_file(run, tmp_path):
+    proc = run("-m", "skill.cli", "readiness", str(SAMPLE), "--format", "json")
+    assert proc.returncode == 1, proc.stderr
+    assert json.loads(proc.stdout)["level_achieved"] == "L2"
+    proc = run("-m", "skill.cli", "readiness", str(SAMPLE), "--env", "staging")
+    assert proc.returncode == 0 and "GO" in proc.stdout
+    out = tmp_path / "table.txt"
+    proc = run("-m", "skill.cli", "readiness", str(SAMPLE), "--all", "--output", str(out))
+    assert proc.returncode == 1 and proc.stdout == ""
+    table = out.read_text()
+    assert "k8s.startup-probe" in table and "repo.health-endpoint" in table  # --all lists passes too
+    proc = run("-m", "skill.cli", "readiness", str(tmp_path / "missing"))
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
