@@ -219,3 +219,36 @@ def test_a_plan_survives_a_json_round_trip(deploy_env):
         assert again == plan
         result = execute_deploy(again, memory=mem, sleep=lambda s: None)
     assert result.status == "succeeded" and deploy_env.service.state()["version"] == "v1.1.0"
+
+
+def test_operator_interrupt_rolls_back_like_an_abort(deploy_env):
+    from skill.nodes.deploy.drivers import ScriptDriver
+    from skill.nodes.deploy.settings import deploy_settings
+
+    class InterruptedAtHalf(ScriptDriver):
+        def apply(self, action, version, **kw):
+            if action == "canary" and kw.get("weight") == 50:
+                raise KeyboardInterrupt  # Ctrl-C while the 50 % step runs
+            return super().apply(action, version, **kw)
+
+    deploy_env.seed(("v1.0.0", "succeeded"))
+    drv = InterruptedAtHalf(
+        deploy_settings("production", "production"),
+        service="api",
+        env="production",
+        environment="production",
+        strategy="canary",
+    )
+    with Memory.open() as mem:
+        plan = plan_deploy(
+            DeployRequest(
+                service="api", env="production", version="v1.1.0", strategy="canary", steps=[10, 50, 100]
+            ),
+            memory=mem,
+        )
+        result = execute_deploy(plan, memory=mem, driver=drv, sleep=lambda s: None)
+        newest = mem.deployments(service="api", env="production")[:2]
+    assert result.status == "rolled_back" and "interrupted" in result.message
+    assert [s.status for s in result.steps] == ["succeeded", "failed", "skipped"]
+    assert [c["action"] for c in deploy_env.service.driver_calls()] == ["canary", "rollback"]
+    assert {(d.version, d.status) for d in newest} == {("v1.1.0", "rolled_back"), ("v1.0.0", "succeeded")}

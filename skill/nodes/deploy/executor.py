@@ -113,6 +113,47 @@ def deploy_lock(service: str, environment: str):
         lock.release()
 
 
+def _run_step(plan: DeployPlan, step, result: StepResult, drv: Driver, sleep, progress: Progress):
+    """Apply one step and verify it; returns (failure, paused) messages, both None when it passed."""
+    req = plan.request
+    try:
+        drv.apply(step.action, req.version, weight=step.weight, step=step.index)
+    except DevopsError as exc:
+        result.status, result.detail = "failed", f"driver: {exc}"
+        return f"step {step.index + 1} ({step.action}) failed: {exc}", None
+    if step.health is not None:
+        health = check_health(step.health, sleep=sleep)
+        result.health = health
+        if not health.ok:
+            result.status = "failed"
+            result.detail = f"health check failed after {health.attempts} attempts"
+            return f"step {step.index + 1} ({step.action}) unhealthy: {health.error}", None
+        progress(f"  healthy ({health.attempts} attempt{'s' if health.attempts != 1 else ''})")
+    if step.analysis and plan.analysis:
+        try:
+            analysis = run_analysis(
+                plan.analysis,
+                service=req.service,
+                env=req.env,
+                version=req.version,
+                weight=step.weight,
+                sleep=sleep,
+            )
+        except DevopsError as exc:
+            result.status, result.detail = "paused", f"analysis could not run: {exc}"
+            return None, result.detail
+        result.analysis = analysis
+        progress(f"  {analysis.message}")
+        if analysis.phase == "failed":
+            result.status, result.detail = "failed", analysis.message
+            return f"step {step.index + 1} (canary {step.weight}%): {analysis.message}", None
+        if analysis.phase == "inconclusive":
+            result.status, result.detail = "paused", analysis.message
+            return None, f"paused at {step.weight}%: {analysis.message}"
+
+    return None, None
+
+
 def _execute(plan: DeployPlan, *, memory, driver, sleep, progress: Progress) -> DeployResult:
     req = plan.request
     drv = driver or _driver_for(plan)
@@ -126,46 +167,13 @@ def _execute(plan: DeployPlan, *, memory, driver, sleep, progress: Progress) -> 
         result = StepResult(index=step.index, action=step.action, weight=step.weight, status="succeeded")
         steps.append(result)
         try:
-            drv.apply(step.action, req.version, weight=step.weight, step=step.index)
-        except DevopsError as exc:
-            result.status, result.detail = "failed", f"driver: {exc}"
-            failure = f"step {step.index + 1} ({step.action}) failed: {exc}"
+            failure, paused = _run_step(plan, step, result, drv, sleep, progress)
+        except KeyboardInterrupt:
+            # an operator's Ctrl-C aborts like Argo's abort: back to the good version, recorded
+            result.status, result.detail = "failed", "interrupted"
+            failure = f"step {step.index + 1} ({step.action}) interrupted by the operator"
+        if failure or paused:
             break
-        if step.health is not None:
-            health = check_health(step.health, sleep=sleep)
-            result.health = health
-            if not health.ok:
-                result.status, result.detail = (
-                    "failed",
-                    f"health check failed after {health.attempts} attempts",
-                )
-                failure = f"step {step.index + 1} ({step.action}) unhealthy: {health.error}"
-                break
-            progress(f"  healthy ({health.attempts} attempt{'s' if health.attempts != 1 else ''})")
-        if step.analysis and plan.analysis:
-            try:
-                analysis = run_analysis(
-                    plan.analysis,
-                    service=req.service,
-                    env=req.env,
-                    version=req.version,
-                    weight=step.weight,
-                    sleep=sleep,
-                )
-            except DevopsError as exc:
-                result.status, result.detail = "paused", f"analysis could not run: {exc}"
-                paused = result.detail
-                break
-            result.analysis = analysis
-            progress(f"  {analysis.message}")
-            if analysis.phase == "failed":
-                result.status, result.detail = "failed", analysis.message
-                failure = f"step {step.index + 1} (canary {step.weight}%): {analysis.message}"
-                break
-            if analysis.phase == "inconclusive":
-                result.status, result.detail = "paused", analysis.message
-                paused = f"paused at {step.weight}%: {analysis.message}"
-                break
         result.detail = result.detail or "ok"
 
     for step in plan.steps[len(steps) :]:
