@@ -103,7 +103,9 @@ def _stem(word: str) -> str:
 def terms(text: str) -> set[str]:
     """Lower-cased, stemmed content words of ``text`` (``5xx``, ``oom`` and ``502`` survive)."""
     words: set[str] = set()
-    for raw in _WORD.findall((text or "").lower()):
+    from .severity import split_camel
+
+    for raw in _WORD.findall(split_camel(text or "").lower()):
         for word in re.split(r"[._-]", raw) if not raw[0].isdigit() else [raw]:
             if (
                 len(word) >= 3

@@ -181,6 +181,11 @@ class SeverityAssessment(BaseModel):
     source: str  # "label", "keywords" or "default"
 
 
+def split_camel(text: str) -> str:
+    """``HighErrorRate on api`` -> ``High Error Rate on api``: alert names are CamelCase."""
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", " ", text)
+
+
 def matrix_row(severity: str) -> MatrixRow:
     key = severity.upper().replace("-", "")
     if key not in MATRIX:
@@ -197,6 +202,7 @@ def classify_severity(text: str = "", labels: Mapping[str, str] | None = None) -
                 return SeverityAssessment(
                     severity=sev, matrix=MATRIX[sev], reasons=[f"label {label_key}={value}"], source="label"
                 )
+    text = split_camel(text or "")
     found: list[tuple[str, str]] = []
     for sev, why, pattern in _KEYWORDS:
         match = next((m for m in pattern.finditer(text or "") if _counts(why, m)), None)
