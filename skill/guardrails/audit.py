@@ -163,9 +163,7 @@ class AuditLog:
         self.warnings: list[str] = []
 
     def _dir(self) -> str:
-        if self.directory is None:
-            self.directory = _data_dir()
-        return self.directory
+        return self.directory or _data_dir()
 
     def record(self, row: dict) -> None:
         self.pending.append(row)

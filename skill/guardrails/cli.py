@@ -161,8 +161,8 @@ def _fatal(exc: BaseException, argv) -> int:
     return 4
 
 
-class _Timeout(Exception):
-    pass
+class _Timeout(BaseException):
+    """Raised by the watchdog; a BaseException so no `except Exception` on the way can swallow it."""
 
 
 def _watchdog() -> None:

@@ -640,6 +640,6 @@ def approve_hint(decision: Decision, program: str = "guardrails.py") -> str:
         return "This cannot be approved (a deny rule or a change freeze); change the command or the policy."
     return (
         f"A human can approve it once, in their own terminal: {program} approve {decision.request_id} "
-        "--by NAME (types the target's name to confirm, or uses $DEVOPS_OPERATOR_KEY); "
+        "--by NAME (confirmed by typing the target or request id, or with $DEVOPS_OPERATOR_KEY); "
         "then the same request passes once."
     )
