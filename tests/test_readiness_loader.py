@@ -313,3 +313,17 @@ def test_neutralise_never_raises_and_keeps_lines():
         assert out.count("\n") == text.count("\n")
 
     check()
+
+
+def test_json_manifests_are_read_with_lines(tmp_path):
+    import json
+
+    import yaml
+
+    doc = yaml.safe_load(GOOD.split("---")[0])
+    (tmp_path / "deploy.json").write_text(json.dumps(doc, indent=2))
+    rep = review(tmp_path / "deploy.json")
+    f = next(f for f in rep.checks if f.id == "k8s.image-tag")
+    assert f.status == "pass" and f.object == "Deployment/payments/api"
+    lines = (tmp_path / "deploy.json").read_text().splitlines()
+    assert '"image"' in lines[f.line - 1]

@@ -809,6 +809,8 @@ def scan_path(path: str | os.PathLike, *, max_files: int = 50_000, max_bytes: in
         elif category in ("yaml", "ci"):
             if file_path.suffix.lower() in YAML_SUFFIXES or category == "yaml":
                 _load_yaml_file(scan, file_path, rel, text, chart_cache)
+        elif file_path.suffix.lower() == ".json" and '"apiVersion"' in text and '"kind"' in text:
+            _load_yaml_file(scan, file_path, rel, text, chart_cache)  # JSON manifests: JSON is YAML
         scan.texts.append(tf)
     if target.is_dir():
         _apply_kustomizations(scan, max_bytes, chart_cache)
