@@ -40,7 +40,7 @@ from .models import (
 )
 from .protocol import parse as parse_protocol
 from .store import content_hash, dumps, loads, open_db, scope_of, storage_error
-from .vector import VectorIndex, chroma_url, metadata_for, where_for
+from .vector import LockBusy, VectorIndex, chroma_url, metadata_for, where_for
 
 NEAR_DUPLICATE = 0.95
 MEMORY_COLUMNS = (
@@ -134,6 +134,7 @@ class Memory:
         self.warnings: list[str] = []
         self._cache = _VectorCache()
         self._lock = threading.RLock()
+        self._sync_owed = False
         self._replay_spool()
 
     # ----------------------------------------------------------------- opening
@@ -155,6 +156,8 @@ class Memory:
         return cls(db, chroma_dir=base / "chroma", url=url, embedder=embedder, settings=settings)
 
     def close(self) -> None:
+        if self._sync_owed:
+            self._index([], wait=True)
         try:
             self.db.conn.close()
         except sqlite3.Error:
@@ -413,20 +416,44 @@ class Memory:
             out["incident"] = self._upsert_incident_from_memory(rec, d)
         return out
 
-    def _index(self, recs: list[dict]) -> None:
-        """Push freshly stored vectors to chroma; on failure they stay pending for reindex/sync."""
-        if not recs:
+    def _index(self, recs: list[dict], *, wait: bool = False) -> None:
+        """Push stored vectors to chroma; on failure they stay pending for ``reindex``.
+
+        Local folder: group commit. Whoever holds the folder lock pushes every pending row, of
+        any process, and keeps going while others add more. A writer that finds the lock busy
+        does not queue behind it: its rows are picked up by the holder, and ``close()`` makes a
+        final, waiting push of anything still pending, so the index is whole once writers exit.
+        """
+        if not recs and not wait:
             return
         try:
-            self.index.upsert(
-                [r["id"] for r in recs],
-                [list(memoryview(r["embedding"]).cast("f")) for r in recs],
-                [r["text"] for r in recs],
-                [metadata_for(r) for r in recs],
-            )
+            if self.index.mode == "local":
+                try:
+                    with self.index.write_lock(timeout=120 if wait else 0):
+                        for _ in range(50):
+                            rows = self._q(
+                                "SELECT * FROM memories WHERE chroma_synced = 0 AND deleted_at IS NULL "
+                                "AND embedding IS NOT NULL LIMIT 2000"
+                            )
+                            if not rows:
+                                break
+                            self._push(rows, locked=True)
+                    self._sync_owed = False
+                except LockBusy:
+                    self._sync_owed = True
+            elif recs:
+                self._push(recs)
         except (StorageError, DevopsError) as exc:
             self._warn(f"vector index unavailable, kept pending for `reindex`: {exc}")
-            return
+
+    def _push(self, recs: list[dict], *, locked: bool = False) -> None:
+        self.index.upsert(
+            [r["id"] for r in recs],
+            [list(memoryview(r["embedding"]).cast("f")) for r in recs],
+            [r["text"] for r in recs],
+            [metadata_for(r) for r in recs],
+            locked=locked,
+        )
         ids = [r["id"] for r in recs]
         for start in range(0, len(ids), 500):
             chunk = ids[start : start + 500]
@@ -1320,6 +1347,10 @@ class Memory:
                                 chunk,
                             )
                         )
+            pending_sql = (
+                "SELECT count(*) AS n FROM memories WHERE chroma_synced = 0 AND deleted_at IS NULL "
+                "AND embedding IS NOT NULL"
+            )
             while True:
                 rows = self._q(
                     "SELECT * FROM memories WHERE chroma_synced = 0 AND deleted_at IS NULL "
@@ -1327,11 +1358,11 @@ class Memory:
                 )
                 if not rows:
                     break
-                before = len(self.warnings)
-                self._index(rows)
-                if len(self.warnings) > before:
-                    break
-                pushed += len(rows)
+                before_warn, before_n = len(self.warnings), self._q(pending_sql)[0]["n"]
+                self._index(rows, wait=True)
+                pushed += before_n - self._q(pending_sql)[0]["n"]
+                if len(self.warnings) > before_warn:
+                    return {"pushed": pushed, "removed": removed, "index_error": self.warnings[-1]}
         except StorageError as exc:
             self._warn(f"vector index unavailable: {exc}")
             return {"pushed": pushed, "removed": removed, "index_error": str(exc)}

@@ -19,6 +19,10 @@ from ..errors import ConfigError, StorageError
 COLLECTION = "devops-memory"
 
 
+class LockBusy(Exception):
+    """Another process is writing the local chroma folder right now."""
+
+
 def chroma_url(settings: dict | None = None) -> str | None:
     url = os.environ.get("DEVOPS_CHROMA_URL")
     if url is None and settings is not None:
@@ -69,7 +73,16 @@ class VectorIndex:
             raise StorageError(f"chroma unavailable at {self.describe()}: {exc}") from exc
 
     def collection(self):
-        if self._collection is None:
+        if self._collection is None or not self.url:
+            if not self.url:
+                # A local client keeps its HNSW in memory and does not see other processes'
+                # writes; a stale one must not write either. Start from disk each time.
+                try:
+                    from chromadb.api.client import SharedSystemClient
+
+                    SharedSystemClient.clear_system_cache()
+                except Exception:  # noqa: BLE001 - older/newer chromadb: best effort
+                    pass
             client = self._client()
             try:
                 self._collection = client.get_or_create_collection(
@@ -82,7 +95,11 @@ class VectorIndex:
         return self._collection
 
     @contextlib.contextmanager
-    def _write_lock(self):
+    def write_lock(self, timeout: float = 120):
+        """Serialise writers of a local chroma folder across processes (no-op for a server).
+
+        Raises ``LockBusy`` when ``timeout`` is 0 and another process holds the lock.
+        """
         if self.url:
             yield
             return
@@ -90,11 +107,17 @@ class VectorIndex:
 
         assert self.path is not None
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        lock = FileLock(str(self.path) + ".lock")
         try:
-            with FileLock(str(self.path) + ".lock", timeout=120):
-                yield
+            lock.acquire(timeout=timeout)
         except Timeout as exc:
+            if timeout == 0:
+                raise LockBusy(str(self.path)) from exc
             raise StorageError(f"chroma folder {self.path} stays locked by another writer") from exc
+        try:
+            yield
+        finally:
+            lock.release()
 
     def _call(self, what: str, fn, *args, **kwargs):
         try:
@@ -105,11 +128,17 @@ class VectorIndex:
             raise StorageError(f"chroma {what} failed at {self.describe()}: {exc}") from exc
 
     def upsert(
-        self, ids: list[str], embeddings: list[list[float]], documents: list[str], metadatas: list[dict]
+        self,
+        ids: list[str],
+        embeddings: list[list[float]],
+        documents: list[str],
+        metadatas: list[dict],
+        *,
+        locked: bool = False,
     ):
         if not ids:
             return
-        with self._write_lock():
+        with contextlib.nullcontext() if locked else self.write_lock():
             col = self.collection()
             for start in range(0, len(ids), 1000):
                 sl = slice(start, start + 1000)
@@ -125,7 +154,7 @@ class VectorIndex:
     def delete(self, ids: list[str]) -> None:
         if not ids:
             return
-        with self._write_lock():
+        with self.write_lock():
             self._call("delete", self.collection().delete, ids=ids)
 
     def count(self) -> int:
@@ -145,7 +174,7 @@ class VectorIndex:
 
     def query(self, embedding: list[float], n: int, where: dict | None = None) -> list[dict[str, Any]]:
         col = self.collection()
-        total = self.count()
+        total = self._call("count", col.count)
         if total == 0:
             return []
         got = self._call(
