@@ -17,6 +17,7 @@ _BRACKET = re.compile(r"\[\s*['\"]([A-Za-z0-9_\-]+)['\"]\s*\]")
 _INDEX = re.compile(r"\[\s*(\*|\d+)\s*\]")
 _EVENT_REF = re.compile(r"(?<![\w.])github\.event(?:\.[A-Za-z0-9_\-*]+)*")
 _HEAD_REF = re.compile(r"(?<![\w.])github\.head_ref\b")
+_ENV_REF = re.compile(r"(?<![\w.])env\.([A-Za-z_][A-Za-z0-9_]*)")
 _INPUT_REF = re.compile(r"(?<![\w.])(?:github\.event\.)?inputs\.([A-Za-z0-9_\-]+)")
 _STRINGS = re.compile(r"'(?:[^']|'')*'")
 _BOOL_CALL = re.compile(
@@ -53,7 +54,7 @@ SAFE_PATHS = {
 class Taint:
     expression: str  # the full ${{ ... }} text
     context: str  # the dangerous reference inside it
-    kind: str  # "event" | "head_ref" | "input"
+    kind: str  # "event" | "head_ref" | "input" | "env"
 
 
 def normalize(expr: str) -> str:
@@ -83,8 +84,14 @@ def _is_boolean(body: str) -> bool:
     return bool(_COMPARE.search(stripped)) or stripped.strip().startswith("!")
 
 
-def taints(text: str, string_inputs: set[str] | None = None) -> list[Taint]:
-    """Dangerous expressions in ``text``. ``string_inputs``: names of free-text dispatch/call inputs."""
+def taints(
+    text: str, string_inputs: set[str] | None = None, tainted_env: set[str] | None = None
+) -> list[Taint]:
+    """Dangerous expressions in ``text``.
+
+    ``string_inputs``: names of free-text dispatch/call inputs. ``tainted_env``: env variables whose
+    value is itself a dangerous expression (``${{ env.X }}`` expands it into the script just the same).
+    """
     out: list[Taint] = []
     for m in EXPR.finditer(text or ""):
         raw = m.group(0)
@@ -107,6 +114,10 @@ def taints(text: str, string_inputs: set[str] | None = None) -> list[Taint]:
                     break
         if not found and _HEAD_REF.search(scan):
             found = Taint(raw, "github.head_ref", "head_ref")
+        if not found and tainted_env:
+            em = next((m for m in _ENV_REF.finditer(scan) if m.group(1) in tainted_env), None)
+            if em:
+                found = Taint(raw, em.group(0), "env")
         if found:
             out.append(found)
     return out

@@ -98,6 +98,7 @@ class GitHubAudit:
             for i, (line, j) in enumerate(starts)
         ]
         self.secret_env: set[str] = set()
+        self.tainted_env: set[str] = set()
 
     # ------------------------------------------------------------------ helpers
     def job_at(self, line: int) -> tuple[str | None, int | None]:
@@ -153,9 +154,9 @@ class GitHubAudit:
         for jid, spec in self.jobs_map.items():
             if not isinstance(spec, PDict):
                 continue
-            workflow_secrets = set(self.secret_env)
+            workflow_env = set(self.secret_env), set(self.tainted_env)
             job = self.check_job(jid, spec, top_perms, publishing)
-            self.secret_env = workflow_secrets  # a job's env does not reach the next job
+            self.secret_env, self.tainted_env = workflow_env  # a job's env does not reach the next job
             jobs[jid] = job
             matrix = (
                 spec.get("strategy", {}).get("matrix") if isinstance(spec.get("strategy"), dict) else None
@@ -277,6 +278,8 @@ class GitHubAudit:
                     env.kpos(name),
                     job,
                 )
+            if isinstance(value, str) and "${{" in value and expressions.taints(value, self.string_inputs):
+                self.tainted_env.add(name)
             if isinstance(value, str) and "secrets." in value:
                 self.secret_env.add(name)
             elif (
@@ -360,9 +363,9 @@ class GitHubAudit:
         for step in steps:
             if not isinstance(step, PDict):
                 continue
-            job_secrets = set(self.secret_env)
+            job_env = set(self.secret_env), set(self.tainted_env)
             self.check_step(step, jid, job, publishing, uploads)
-            self.secret_env = job_secrets  # a step's env stays with that step
+            self.secret_env, self.tainted_env = job_env  # a step's env stays with that step
         return job
 
     def check_step(self, step: PDict, jid: str, job: Job, publishing: bool, uploads: bool) -> None:
@@ -466,12 +469,13 @@ class GitHubAudit:
 
     def check_script(self, text: str, pos: Pos, jid: str, where: str) -> None:
         cursor = pos
-        for taint in expressions.taints(text, self.string_inputs):
+        for taint in expressions.taints(text, self.string_inputs, self.tainted_env):
             at = self.ctx.find_text(taint.expression, cursor)
             cursor = (at[0], at[1] + 1)
             self.add(
                 "ci.template-injection",
-                f"{taint.context} is expanded into {where}: (attacker-controllable)",
+                f"{taint.context} is expanded into {where}: (attacker-controllable"
+                + (", it holds an event field)" if taint.kind == "env" else ")"),
                 at,
                 jid,
                 severity="medium" if taint.kind == "input" else "high",
