@@ -300,6 +300,14 @@ def _classify_text(text: str, state: _State, depth: int, inherited_env: str | No
             )
         )
         return
+    if "IFS" in text:
+        import re
+
+        # $IFS is whitespace at run time: `rm$IFS-rf$IFS/` is `rm -rf /`. The grammar mis-splits
+        # some of these forms, so substitute before parsing (harmless inside quoted data).
+        text, count = re.subn(r"\$\{IFS\}|\$IFS(?![A-Za-z0-9_])", " ", text)
+        if count:
+            state.notes.append(f"replaced {count} $IFS with a space")
     parsed = shell.parse(text)
     if label:
         state.notes.append(f"{label}: {len(parsed.commands)} command(s) in {text[:80]!r}")
@@ -639,6 +647,7 @@ def _unwrap_shell(res: _Unwrapped, args: list[str], dyn: list[bool]) -> _Unwrapp
     """bash/sh/zsh: -c STRING is classified as a command line; a script file is opaque."""
     i = 0
     command_string = None
+    reads_stdin = False
     while i < len(args):
         a = args[i]
         if a == "--":
@@ -657,6 +666,8 @@ def _unwrap_shell(res: _Unwrapped, args: list[str], dyn: list[bool]) -> _Unwrapp
                     command_string = j
                 i = j
                 break
+            if not a.startswith("--") and "s" in a[1:]:
+                reads_stdin = True  # -s: the script comes from stdin, operands are its arguments
             i += 1
             continue
         break
@@ -669,7 +680,7 @@ def _unwrap_shell(res: _Unwrapped, args: list[str], dyn: list[bool]) -> _Unwrapp
         res.nested.append((text, f"{res.argv[0]} -c"))
         res.done = True
         return res
-    if i < len(args) and args[i] not in ("-", "-s"):
+    if i < len(args) and args[i] not in ("-", "-s") and not reads_stdin:
         res.hits.append((2, "shell.script-file", f"runs the shell script {args[i]}"))
         res.done = True
         return res
@@ -744,7 +755,9 @@ def _classify_simple(simple, state: _State, depth: int, inherited_env: str | Non
         nested = ctx.nested
         sql = ctx.sql
         state.notes.extend(ctx.notes)
-    hits.extend(_redirect_hits(simple.redirects))
+    redirect_hits = _redirect_hits(simple.redirects)
+    hits.extend(redirect_hits)
+    deny = deny or any(h[1] == "redirect.disk-device" for h in redirect_hits)
     from skill.guardrails.environments import infer_environment
 
     env = infer_environment(*env_hints) if env_hints else None
@@ -877,8 +890,11 @@ def _redirect_only(simple, state: _State, inherited_env: str | None) -> None:
     hits = _redirect_hits(simple.redirects)
     if hits:
         tier = max(h[0] for h in hits)
+        deny = any(h[1] == "redirect.disk-device" for h in hits)
         state.parts.append(
-            PartVerdict(simple.text, [], tier, [h[1] for h in hits], [h[2] for h in hits], inherited_env)
+            PartVerdict(
+                simple.text, [], tier, [h[1] for h in hits], [h[2] for h in hits], inherited_env, deny=deny
+            )
         )
 
 

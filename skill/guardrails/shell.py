@@ -439,6 +439,9 @@ class _Walker:
                 continue
             elif child.is_named and t != "comment":
                 self._add_word(child, depth, argv, dyn)
+            elif t == "$":  # a bare `$` the grammar leaves unnamed
+                argv.append("$")
+                dyn.append(True)
         simple = Simple(
             argv=argv,
             dynamic=dyn,

@@ -207,7 +207,7 @@ def _aws(ctx: Ctx) -> None:
     )
     ctx.env(profile)
     pos = positionals(ctx.args, _AWS_GLOBAL_VALUE | _AWS_OP_VALUE)
-    if not pos or pos[0] == "help" or (len(pos) > 1 and pos[1] == "help"):
+    if not pos or "help" in pos[:3]:
         ctx.hit(1, "cloud.read", "aws help/version")
         return
     service = pos[0]

@@ -192,11 +192,13 @@ def _find(ctx: Ctx) -> None:
     hit = False
     if "-delete" in args:
         hit = True
-        worst = max((path_risk(r)[0] for r in roots), default=3)
-        if any(path_risk(r)[1] == "root" for r in roots):
+        kinds = {path_risk(r)[1] for r in roots}
+        if "root" in kinds:
             ctx.hit(4, "find.delete-root", "find -delete over / or home", deny=True)
+        elif "system" in kinds:
+            ctx.hit(4, "find.delete-system", "find -delete under a system directory")
         else:
-            ctx.hit(max(3, worst), "find.delete", "find -delete removes every match")
+            ctx.hit(3, "find.delete", "find -delete removes every match")
     for i, a in enumerate(args):
         if a in ("-exec", "-execdir", "-ok", "-okdir"):
             cmd = []

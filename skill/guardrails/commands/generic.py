@@ -24,6 +24,7 @@ READ_VERBS = frozenset(
 _DESTRUCTIVE_OPTIONS = re.compile(
     r"^--?(delete|purge|force-delete|reset-offsets|delete-config|drop|wipe|destroy|remove|remove-all|prune)(=|$)"
 )
+_PLAUSIBLE_NAME = re.compile(r"^[\w.+@:,%~-]+$")
 _SEGMENTS = re.compile(r"[A-Za-z][a-z]*|[A-Z]+(?![a-z])")
 _PUBLISHERS = {
     "cargo": ("publish", "yank", "owner"),
@@ -72,6 +73,9 @@ def check_unknown(ctx: Ctx, build_tool: bool) -> None:
         return
     if lowered in _WINDOWS_DISK:
         ctx.hit(4, "windows.format-disk", f"{name} erases a disk/partition")
+        return
+    if not _PLAUSIBLE_NAME.match(name):
+        ctx.hit(3, "generic.odd-program-name", f"{name[:40]!r} is not a plausible program name")
         return
     segments = [s.lower() for s in _SEGMENTS.findall(name)]
     if len(segments) > 1 and any(s in DESTRUCTIVE_VERBS or s in ("format", "cancel") for s in segments):
