@@ -253,3 +253,16 @@ def test_git_ignored_untracked_secret_files_are_not_committed(tmp_path):
     subprocess.run(["git", "-C", str(root), "add", "-f", ".env"], check=True)  # now tracked: committed
     f = next(f for f in review(root).checks if f.id == "repo.secrets-committed")
     assert f.status == "fail" and f.file == ".env"
+
+
+def test_workload_ref_evidence_points_into_the_deployment_file(tmp_path):
+    deployment, rollout = (FIX / "k8s" / "workload-ref.yaml").read_text().split("---\n")
+    (tmp_path / "deployment.yaml").write_text(deployment)
+    (tmp_path / "rollout.yaml").write_text(rollout)
+    rows = {f.id: f for f in review(tmp_path).checks if f.object == "Rollout/shop/search"}
+    assert rows["k8s.image-tag"].file == "deployment.yaml"
+    assert rows["k8s.image-tag"].line == line_of(tmp_path / "deployment.yaml", "image:")
+    assert rows["k8s.replicas"].file == "rollout.yaml"
+    assert rows["k8s.replicas"].line == line_of(tmp_path / "rollout.yaml", "replicas: 2")
+    assert rows["k8s.namespace"].file == "rollout.yaml"
+    assert not [f for f in review(tmp_path).checks if f.object == "Deployment/shop/search"]

@@ -36,6 +36,7 @@ class Workload:
     pod_spec: LMap
     pod_labels: LMap
     template_line: int
+    template_file: str = ""  # differs from obj.file when a Rollout's workloadRef supplies the template
     labels_line: int = 0
     pod_spec_line: int = 0
     containers: list[Container] = field(default_factory=list)
@@ -79,6 +80,7 @@ def _seq(value: Any) -> list:
 def _workload(obj: K8sObject, deployments: dict[tuple, K8sObject]) -> Workload | None:
     spec = _map(obj.obj.get("spec"))
     kind = obj.kind
+    template_file = obj.file
     if kind == "Pod":
         template_md, pod_spec, template_line = obj.metadata, spec, spec.line or obj.line
         spec_line = obj.obj.line_of("spec")
@@ -93,6 +95,7 @@ def _workload(obj: K8sObject, deployments: dict[tuple, K8sObject]) -> Workload |
             target = deployments.get((obj.namespace, str(ref.get("name"))))
             if target is not None:
                 tpl = _map(target.obj.get("spec")).get("template")
+                template_file = target.file
         tpl = _map(tpl)
         template_md, pod_spec, template_line = _map(tpl.get("metadata")), _map(tpl.get("spec")), tpl.line
         spec_line = tpl.line_of("spec")
@@ -103,6 +106,7 @@ def _workload(obj: K8sObject, deployments: dict[tuple, K8sObject]) -> Workload |
         pod_spec=pod_spec,
         pod_labels=_map(template_md.get("labels")),
         template_line=template_line,
+        template_file=template_file,
         labels_line=template_md.line_of("labels") or template_line,
         pod_spec_line=spec_line or template_line,
     )
@@ -175,7 +179,7 @@ class _Emitter:
             level=check.level,
             status=status,  # type: ignore[arg-type]
             message=message,
-            file=file or self.w.file,
+            file=file or (self.w.template_file if line else self.w.file),
             line=line or self.w.obj.line,
             object=self.ref,
             fix=check.fix if status in ("fail", "warn") else None,
@@ -346,14 +350,18 @@ def check_namespace(w: Workload, emit: _Emitter) -> Finding:
         else w.obj.obj.line_of("metadata")
     )
     if ns == HELM_RELEASE_NAMESPACE:
-        return emit("k8s.namespace", "pass", "namespace set by the Helm release", line)
+        return emit("k8s.namespace", "pass", "namespace set by the Helm release", line, file=w.file)
     if ns is None:
         return emit(
-            "k8s.namespace", "fail", "no namespace: lands in whatever namespace kubectl points to", line
+            "k8s.namespace",
+            "fail",
+            "no namespace: lands in whatever namespace kubectl points to",
+            line,
+            file=w.file,
         )
     if ns == "default":
-        return emit("k8s.namespace", "fail", "deployed to the default namespace", line)
-    return emit("k8s.namespace", "pass", f"namespace {ns}", line)
+        return emit("k8s.namespace", "fail", "deployed to the default namespace", line, file=w.file)
+    return emit("k8s.namespace", "pass", f"namespace {ns}", line, file=w.file)
 
 
 def _hpa_min(w: Workload) -> int | None:
@@ -365,7 +373,7 @@ def _hpa_min(w: Workload) -> int | None:
 
 def check_replicas(w: Workload, emit: _Emitter, ctx: Context) -> Finding:
     if w.kind not in REPLICATED_KINDS:
-        return emit("k8s.replicas", "n/a", f"{w.kind} is not replicated", w.obj.line)
+        return emit("k8s.replicas", "n/a", f"{w.kind} is not replicated", w.obj.line, file=w.file)
     minimum = 2 if ctx.production else 1
     hpa_min = _hpa_min(w)
     if hpa_min is not None:
@@ -379,28 +387,40 @@ def check_replicas(w: Workload, emit: _Emitter, ctx: Context) -> Finding:
         )
     reps = w.replicas
     if isinstance(reps, str) and HELM_PLACEHOLDER in reps:
-        return emit("k8s.replicas", "warn", "replicas comes from a template expression", w.replicas_line)
+        return emit(
+            "k8s.replicas", "warn", "replicas comes from a template expression", w.replicas_line, file=w.file
+        )
     try:
         count = int(reps)
     except (TypeError, ValueError):
-        return emit("k8s.replicas", "warn", f"replicas {reps!r} is not a number", w.replicas_line)
+        return emit(
+            "k8s.replicas", "warn", f"replicas {reps!r} is not a number", w.replicas_line, file=w.file
+        )
     if count < minimum:
         return emit(
-            "k8s.replicas", "fail", f"{count} replica(s); need >= {minimum} in {ctx.env}", w.replicas_line
+            "k8s.replicas",
+            "fail",
+            f"{count} replica(s); need >= {minimum} in {ctx.env}",
+            w.replicas_line,
+            file=w.file,
         )
-    return emit("k8s.replicas", "pass", f"{count} replicas (>= {minimum} in {ctx.env})", w.replicas_line)
+    return emit(
+        "k8s.replicas", "pass", f"{count} replicas (>= {minimum} in {ctx.env})", w.replicas_line, file=w.file
+    )
 
 
 def check_anti_affinity(w: Workload, emit: _Emitter) -> Finding:
     if w.kind not in REPLICATED_KINDS:
-        return emit("k8s.anti-affinity", "n/a", f"{w.kind} is not replicated", w.obj.line)
+        return emit("k8s.anti-affinity", "n/a", f"{w.kind} is not replicated", w.obj.line, file=w.file)
     hpa_min = _hpa_min(w)
     try:
         count = int(w.replicas)
     except (TypeError, ValueError):
         count = 2
     if max(count, hpa_min or 0) < 2 and w.hpa is None:
-        return emit("k8s.anti-affinity", "n/a", f"{count} replica: nothing to spread", w.replicas_line)
+        return emit(
+            "k8s.anti-affinity", "n/a", f"{count} replica: nothing to spread", w.replicas_line, file=w.file
+        )
     anti = _map(_map(w.pod_spec.get("affinity")).get("podAntiAffinity"))
     terms: list[tuple[Any, int | None]] = []
     for t in _seq(anti.get("requiredDuringSchedulingIgnoredDuringExecution")):
@@ -436,7 +456,7 @@ def _zero_disruptions(pdb: K8sObject, replicas: Any) -> bool:
 
 def check_pdb(w: Workload, emit: _Emitter, ctx: Context) -> Finding:
     if w.kind not in REPLICATED_KINDS:
-        return emit("k8s.pdb", "n/a", f"{w.kind} is not a replicated workload", w.obj.line)
+        return emit("k8s.pdb", "n/a", f"{w.kind} is not a replicated workload", w.obj.line, file=w.file)
     for pdb in ctx.pdbs.get(_ns(w.obj), ()):
         selector = _selector_set(pdb, "selector")
         # policy/v1: an empty selector selects every pod of the namespace; v1beta1: none
