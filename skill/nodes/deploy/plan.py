@@ -203,5 +203,5 @@ def require_rollback(plan: DeployPlan) -> None:
         req = plan.request
         raise NoRollbackPlan(
             f"no rollback plan for {req.service} in {plan.environment}: memory has no earlier good version",
-            hint="give the version to return to with --rollback-to VERSION (no rollback plan, no deploy)",
+            hint="give the version to return to with --rollback-to VERSION; no rollback plan, no deploy",
         )

@@ -193,7 +193,10 @@ def render_triage(rep: IncidentReport) -> str:
             f"  - {d.get('started') or d.get('created_at')} {d['service']} {d['version']} -> {d['env']} "
             f"({d['status']}{extra})"
         )
-    lines.append(f"Last good version: {rep.last_good_version or 'unknown'}")
+    live = next((d for d in rep.recent_deploys if d.get("status") == "succeeded"), None)
+    if live:
+        lines.append(f"Live version: {live['version']} in {live['env']}")
+    lines.append(f"Last good version: {rep.last_good_version or 'none known before the live one'}")
     lines.append("Similar incidents:" if rep.similar_incidents else "Similar incidents: none")
     for s in rep.similar_incidents[:5]:
         res = f" -> resolved by: {s['resolution']}" if s.get("resolution") else ""
