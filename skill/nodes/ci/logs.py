@@ -15,6 +15,8 @@ from .models import ErrorLine
 ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07]*\x07|\x1b[@-Z\\-_]")
 TIMESTAMP = re.compile(r"^\ufeff?\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z\s?")
 GH_PREFIX = re.compile(r"^##\[(?:error|warning|group|endgroup)\]")
+# pytest's banners: "____ test_name ____", "==== 1 failed, 3 passed in 0.2s ====" -> the words only
+BANNER = re.compile(r"^([_=\-])\1{2,}\s*(.+?)\s*\1{3,}$")
 
 # (kind, pattern); first match wins, so the specific kinds come before the generic ones.
 PATTERNS: list[tuple[str, re.Pattern[str]]] = [
@@ -97,6 +99,7 @@ def extract_error_lines(log: str, limit: int = 40) -> list[ErrorLine]:
         if not kind:
             continue
         body = GH_PREFIX.sub("", text).strip()
+        body = BANNER.sub(r"\2", body)
         key = f"{kind}:{body}"
         if key in seen:
             continue
