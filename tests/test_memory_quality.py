@@ -1,0 +1,35 @@
+"""A small run of the recall-quality evaluation on the real post-mortem corpus (bench has the full one)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from skill.memory.embed import Embedder
+from skill.memory.evaluate import evaluate, load_corpus, load_jsonl
+from skill.memory.service import Memory
+
+QUERIES = Path(__file__).parent / "fixtures" / "memory" / "quality_queries.jsonl"
+
+
+def test_hybrid_beats_each_single_method_on_the_real_corpus(corpora, tmp_path):
+    corpus_file = corpora / "postmortems" / "postmortems.jsonl"
+    if not corpus_file.is_file():
+        pytest.skip("postmortems corpus not found")
+    embedder = Embedder()
+    if not embedder.available():
+        pytest.skip("embedding model not seeded")
+    mem = Memory.open(tmp_path / "data", chroma_url="", embedder=embedder)
+    loaded = load_corpus(mem, load_jsonl(corpus_file))
+    assert loaded["created"] == 190
+    queries = load_jsonl(QUERIES)[::2]  # every other query: each set is still represented
+    res = evaluate(mem, queries)
+    mem.close()
+    for metric in ("recall@5", "mrr"):
+        assert res["hybrid"]["all"][metric] >= res["lexical"]["all"][metric], res
+        assert res["hybrid"]["all"][metric] >= res["vector"]["all"][metric], res
+    # Paraphrases with no shared words: the lexical side must not drag the fusion below vector-only.
+    assert res["hybrid"]["hard"]["mrr"] >= res["vector"]["hard"]["mrr"], res
+    # Identifiers: the vector side must not drag it below lexical-only.
+    assert res["hybrid"]["identifier"]["mrr"] >= res["lexical"]["identifier"]["mrr"], res
