@@ -171,8 +171,18 @@ def _after_approval(state: RunState) -> str:
     return "execute" if state.status == "running" else "record"
 
 
+_BUILT: Any = None
+
+
 def build_graph():
-    """The uncompiled StateGraph (``.compile(checkpointer=...)`` it)."""
+    """The uncompiled StateGraph (``.compile(checkpointer=...)`` it). Built once per process."""
+    global _BUILT
+    if _BUILT is None:
+        _BUILT = _build()
+    return _BUILT
+
+
+def _build():
     from langgraph.graph import END, START, StateGraph
 
     g = StateGraph(RunState)

@@ -64,12 +64,18 @@ class RunRecord(BaseModel):
     error: str | None = None
 
 
+_READY: set[str] = set()  # files whose schema this process already ensured
+
+
 def connect() -> sqlite3.Connection:
+    path = str(db_path("graph"))
     try:
-        conn = sqlite3.connect(str(db_path("graph")), timeout=30, isolation_level=None)
+        conn = sqlite3.connect(path, timeout=30, isolation_level=None)
         conn.row_factory = sqlite3.Row
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.executescript(_SCHEMA)
+        if path not in _READY:
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.executescript(_SCHEMA)
+            _READY.add(path)
     except sqlite3.Error as exc:
         raise StorageError(f"cannot open the run store {db_path('graph')}: {exc}") from exc
     return conn

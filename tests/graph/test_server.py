@@ -243,3 +243,22 @@ def test_kill_after_accept_loses_nothing_and_processes_once(server, isolated_hom
     runs = runs_for(isolated_home, f"alertmanager:{delivery}")
     assert len(runs) == 1 and runs[0]["node"] == "incident"
     assert len(inbox_rows(isolated_home)) == 1
+
+
+def test_kill_during_processing_recovers_the_item_once(server, isolated_home):
+    s = server(workers=1)
+    body = (FIXTURES / "pagerduty_incident_triggered.json").read_bytes()
+    r = s.post("pagerduty", body, {"Authorization": "Bearer bearer-token"})
+    assert r.status_code == 202
+    delivery = r.json()["delivery"]
+    deadline = time.monotonic() + 30
+    while not any(row["status"] in ("processing", "done") for row in inbox_rows(isolated_home)):
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    s.stop(signal.SIGKILL)  # mid-run (or just after): either way nothing may be lost or doubled
+
+    server(workers=1)
+    row = wait_done(isolated_home, delivery)
+    assert row["status"] == "done" and row["run_id"] == f"evt-{row['id']}"
+    runs = runs_for(isolated_home, f"pagerduty:{delivery}")
+    assert len(runs) == 1 and runs[0]["status"] == "done" and runs[0]["node"] == "incident"
