@@ -327,3 +327,20 @@ def test_json_manifests_are_read_with_lines(tmp_path):
     assert f.status == "pass" and f.object == "Deployment/payments/api"
     lines = (tmp_path / "deploy.json").read_text().splitlines()
     assert '"image"' in lines[f.line - 1]
+
+
+def test_helm_values_for_the_environment_overlay_values_yaml(tmp_path):
+    chart = _copy(FIX / "helm" / "created", tmp_path / "chart")
+
+    def replicas(env):
+        rows = {f.id: f for f in review(chart, env=env).checks if f.object == "Deployment/-/(helm)"}
+        return rows["k8s.replicas"].message
+
+    (chart / "values.yaml").write_text(
+        (chart / "values.yaml").read_text().replace("replicaCount: 2", "replicaCount: 1")
+    )
+    assert replicas("production").startswith("1 replica")
+    (chart / "values-production.yaml").write_text("replicaCount: 4\n")
+    assert replicas("production").startswith("4 replicas")
+    assert replicas("prod").startswith("4 replicas")  # alias
+    assert replicas("staging").startswith("1 replica")

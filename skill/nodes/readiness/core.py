@@ -99,6 +99,7 @@ def review(
         target,
         max_files=int(cfg.get("max_files", 50_000)),
         max_bytes=int(cfg.get("max_file_bytes", 2_000_000)),
+        env=env,
     )
     repo_obj = f"repo/{scan.root.resolve().name}"
 

@@ -449,6 +449,7 @@ class Scan:
     paths: list[str] = field(default_factory=list)  # every file seen (relative), for name-based checks
     warnings: list[ScanWarning] = field(default_factory=list)
     files_scanned: int = 0
+    env: str | None = None  # picks values-<env>.yaml for Helm charts
 
     def warn(self, file: str, message: str, line: int | None = None) -> None:
         self.warnings.append(ScanWarning(file, message, line))
@@ -596,21 +597,45 @@ def read_text(path: Path, rel: str, scan: Scan, max_bytes: int, *, quiet_size: b
         return data.decode("latin-1")
 
 
-def _chart_context(chart_dir: Path, cache: dict[Path, tuple[dict, dict]]) -> tuple[dict, dict]:
+_ENV_ALIASES = {
+    "production": ("production", "prod"),
+    "prod": ("prod", "production"),
+    "staging": ("staging", "stage"),
+}
+
+
+def _deep_merge(base: dict, over: dict) -> dict:
+    out = dict(base)
+    for key, value in over.items():
+        out[key] = (
+            _deep_merge(out[key], value)
+            if isinstance(value, dict) and isinstance(out.get(key), dict)
+            else value
+        )
+    return out
+
+
+def _load_mapping(path: Path) -> dict:
+    try:
+        loaded = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)
+    except (OSError, yaml.YAMLError, UnicodeDecodeError):
+        return {}
+    return loaded if isinstance(loaded, dict) else {}
+
+
+def _chart_context(chart_dir: Path, cache: dict, env: str | None = None) -> tuple[dict, dict]:
+    """values.yaml (overlaid by values-<env>.yaml / values.<env>.yaml when present) and Chart.yaml."""
     if chart_dir not in cache:
-        values: dict = {}
-        chart: dict = {}
-        for name, target in (("values.yaml", "values"), ("Chart.yaml", "chart")):
-            try:
-                loaded = yaml.load((chart_dir / name).read_text(encoding="utf-8"), Loader=_Loader)
-            except (OSError, yaml.YAMLError, UnicodeDecodeError):
-                loaded = None
-            if isinstance(loaded, dict):
-                if target == "values":
-                    values = loaded
-                else:
-                    chart = loaded
-        cache[chart_dir] = (values, chart)
+        values = _load_mapping(chart_dir / "values.yaml")
+        for name in _ENV_ALIASES.get((env or "").lower(), (env,) if env else ()):
+            for candidate in (f"values-{name}.yaml", f"values.{name}.yaml", f"values-{name}.yml"):
+                if (chart_dir / candidate).is_file():
+                    values = _deep_merge(values, _load_mapping(chart_dir / candidate))
+                    break
+            else:
+                continue
+            break
+        cache[chart_dir] = (values, _load_mapping(chart_dir / "Chart.yaml"))
     return cache[chart_dir]
 
 
@@ -627,10 +652,11 @@ def _chart_of(path: Path, root: Path) -> Path | None:
 def _load_yaml_file(scan: Scan, path: Path, rel: str, text: str, chart_cache: dict) -> None:
     chart_dir = _chart_of(path, scan.root) if "{{" in text else None
     source = "yaml"
-    if path.name.lower() in ("chart.yaml", "values.yaml") or path.suffix == ".tpl":
+    low = path.name.lower()
+    if low == "chart.yaml" or low.startswith(("values-", "values.")) or path.suffix == ".tpl":
         source = "helm-meta"
     if chart_dir is not None:
-        values, chart = _chart_context(chart_dir, chart_cache)
+        values, chart = _chart_context(chart_dir, chart_cache, scan.env)
         text = neutralise_template(text, values, chart)
         source = "helm"
     try:
@@ -782,11 +808,13 @@ def _override_images(obj: Any, images: dict[str, dict]) -> None:
             _override_images(item, images)
 
 
-def scan_path(path: str | os.PathLike, *, max_files: int = 50_000, max_bytes: int = 2_000_000) -> Scan:
+def scan_path(
+    path: str | os.PathLike, *, max_files: int = 50_000, max_bytes: int = 2_000_000, env: str | None = None
+) -> Scan:
     """Walk ``path`` (a folder or a single file) and load everything the checks read."""
     target = Path(path)
     root = target if target.is_dir() else target.parent
-    scan = Scan(root=root)
+    scan = Scan(root=root, env=env)
     walker = _Walker(scan, max_files, max_bytes)
     if target.is_dir():
         walker.walk(target)
