@@ -145,3 +145,13 @@ def test_cli_open_resolve_list():
     assert [i["id"] for i in listed] == [inc["id"]]
     missing = runner.invoke(cli, ["incident", "resolve", "INC-999", "--resolution", "x"])
     assert missing.exit_code == 2 and "INC-999" in missing.stderr
+
+
+def test_flag_switch_shows_up_as_a_recent_change_with_its_revert(history):
+    from skill.nodes.deploy import set_flag
+
+    set_flag("new-checkout", "on", "production", by="alice", service="api")
+    rep = triage_incident("5xx on checkout", service="api", repo=REPO)
+    flags = [c for c in rep.recent_changes if "flag" in (c.get("tags") or [])]
+    assert len(flags) == 1 and "new-checkout set on in production by alice" in flags[0]["text"]
+    assert any("devops flag set new-checkout off --env production" in step for step in rep.next_steps)

@@ -206,8 +206,9 @@ def flag():
 @click.option("--env", "-e", "env", required=True, help="Environment the flag applies to.")
 @click.option("--approval", default=None, help="Approval id granted by a human.")
 @click.option("--by", default=None, help="Who switches it (kept in the flag history).")
+@click.option("--service", "-s", default=None, help="Service the flag belongs to (shown in incident triage).")
 @click.option("--json", "as_json", is_flag=True)
-def flag_set(name, state, env, approval, by, as_json):
+def flag_set(name, state, env, approval, by, service, as_json):
     """Switch flag NAME on or off in an environment.
 
     \b
@@ -219,7 +220,7 @@ def flag_set(name, state, env, approval, by, as_json):
     _check_name(name)
     environment = normalize(env) or env
     _gate_or_exit("feature_flag_toggle", target=name, env=environment, approval=approval, as_json=as_json)
-    result = set_flag(name, state, env, by=by)
+    result = set_flag(name, state, env, by=by, service=service)
     if as_json:
         echo_json(result.model_dump(mode="json"))
     else:

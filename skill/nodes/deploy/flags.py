@@ -7,6 +7,7 @@ history table, so "who switched it and when" has an answer during an incident.
 
 from __future__ import annotations
 
+import logging
 import re
 import sqlite3
 from contextlib import closing
@@ -15,9 +16,10 @@ from pydantic import BaseModel
 
 from ...config import db_path
 from ...durations import iso, utcnow
-from ...errors import NotFoundError, StorageError, UsageError
+from ...errors import DevopsError, NotFoundError, StorageError, UsageError
 from ...guardrails.environments import normalize
 
+log = logging.getLogger(__name__)
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}")
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS flags (
@@ -68,8 +70,22 @@ def _connect() -> sqlite3.Connection:
     return conn
 
 
-def set_flag(name: str, state: str | bool, env: str, *, by: str | None = None) -> FlagState:
-    """Store ``name`` = on/off in ``env`` (not gated here: gate ``feature_flag_toggle`` first)."""
+def set_flag(
+    name: str,
+    state: str | bool,
+    env: str,
+    *,
+    by: str | None = None,
+    service: str | None = None,
+    memory=None,
+    remember: bool = True,
+) -> FlagState:
+    """Store ``name`` = on/off in ``env`` (not gated here: gate ``feature_flag_toggle`` first).
+
+    The change is also remembered (a ``flag`` note, with ``service`` when given), so incident
+    triage lists it among the recent changes of that service. A memory failure only warns:
+    the flag itself is already switched.
+    """
     enabled = parse_state(state)
     environment = normalize(env) or env
     _check_name(name)
@@ -94,9 +110,33 @@ def set_flag(name: str, state: str | bool, env: str, *, by: str | None = None) -
             )
     except sqlite3.Error as exc:
         raise StorageError(f"cannot write the flag store: {exc}") from exc
-    return FlagState(
+    result = FlagState(
         name=name, env=environment, enabled=enabled, updated_at=now, updated_by=by, previous=previous
     )
+    if remember:
+        _remember(result, service, memory)
+    return result
+
+
+def _remember(flag: FlagState, service: str | None, memory) -> None:
+    was = "" if flag.previous is None else f" (was {'on' if flag.previous else 'off'})"
+    text = f"[devops] Feature flag {flag.name} set {'on' if flag.enabled else 'off'} in {flag.env}{was}"
+    if flag.updated_by:
+        text += f" by {flag.updated_by}"
+    try:
+        if memory is None:
+            from ...memory import Memory
+
+            with Memory.open() as mem:
+                mem.remember(
+                    text, kind="note", service=service, env=flag.env, tags=("flag", flag.name), source="flags"
+                )
+        else:
+            memory.remember(
+                text, kind="note", service=service, env=flag.env, tags=("flag", flag.name), source="flags"
+            )
+    except DevopsError as exc:
+        log.warning("flag %s switched, but not remembered: %s", flag.name, exc)
 
 
 def get_flag(name: str, env: str) -> FlagState:

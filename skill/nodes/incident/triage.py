@@ -38,6 +38,9 @@ class IncidentReport(BaseModel):
     severity: SeverityAssessment
     similar_incidents: list[dict[str, Any]] = Field(default_factory=list)
     recent_deploys: list[dict[str, Any]] = Field(default_factory=list)
+    recent_changes: list[dict[str, Any]] = Field(
+        default_factory=list, description="other changes in the window: flags, notes, CI failures"
+    )
     last_good_version: str | None = None
     memory_suggestion: str = ""
     runbook: RunbookMatch | None = None
@@ -88,6 +91,24 @@ def suggest_rollback(
     )
 
 
+def _flag_revert(change: dict[str, Any]) -> str | None:
+    """``devops flag set NAME off --env ENV`` for a remembered flag switch, else None."""
+    tags = change.get("tags") or []
+    text = change.get("text") or ""
+    if "flag" not in tags or len(tags) < 2 or not change.get("env"):
+        return None
+    name = next((t for t in tags if t != "flag"), None)
+    if " set on " in text:
+        state = "off"
+    elif " set off " in text:
+        state = "on"
+    else:
+        return None
+    if not name:
+        return None
+    return shlex.join(["devops", "flag", "set", name, state, "--env", change["env"]])
+
+
 def triage_incident(
     symptoms: str,
     service: str | None = None,
@@ -118,6 +139,11 @@ def triage_incident(
         tri = mem.triage(symptoms, service=service, window=window, limit=5)
         similar = [s.model_dump(mode="json") for s in tri.similar_incidents]
         recent = [d.model_dump(mode="json") for d in tri.recent_deploys]
+        changes = [
+            {k: m.model_dump(mode="json").get(k) for k in ("id", "kind", "text", "created_at", "env", "tags")}
+            for m in tri.recent_changes
+            if m.kind != "deployment"
+        ]
         incident_id = None
         if open_incident:
             inc = mem.open_incident(
@@ -147,6 +173,13 @@ def triage_incident(
     elif recent:
         d = recent[0]
         steps.append(f"Recent change: {d['service']} {d['version']} to {d['env']} ({d['status']})")
+    for change in changes:
+        flag = _flag_revert(change)
+        if flag:
+            steps.append(
+                f"A feature flag changed in the window; switching it back is quick: `{flag}` (gated)"
+            )
+            break
     for s in similar[:2]:
         if s.get("resolution"):
             steps.append(f"Similar incident {s['id']} was resolved by: {s['resolution']}")
@@ -161,6 +194,7 @@ def triage_incident(
         severity=assessed,
         similar_incidents=similar,
         recent_deploys=recent,
+        recent_changes=changes,
         last_good_version=tri.last_good_version,
         memory_suggestion=tri.suggestion,
         runbook=runbooks[0] if runbooks else None,
@@ -193,6 +227,10 @@ def render_triage(rep: IncidentReport) -> str:
             f"  - {d.get('started') or d.get('created_at')} {d['service']} {d['version']} -> {d['env']} "
             f"({d['status']}{extra})"
         )
+    if rep.recent_changes:
+        lines.append(f"Other changes ({rep.window}):")
+    for c in rep.recent_changes[:5]:
+        lines.append(f"  - {c.get('created_at')} {(c.get('text') or '')[:140]}")
     live = next((d for d in rep.recent_deploys if d.get("status") == "succeeded"), None)
     if live:
         lines.append(f"Live version: {live['version']} in {live['env']}")
