@@ -315,3 +315,20 @@ def test_not_a_git_repository_is_a_usage_error(gh, tmp_path):
     plain.mkdir()
     res = CliRunner().invoke(ci, ["triage", "--cwd", str(plain), "--no-memory"])
     assert res.exit_code == 2 and "no git remote" in res.output and "Traceback" not in res.output
+
+
+def test_pushflow_goes_through_the_gate_and_does_not_push_when_blocked(gh, tmp_path):
+    pytest.importorskip("skill.guardrails.engine")
+    bare = tmp_path / "remote.git"
+    _git(tmp_path, "init", "-q", "--bare", str(bare))
+    _git(gh.repo, "config", "remote.origin.pushurl", str(bare))
+    _git(gh.repo, "commit", "-q", "--allow-empty", "-m", "c")
+    cfg = Path(os.environ["DEVOPS_CONFIG_DIR"])
+    cfg.mkdir(parents=True, exist_ok=True)
+    (cfg / "policy.toml").write_text(
+        '[[deny]]\nid = "no-push"\ncommand_regex = "^git push"\nreason = "frozen"\n'
+    )
+    res = CliRunner().invoke(ci, ["pushflow", "--cwd", str(gh.repo), "--interval", "0", "--wait", "0"])
+    assert res.exit_code == 4, res.output
+    assert subprocess.run(["git", "rev-parse", "--verify", "-q", "refs/heads/main"], cwd=bare).returncode != 0
+    assert not gh.calls()

@@ -169,6 +169,9 @@ def rerun_cmd(run_id: str | None, failed_only: bool, approval: str | None, as_js
     help="Seconds to wait for the pipeline to appear.",
 )
 @click.option("--timeout", default=3600.0, show_default=True, type=click.FloatRange(1.0))
+@click.option(
+    "--approval", default=None, help="An approval id granted by a human, when the gate asks for one."
+)
 @click.option("--json", "as_json", is_flag=True)
 @click.option("--cwd", default=".", type=_DIR)
 def pushflow_cmd(
@@ -177,6 +180,7 @@ def pushflow_cmd(
     interval: float,
     appear_timeout: float,
     timeout: float,
+    approval: str | None,
     as_json: bool,
     cwd: str,
 ) -> None:

@@ -61,13 +61,16 @@ def watch_run(
         time.sleep(interval)
 
 
-def _gate(target: str, cwd: str | os.PathLike, approval: str | None) -> None:
-    """The guardrail gate for ci_rerun. Fails closed when the engine cannot be loaded."""
+def _engine():
     try:
-        from skill.guardrails.engine import check_action
+        from skill.guardrails import engine
     except ImportError as exc:
-        raise Blocked(f"the guardrails engine is not available ({exc}); refusing to rerun") from exc
-    decision = check_action("ci_rerun", target=target, approval=approval, caller="devops", cwd=str(cwd))
+        raise Blocked(f"the guardrails engine is not available ({exc}); refusing to act") from exc
+    return engine
+
+
+def _enforce(decision, what: str) -> None:
+    """Turn a gate Decision into nothing (allow), ApprovalRequired (ask) or Blocked."""
     verdict = getattr(decision, "decision", "block")
     why = "; ".join(getattr(decision, "reasons", []) or []) or "policy"
     if verdict == "allow":
@@ -79,8 +82,23 @@ def _gate(target: str, cwd: str | os.PathLike, approval: str | None) -> None:
             if rid
             else None
         )
-        raise ApprovalRequired(f"ci_rerun of {target} needs approval: {why}", hint=hint)
-    raise Blocked(f"ci_rerun of {target} blocked: {why}")
+        raise ApprovalRequired(f"{what} needs approval: {why}", hint=hint)
+    raise Blocked(f"{what} blocked: {why}")
+
+
+def _gate(target: str, cwd: str | os.PathLike, approval: str | None) -> None:
+    """The guardrail gate for ci_rerun. Fails closed when the engine cannot be loaded."""
+    decision = _engine().check_action(
+        "ci_rerun", target=target, approval=approval, caller="devops", cwd=str(cwd)
+    )
+    _enforce(decision, f"ci_rerun of {target}")
+
+
+def _gate_push(remote: str, branch: str, cwd: str | os.PathLike, approval: str | None) -> None:
+    """pushflow runs `git push` for the caller, so the push is judged as if typed (force-push rules ...)."""
+    command = f"git push {remote} {branch}"
+    decision = _engine().check_command(command, cwd=str(cwd), approval=approval, caller="devops")
+    _enforce(decision, command)
 
 
 def rerun_failed(
@@ -124,12 +142,15 @@ def pushflow(
     timeout: float = 3600.0,
     on_update: Update | None = None,
     on_push: Callable[[str], None] | None = None,
+    approval: str | None = None,
 ) -> list[PipelineRun]:
-    """git push, then watch every pipeline started for the pushed commit (matched by head SHA)."""
+    """git push (through the guardrail gate), then watch every pipeline started for the pushed
+    commit (matched by head SHA)."""
     branch = branch or current_branch(cwd)
     if not branch:
         raise UsageError("detached HEAD: name the branch to push (devops ci pushflow origin BRANCH)")
     c = client(cwd, remote)
+    _gate_push(remote, branch, cwd, approval)
     git(["push", remote, branch], cwd, timeout=300)
     sha = (
         git(["rev-parse", f"refs/heads/{branch}"], cwd, check=False).stdout.strip()
