@@ -48,6 +48,7 @@ def readiness(path: str, env: str, level: str | None, fmt: str, output: str | No
 
     rep = review(path, env=env, target_level=level)
     title = f"{REPORT_MARKER[3:]}{path}"
+    blocking = list(dict.fromkeys(f.id for f in rep.failing(rep.target_level)))
     if fmt == "json":
         emit(to_json(rep.to_json_dict()), output)
     elif fmt == "sarif":
@@ -57,21 +58,20 @@ def readiness(path: str, env: str, level: str | None, fmt: str, output: str | No
         lines = [
             f"{verdict}: level achieved **{rep.level_achieved}**, target **{rep.target_level}** ({rep.env})."
         ]
-        blocking = rep.failing(rep.target_level)
         if blocking:
-            lines.append(f"{len(blocking)} failing check(s) at or below {rep.target_level} block the target.")
+            ids = ", ".join(f"`{i}`" for i in blocking)
+            lines.append(f"Blocking {rep.target_level}: {ids}.")
         emit(to_markdown(title, rep.checks, summary_lines=lines, show_passing=show_all), output)
-    elif output:
-        from rich.console import Console
-
-        with open(output, "w", encoding="utf-8") as fh:
-            print_table(
-                title,
-                rep.checks,
-                show_passing=show_all,
-                console=Console(file=fh, width=160),
-                footer=rep.summary(),
-            )
     else:
-        print_table(title, rep.checks, show_passing=show_all, footer=rep.summary())
+        footer = rep.summary()
+        if blocking:
+            footer += f"\nBlocking {rep.target_level}: " + ", ".join(blocking)
+        if output:
+            from rich.console import Console
+
+            with open(output, "w", encoding="utf-8") as fh:
+                console = Console(file=fh, width=160)
+                print_table(title, rep.checks, show_passing=show_all, console=console, footer=footer)
+        else:
+            print_table(title, rep.checks, show_passing=show_all, footer=footer)
     raise SystemExit(EXIT_OK if rep.go else EXIT_FINDINGS)
