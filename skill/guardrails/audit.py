@@ -137,7 +137,7 @@ def row_for(decision, *, caller: str | None, cwd: str | None, ts: float | None =
         "tier": decision.tier,
         "decision": decision.decision,
         "rule_ids": " ".join(decision.rule_ids),
-        "reasons": "\n".join(r.replace("\n", " ") for r in decision.reasons),
+        "reasons": redact_text("\n".join(r.replace("\n", " ") for r in decision.reasons)),
         "deciding": redact_text(decision.deciding),
         "request_id": decision.request_id,
         "approval_used": decision.approval_used,

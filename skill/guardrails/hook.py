@@ -86,7 +86,7 @@ def render(decision, *, emit_allow: bool = False) -> str | None:
 
     if decision is None:
         return None
-    reasons = "; ".join(decision.reasons[:6]) or f"T{decision.tier}"
+    reasons = _redacted("; ".join(decision.reasons[:6])) or f"T{decision.tier}"
     if decision.decision == "allow":
         if decision.approval_used:
             verdict, reason = "allow", f"guardrails: approved once ({decision.approval_used}): {reasons}"
@@ -107,7 +107,7 @@ def render(decision, *, emit_allow: bool = False) -> str | None:
         "hookSpecificOutput": {
             "hookEventName": "PreToolUse",
             "permissionDecision": verdict,
-            "permissionDecisionReason": _redacted(reason)[:9000],
+            "permissionDecisionReason": reason[:9000],
         }
     }
     return json.dumps(out, ensure_ascii=False)

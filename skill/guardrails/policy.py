@@ -106,6 +106,8 @@ class Subject:
 def _glob(pattern: str, value: str | None) -> bool:
     if value is None:
         return False
+    if not any(c in pattern for c in "*?["):
+        return value == pattern
     from fnmatch import fnmatchcase
 
     if fnmatchcase(value, pattern):
