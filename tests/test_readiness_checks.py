@@ -266,3 +266,29 @@ def test_workload_ref_evidence_points_into_the_deployment_file(tmp_path):
     assert rows["k8s.replicas"].line == line_of(tmp_path / "rollout.yaml", "replicas: 2")
     assert rows["k8s.namespace"].file == "rollout.yaml"
     assert not [f for f in review(tmp_path).checks if f.object == "Deployment/shop/search"]
+
+
+def test_identical_liveness_and_readiness_probes_warn(tmp_path):
+    text = (FIX / "k8s" / "good-deployment.yaml").read_text()
+    same = text.replace("httpGet: {path: /readyz, port: 8080}", "httpGet: {path: /healthz, port: 8080}")
+    assert same != text
+    (tmp_path / "d.yaml").write_text(same)
+    f = next(f for f in review(tmp_path / "d.yaml").checks if f.id == "k8s.readiness-probe")
+    assert f.status == "warn" and "identical" in f.message
+    assert f.line == line_of(tmp_path / "d.yaml", "readinessProbe:")
+
+
+def test_alert_runbook_links_must_resolve(tmp_path):
+    root = tmp_path / "svc"
+    shutil.copytree(REPO_SAMPLE, root)
+    assert next(f for f in review(root).checks if f.id == "repo.runbooks").status == "pass"
+    alerts = root / "k8s" / "base" / "alerts.yaml"
+    alerts.write_text(
+        alerts.read_text().replace("docs/runbooks/pod-crashloop.md", "docs/runbooks/missing.md")
+    )
+    f = next(f for f in review(root).checks if f.id == "repo.runbooks")
+    assert f.status == "fail" and "OrdersApiDown" in f.message
+    assert f.file == "k8s/base/alerts.yaml" and f.line == line_of(alerts, "docs/runbooks/missing.md")
+
+
+REPO_SAMPLE = Path(__file__).resolve().parent.parent / "examples" / "sample-service"

@@ -222,7 +222,30 @@ def _probe(w: Workload, emit: _Emitter, probe: str, check_id: str) -> Finding:
             f"{probe} missing on container(s) {', '.join(c.name for c in missing)}",
             missing[0].spec.line,
         )
+    if probe == "readinessProbe":
+        same = [
+            c
+            for c in w.containers
+            if _plain(c.spec.get("readinessProbe")) == _plain(c.spec.get("livenessProbe"))
+        ]
+        if same:
+            return emit(
+                check_id,
+                "warn",
+                f"readinessProbe identical to livenessProbe on {', '.join(c.name for c in same)}: "
+                "a failing dependency restarts the pods instead of taking them out of rotation",
+                same[0].spec.line_of(probe),
+            )
     return emit(check_id, "pass", f"{probe} set on every container", w.containers[0].spec.line_of(probe))
+
+
+def _plain(value: Any) -> Any:
+    """Structural copy for comparison (line numbers are not part of the value)."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
 
 
 def _sc(c: Container) -> LMap:

@@ -383,6 +383,17 @@ def check_runbooks(scan: Scan, c: Corpus, obj: str, minimum: int) -> Finding:
             scenarios.append((tf.rel, 1))
     if not scenarios:
         return _f("repo.runbooks", "fail", "no runbooks found (docs/runbooks/*.md)", obj)
+    broken = _broken_runbook_links(scan)
+    if broken:
+        alert, hit = broken[0]
+        more = f" (and {len(broken) - 1} more)" if len(broken) > 1 else ""
+        return _f(
+            "repo.runbooks",
+            "fail",
+            f"alert {alert} links runbook {hit.text}, which does not exist{more}",
+            obj,
+            hit,
+        )
     first = Hit(scenarios[0][0], scenarios[0][1], "")
     if len(scenarios) < minimum:
         return _f(
@@ -393,6 +404,37 @@ def check_runbooks(scan: Scan, c: Corpus, obj: str, minimum: int) -> Finding:
             first,
         )
     return _f("repo.runbooks", "pass", f"{len(scenarios)} runbook scenarios", obj, first)
+
+
+def _alert_rules(scan: Scan) -> Iterable[tuple[str, LMap]]:
+    """(file, rule) for every alerting rule: PrometheusRule objects and plain rule files."""
+    for rel, doc in _k8s_docs(scan):
+        groups = doc.get("groups")
+        if doc.get("kind") == "PrometheusRule" and isinstance(doc.get("spec"), LMap):
+            groups = doc["spec"].get("groups")
+        for group in groups if isinstance(groups, list) else []:
+            rules = group.get("rules") if isinstance(group, LMap) else None
+            for rule in rules if isinstance(rules, list) else []:
+                if isinstance(rule, LMap) and rule.get("alert"):
+                    yield rel, rule
+
+
+def _broken_runbook_links(scan: Scan) -> list[tuple[str, Hit]]:
+    """Alerts whose runbook_url is a repository path that does not exist."""
+    known = set(scan.paths)
+    out = []
+    for rel, rule in _alert_rules(scan):
+        ann = rule.get("annotations")
+        if not isinstance(ann, LMap):
+            continue
+        for key in ("runbook_url", "runbook"):
+            link = ann.get(key)
+            if not isinstance(link, str) or not link or "://" in link or link.startswith(("{{", "$")):
+                continue
+            target = link.split("#", 1)[0].lstrip("./").lstrip("/")
+            if target and target not in known and not any(p.endswith("/" + target) for p in known):
+                out.append((str(rule.get("alert")), Hit(rel, ann.line_of(key), link)))
+    return out
 
 
 def check_slo(scan: Scan, c: Corpus, obj: str) -> Finding:
