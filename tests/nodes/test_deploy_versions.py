@@ -73,3 +73,14 @@ def test_gate_action_per_environment():
     assert gate_action("staging") == "deploy_staging"
     assert gate_action("development") == "deploy"
     assert gate_action(None) == "deploy"
+
+
+def test_request_accepts_steps_as_text():
+    from skill.nodes.deploy import DeployRequest
+
+    assert DeployRequest(service="api", env="prod", version="v1.0.0", steps="10, 50,100").steps == [
+        10,
+        50,
+        100,
+    ]
+    assert DeployRequest(service="api", env="prod", version="v1.0.0", steps=[25, 100]).steps == [25, 100]

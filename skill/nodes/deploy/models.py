@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 Strategy = Literal["rolling", "blue-green", "canary"]
 # The driver vocabulary. Every driver implements these; a user script receives one as $ACTION.
@@ -22,6 +22,15 @@ class DeployRequest(BaseModel):
     rollback_to: str | None = Field(default=None, description="explicit rollback version (else: memory)")
     by: str | None = None
     notes: str | None = None
+
+    @field_validator("steps", mode="before")
+    @classmethod
+    def _steps_from_text(cls, value: Any) -> Any:
+        # "10,50,100" from a CLI flag, an event payload or an LLM tool call
+        if isinstance(value, str):
+            parts = [p for p in value.replace(" ", "").split(",") if p]
+            return [int(p) if p.isdigit() else p for p in parts] or None
+        return value
 
 
 class HealthGate(BaseModel):
