@@ -155,3 +155,18 @@ def test_real_process_exit_codes_and_text_output_file(run, tmp_path):
     assert "k8s.startup-probe" in table and "repo.health-endpoint" in table  # --all lists passes too
     proc = run("-m", "skill.cli", "readiness", str(tmp_path / "missing"))
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
+
+
+def test_config_disable_and_runbook_minimum(tmp_path, monkeypatch):
+    config_dir = tmp_path / "cfg"
+    config_dir.mkdir()
+    (config_dir / "config.toml").write_text(
+        '[readiness]\ndisable = ["k8s.startup-probe", "k8s.network-policy", "k8s.anti-affinity", "repo.tracing",'
+        ' "repo.timeouts-retries", "repo.slo", "repo.backups"]\nrunbook_min_scenarios = 6\n'
+    )
+    monkeypatch.setenv("DEVOPS_CONFIG_DIR", str(config_dir))
+    rep = review(SAMPLE, env="production")
+    rows = {f.id: f for f in rep.checks}
+    assert rows["k8s.startup-probe"].status == "n/a" and "disabled" in rows["k8s.startup-probe"].message
+    assert rows["repo.runbooks"].status == "fail" and "5 runbook scenario" in rows["repo.runbooks"].message
+    assert rep.level_achieved == "L1"  # runbooks (L2) now fail; the disabled L3 checks no longer matter
