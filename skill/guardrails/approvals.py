@@ -265,6 +265,8 @@ def record_pending(
             )
 
         _with_schema(conn, write)
+        if os.urandom(1)[0] < 4:  # now and then, forget requests nobody approved within the retention
+            conn.execute("DELETE FROM pending WHERE last_seen < ?", (now - PENDING_RETENTION,))
     finally:
         if own:
             conn.close()

@@ -122,6 +122,11 @@ def _now_iso(ts: float) -> str:
 def row_for(decision, *, caller: str | None, cwd: str | None, ts: float | None = None) -> dict:
     """The audit row of a Decision, redacted."""
     ts = time.time() if ts is None else ts
+    text = decision.input if len(decision.input) <= 65536 else decision.input[:65536] + "…"
+    reasons = "\n".join(r.replace("\n", " ") for r in decision.reasons)
+    # One pre-filter over everything stored; redact each field only when something may be secret.
+    clean = not may_hold_secret("\n".join((text, decision.target or "", decision.deciding or "", reasons)))
+    scrub = (lambda value: value) if clean else redact_text
     return {
         "uid": os.urandom(8).hex(),
         "ts": ts,
@@ -129,16 +134,14 @@ def row_for(decision, *, caller: str | None, cwd: str | None, ts: float | None =
         "caller": caller,
         "cwd": cwd,
         "kind": decision.kind,
-        "input": redact_text(
-            decision.input if len(decision.input) <= 65536 else decision.input[:65536] + "…"
-        ),
-        "target": redact_text(decision.target),
+        "input": scrub(text),
+        "target": scrub(decision.target),
         "environment": decision.environment,
         "tier": decision.tier,
         "decision": decision.decision,
         "rule_ids": " ".join(decision.rule_ids),
-        "reasons": redact_text("\n".join(r.replace("\n", " ") for r in decision.reasons)),
-        "deciding": redact_text(decision.deciding),
+        "reasons": scrub(reasons),
+        "deciding": scrub(decision.deciding),
         "request_id": decision.request_id,
         "approval_used": decision.approval_used,
         "error": decision.error,

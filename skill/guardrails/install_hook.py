@@ -33,9 +33,29 @@ def settings_path(*, user: bool = False, explicit: str | None = None, cwd: str |
     return Path(root) / ".claude" / "settings.json"
 
 
+def _interpreter() -> str:
+    """An interpreter that can run the gate (it needs tree-sitter); prefer the running one.
+
+    A hook interpreter without tree-sitter would block every command (the gate fails closed), so
+    an installation from a bare system python points at the checkout's .venv when there is one.
+    """
+    import importlib.util
+
+    running = os.path.abspath(sys.executable) if _in_venv() else os.path.realpath(sys.executable)
+    if importlib.util.find_spec("tree_sitter") is not None:
+        return running
+    venv = Path(__file__).resolve().parents[2] / ".venv" / "bin" / "python"
+    if venv.exists():
+        return str(venv)
+    raise ConfigError(
+        f"{running} cannot run the gate (tree-sitter is not installed for it); "
+        "run install-hook with the interpreter of the environment where master-devops is installed"
+    )
+
+
 def hook_command() -> str:
     """Absolute interpreter + absolute script: works from any cwd, in any shell."""
-    python = os.path.realpath(sys.executable) if not _in_venv() else os.path.abspath(sys.executable)
+    python = _interpreter()
     script = Path(__file__).resolve().parents[2] / "guardrails.py"
     if script.is_file():
         return f"{shlex.quote(python)} {shlex.quote(str(script))} hook"
