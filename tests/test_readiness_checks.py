@@ -292,3 +292,37 @@ def test_alert_runbook_links_must_resolve(tmp_path):
 
 
 REPO_SAMPLE = Path(__file__).resolve().parent.parent / "examples" / "sample-service"
+
+
+@pytest.mark.parametrize(
+    "check_id,name,content",
+    [
+        ("repo.health-endpoint", "main.go", 'http.HandleFunc("/healthz", health)\n'),
+        ("repo.health-endpoint", "pom.xml", "<artifactId>spring-boot-starter-actuator</artifactId>\n"),
+        ("repo.health-endpoint", "server.py", "from grpc_health.v1 import health_pb2_grpc\n"),
+        ("repo.graceful-shutdown", "main.go", "signal.Notify(stop, syscall.SIGTERM)\n"),
+        ("repo.graceful-shutdown", "index.js", "process.on('SIGTERM', () => server.close())\n"),
+        ("repo.structured-logging", "main.go", 'import "go.uber.org/zap"\n'),
+        ("repo.structured-logging", "index.js", "const logger = require('pino')()\n"),
+        ("repo.tracing", "package.json", '{"dependencies": {"@opentelemetry/api": "1.9.0"}}\n'),
+        ("repo.tracing", "requirements.txt", "opentelemetry-sdk==1.27.0\n"),
+    ],
+)
+def test_repo_evidence_in_other_languages(tmp_path, check_id, name, content):
+    (tmp_path / "app.py").write_text("print('service')\n")  # some service code, so the check applies
+    (tmp_path / name).write_text(content)
+    f = next(f for f in review(tmp_path).checks if f.id == check_id)
+    assert f.status == "pass" and f.file == name and f.line == 1, f
+
+
+@pytest.mark.parametrize(
+    "command", ["bazel test //...", "bun test", "go test ./...", "./gradlew check", "npm test"]
+)
+def test_ci_test_commands(tmp_path, command):
+    wf = tmp_path / ".github" / "workflows"
+    wf.mkdir(parents=True)
+    (wf / "ci.yml").write_text(
+        f"on: push\njobs:\n  t:\n    runs-on: ubuntu-latest\n    steps:\n      - run: {command}\n"
+    )
+    f = next(f for f in review(tmp_path).checks if f.id == "repo.ci")
+    assert f.status == "pass" and f.line == 6

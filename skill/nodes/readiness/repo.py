@@ -102,6 +102,10 @@ def _rx(pattern: str, flags: int = 0) -> re.Pattern[str]:
 
 
 HEALTH_RX = _rx(r"""["'`](/(?:healthz?|livez|readyz|ready|healthcheck|_health|ping)(?:/[A-Za-z]*)?)["'`]""")
+# Health endpoints provided by a library: Spring Actuator, the gRPC health protocol.
+HEALTH_LIB_RX = _rx(
+    r"spring-boot-starter-actuator|grpc[._]health[._]v1|health_pb2_grpc|grpc-health-probe|HealthCheckService"
+)
 SIGTERM_RX = _rx(
     r"SIGTERM|signal\.Notify\(|process\.on\(\s*['\"]SIG|addShutdownHook|on_event\(\s*['\"]shutdown|"
     r"graceful_timeout|\.Shutdown\(\s*ctx"
@@ -134,7 +138,7 @@ RETRY_RX = _rx(
 TEST_RUN_RX = _rx(
     r"\b(?:pytest|py\.test|tox|nox|go test|(?:npm|yarn|pnpm)(?: run)? test|jest|vitest|mocha|"
     r"mvn\b[^\n]*\b(?:test|verify)|gradlew?\b[^\n]*\b(?:test|check|build)|cargo test|make (?:test|check)|"
-    r"rspec|phpunit|dotnet test|unittest|ctest)\b"
+    r"rspec|phpunit|dotnet test|unittest|ctest|bazel test|bun test|deno test|mix test|cargo nextest)\b"
 )
 TEST_PATH_RX = _rx(
     r"(?:^|/)(?:tests?|__tests__|spec)/|(?:^|/)test_[^/]+\.py$|_test\.(?:py|go)$|\.(?:test|spec)\.[cm]?[jt]sx?$|"
@@ -198,7 +202,7 @@ def _k8s_docs(scan: Scan) -> Iterable[tuple[str, LMap]]:
 def check_health_endpoint(scan: Scan, c: Corpus, obj: str) -> Finding:
     if not c.has_source():
         return _f("repo.health-endpoint", "n/a", "no service code found", obj)
-    hit = c.search(HEALTH_RX, "source")
+    hit = c.search(HEALTH_RX, "source") or c.search(HEALTH_LIB_RX, "source", "other")
     if hit:
         return _f("repo.health-endpoint", "pass", f"health route {hit.text}", obj, hit)
     return _f("repo.health-endpoint", "fail", "no /healthz-style route in the service code", obj)
