@@ -229,6 +229,8 @@ def deploy(params: dict[str, Any], state: RunState) -> dict[str, Any]:
         by=params.get("by"),
     )
     plan = dep.plan_deploy(request)
+    # No rollback plan, no deploy: refuse before asking anyone to approve a plan that cannot run.
+    dep.require_rollback(plan)
     data = _dump(plan)
     action = {
         "kind": "deploy",
@@ -263,13 +265,21 @@ def incident(params: dict[str, Any], state: RunState) -> dict[str, Any]:
         return {"result": {"ok": True, "lines": [text], "data": {"incident": ref}}}
     event = _event(state)
     symptom = params.get("query") or state.request or event.get("title") or ""
+    service = params.get("service") or event.get("service")
+    # An alert or page opens an incident in memory (once per title and service), so the resolve
+    # event closes it and `devops incident postmortem` has a record to start from.
+    title = event.get("title") if event.get("type") in _OPENS_INCIDENT else None
+    if title and _open_incident_titled(title, service):
+        title = None
     rep = inc.triage_incident(
         symptom,
-        service=params.get("service") or event.get("service"),
+        service=service,
         repo=state.cwd or ".",
         labels=event.get("labels") or None,
         env=params.get("env") or event.get("env"),
         severity=_sev(params.get("severity")),
+        open_incident=bool(title),
+        title=title,
     )
     update: dict[str, Any] = {
         "result": {"ok": True, "lines": inc.render_triage(rep).splitlines(), "data": _dump(rep)}
@@ -288,6 +298,17 @@ def incident(params: dict[str, Any], state: RunState) -> dict[str, Any]:
             "summary": f"roll {rb.service} in {rb.env} back from {rb.from_version} to {rb.to_version}",
         }
     return update
+
+
+_OPENS_INCIDENT = {"alert.firing", "incident.triggered", "deploy.failed"}
+
+
+def _open_incident_titled(title: str, service: str | None) -> bool:
+    mem = _memory()
+    try:
+        return any(i.title == title for i in mem.incidents(status="open", service=service, limit=200))
+    finally:
+        mem.close()
 
 
 def _sev(value: Any) -> str | None:
@@ -354,7 +375,10 @@ def memory(params: dict[str, Any], state: RunState) -> dict[str, Any]:
                 "memory_ids": [d.memory_id] if d.memory_id else [],
             }
         if op == "resolve":
-            opened = mem.incidents(status="open", service=event.get("service"), limit=1)
+            opened = mem.incidents(status="open", service=event.get("service"), limit=200)
+            # The incident the firing alert/page opened first (resolved notifications keep the
+            # title), else the service's newest open one.
+            opened = sorted(opened, key=lambda i: i.title != (event.get("title") or ""))
             if opened:
                 mem.resolve_incident(opened[0].id, resolution=f"resolved upstream: {event.get('title')}")
                 line = f"Resolved incident {opened[0].id} ({opened[0].title})"

@@ -81,6 +81,12 @@ _RULES: list[tuple[str, str, int, re.Pattern[str]]] = [
 ]
 
 _VERSION = re.compile(r"\b(v?\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.-]+)?|[0-9a-f]{7,40})\b")
+# "deploy api latest to prod": whatever stands where the version goes is the version, so the deploy
+# node can refuse a mutable tag by name instead of asking for a version.
+_VERSION_SLOT = re.compile(
+    r"\b(?:deploy|release|ship|promote)\s+[A-Za-z][\w.-]*\s+(?:version\s+)?([\w.+/-]+)\s+(?:to|in|on|into)\b",
+    re.I,
+)
 _SERVICE = re.compile(r"(?:--service[= ]|(?<![\w-])(?:service|svc)\s*[=:]\s*)([A-Za-z0-9][\w.-]*)", re.I)
 _SERVICE_VERB = re.compile(
     r"\b(?:deploy|release|ship|promote|roll ?back|revert|rollout|restart|scale)\s+(?!to\b|the\b|version\b)([a-z][\w.-]*)",
@@ -109,6 +115,8 @@ def extract_params(text: str) -> dict[str, Any]:
     if m := _ENV.search(text):
         params["env"] = ENV_WORDS[m.group(1).lower()]
     if m := _VERSION.search(text):
+        params["version"] = m.group(1)
+    elif m := _VERSION_SLOT.search(text):
         params["version"] = m.group(1)
     if m := _STRATEGY.search(text):
         params["strategy"] = m.group(1).lower().replace(" ", "-")

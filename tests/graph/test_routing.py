@@ -47,6 +47,7 @@ def test_params_from_text():
     }
     assert extract_params("roll back --service payments in prd")["service"] == "payments"
     assert extract_params("deploy web 4f2c9d1e to stage")["version"] == "4f2c9d1e"
+    assert extract_params("deploy web latest to prod")["version"] == "latest"  # refused later, by name
     flag = extract_params("turn the checkout-v2 flag off in production")
     assert (flag["flag"], flag["state"], flag["env"]) == ("checkout-v2", "off", "production")
     # "sample-service ready" is not a service called "ready"

@@ -1,0 +1,62 @@
+"""Event flows through the graph in-process: incidents opened and closed, deploys refused early."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from skill.events import parse_event
+from skill.graph import pending_approvals, run
+from skill.memory import Memory
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "events"
+
+
+def event(name: str):
+    return parse_event((FIXTURES / name).read_bytes())
+
+
+def test_alert_opens_one_incident_and_its_resolution_closes_it():
+    first = run(event=event("alertmanager_firing.json"))
+    assert (first.node, first.status) == ("incident", "done")
+    opened = first.result["data"]["incident_id"]
+    assert opened
+    again = run(event=event("alertmanager_firing.json"))  # the same alert re-sent
+    assert again.result["data"]["incident_id"] is None
+    with Memory.open() as mem:
+        assert [i.id for i in mem.incidents(status="open")] == [opened]
+    closed = run(event=event("alertmanager_resolved.json"))
+    assert (closed.node, closed.op) == ("memory", "resolve")
+    assert f"Resolved incident {opened}" in closed.report
+    with Memory.open() as mem:
+        assert mem.incidents(status="open") == []
+        assert mem.incidents(status="resolved")[0].id == opened
+
+
+def test_push_and_deploy_events_become_memory_for_later_triage():
+    run(event=event("github_push.json"))
+    run(event=event("gitlab_deployment_success.json"))
+    with Memory.open() as mem:
+        deps = mem.deployments(service="api")
+        assert [(d.env, d.version, d.status) for d in deps] == [("staging", "9b8a7c6d", "succeeded")]
+        hits = mem.recall("connection pool sizing", service="api")
+        assert any("Fix connection pool sizing" in h.memory.text for h in hits)
+
+
+def test_deploy_without_rollback_plan_fails_before_the_gate():
+    out = run("deploy api 2.0.0 to production")
+    assert out.status == "failed"
+    assert "no rollback plan" in out.error
+    assert out.decision is None and out.pending is None
+    assert pending_approvals() == []
+
+
+def test_mutable_tags_are_refused_by_name():
+    out = run("deploy api latest to production")
+    assert out.status == "failed" and out.decision is None
+    assert "mutable version 'latest'" in out.error
+    generic = parse_event(
+        {"type": "deploy", "id": "chatops-1", "service": "api", "env": "staging", "version": "main"}
+    )
+    out = run(event=generic)
+    assert out.status == "failed" and out.decision is None
+    assert "mutable version 'main'" in out.error
