@@ -164,3 +164,15 @@ def test_flag_set_goes_through_the_gate(deploy_env):
     assert off.exit_code == 0 and "was on" in off.stdout
     assert _devops("flag", "get", "new-checkout", "--env", "production").exit_code == 2
     assert _devops("flag", "set", "bad name!", "on", "--env", "staging").exit_code == 2
+
+
+def test_plan_output_redacts_credentials(deploy_env):
+    deploy_env.seed(("v1.0.0", "succeeded"))
+    url = deploy_env.service.url.replace("http://", "http://admin:s3cretpass@")
+    deploy_env.configure(health_url=f"{url}/healthz")
+    text = _devops("deploy", "-s", "api", "-e", "prod", "-v", "v1.1.0", "--dry-run")
+    as_json = _devops("deploy", "-s", "api", "-e", "prod", "-v", "v1.1.0", "--dry-run", "--json")
+    assert text.exit_code == 0 and as_json.exit_code == 0
+    assert "healthz" in text.stdout and "s3cretpass" not in text.stdout
+    assert json.loads(as_json.stdout)["plan"]["steps"][0]["health"]["url"].startswith("http://admin:")
+    assert "s3cretpass" not in as_json.stdout

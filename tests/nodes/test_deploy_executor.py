@@ -252,3 +252,15 @@ def test_operator_interrupt_rolls_back_like_an_abort(deploy_env):
     assert [s.status for s in result.steps] == ["succeeded", "failed", "skipped"]
     assert [c["action"] for c in deploy_env.service.driver_calls()] == ["canary", "rollback"]
     assert {(d.version, d.status) for d in newest} == {("v1.1.0", "rolled_back"), ("v1.0.0", "succeeded")}
+
+
+def test_credentials_in_urls_never_reach_the_result_or_memory(deploy_env):
+    deploy_env.seed(("v1.0.0", "succeeded"))
+    url = deploy_env.service.url.replace("http://", "http://admin:s3cretpass@")
+    deploy_env.configure(health_url=f"{url}/healthz")
+    deploy_env.service.write_state(bad_versions=["v1.1.0"])
+    plan, result, deps, _ = _deploy("v1.1.0")
+    assert result.status == "rolled_back"
+    assert "503" in result.steps[0].health.error
+    assert "s3cretpass" not in result.model_dump_json()
+    assert all("s3cretpass" not in (d.notes or "") for d in deps)

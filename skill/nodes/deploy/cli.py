@@ -41,7 +41,19 @@ def _gate_or_exit(action: str, *, target: str, env: str, approval: str | None, a
         sys.exit(exc.exit_code)
 
 
+def _plan_json(plan) -> dict:
+    from ...redact import redact_obj
+
+    return redact_obj(plan.model_dump(mode="json", exclude={"settings"}))
+
+
 def render_plan(plan) -> str:
+    from ...redact import redact
+
+    return redact(_render_plan(plan))
+
+
+def _render_plan(plan) -> str:
     req = plan.request
     lines = [
         f"Deploy plan: {req.service} {req.version} ({plan.version_kind}) -> {plan.environment}"
@@ -149,7 +161,7 @@ def deploy(service, env, version, strategy, steps, rollback_to, do_rollback, app
                     {
                         "status": "planned",
                         "ready": plan.ready,
-                        "plan": plan.model_dump(mode="json", exclude={"settings"}),
+                        "plan": _plan_json(plan),
                     }
                 )
             else:
@@ -170,9 +182,7 @@ def deploy(service, env, version, strategy, steps, rollback_to, do_rollback, app
     finally:
         memory.close()
     if as_json:
-        echo_json(
-            {**result.model_dump(mode="json"), "plan": plan.model_dump(mode="json", exclude={"settings"})}
-        )
+        echo_json({**result.model_dump(mode="json"), "plan": _plan_json(plan)})
     else:
         click.echo(render_result(result))
     sys.exit(EXIT_OK if result.ok else EXIT_FINDINGS)

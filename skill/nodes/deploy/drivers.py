@@ -343,4 +343,7 @@ def make_driver(
 
 
 def render(commands: list[list[str]]) -> list[str]:
-    return [shlex.join(c) for c in commands]
+    """Commands as shell lines for a plan, with any credential in them redacted."""
+    from ...redact import redact
+
+    return [redact(shlex.join(c)) for c in commands]

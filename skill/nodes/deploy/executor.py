@@ -22,6 +22,7 @@ from ...config import data_dir
 from ...durations import iso, utcnow
 from ...errors import Blocked, DevopsError, UsageError
 from ...guardrails.environments import normalize
+from ...redact import redact
 from .analysis import run_analysis
 from .drivers import Driver, make_driver
 from .health import check_health
@@ -221,8 +222,23 @@ def _execute(plan: DeployPlan, *, memory, driver, sleep, progress: Progress) -> 
         started=iso(started),
         finished=iso(finished),
     )
+    _scrub(result)
     _record(plan, result, memory)
     return result
+
+
+def _scrub(result: DeployResult) -> None:
+    """Tool stderr and URLs end up in messages: no credential leaves through them."""
+    result.message = redact(result.message)
+    healths = [step.health for step in result.steps if step.health is not None]
+    if result.rollback is not None and result.rollback.health is not None:
+        healths.append(result.rollback.health)
+    for health in healths:
+        health.url, health.error = redact(health.url), redact(health.error or "") or None
+    for step in result.steps:
+        step.detail = redact(step.detail)
+    if result.rollback is not None:
+        result.rollback.detail = redact(result.rollback.detail)
 
 
 def _record(plan: DeployPlan, result: DeployResult, memory) -> None:
@@ -365,6 +381,7 @@ def _rollback(
         why="manual",
     )
     ok = rb.status == "succeeded"
+    rb.detail = redact(rb.detail)
     return DeployResult(
         service=service,
         env=environment,
