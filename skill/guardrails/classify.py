@@ -139,6 +139,7 @@ class _State:
     exported: dict[str, str] = field(default_factory=dict)
     workspace: str | None = None
     kube_context: str | None = None
+    cd_targets: list[str] = field(default_factory=list)
 
 
 def classify_command(command: str, cwd: str | None = None) -> CommandVerdict:
@@ -191,7 +192,7 @@ def _classify_top(command, cwd: str | None) -> CommandVerdict:
     if "\x00" in command:
         floor.append((3, "shell.nul-byte", "command contains NUL bytes (not a valid shell line)"))
         command = command.replace("\x00", " ")
-    if any(0xD800 <= ord(ch) <= 0xDFFF for ch in command):
+    if not command.isascii() and not _valid_utf8(command):
         floor.append((3, "shell.invalid-utf8", "command is not valid UTF-8"))
     elif _binary_junk(command):
         floor.append((3, "shell.binary", "command contains control characters / binary data"))
@@ -206,12 +207,26 @@ def _classify_top(command, cwd: str | None) -> CommandVerdict:
     return _combine(parts, state.notes)
 
 
+def _valid_utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # lone surrogates: the input was not UTF-8
+        return False
+    return True
+
+
+_JUNK = None
+
+
 def _binary_junk(text: str) -> bool:
-    for ch in text:
-        o = ord(ch)
-        if o < 32 and ch not in "\n\t\r\x1b" or o == 0x7F:
-            return True
-    return False
+    global _JUNK
+    if text.isprintable():
+        return False
+    if _JUNK is None:
+        import re
+
+        _JUNK = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1a\x1c-\x1f\x7f]")
+    return _JUNK.search(text) is not None
 
 
 def _combine(parts: list[PartVerdict], notes: list[str]) -> CommandVerdict:
@@ -328,6 +343,12 @@ def _classify_text(text: str, state: _State, depth: int, inherited_env: str | No
     if parsed.too_deep:
         state.parts.append(
             PartVerdict(text[:200], [], 3, ["shell.too-deep"], ["nesting too deep to analyse"], inherited_env)
+        )
+    if parsed.too_many:
+        state.parts.append(
+            PartVerdict(
+                text[:200], [], 3, ["shell.over-budget"], ["too many sub-commands to analyse"], inherited_env
+            )
         )
     exported = dict(state.exported)
     exported.update(parsed.declared)
@@ -729,6 +750,7 @@ def _classify_simple(simple, state: _State, depth: int, inherited_env: str | Non
             redirects=simple.redirects,
             assigns=uw.assigns,
             cwd=state.cwd,
+            cd_targets=list(state.cd_targets),
             workspace=state.workspace,
             args_unknown=uw.args_unknown,
         )
@@ -745,6 +767,15 @@ def _classify_simple(simple, state: _State, depth: int, inherited_env: str | Non
                 from skill.guardrails.commands.generic import check_unknown
 
                 check_unknown(ctx, name in BUILD_TOOLS)
+        if name in ("cd", "pushd") and len(argv) == 2 and not uw.dynamic[1]:
+            # `cd` may fail (and `;` runs the next part anyway), so rules weigh both directories.
+            base = state.cd_targets[-1] if state.cd_targets else state.cwd
+            target = argv[1]
+            if not target.startswith(("/", "~")) and base:
+                import posixpath
+
+                target = posixpath.join(base, target)
+            state.cd_targets.append(target)
         if name == "terraform" or name == "tofu":
             if len(argv) >= 4 and argv[1] == "workspace" and argv[2] in ("select", "new"):
                 state.workspace = argv[3]

@@ -17,6 +17,7 @@ import os
 from dataclasses import dataclass, field
 
 MAX_DEPTH = 48  # nesting of $(…)/subshells/bash -c beyond this is treated as unresolvable
+MAX_COMMANDS = 1_000  # simple commands analysed per line; more is over budget
 
 _PARSER = None
 
@@ -73,6 +74,7 @@ class Parsed:
     notes: list[str]
     error: bool = False  # tree-sitter reported a syntax error somewhere
     too_deep: bool = False
+    too_many: bool = False
     declared: dict[str, str] = field(default_factory=dict)  # export/plain assignments, in order
 
 
@@ -192,6 +194,7 @@ class _Walker:
         self.notes: list[str] = []
         self.error = False
         self.too_deep = False
+        self.too_many = False
         self.declared: dict[str, str] = {}
         self._pending_pipe: Simple | None = None
 
@@ -415,6 +418,9 @@ class _Walker:
         return op, dest
 
     def command(self, node, depth: int, substitution: bool, stdin=None) -> None:
+        if len(self.out) >= MAX_COMMANDS:
+            self.too_many = True
+            return
         argv: list[str] = []
         dyn: list[bool] = []
         assigns: dict[str, str] = {}
@@ -504,4 +510,11 @@ def parse(command: str) -> Parsed:
     root = tree.root_node
     walker.statements(root, 0)
     error = walker.error or root.has_error
-    return Parsed(walker.out, walker.notes, error=error, too_deep=walker.too_deep, declared=walker.declared)
+    return Parsed(
+        walker.out,
+        walker.notes,
+        error=error,
+        too_deep=walker.too_deep,
+        too_many=walker.too_many,
+        declared=walker.declared,
+    )

@@ -348,3 +348,24 @@ def test_cwd_names_the_terraform_environment():
 def test_resource_names_in_paths_do_not_count_as_environment():
     # A bucket or index called prod-* is data; environment comes from profiles, contexts and hosts.
     assert v("aws s3 cp a s3://prod-bucket/a").environment is None
+
+
+def test_relative_paths_use_the_callers_cwd():
+    assert tier("rm -rf build", cwd="/tmp/work") == 2
+    assert tier("rm -rf build", cwd="/srv/app") == 3
+    assert v("rm -rf *", cwd="/").deny
+    assert tier("rm -rf etc", cwd="/") == 4
+
+
+def test_cd_earlier_on_the_line_can_only_make_things_stricter():
+    assert v("cd / && rm -rf *").deny
+    assert v("cd ~ && rm -rf *").deny
+    assert tier("cd /etc && rm -rf nginx") == 4
+    # the cd may fail and `;` runs rm anyway in the original directory: not relaxed to T2
+    assert tier("cd /tmp/x; rm -rf *") == 3
+
+
+def test_deep_paths_under_home_are_risky_but_not_critical():
+    assert tier("rm -rf /home/alice/project/node_modules") == 3
+    assert tier("rm -rf /home/alice") == 4
+    assert tier("rm -rf /var/lib/postgresql/data") == 4

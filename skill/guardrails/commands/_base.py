@@ -24,7 +24,8 @@ class Ctx:
     piped_from: list[str] | None = None  # argv of the command piping into this one (unwrapped)
     redirects: list[tuple[str, str]] = field(default_factory=list)
     assigns: dict[str, str] = field(default_factory=dict)  # env for this command (incl. exported)
-    cwd: str | None = None
+    cwd: str | None = None  # working directory given by the caller (trusted)
+    cd_targets: list[str] = field(default_factory=list)  # directories `cd`-ed into earlier on the line
     workspace: str | None = None  # terraform workspace selected earlier on the line
     args_unknown: bool = False  # extra args appended at run time (xargs, parallel, find -exec)
     hits: list[Hit] = field(default_factory=list)

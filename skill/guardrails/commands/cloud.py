@@ -144,18 +144,22 @@ def check(ctx: Ctx) -> None:
         _by_verb(ctx, pos, f"{ctx.name} {' '.join(pos[:3])}")
 
 
-def _matches(word: str, prefixes: tuple[str, ...]) -> bool:
-    for p in prefixes:
-        if word == p.rstrip("-") or word.startswith(p if p.endswith("-") else p + "-"):
-            return True
-    return False
+def _forms(prefixes: tuple[str, ...]) -> tuple[frozenset[str], tuple[str, ...]]:
+    """A verb matches a prefix as the whole word or as its first dash-separated part(s)."""
+    return frozenset(p.rstrip("-") for p in prefixes), tuple(
+        p if p.endswith("-") else p + "-" for p in prefixes
+    )
+
+
+_DESTRUCTIVE_FORMS = _forms(_DESTRUCTIVE_PREFIXES)
+_READ_FORMS = _forms(_READ_PREFIXES)
 
 
 def _verb_kind(verb: str) -> str:
     v = verb.lower()
-    if _matches(v, _DESTRUCTIVE_PREFIXES):
+    if v in _DESTRUCTIVE_FORMS[0] or v.startswith(_DESTRUCTIVE_FORMS[1]):
         return "destructive"
-    if _matches(v, _READ_PREFIXES):
+    if v in _READ_FORMS[0] or v.startswith(_READ_FORMS[1]):
         return "read"
     return "change"
 

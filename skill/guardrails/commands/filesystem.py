@@ -29,6 +29,28 @@ SYSTEM_DIRS = (
     "/Users",
     "/private",
 )
+# Paths that are system software or configuration at any depth.
+_ALWAYS_SYSTEM = tuple(
+    p + "/"
+    for p in (
+        "/etc",
+        "/usr",
+        "/bin",
+        "/sbin",
+        "/lib",
+        "/lib32",
+        "/lib64",
+        "/boot",
+        "/sys",
+        "/proc",
+        "/dev",
+        "/var/lib",
+        "/System",
+        "/Library",
+        "/private/etc",
+    )
+)
+_ALWAYS_SYSTEM_EXACT = frozenset(p.rstrip("/") for p in _ALWAYS_SYSTEM)
 TEMP_PREFIXES = ("/tmp/", "/var/tmp/", "/private/tmp/", "/dev/shm/")
 _HOME_WORDS = ("~", "$HOME", "${HOME}")
 _DEVICE_PREFIXES = (
@@ -68,7 +90,7 @@ def _expand(path: str) -> str:
     if p.startswith(("/", "~")):
         head = p[0]
         rest = p[1:]
-        norm = posixpath.normpath("/" + rest) if rest else "/"
+        norm = posixpath.normpath("/" + rest.lstrip("/")) if rest.strip("/") else "/"
         if head == "~":
             norm = "~" + (norm if norm != "/" else "")
         return norm
@@ -89,11 +111,10 @@ def path_risk(path: str, dynamic: bool = False) -> tuple[int, str]:
             return 2, "temp"
     if norm.startswith("/"):
         top = "/" + norm.split("/")[1]
-        if top in SYSTEM_DIRS or norm.startswith("/*"):
-            depth = norm.count("/")
-            if depth <= 2:
-                return 4, "system"
+        if norm.startswith(_ALWAYS_SYSTEM) or norm in _ALWAYS_SYSTEM_EXACT or norm.startswith("/*"):
             return 4, "system"
+        if top in SYSTEM_DIRS and norm.count("/") <= 2:
+            return 4, "system"  # /home/alice, /var/log, /opt/app: whole trees of someone's data
         return 3, "path"
     if norm.startswith("~"):
         return 3, "home"
@@ -154,7 +175,7 @@ def _rm(ctx: Ctx) -> None:
     if ctx.args_unknown:
         ctx.hit(3, "rm.unknown-targets", "deletes files whose names are produced at run time")
     for path, dyn in targets:
-        tier, kind = path_risk(path, dyn)
+        tier, kind = _risk_in_context(ctx, path, dyn)
         if recursive:
             if kind == "root":
                 ctx.hit(4, "rm.root-or-home", f"recursively deletes {path}", deny=True)
@@ -175,6 +196,27 @@ def _rm(ctx: Ctx) -> None:
                 ctx.hit(3, "rm.home-glob", f"deletes every file matching {path}")
             else:
                 ctx.hit(2, "rm.file", f"deletes {path}")
+
+
+def _risk_in_context(ctx: Ctx, path: str, dyn: bool) -> tuple[int, str]:
+    """Risk of a relative path resolved against the caller's cwd and any `cd` earlier on the line.
+
+    The caller's cwd is trusted (it may lower `rm -rf build` inside /tmp to T2); a `cd` on the
+    same line may have failed, so it can only make things stricter.
+    """
+    tier, kind = path_risk(path, dyn)
+    if path.startswith(("/", "~", "$")) or dyn:
+        return tier, kind
+    if ctx.cwd and ctx.cwd.startswith("/"):
+        tier, kind = path_risk(posixpath.join(ctx.cwd, path))
+        if kind == "root" and path not in ("*", ".", "./", "./*", "..", "../*"):
+            tier, kind = 4, "system"  # a subdirectory of / is a system path, not / itself
+    for base in ctx.cd_targets:
+        if base.startswith(("/", "~")):
+            t2, k2 = path_risk(posixpath.join(base, path))
+            if t2 > tier:
+                tier, kind = t2, k2
+    return tier, kind
 
 
 def _rmdir(ctx: Ctx) -> None:
