@@ -326,3 +326,24 @@ def test_ci_test_commands(tmp_path, command):
     )
     f = next(f for f in review(tmp_path).checks if f.id == "repo.ci")
     assert f.status == "pass" and f.line == 6
+
+
+@pytest.mark.parametrize(
+    "line,status",
+    [
+        ("ENV PASSWORD_MIN_LENGTH=8", "pass"),
+        ("ENV DB_PASSWORD_FILE=/run/secrets/db", "pass"),
+        ("ENV DB_PASSWORD=hunter2hunter2", "fail"),
+        ("ARG NPM_TOKEN", "fail"),
+        ("ENV GITHUB_TOKEN ghp_abcdefghijklmnopqrstuvwxyz0123456789", "fail"),
+        ("COPY id_rsa /root/.ssh/id_rsa", "fail"),
+        ("COPY .env /app/.env", "fail"),
+        ("COPY config/ /app/config/", "pass"),
+    ],
+)
+def test_docker_secrets_cases(tmp_path, line, status):
+    (tmp_path / "Dockerfile").write_text(f"FROM python:3.12.7-slim\n{line}\nUSER 1000\n")
+    f = next(f for f in review(tmp_path / "Dockerfile").checks if f.id == "docker.secrets")
+    assert f.status == status, f.message
+    if status == "fail":
+        assert f.line == 2

@@ -366,6 +366,8 @@ def check_secrets(df: Dockerfile) -> Finding:
                     if _SECRET_NAME.search(name) and not re.search(r"(?i)_(file|path|name|id|url)$", name):
                         if ins.keyword == "ENV" and not value:
                             continue
+                        if re.fullmatch(r"\d+|true|false|yes|no", value.strip("\"'"), re.IGNORECASE):
+                            continue  # PASSWORD_MIN_LENGTH=8, TOKEN_REFRESH=true: settings, not secrets
                         if value.startswith("$"):
                             if ins.keyword == "ENV":
                                 continue  # ENV X=$ARG: the ARG line is the finding
