@@ -27,7 +27,7 @@ from .analysis import run_analysis
 from .drivers import Driver, make_driver
 from .health import check_health
 from .models import DeployPlan, DeployResult, HealthGate, RollbackResult, StepResult
-from .plan import _gate, find_rollback_version, open_memory, require_rollback
+from .plan import find_rollback_version, health_gate, open_memory, require_rollback
 from .settings import deploy_settings
 from .versions import classify_version
 
@@ -364,7 +364,7 @@ def _rollback(
         settings, service=service, env=env, environment=environment, strategy=strategy
     )
     values = {"service": service, "env": env, "environment": environment}
-    gate = _gate(settings, "health_url", "version_url", to_version, **values)
+    gate = health_gate(settings, "health_url", "version_url", to_version, **values)
     started = utcnow()
     rb = _run_rollback(
         drv, version=to_version, failed_version=from_version or "", gate=gate, sleep=sleep, progress=_noop

@@ -51,7 +51,7 @@ def parse_steps(raw: str | list[int] | None) -> list[int] | None:
     return steps
 
 
-def _gate(
+def health_gate(
     settings: dict[str, Any], url_key: str, version_key: str, version: str | None, **values
 ) -> HealthGate | None:
     url = fill(settings.get(url_key), **values)
@@ -110,7 +110,7 @@ def plan_deploy(
     values = {"service": request.service, "env": request.env, "environment": environment}
     warnings: list[str] = []
 
-    main_gate = _gate(settings, "health_url", "version_url", request.version, **values)
+    main_gate = health_gate(settings, "health_url", "version_url", request.version, **values)
     if main_gate is None:
         warnings.append("no [deploy] health_url configured: only the driver's own wait verifies each step")
 
@@ -156,7 +156,9 @@ def plan_deploy(
             else:
                 add("promote", f"promote {request.version} to 100%", weight=100, health=main_gate)
     elif request.strategy == "blue-green":
-        preview_gate = _gate(settings, "preview_health_url", "preview_version_url", request.version, **values)
+        preview_gate = health_gate(
+            settings, "preview_health_url", "preview_version_url", request.version, **values
+        )
         if preview_gate is None:
             warnings.append(
                 "no [deploy] preview_health_url: the preview side is not health-checked before the switch"
@@ -177,7 +179,7 @@ def plan_deploy(
             if memory is None:
                 mem.close()
     if good:
-        rb_gate = _gate(settings, "health_url", "version_url", good, **values)
+        rb_gate = health_gate(settings, "health_url", "version_url", good, **values)
         rollback = RollbackPlan(
             version=good,
             source=source,
