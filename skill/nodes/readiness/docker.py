@@ -145,10 +145,6 @@ def _finding(check_id: str, status: str, message: str, file: str, line: int | No
     )
 
 
-def _stage_names(df: Dockerfile) -> set[str]:
-    return {s.alias.lower() for s in df.stages if s.alias}
-
-
 def check_non_root_user(df: Dockerfile) -> Finding:
     final = df.final
     users = [i for i in final.instructions if i.keyword == "USER"]

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from skill.findings import Finding
 
 from .checks import CHECKS
-from .loader import HELM_PLACEHOLDER, HELM_RELEASE_NAMESPACE, K8sObject, LMap, LSeq, line_of
+from .loader import HELM_PLACEHOLDER, HELM_RELEASE_NAMESPACE, K8sObject, LMap, line_of
 
 POD_TEMPLATE_KINDS = {"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "Rollout"}
 WORKLOAD_KINDS = POD_TEMPLATE_KINDS | {"CronJob", "Pod"}
@@ -631,7 +631,3 @@ def run_k8s_checks(objects: list[K8sObject], env: str, production: bool) -> list
     for w in workloads(objects):
         findings.extend(_run_one(w, ctx))
     return findings
-
-
-CheckFn = Callable[[Workload, _Emitter], Finding]
-__all__ = ["run_k8s_checks", "workloads", "selector_matches", "classify_image", "K8S_CHECK_IDS", "LSeq"]
