@@ -344,7 +344,13 @@ def _self_protection(req: _Request, verdict) -> None:
                         )
                     )
                     break
-        if not any("gate.self-approval" in p.rule_ids for p in req.parts) and _mentions_approve(lowered):
+        # The text fallback is for lines the classifier could not resolve (eval, dynamic names);
+        # a resolved `git commit -m "… guardrails.py approve …"` is data, not a self-approval.
+        if (
+            not any("gate.self-approval" in p.rule_ids for p in req.parts)
+            and verdict.tier >= 3
+            and _mentions_approve(lowered)
+        ):
             req.parts.append(
                 _Part(
                     text[:200],

@@ -241,3 +241,8 @@ def test_ttl_limits_and_pending_listing(run):
     listed = run("guardrails.py", "pending", "--json")
     rows = [json.loads(line) for line in listed.stdout.splitlines()]
     assert any(r["request_id"] == d.request_id and r["approvable"] for r in rows)
+
+
+def test_mentioning_the_approve_command_as_data_is_not_a_self_approval():
+    d = check_command('git commit -m "docs: guardrails.py approve needs a human"', audit=False)
+    assert "gate.self-approval" not in d.rule_ids and d.approvable
