@@ -264,3 +264,28 @@ def test_credentials_in_urls_never_reach_the_result_or_memory(deploy_env):
     assert "503" in result.steps[0].health.error
     assert "s3cretpass" not in result.model_dump_json()
     assert all("s3cretpass" not in (d.notes or "") for d in deps)
+
+
+def test_canary_endpoint_is_checked_with_its_version(deploy_env):
+    deploy_env.seed(("v1.0.0", "succeeded"))
+    url = deploy_env.service.url
+    deploy_env.configure(
+        canary_health_url=f"{url}/canary/healthz", canary_version_url=f"{url}/canary/version"
+    )
+    deploy_env.service.write_state(bad_versions=["v1.1.0"])  # only the canary pods run it
+    _, result, _, last_good = _deploy("v1.1.0", strategy="canary", steps=[10, 100])
+    assert result.status == "rolled_back"
+    assert result.steps[0].health.url.endswith("/canary/healthz") and not result.steps[0].health.ok
+    assert deploy_env.prometheus.queries == []  # unhealthy canary: no analysis needed
+    assert last_good == "v1.0.0"
+
+
+def test_healthy_canary_endpoint_reports_the_new_version(deploy_env):
+    deploy_env.seed(("v1.0.0", "succeeded"))
+    url = deploy_env.service.url
+    deploy_env.configure(
+        canary_health_url=f"{url}/canary/healthz", canary_version_url=f"{url}/canary/version"
+    )
+    _, result, _, _ = _deploy("v1.1.0", strategy="canary", steps=[10, 100])
+    assert result.status == "succeeded", result.message
+    assert result.steps[0].health.version == "v1.1.0"

@@ -143,7 +143,13 @@ def plan_deploy(
                 "no [deploy.analysis] prometheus_url: canary steps are gated by health checks only"
             )
             analysis_cfg = None
-        canary_gate = main_gate.model_copy(update={"expect_version": None}) if main_gate else None
+        # the canary's own endpoint checks the new pods (and their version); the shared one only
+        # says the mix is healthy, so no version is expected there
+        canary_gate = health_gate(
+            settings, "canary_health_url", "canary_version_url", request.version, **values
+        )
+        if canary_gate is None and main_gate is not None:
+            canary_gate = main_gate.model_copy(update={"expect_version": None, "version_url": None})
         for weight in weights:
             if weight < 100:
                 add(

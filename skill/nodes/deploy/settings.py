@@ -50,6 +50,8 @@ DEFAULTS: dict[str, Any] = {
     "helm_preview_tag_key": "preview.tag",
     "health_url": "",
     "version_url": "",
+    "canary_health_url": "",
+    "canary_version_url": "",
     "preview_health_url": "",
     "preview_version_url": "",
     "health_timeout": 2.0,
