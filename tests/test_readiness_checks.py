@@ -70,7 +70,7 @@ def test_marked_fixture(scanned, marked, rel):
 # check id -> (status, file, snippet that locates the evidence line, or None for "no evidence file")
 REPO_GOOD = {
     "repo.health-endpoint": ("src/app.py", '"/healthz"'),
-    "repo.tests": ("tests/test_app.py", "def test_placeholder"),
+    "repo.tests": ("tests/rates.test.js", "const { fetchRates }"),
     "repo.secrets-committed": (None, None),
     "repo.ci": (".github/workflows/ci.yml", "pytest -q"),
     "repo.graceful-shutdown": ("src/app.py", "signal.signal(signal.SIGTERM"),
