@@ -197,12 +197,22 @@ def deploy(params: dict[str, Any], state: RunState) -> dict[str, Any]:
         raise UsageError(f"a {op} needs a service and an environment (e.g. 'deploy api 1.4.2 to staging')")
     if op == "rollback":
         to_version = params.get("version")
-        if not to_version:
-            mem = _memory()
-            try:
-                to_version = mem.last_good_version(service, env)
-            finally:
-                mem.close()
+        from_version = None
+        mem = _memory()
+        try:
+            from .guardrails.environments import normalize
+
+            environment = normalize(env) or env
+            latest = mem.deployments(service=service, env=environment, limit=1)
+            from_version = latest[0].version if latest else None
+            if not to_version and from_version:
+                # the same choice the deploy node's rollback() makes, made here so the gate and
+                # the human see the exact version before anything runs
+                from .nodes.deploy.plan import find_rollback_version
+
+                to_version = find_rollback_version(mem, service, environment, from_version)
+        finally:
+            mem.close()
         if not to_version:
             raise InputError(
                 f"no last good version of {service} in {env} in memory; say which version to roll back to"
@@ -214,7 +224,10 @@ def deploy(params: dict[str, Any], state: RunState) -> dict[str, Any]:
             "gate_target": f"{service}@{to_version}",
             "env": env,
             "version": str(to_version),
-            "summary": f"roll {service} in {env} back to {to_version}",
+            "from_version": from_version,
+            "summary": f"roll {service} in {env} back"
+            + (f" from {from_version}" if from_version else "")
+            + f" to {to_version}",
         }
         return {"result": {"ok": True, "lines": [f"Proposed: {action['summary']}"]}, "action": action}
     version = params.get("version")
@@ -295,6 +308,7 @@ def incident(params: dict[str, Any], state: RunState) -> dict[str, Any]:
             "gate_target": f"{rb.service}@{rb.to_version}",
             "env": rb.env,
             "version": rb.to_version,
+            "from_version": rb.from_version,
             "summary": f"roll {rb.service} in {rb.env} back from {rb.from_version} to {rb.to_version}",
         }
     return update
@@ -531,7 +545,11 @@ def execute(state: RunState) -> dict[str, Any]:
             from .nodes import deploy as dep
 
             res = dep.rollback(
-                action["target"], action["env"], to_version=action.get("version"), by=_approver(state)
+                action["target"],
+                action["env"],
+                to_version=action.get("version"),
+                from_version=action.get("from_version"),
+                by=_approver(state),
             )
             data = _dump(res)
             ok = data.get("status") == "succeeded"

@@ -165,3 +165,31 @@ def test_a_deny_rule_blocks_without_an_interrupt(sandbox, tmp_path, monkeypatch)
     assert out.pending is None and out.exit_code == 4
     assert "Blocked by the gate" in out.report
     assert sandbox.calls() == []
+
+
+def test_rollback_and_flag_requests_go_through_the_gate(sandbox):
+    from skill.graph import resume, run
+    from skill.memory import Memory
+
+    # 1.1.0 went out after 1.0.0; roll it back.
+    assert run("deploy api 1.1.0 to staging").status == "done"
+    paused = run("roll back api in staging")
+    assert paused.node == "deploy" and paused.op == "rollback"
+    assert paused.status in ("done", "awaiting_approval"), paused.report
+    out = paused if paused.status == "done" else resume(paused.run_id, approved=True, by="alice")
+    assert out.status == "done", out.report
+    assert [(c["action"], c["version"]) for c in sandbox.calls()] == [
+        ("deploy", "1.1.0"),
+        ("rollback", "1.0.0"),
+    ]
+    with Memory.open() as mem:
+        newest = mem.deployments(service="api", env="staging")[0]
+    assert (newest.version, newest.rolled_back_from) == ("1.0.0", "1.1.0")
+
+    flag = run("turn the checkout-v2 flag on in production")
+    assert flag.status == "awaiting_approval" and flag.pending["tier"] == 3
+    done = resume(flag.run_id, approved=True, by="alice")
+    assert done.status == "done" and "Flag checkout-v2 set on in production" in done.report
+    from skill.nodes.deploy import get_flag
+
+    assert get_flag("checkout-v2", "production").enabled is True
