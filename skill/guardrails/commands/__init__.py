@@ -145,9 +145,11 @@ def family_for(name: str) -> str | None:
 
 
 def run_family(family: str, ctx: Ctx) -> None:
-    try:
-        module = importlib.import_module(f"skill.guardrails.commands.{family}")
-    except ModuleNotFoundError:
-        ctx.hit(2, "generic.unknown-program", f"{ctx.name}: no rules yet")
-        return
-    module.check(ctx)
+    check = _CHECKS.get(family)
+    if check is None:
+        check = importlib.import_module(f"skill.guardrails.commands.{family}").check
+        _CHECKS[family] = check
+    check(ctx)
+
+
+_CHECKS: dict = {}
