@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -38,15 +39,28 @@ COMMANDS = [
 ]
 
 
-def median_ms(args, *, stdin: bytes | None = None, env=None, runs=RUNS) -> float:
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        subprocess.run(
-            args, input=stdin, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, cwd=REPO
-        )
-        times.append(time.perf_counter() - start)
-    return statistics.median(times) * 1000
+def run_once(args, *, stdin: bytes | None, env) -> tuple[float, float]:
+    """(wall seconds, CPU seconds of the child): CPU time is what the gate itself costs, wall time
+    also counts waiting for a core on a busy machine."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    subprocess.run(args, input=stdin, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, cwd=REPO)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu
+
+
+def hook_input(command: str) -> bytes:
+    return json.dumps(
+        {
+            "session_id": "bench",
+            "cwd": str(REPO),
+            "hook_event_name": "PreToolUse",
+            "tool_name": "Bash",
+            "tool_input": {"command": command},
+        }
+    ).encode()
 
 
 def main() -> int:
@@ -61,39 +75,34 @@ def main() -> int:
         # (This sandbox sets PYTHONDONTWRITEBYTECODE, which would recompile every module each run.)
         env.pop("PYTHONDONTWRITEBYTECODE", None)
         script = str(REPO / "guardrails.py")
-        hook_in = json.dumps(
-            {
-                "session_id": "bench",
-                "cwd": str(REPO),
-                "hook_event_name": "PreToolUse",
-                "tool_name": "Bash",
-                "tool_input": {"command": "git push --force origin main"},
-            }
-        ).encode()
-        # Warm the file cache and create the audit database once.
-        median_ms([PY, script, "check", "--command", "git status"], env=env, runs=3)
-        rounds = {"baseline": [], "check": [], "hook": []}
-        for _ in range(3):  # interleave so machine load hits all three alike
-            rounds["baseline"].append(median_ms([PY, "-c", "pass"], env=env, runs=RUNS // 3 or 1))
-            rounds["check"].append(
-                median_ms(
-                    [PY, script, "check", "--command", "kubectl get pods -n payments"],
-                    env=env,
-                    runs=RUNS // 3 or 1,
-                )
+        safe, risky = "kubectl get pods -n payments", "git push --force origin main"
+        cases = {
+            "baseline  python -c pass": ([PY, "-c", "pass"], None),
+            "check     T1 kubectl get pods": ([PY, script, "check", "--command", safe], None),
+            "check     T4 git push --force": ([PY, script, "check", "--command", risky], None),
+            "hook      T1 (silent)": ([PY, script, "hook"], hook_input(safe)),
+            "hook      T4 (deny + pending)": ([PY, script, "hook"], hook_input(risky)),
+        }
+        for args, stdin in cases.values():  # warm caches, create the databases
+            run_once(args, stdin=stdin, env=env)
+        walls = {name: [] for name in cases}
+        cpus = {name: [] for name in cases}
+        for _ in range(RUNS):  # interleaved, so machine load hits every case alike
+            for name, (args, stdin) in cases.items():
+                wall, cpu = run_once(args, stdin=stdin, env=env)
+                walls[name].append(wall)
+                cpus[name].append(cpu)
+        base_wall = statistics.median(walls["baseline  python -c pass"])
+        base_cpu = statistics.median(cpus["baseline  python -c pass"])
+        print(f"cold process, {RUNS} interleaved runs each (target: median <= 3x baseline)")
+        for name in cases:
+            wall, cpu = statistics.median(walls[name]) * 1000, statistics.median(cpus[name]) * 1000
+            print(
+                f"  {name:32s} wall {wall:6.1f} ms = {wall / 1000 / base_wall:4.2f}x"
+                f"   cpu {cpu:6.1f} ms = {cpu / 1000 / base_cpu:4.2f}x"
             )
-            rounds["hook"].append(
-                median_ms([PY, script, "hook"], stdin=hook_in, env=env, runs=RUNS // 3 or 1)
-            )
-        base = statistics.median(rounds["baseline"])
-        check = statistics.median(rounds["check"])
-        hook = statistics.median(rounds["hook"])
-        print(f"cold baseline  python -c pass          median {base:6.1f} ms")
         print(
-            f"cold check     guardrails.py check     median {check:6.1f} ms  = {check / base:4.2f}x baseline (target <= 3x)"
-        )
-        print(
-            f"cold hook      guardrails.py hook      median {hook:6.1f} ms  = {hook / base:4.2f}x baseline (target <= 3x)"
+            f"  (load average at the end: {', '.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} cores)"
         )
 
         n = int(os.environ.get("BENCH_BATCH", "20000"))
@@ -102,30 +111,25 @@ def main() -> int:
         )
         batch_file = os.path.join(tmp, "batch.jsonl")
         Path(batch_file).write_text(lines)
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()
         proc = subprocess.run(
             [PY, script, "check", "--batch", batch_file], capture_output=True, env=env, cwd=REPO
         )
         elapsed = time.perf_counter() - start
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
         out = proc.stdout.decode().splitlines()
         assert len(out) == n, (len(out), proc.stderr.decode()[-500:])
-        rate = n / elapsed
-        # Baseline for the batch: the same process start + reading/writing the JSON Lines without checking.
-        start = time.perf_counter()
-        subprocess.run(
-            [
-                PY,
-                "-c",
-                "import json,sys\nfor l in open(sys.argv[1]): sys.stdout.write(json.dumps(json.loads(l))+'\\n')",
-                batch_file,
-            ],
-            stdout=subprocess.DEVNULL,
-            env=env,
+        # Baseline: the same process reading and writing the JSON Lines without checking anything.
+        echo = (
+            "import json,sys\nfor l in open(sys.argv[1]): sys.stdout.write(json.dumps(json.loads(l))+'\\n')"
         )
-        io_only = time.perf_counter() - start
+        io_wall, _ = run_once([PY, "-c", echo, batch_file], stdin=None, env=env)
         print(
-            f"batch          {n} commands in {elapsed:5.2f} s = {rate:8.0f} commands/s (target >= 5,000);"
-            f" JSONL read/write alone {n / io_only:8.0f} lines/s"
+            f"batch: {n} commands (audited, one transaction per 2,000) in {elapsed:5.2f} s wall / {cpu:5.2f} s cpu"
+            f" = {n / elapsed:7.0f} commands/s wall, {n / cpu:7.0f} per cpu-second (target >= 5,000);"
+            f" JSONL read/write alone {n / io_wall:7.0f} lines/s"
         )
     return 0
 

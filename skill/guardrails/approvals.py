@@ -162,8 +162,9 @@ def _connect(directory: str | None = None, *, create: bool = True, sync: str = "
 
 
 def _open(directory: str | None = None, *, create: bool = True, sync: str = "NORMAL"):
-    import sqlite3
+    from .audit import sqlite_module
 
+    sqlite3 = sqlite_module()
     d = _dir(directory)
     path = os.path.join(d, DB_NAME)
     fresh = not os.path.exists(path)
@@ -184,8 +185,9 @@ def _open(directory: str | None = None, *, create: bool = True, sync: str = "NOR
 
 
 def _with_schema(conn, fn):
-    import sqlite3
+    from .audit import sqlite_module
 
+    sqlite3 = sqlite_module()
     try:
         return fn()
     except sqlite3.OperationalError as exc:

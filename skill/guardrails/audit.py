@@ -115,6 +115,24 @@ def redact_text(text: str | None) -> str | None:
     return redact(text)
 
 
+def sqlite_module():
+    """The SQLite driver for the write path: the C module itself when available.
+
+    ``import sqlite3`` also imports sqlite3.dbapi2 and datetime (for adapters these writes never
+    use): ~1.5 ms more per hook call. ``_sqlite3`` has the same connect() and exceptions.
+    """
+    try:
+        import _sqlite3 as driver
+
+        if hasattr(driver, "connect") and hasattr(driver, "OperationalError"):
+            return driver
+    except ImportError:  # pragma: no cover - other interpreters
+        pass
+    import sqlite3 as driver
+
+    return driver
+
+
 def _now_iso(ts: float) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ts))
 
@@ -190,8 +208,7 @@ class AuditLog:
             self._spool(rows, exc)
 
     def _connect(self):
-        import sqlite3
-
+        sqlite3 = sqlite_module()
         directory = self._dir()
         os.makedirs(directory, mode=0o700, exist_ok=True)
         path = os.path.join(directory, DB_NAME)
@@ -210,8 +227,7 @@ class AuditLog:
         return conn
 
     def _write_db(self, rows: list[dict]) -> None:
-        import sqlite3
-
+        sqlite3 = sqlite_module()
         conn = self._connect()
         try:
             values = [tuple(row.get(c) for c in COLUMNS) for row in rows]

@@ -321,7 +321,11 @@ def policy_files(cwd: str | None = None) -> list[str]:
 def load_policy(cwd: str | None = None, files: list[str] | None = None) -> Policy:
     """The effective policy for ``cwd``. Raises ConfigError for any broken layer."""
     policy = Policy()
-    _apply_layer(policy, BUILTIN, "built-in")
+    policy.layers.append("built-in")
+    # The built-in layer is ours and tested: no validation (that would compile its regexes on
+    # every hook call); its regexes compile only when a command's program matches.
+    for i, raw in enumerate(BUILTIN["deny"]):
+        policy.deny.append(Rule(raw, section="deny", index=i + 1, source="built-in"))
     for path in policy_files(cwd) if files is None else files:
         _apply_layer(policy, read_policy_file(path), path)
     return policy

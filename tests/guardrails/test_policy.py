@@ -261,3 +261,11 @@ def test_policy_show_and_validate_cli(run, user_policy, tmp_path):
     assert res.returncode == 2
     assert "tier from 1 to 4" in res.stderr and "Traceback" not in res.stderr
     assert len(res.stderr.strip().splitlines()) == 1
+
+
+def test_builtin_layer_passes_the_validation_it_skips_at_runtime():
+    from skill.guardrails import policy as pol
+
+    checked = pol.Policy()
+    pol._apply_layer(checked, pol.BUILTIN, "built-in")
+    assert [r.id for r in checked.deny] == [r.id for r in load_policy().deny]
