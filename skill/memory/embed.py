@@ -74,7 +74,7 @@ class Embedder:
 
     model_id = f"{MODEL_NAME}/onnx-fp32"
 
-    def __init__(self, directory: str | os.PathLike | None = None, *, batch_size: int = 32, threads: int = 0):
+    def __init__(self, directory: str | os.PathLike | None = None, *, batch_size: int = 8, threads: int = 0):
         self.directory = Path(directory) if directory else model_dir()
         self.batch_size = batch_size
         self.threads = threads
@@ -117,6 +117,8 @@ class Embedder:
                 opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
                 if self.threads:
                     opts.intra_op_num_threads = self.threads
+                # Spinning worker threads burn CPU the other processes on a busy box need.
+                opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
                 session = ort.InferenceSession(
                     str(self.directory / "model.onnx"), sess_options=opts, providers=["CPUExecutionProvider"]
                 )

@@ -71,16 +71,63 @@ def new_id(prefix: str = "mem") -> str:
     return f"{prefix}-{uuid.uuid4().hex[:12]}"
 
 
+class _Grow:
+    """A float32 matrix that grows by doubling (appending one row is amortised O(1))."""
+
+    def __init__(self, dim: int = 384, cap: int = 64) -> None:
+        import numpy as np
+
+        self.data = np.zeros((cap, dim), dtype=np.float32)
+        self.n = 0
+
+    def extend(self, rows) -> None:
+        import numpy as np
+
+        k = len(rows)
+        if self.n + k > len(self.data):
+            cap = max(len(self.data) * 2, self.n + k)
+            grown = np.zeros((cap, self.data.shape[1]), dtype=np.float32)
+            grown[: self.n] = self.data[: self.n]
+            self.data = grown
+        self.data[self.n : self.n + k] = rows
+        self.n += k
+
+    def view(self):
+        return self.data[: self.n]
+
+
 class _VectorCache:
-    """All live vectors of the database as one numpy matrix, reloaded when another process commits."""
+    """All live vectors as one matrix (for recall) and one per dedup scope (for near-duplicates).
+
+    Reloaded from SQLite when another connection commits (PRAGMA data_version changes); this
+    process's own inserts are appended in place.
+    """
 
     def __init__(self) -> None:
         self.version: int | None = None
-        self.rowids = None
-        self.ids: list[str] = []
-        self.scopes: list[str] = []
-        self.matrix = None
         self.dirty = True
+        self._reset()
+
+    def _reset(self) -> None:
+        self.all = _Grow()
+        self.rowid_list: list[int] = []
+        self.ids: list[str] = []
+        self.pos: dict[int, int] = {}
+        self.scope_mats: dict[str, _Grow] = {}
+        self.scope_ids: dict[str, list[str]] = {}
+        self._rowids = None
+
+    @property
+    def matrix(self):
+        return self.all.view()
+
+    @property
+    def rowids(self):
+        import numpy as np
+
+        if self._rowids is None or len(self._rowids) != len(self.rowid_list):
+            self._rowids = np.asarray(self.rowid_list, dtype=np.int64)
+        return self._rowids
 
     def ensure(self, db) -> None:
         import numpy as np
@@ -90,27 +137,36 @@ class _VectorCache:
             return
         rows = db.execute(
             "SELECT rowid, id, scope, embedding FROM memories WHERE embedding IS NOT NULL "
-            "AND deleted_at IS NULL AND superseded_by IS NULL"
+            "AND deleted_at IS NULL AND superseded_by IS NULL ORDER BY rowid"
         ).fetchall()
-        self.rowids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
-        self.ids = [r[1] for r in rows]
-        self.scopes = [r[2] for r in rows]
+        self._reset()
         if rows:
-            self.matrix = np.frombuffer(b"".join(r[3] for r in rows), dtype=np.float32).reshape(len(rows), -1)
-        else:
-            self.matrix = np.zeros((0, 384), dtype=np.float32)
+            mat = np.frombuffer(b"".join(r[3] for r in rows), dtype=np.float32).reshape(len(rows), -1)
+            self.all.extend(mat)
+            by_scope: dict[str, list[int]] = {}
+            for i, r in enumerate(rows):
+                self.rowid_list.append(r[0])
+                self.ids.append(r[1])
+                self.pos[r[0]] = i
+                by_scope.setdefault(r[2], []).append(i)
+            for scope, idx in by_scope.items():
+                g = _Grow(cap=max(64, len(idx)))
+                g.extend(mat[idx])
+                self.scope_mats[scope] = g
+                self.scope_ids[scope] = [rows[i][1] for i in idx]
         self.version = version
         self.dirty = False
 
     def append(self, rowid: int, mid: str, scope: str, vec) -> None:
-        import numpy as np
-
-        if self.dirty or self.matrix is None:
+        if self.dirty:
             return
-        self.rowids = np.append(self.rowids, np.int64(rowid))
+        row = vec.reshape(1, -1)
+        self.pos[rowid] = len(self.rowid_list)
+        self.all.extend(row)
+        self.rowid_list.append(rowid)
         self.ids.append(mid)
-        self.scopes.append(scope)
-        self.matrix = np.vstack([self.matrix, vec.reshape(1, -1).astype(np.float32)])
+        self.scope_mats.setdefault(scope, _Grow()).extend(row)
+        self.scope_ids.setdefault(scope, []).append(mid)
 
 
 class Memory:
@@ -378,18 +434,15 @@ class Memory:
         return [r for r in results if r is not None]
 
     def _near_duplicate(self, scope: str, vec) -> str | None:
-        cache = self._cache
-        if cache.matrix is None or not len(cache.ids):
-            return None
         import numpy as np
 
-        idx = [i for i, s in enumerate(cache.scopes) if s == scope]
-        if not idx:
+        mat = self._cache.scope_mats.get(scope)
+        if mat is None or mat.n == 0:
             return None
-        sims = cache.matrix[idx] @ vec
+        sims = mat.view() @ vec
         best = int(np.argmax(sims))
         if float(sims[best]) >= NEAR_DUPLICATE:
-            target = cache.ids[idx[best]]
+            target = self._cache.scope_ids[scope][best]
             row = self._q("SELECT linked_to FROM memories WHERE id = ?", (target,))
             # Link to the original, never to another near-duplicate.
             return (row[0]["linked_to"] if row and row[0]["linked_to"] else None) or target
@@ -654,11 +707,9 @@ class Memory:
                         break
                     rank += 1
                     vec[int(cache.rowids[i])] = {"vec_rank": rank, "cosine": float(sims[i])}
-                if lex:
-                    pos = {int(r): i for i, r in enumerate(cache.rowids)} if len(lex) else {}
-                    for rowid in lex:
-                        if rowid in pos:
-                            sims_by_rowid[rowid] = float(cache.matrix[pos[rowid]] @ qvec)
+                for rowid in lex:
+                    if rowid in cache.pos:
+                        sims_by_rowid[rowid] = float(sims[cache.pos[rowid]])
 
         cand_rowids = set(lex) | set(vec)
         rows = []
