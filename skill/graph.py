@@ -109,7 +109,8 @@ def approval(state: RunState) -> dict[str, Any]:
         return {"approval": answer, "status": "rejected"}
     # The approval was recorded by a human through the guardrails approvals; the gate itself has
     # to accept it now (single use, bound to this action, target and environment).
-    recheck = adapters.check(state.action or {}, approval=answer.get("token") or decision.get("request_id"))
+    # Without a token the gate looks up the pending approval of the same request itself.
+    recheck = adapters.check(state.action or {}, approval=answer.get("token"))
     if recheck["decision"] != "allow":
         return {
             "approval": answer,

@@ -21,6 +21,7 @@ SECRETS = {
     "DEVOPS_GITHUB_WEBHOOK_SECRET": "gh-webhook-secret",
     "DEVOPS_GITLAB_WEBHOOK_TOKEN": "gl-token",
     "DEVOPS_WEBHOOK_TOKEN": "bearer-token",
+    "DEVOPS_PAGERDUTY_WEBHOOK_SECRET": "pd-secret",
 }
 
 
@@ -165,6 +166,10 @@ def test_signatures_tokens_and_health(server, isolated_home):
     assert s.post("alertmanager", am).status_code == 401
     pd = (FIXTURES / "pagerduty_incident_triggered.json").read_bytes()
     assert s.post("pagerduty", pd, {"Authorization": "Bearer bearer-token"}).status_code == 202
+    pd2 = pd.replace(b"01DVUTE4Q7XZGH7U2LZ2R1P0TY", b"01DVUTE4Q7XZGH7U2LZ2R1P0ZZ")
+    pd_sig = "v1=" + hmac.new(b"pd-secret", pd2, hashlib.sha256).hexdigest()
+    assert s.post("pagerduty", pd2, {"X-PagerDuty-Signature": f"v1=00ff, {pd_sig}"}).status_code == 202
+    assert s.post("pagerduty", pd2, {"X-PagerDuty-Signature": "v1=00ff"}).status_code == 401
     assert s.post("generic", b"{not json", {"Authorization": "Bearer bearer-token"}).status_code == 400
     assert s.post("nowhere", b"{}", {"Authorization": "Bearer bearer-token"}).status_code == 404
 
@@ -174,12 +179,13 @@ def test_signatures_tokens_and_health(server, isolated_home):
         "github",
         "gitlab",
         "pagerduty",
+        "pagerduty",
     ]
     assert httpx.get(s.url + "/healthz").json() == {"ok": True}
     ready = httpx.get(s.url + "/readyz").json()
-    assert ready["ok"] and ready["queue"] == {"pending": 4}
+    assert ready["ok"] and ready["queue"] == {"pending": 5}
     unauth = [line for line in s.lines() if line.get("msg") == "unauthenticated"]
-    assert len(unauth) == 6 and all("gh-webhook-secret" not in json.dumps(line) for line in unauth)
+    assert len(unauth) == 7 and all("gh-webhook-secret" not in json.dumps(line) for line in unauth)
 
 
 def test_body_cap(server, isolated_home, tmp_path):
