@@ -493,7 +493,12 @@ def _pending(args) -> int:
         _out("no pending requests")
     for row in rows:
         flag = "" if row["approvable"] else "  (cannot be approved)"
-        _out(f"{row['request_id']}  T{row['tier']} {row['decision']}  {row['input'][:100]}{flag}")
+        where = "".join(
+            f"  {label}={row[key]}"
+            for label, key in (("target", "target"), ("env", "environment"))
+            if row[key]
+        )
+        _out(f"{row['request_id']}  T{row['tier']} {row['decision']}  {row['input'][:100]}{where}{flag}")
     return 0
 
 

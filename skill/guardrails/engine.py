@@ -20,6 +20,7 @@ from .model import ALLOW, ASK, BLOCK, Decision, decision_for_tier
 GATE_PROGRAMS = ("guardrails.py", "guardrails", "devops-guardrails")
 # Files whose content is the gate's own authority: reading them lets an agent forge approvals.
 GATE_SECRETS = ("approval.key", "approvals.db", "operator-key.json")
+GATE_CONFIG = ("policy.toml", ".claude/settings")
 
 
 class _Part:
@@ -362,6 +363,26 @@ def _self_protection(req: _Request, verdict) -> None:
                     True,
                 )
             )
+    # Changing the gate's own configuration (allowlists, the hook) is for a human too. Reading
+    # it (cat, grep: T1) and the gate's own commands are fine.
+    if any(name in text for name in GATE_CONFIG):
+        changing = [
+            p
+            for p in verdict.parts
+            if (p.tier >= 2 or _edits_in_place(p.argv))
+            and not (p.argv and os.path.basename(p.argv[0]) in GATE_PROGRAMS)
+        ]
+        if changing or ">" in text:
+            req.parts.append(
+                _Part(
+                    text[:200],
+                    None,
+                    4,
+                    ["gate.config-change"],
+                    ["may change the gate's own policy or hook settings (policy.toml, .claude/settings)"],
+                    None,
+                )
+            )
     for secret in GATE_SECRETS:
         if secret in text:
             req.parts.append(
@@ -376,6 +397,13 @@ def _self_protection(req: _Request, verdict) -> None:
                 )
             )
             break
+
+
+def _edits_in_place(argv: list[str]) -> bool:
+    """sed -i / perl -i rewrite files while the classifier may rate sed as a reader."""
+    if not argv or os.path.basename(argv[0]) not in ("sed", "gsed", "perl"):
+        return False
+    return any(a.startswith(("-i", "--in-place")) or (a.startswith("-") and "i" in a[1:3]) for a in argv[1:])
 
 
 def _mentions_approve(lowered: str) -> bool:

@@ -246,3 +246,21 @@ def test_ttl_limits_and_pending_listing(run):
 def test_mentioning_the_approve_command_as_data_is_not_a_self_approval():
     d = check_command('git commit -m "docs: guardrails.py approve needs a human"', audit=False)
     assert "gate.self-approval" not in d.rule_ids and d.approvable
+
+
+@pytest.mark.parametrize(
+    "command,changes",
+    [
+        ('echo "[[allow]]" >> .devops/policy.toml', True),
+        ("sed -i 's/tier = 4/tier = 1/' ~/.config/master-devops/policy.toml", True),
+        ("rm .claude/settings.json", True),
+        ("cat .devops/policy.toml", False),
+        ("grep -n hooks .claude/settings.json", False),
+        ("guardrails.py policy validate .devops/policy.toml", False),
+    ],
+)
+def test_changing_the_gates_configuration_needs_a_human(command, changes):
+    d = check_command(command, audit=False)
+    assert ("gate.config-change" in d.rule_ids) == changes
+    if changes:
+        assert d.decision == "block" and d.approvable  # a human may approve a real policy edit
