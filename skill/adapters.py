@@ -619,6 +619,8 @@ def render_report(state: RunState) -> str:
         verdict = d.get("decision")
         if state.approval and state.approval.get("approved"):
             verdict = f"approved by {state.approval.get('by')}"
+        elif verdict in ("ask", "block") and d.get("approvable", True) and d.get("request_id"):
+            verdict = f"approval required (request {d['request_id']})"
         lines.append(
             f"Gate: T{d.get('tier')} {verdict}"
             + (f" — {'; '.join(d.get('reasons') or [])}" if d.get("reasons") else "")

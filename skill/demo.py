@@ -204,7 +204,12 @@ def _approve(story: Story, resume, run_store, paused, what: str) -> None:
         )
     )
     out = resume(rid, approved=True, by="demo-operator")
-    story.show(out)
+    # The plan was shown when the run paused: show what the resume added.
+    lines = out.report.splitlines()
+    start = next((i for i, line in enumerate(lines) if line.startswith("Gate:")), 0)
+    for line in lines[start:]:
+        story.echo("   " + line)
+    story.echo(f"   -> status: {out.status}")
     story.record(f"approved {paused.run_id}", out)
 
 

@@ -120,3 +120,18 @@ def test_prompts_need_their_variables():
         "summarize", run={"token": "ghp_abcdefghijklmnopqrstuvwxyz0123456789"}, report="r"
     )
     assert "ghp_abcdef" not in user and system.startswith("You write")
+
+
+def test_postmortem_refiner(stub, capsys):
+    assert llm.postmortem_refiner() is not None
+    refine = llm.postmortem_refiner()
+    stub.reply_text("# Post-mortem (refined)\n\nImpact: 9% of checkouts failed for 21 minutes.")
+    assert refine("# Post-mortem\n\nImpact: ...", {}).startswith("# Post-mortem (refined)")
+    assert "Impact: ..." in stub.requests[-1]["body"]["messages"][0]["content"]
+    stub.reply_error(500, "api_error")
+    assert refine("# Draft kept", {}) == "# Draft kept"
+    assert "notice: Claude unavailable" in capsys.readouterr().err
+
+
+def test_refiner_is_off_without_a_key():
+    assert llm.postmortem_refiner() is None
