@@ -330,7 +330,7 @@ def consume(
         key = load_key(d)
     except ApprovalError as exc:
         return None, None if token is None else str(exc)
-    conn = _connect(d, create=False)
+    conn = _connect(directory, create=False)
     if conn is None:
         return None, "approval store missing"
     try:

@@ -258,3 +258,23 @@ def test_check_and_hook_paths_import_nothing_heavy(args, stdin):
     assert "skill.guardrails.engine" in modules  # the probe itself works
     heavy = sorted(m for m in modules if m.split(".")[0] in HEAVY)
     assert heavy == []
+
+
+def test_batch_consumes_an_approval_once(tmp_path):
+    from skill.guardrails import approvals
+    from skill.guardrails.engine import check_command
+
+    d = check_command("mytool block db", cwd=str(tmp_path), audit=False)
+    approvals.approve(d.request_id, by="alice", ttl_seconds=600, authorize=lambda p: "test")
+    line = json.dumps({"command": "mytool block db", "cwd": str(tmp_path)}) + "\n"
+    other = json.dumps({"command": "mytool block other", "cwd": str(tmp_path)}) + "\n"
+    proc = subprocess.run(
+        [sys.executable, str(REPO / "guardrails.py"), "check", "--batch", "-"],
+        input=(other + line * 3).encode(),
+        capture_output=True,
+        cwd=REPO,
+        timeout=60,
+    )
+    out = [json.loads(x) for x in proc.stdout.decode().splitlines()]
+    assert [o["decision"] for o in out] == ["block", "allow", "block", "block"], proc.stderr
+    assert out[1]["approval_used"] and out[2]["request_id"] == d.request_id
