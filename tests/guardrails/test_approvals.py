@@ -67,7 +67,7 @@ def run_on_tty(args, answer, timeout=30.0):
             if not chunk:
                 break
             out += chunk
-        if not answered and b"press Enter" in out:
+        if not answered and (b"press Enter" in out or b"to continue:" in out):
             os.write(fd, answer.encode() + b"\n")
             answered = True
     _, status = os.waitpid(pid, 0)
@@ -264,3 +264,22 @@ def test_changing_the_gates_configuration_needs_a_human(command, changes):
     assert ("gate.config-change" in d.rule_ids) == changes
     if changes:
         assert d.decision == "block" and d.approvable  # a human may approve a real policy edit
+
+
+def test_operator_key_init_needs_a_terminal_and_its_key_approves():
+    refused = run_detached("operator-key", "init")
+    assert refused.returncode == 4 and "interactive terminal" in refused.stderr
+    assert not (Path(os.environ["DEVOPS_HOME"]) / approvals.OPERATOR_NAME).exists()
+    code, out = run_on_tty(["operator-key", "init"], "yes")
+    assert code == 0, out
+    import re
+
+    key = re.search(r"dok_[A-Za-z0-9_\-]+", out).group(0)
+    stored = Path(os.environ["DEVOPS_HOME"]) / approvals.OPERATOR_NAME
+    assert stored.stat().st_mode & 0o777 == 0o600 and key not in stored.read_text()
+    d = check_action("secret_rotation", target="db-password", env="prod", audit=False)
+    ok = run_detached("approve", d.request_id, "--by", "ops", env_extra={"DEVOPS_OPERATOR_KEY": key})
+    assert ok.returncode == 0, ok.stderr
+    assert check_action("secret_rotation", target="db-password", env="prod", audit=False).decision == "allow"
+    again = run_detached("operator-key", "init")
+    assert again.returncode == 2 and "already exists" in again.stderr
