@@ -329,7 +329,9 @@ def run(
             return _finish(graph, run_id)
         source = (event or {}).get("source", "request") if event else "request"
         text = request or (event or {}).get("title") or ""
-        run_store.create(run_id, source=source, input=text, event_id=event_key or (event or {}).get("id"))
+        if event and not event_key:
+            event_key = f"{event.get('source')}:{event.get('id')}"
+        run_store.create(run_id, source=source, input=text, event_id=event_key)
         state = RunState(run_id=run_id, request=request, event=event, cwd=cwd)
         graph.invoke(state.model_dump(mode="json"), _config(run_id), durability="sync")
         return _finish(graph, run_id)
