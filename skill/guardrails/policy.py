@@ -18,7 +18,12 @@ from __future__ import annotations
 
 import os
 
-from ..errors import ConfigError
+
+def ConfigError(message: str):  # noqa: N802 - lazy: skill.errors stays off the no-policy hot path
+    from ..errors import ConfigError as _ConfigError
+
+    return _ConfigError(message)
+
 
 MATCH_KEYS = ("action", "command", "command_regex", "program", "rule_id", "target", "environment")
 SETTINGS_DEFAULTS = {
@@ -345,7 +350,7 @@ def read_policy_file(path: str) -> dict:
         raise ConfigError(f"cannot read policy file {path}: {exc}") from exc
 
 
-def _err(source: str, message: str) -> ConfigError:
+def _err(source: str, message: str):
     return ConfigError(f"policy {source}: {message}")
 
 
