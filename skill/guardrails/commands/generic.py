@@ -24,7 +24,7 @@ READ_VERBS = frozenset(
 _DESTRUCTIVE_OPTIONS = re.compile(
     r"^--?(delete|purge|force-delete|reset-offsets|delete-config|drop|wipe|destroy|remove|remove-all|prune)(=|$)"
 )
-_PLAUSIBLE_NAME = re.compile(r"^[\w.+@:,%~-]+$")
+_PLAUSIBLE_NAME = re.compile(r"^[\w.+@:,%~=-]+$")
 _SEGMENTS = re.compile(r"[A-Za-z][a-z]*|[A-Z]+(?![a-z])")
 _PUBLISHERS = {
     "cargo": ("publish", "yank", "owner"),
