@@ -297,3 +297,100 @@ def test_any_yaml_shape_gives_findings_never_an_exception(doc, platform):
     ctx = audit_text(text, "f.yml", platform)
     for f in ctx.findings:
         assert f.id in RULES_BY_ID and (f.line is None or f.line >= 1)
+
+
+# --------------------------------------------------------------------------- action.yml files
+
+ACTIONS = FIX / "actions"
+
+
+@pytest.mark.parametrize("name", ["composite-bad", "docker-bad"])
+def test_action_metadata_bad_yields_exactly_the_marked_lines(name):
+    path = ACTIONS / name / "action.yml"
+    ctx = audit_file(path)
+    marked = {
+        (rule, n)
+        for n, line in enumerate(path.read_text().splitlines(), 1)
+        for rule in re.findall(r"expect: (ci\.[a-z\-]+)", line)
+    }
+    assert marked, "a bad fixture must mark at least one line"
+    assert {(f.id, f.line) for f in ctx.findings} == marked
+    assert all(f.job is None for f in ctx.findings)  # the calling workflow owns the job
+
+
+@pytest.mark.parametrize("name", ["composite-good", "docker-good"])
+def test_action_metadata_good_is_clean(name):
+    ctx = audit_file(ACTIONS / name / "action.yml")
+    assert ctx.findings == [], [(f.id, f.line, f.message) for f in ctx.findings]
+
+
+def test_every_action_input_is_free_text_declared_or_not():
+    text = "runs:\n  using: composite\n  steps:\n    - run: echo ${{ inputs.n }}\n      shell: bash\n"
+    assert [f.id for f in audit_text(text, "action.yml", "action").findings] == ["ci.template-injection"]
+    assert audit_text("name: x\n", "action.yml", "action").findings[0].id == "ci.parse-error"
+
+
+def test_repository_actions_are_discovered_and_symlink_loops_do_not_hang(tmp_path):
+    shutil.copy(ACTIONS / "docker-bad" / "action.yml", tmp_path / "action.yml")
+    local = tmp_path / ".github" / "actions" / "setup"
+    local.mkdir(parents=True)
+    shutil.copy(ACTIONS / "composite-bad" / "action.yml", local / "action.yaml")
+    (local / "up").symlink_to("..")  # a loop back to .github/actions
+    (tmp_path / ".github" / "actions" / "README.md").write_text("not an action")
+    rep = audit_workflows(tmp_path)
+    assert rep.files == ["action.yml", ".github/actions/setup/action.yaml"]
+    assert {f.file for f in rep.findings if f.id == "ci.template-injection"} == {
+        ".github/actions/setup/action.yaml"
+    }
+
+
+# --------------------------------------------------------------------------- bad input
+
+
+def test_empty_and_comment_only_files_are_named_as_empty():
+    for text in ("", "# nothing but a comment\n"):
+        ctx = audit_text(text, "e.yml", "github")
+        assert [(f.id, f.message) for f in ctx.findings] == [
+            ("ci.parse-error", "the file is empty (no YAML document)")
+        ]
+
+
+def test_unreadable_file_is_an_input_error(tmp_path):
+    from skill.errors import InputError
+
+    folder = tmp_path / "ci.yml"  # reading a directory fails like an unreadable file
+    folder.mkdir()
+    with pytest.raises(InputError, match="cannot read"):
+        audit_file(folder)
+
+
+@pytest.mark.parametrize("kind", ["empty-dir", "not-yaml", "device"])
+def test_cli_refuses_what_it_cannot_audit_with_exit_2(tmp_path, kind):
+    target = {"empty-dir": tmp_path, "not-yaml": tmp_path / "notes.txt", "device": Path("/dev/null")}[kind]
+    if kind == "not-yaml":
+        target.write_text("jobs: {}\n")
+    res = CliRunner().invoke(ci, ["audit", str(target), "--format", "json"])
+    assert res.exit_code == 2, res.output
+    assert res.output.startswith("Error: ") and len(res.output.strip().splitlines()) == 1
+    assert "Traceback" not in res.output
+
+
+def test_line_scans_attribute_findings_to_the_right_job():
+    text = """\
+on: push
+permissions: {contents: read}
+jobs:
+  first:
+    runs-on: ubuntu-24.04
+    timeout-minutes: 5
+    steps:
+      - run: echo '${{ toJSON(secrets) }}'
+  second:
+    runs-on: ubuntu-24.04
+    timeout-minutes: 5
+    steps:
+      - run: curl -H "Authorization ghp_abcdefghijklmnopqrstuvwxyz0123456789" https://example.invalid
+"""
+    found = {(f.id, f.line, f.job) for f in audit_text(text, "w.yml", "github").findings}
+    assert ("ci.secret-exposure", 8, "first") in found
+    assert ("ci.hardcoded-credentials", 13, "second") in found

@@ -7,7 +7,7 @@ import sys
 import click
 
 from skill.cli_support import ErrorHandlingGroup, echo_json, emit, output_option
-from skill.errors import EXIT_FINDINGS, EXIT_OK, UsageError
+from skill.errors import EXIT_FINDINGS, EXIT_OK, InputError, UsageError
 
 _DIR = click.Path(file_okay=False, exists=True)
 
@@ -233,6 +233,10 @@ def audit_cmd(path: str, fmt: str, fail_on: str, output: str | None) -> None:
     from .audit import RULES, audit_workflows
 
     rep = audit_workflows(path)
+    if not rep.files:  # a wrong directory must not pass as a clean audit
+        raise InputError(
+            f"no pipeline files under {path} (.github/workflows/*.yml, .gitlab-ci.yml, action.yml)"
+        )
     blocking = at_or_above(rep.findings, fail_on)
     if fmt == "json":
         payload = {
@@ -258,19 +262,18 @@ def audit_cmd(path: str, fmt: str, fail_on: str, output: str | None) -> None:
             output,
         )
     else:
-        if not rep.files:
-            click.echo(f"No pipeline files under {path} (.github/workflows/*.yml, .gitlab-ci.yml).")
-        else:
-            footer = f"{len(rep.files)} file(s), {len(rep.findings)} finding(s), {len(blocking)} at or above {fail_on}"
-            if rep.suppressed:
-                footer += f", {rep.suppressed} suppressed"
-            if sys.stdout.isatty() and not output:
-                report.print_table("CI workflow audit", rep.findings, footer=footer)
-            else:  # linter-style lines: file:line:col, one finding per line, easy to grep and click
-                lines = [
-                    f"{f.file}:{f.line or 0}:{f.column or 0}: {f.severity} {f.id} {f.message}"
-                    + (f" [job {f.job}]" if f.job else "")
-                    for f in rep.findings
-                ]
-                emit("\n".join([*lines, footer]) + "\n", output)
+        footer = (
+            f"{len(rep.files)} file(s), {len(rep.findings)} finding(s), {len(blocking)} at or above {fail_on}"
+        )
+        if rep.suppressed:
+            footer += f", {rep.suppressed} suppressed"
+        if sys.stdout.isatty() and not output:
+            report.print_table("CI workflow audit", rep.findings, footer=footer)
+        else:  # linter-style lines: file:line:col, one finding per line, easy to grep and click
+            lines = [
+                f"{f.file}:{f.line or 0}:{f.column or 0}: {f.severity} {f.id} {f.message}"
+                + (f" [job {f.job}]" if f.job else "")
+                for f in rep.findings
+            ]
+            emit("\n".join([*lines, footer]) + "\n", output)
     sys.exit(EXIT_FINDINGS if blocking else EXIT_OK)

@@ -15,7 +15,7 @@ from skill.findings import Finding
 from skill.report import sort_findings
 
 from .context import FileContext
-from .github import audit_github
+from .github import audit_action, audit_github
 from .gitlab import audit_gitlab
 from .rules import RULES, RULES_BY_ID
 from .yamlpos import load
@@ -30,8 +30,14 @@ class AuditReport(BaseModel):
     suppressed: int = 0
 
 
+ACTION_FILES = ("action.yml", "action.yaml")
+_AUDITORS = {"github": audit_github, "gitlab": audit_gitlab, "action": audit_action}
+
+
 def _platform(path: Path, text: str) -> str:
     name = path.name.lower()
+    if name in ACTION_FILES:
+        return "action"
     if name.endswith(".gitlab-ci.yml") or name.endswith(".gitlab-ci.yaml") or "gitlab" in name:
         return "gitlab"
     if ".github" in path.parts or "workflows" in path.parts:
@@ -41,19 +47,29 @@ def _platform(path: Path, text: str) -> str:
 
 
 def discover(root: Path) -> list[Path]:
-    """Pipeline files under ``root`` (a repository, a workflows folder or a file)."""
+    """Pipeline files under ``root`` (a repository, a workflows folder or a file).
+
+    Besides workflows and .gitlab-ci.yml: the repository's own action (action.yml at the root)
+    and local actions under .github/actions/, which run inside the workflows that use them.
+    """
     if root.is_file():
+        if root.suffix.lower() not in (".yml", ".yaml"):
+            raise InputError(f"{root}: not a YAML file (expected a workflow, .gitlab-ci.yml or action.yml)")
         return [root]
     if not root.is_dir():
-        raise InputError(f"{root}: no such file or directory")
+        what = "no such file or directory" if not root.exists() else "not a regular file or directory"
+        raise InputError(f"{root}: {what}")
     found: list[Path] = []
     wf = root / ".github" / "workflows"
     for folder in (wf, root) if root.name == "workflows" else (wf,):
         if folder.is_dir():
             found += sorted(p for p in folder.iterdir() if p.suffix in (".yml", ".yaml") and p.is_file())
-    for name in (".gitlab-ci.yml", ".gitlab-ci.yaml"):
+    for name in (".gitlab-ci.yml", ".gitlab-ci.yaml", *ACTION_FILES):
         if (root / name).is_file():
             found.append(root / name)
+    actions = root / ".github" / "actions"
+    if actions.is_dir():
+        found += sorted(p for name in ACTION_FILES for p in actions.rglob(name) if p.is_file())
     return list(dict.fromkeys(found))
 
 
@@ -67,7 +83,10 @@ def audit_text(text: str, rel: str, platform: str) -> FileContext:
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         ctx.add("ci.parse-error", f"invalid YAML: {problem}", pos)
         return ctx
-    (audit_gitlab if platform == "gitlab" else audit_github)(ctx, doc)
+    if doc is None:
+        ctx.add("ci.parse-error", "the file is empty (no YAML document)", (1, 1))
+        return ctx
+    _AUDITORS.get(platform, audit_github)(ctx, doc)
     return ctx
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import re
 from typing import Any
 
@@ -97,15 +98,18 @@ class GitHubAudit:
             (line, starts[i + 1][0] - 1 if i + 1 < len(starts) else 10**9, j)
             for i, (line, j) in enumerate(starts)
         ]
+        self.job_range = {j: (start, end) for start, end, j in self.job_ranges}  # O(1) per job
+        self._job_starts = [start for start, _, _ in self.job_ranges]
         self.secret_env: set[str] = set()
         self.tainted_env: set[str] = set()
 
     # ------------------------------------------------------------------ helpers
     def job_at(self, line: int) -> tuple[str | None, int | None]:
-        for start, end, jid in self.job_ranges:
-            if start <= line <= end:
-                return jid, start
-        return None, None
+        i = bisect.bisect_right(self._job_starts, line) - 1  # line scans call this for every line
+        if i < 0:
+            return None, None
+        start, end, jid = self.job_ranges[i]
+        return (jid, start) if line <= end else (None, None)
 
     def add(self, rule: str, message: str, pos: Pos | None, job: str | None = None, **kw: Any) -> None:
         job_line = self.jobs_map.kpos(job)[0] if job and job in self.jobs_map else None
@@ -297,7 +301,7 @@ class GitHubAudit:
                     severity="low" if service else "medium",
                 )
 
-    def check_uses(self, uses: str, pos: Pos, job: str, reusable: bool = False) -> None:
+    def check_uses(self, uses: str, pos: Pos, job: str | None, reusable: bool = False) -> None:
         uses = uses.strip()
         if uses.startswith("./"):
             return
@@ -330,7 +334,7 @@ class GitHubAudit:
         job.environment = (
             str(env.get("name")) if isinstance(env, dict) and env.get("name") else (str(env) if env else None)
         )
-        start, end = next(((s, e) for s, e, j in self.job_ranges if j == jid), (0, 0))
+        start, end = self.job_range.get(jid, (0, 0))
         body = "\n".join(self.ctx.lines[start - 1 : min(end, len(self.ctx.lines))])
         job.uses_outputs_of = set(OUTPUT_REF.findall(body))
 
@@ -368,7 +372,7 @@ class GitHubAudit:
             self.secret_env, self.tainted_env = job_env  # a step's env stays with that step
         return job
 
-    def check_step(self, step: PDict, jid: str, job: Job, publishing: bool, uploads: bool) -> None:
+    def check_step(self, step: PDict, jid: str | None, job: Job, publishing: bool, uploads: bool) -> None:
         self.check_env(step.get("env"), step, "env", jid)
         uses = step.get("uses")
         with_ = step.get("with") if isinstance(step.get("with"), PDict) else PDict()
@@ -447,7 +451,7 @@ class GitHubAudit:
                         )
                 self.check_env(item.get("env"), item, "env", jid, service=True)
 
-    def check_checkout(self, step: PDict, with_: PDict, jid: str, uploads: bool) -> None:
+    def check_checkout(self, step: PDict, with_: PDict, jid: str | None, uploads: bool) -> None:
         if not _falsy(with_.get("persist-credentials")):
             self.add(
                 "ci.persist-credentials",
@@ -467,7 +471,7 @@ class GitHubAudit:
                 jid,
             )
 
-    def check_script(self, text: str, pos: Pos, jid: str, where: str) -> None:
+    def check_script(self, text: str, pos: Pos, jid: str | None, where: str) -> None:
         cursor = pos
         for taint in expressions.taints(text, self.string_inputs, self.tainted_env):
             at = self.ctx.find_text(taint.expression, cursor)
@@ -481,7 +485,7 @@ class GitHubAudit:
                 severity="medium" if taint.kind == "input" else "high",
             )
 
-    def check_run(self, run: str, pos: Pos, jid: str, step: PDict) -> None:
+    def check_run(self, run: str, pos: Pos, jid: str | None, step: PDict) -> None:
         for m in DEPRECATED.finditer(run):
             self.add(
                 "ci.deprecated-commands",
@@ -580,6 +584,47 @@ def scan_secret_literals(ctx: FileContext, number: int, line: str, jid: str | No
             severity="medium" if kind == "url-password" else "high",
         )
         break
+
+
+class _EveryName(frozenset):
+    def __contains__(self, name: object) -> bool:
+        return True
+
+
+class ActionAudit(GitHubAudit):
+    """An action's own metadata file (action.yml): composite steps and docker images.
+
+    Every input of an action is free text, so ``${{ inputs.x }}`` in a composite ``run:`` is an
+    injection just as a dispatch input is in a workflow. Job-level rules (permissions, timeouts,
+    concurrency, needs) do not apply: the calling workflow owns those.
+    """
+
+    def __init__(self, ctx: FileContext, doc: PDict):
+        super().__init__(ctx, PDict())
+        self.doc = doc
+        self.string_inputs = _EveryName()  # declared or not, an action's inputs are strings
+
+    def run(self) -> None:
+        runs = self.doc.get("runs")
+        using = str(runs.get("using", "")).lower() if isinstance(runs, PDict) else ""
+        if using == "composite":
+            steps = runs.get("steps") if isinstance(runs.get("steps"), PList) else PList()
+            job = Job(id="action", pos=self.doc.kpos("runs"))
+            for step in steps:
+                if isinstance(step, PDict):
+                    self.check_step(step, None, job, publishing=False, uploads=False)
+        elif using == "docker":
+            image = runs.get("image")
+            if isinstance(image, str) and image.startswith("docker://"):
+                self.check_uses(image, runs.vpos("image"), None)
+        self.line_scans()
+
+
+def audit_action(ctx: FileContext, doc: Any) -> None:
+    if not isinstance(doc, PDict) or not isinstance(doc.get("runs"), PDict):
+        ctx.add("ci.parse-error", "not a GitHub action metadata file (no runs: mapping)", pos_of(doc))
+        return
+    ActionAudit(ctx, doc).run()
 
 
 def audit_github(ctx: FileContext, doc: Any) -> None:

@@ -186,12 +186,12 @@ def check_order(ctx: FileContext, jobs: dict[str, Job]) -> None:
                     job=jid,
                     job_line=job.pos[0],
                 )
-        if role in CHEAP and job.explicit_needs:
-            for dep in job.needs:
-                if dep not in jobs or roles.get(dep) not in CHEAP:
-                    continue
-                if dep in job.uses_outputs_of or job.artifacts_in:
-                    continue
+    for jid, job in jobs.items():  # build sits outside RANK but is one of the parallel trio
+        role = roles[jid]
+        if role not in CHEAP or not job.explicit_needs or job.artifacts_in:
+            continue
+        for dep in job.needs:
+            if roles.get(dep) in CHEAP and dep not in job.uses_outputs_of:
                 ctx.add(
                     "ci.serial-jobs",
                     f"{role} job '{jid}' waits for {roles[dep]} job '{dep}' but uses none of its outputs "
@@ -200,19 +200,6 @@ def check_order(ctx: FileContext, jobs: dict[str, Job]) -> None:
                     job=jid,
                     job_line=job.pos[0],
                 )
-    for jid, job in jobs.items():  # build/deploy jobs may carry a role outside RANK; still check serial
-        role = roles[jid]
-        if role == "build" and job.explicit_needs:
-            for dep in job.needs:
-                if roles.get(dep) in CHEAP and dep not in job.uses_outputs_of and not job.artifacts_in:
-                    ctx.add(
-                        "ci.serial-jobs",
-                        f"build job '{jid}' waits for {roles[dep]} job '{dep}' but uses none of its outputs "
-                        "or artifacts: they can run in parallel",
-                        job.needs_pos or job.pos,
-                        job=jid,
-                        job_line=job.pos[0],
-                    )
 
 
 def check_rebuild(ctx: FileContext, jobs: dict[str, Job], matrix_envs: dict[str, Pos] | None = None) -> None:
