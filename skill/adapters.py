@@ -93,11 +93,14 @@ def ci(params: dict[str, Any], state: RunState) -> dict[str, Any]:
 
         found = pipeline_status(cwd=state.cwd or ".", branch=params.get("branch"), limit=10)
         lines = ["Recent pipeline runs:"] + [
-            f"  {getattr(r, 'id', '')} {getattr(r, 'status', '')} {getattr(r, 'conclusion', '') or ''} "
-            f"{getattr(r, 'name', '') or getattr(r, 'workflow', '') or ''} {getattr(r, 'branch', '') or ''}"
+            f"  {r.id} {r.conclusion or r.status:<10} {r.name or ''} on {r.branch or '?'}"
+            + (f": {r.title}" if r.title else "")
             for r in found
         ]
-        return {"result": {"ok": True, "lines": lines, "data": {"runs": _dump(found)}}}
+        failing = [r for r in found if r.finished and not r.succeeded]
+        return {
+            "result": {"ok": True, "lines": lines, "data": {"runs": _dump(found), "failing": len(failing)}}
+        }
     return _ci_triage(params, state)
 
 
@@ -109,12 +112,15 @@ def _ci_triage(params: dict[str, Any], state: RunState) -> dict[str, Any]:
 
         tri = triage_run(run_id=params.get("run_id"), cwd=state.cwd or ".", remember=True)
         data = _dump(tri)
-        lines = [
-            f"CI triage of run {params.get('run_id') or 'latest'}: {data.get('classification')}",
-            *[f"  {line}" for line in (data.get("error_lines") or [])[:6]],
-            f"  next: {data.get('next_step')}",
-        ]
-        return {"result": {"ok": True, "lines": lines, "data": data}}
+        run = tri.run
+        lines = [f"CI triage of {run.name or 'run'} {run.id} on {run.branch or '?'}: {tri.classification}"]
+        lines += [f"  failed job: {j.name}" for j in tri.failed_jobs[:5]]
+        lines += [f"  {e.job + ': ' if e.job else ''}{e.text}" for e in tri.error_lines[:6]]
+        lines += [f"  seen before: {s.text[:160]}" for s in tri.similar[:3]]
+        if tri.next_step:
+            lines.append(f"  next: {tri.next_step}")
+        notices += tri.notices
+        return {"result": {"ok": True, "lines": lines, "data": data}, "notices": notices}
     except (DevopsError, ImportError) as exc:
         if not event:
             raise

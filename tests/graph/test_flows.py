@@ -60,3 +60,30 @@ def test_mutable_tags_are_refused_by_name():
     out = run(event=generic)
     assert out.status == "failed" and out.decision is None
     assert "mutable version 'main'" in out.error
+
+
+def test_failed_workflow_event_is_triaged_from_the_real_logs(tmp_path, monkeypatch):
+    """With gh on PATH (a fake one answering recorded output), the CI node reads the failed logs."""
+    import json
+    import os
+    import shutil
+    import subprocess
+
+    ci_fixtures = FIXTURES.parent / "ci"
+    data = tmp_path / "recorded"
+    shutil.copytree(ci_fixtures / "recorded" / "github", data)
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    subprocess.run(["git", "init", "-q", "-b", "main"], cwd=repo, check=True)
+    subprocess.run(["git", "remote", "add", "origin", "git@github.com:acme/shop.git"], cwd=repo, check=True)
+    monkeypatch.setenv("PATH", f"{ci_fixtures / 'bin'}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setenv("FAKE_CI_DIR", str(data))
+    monkeypatch.delenv("DEVOPS_CI_PLATFORM", raising=False)
+
+    payload = json.loads((FIXTURES / "github_workflow_run_failure.json").read_text())
+    payload["workflow_run"]["id"] = 9001
+    out = run(event=parse_event(payload, source="github"), cwd=str(repo))
+    assert (out.node, out.op, out.status) == ("ci", "triage", "done"), out.report
+    assert "test_total_with_coupon" in out.report
+    assert out.result["data"]["run"]["id"] == "9001"
+    assert any(call.startswith("gh run view 9001") for call in (data / "calls.log").read_text().splitlines())
