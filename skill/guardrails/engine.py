@@ -421,11 +421,22 @@ _ENV_TEMPLATES = (".example", ".sample", ".template", ".dist", ".defaults")
 
 
 def classify_path(path: str, cwd: str | None = None) -> tuple[int, str, str, bool]:
-    """(tier, rule id, reason, deny) for writing ``path``."""
+    """(tier, rule id, reason, deny) for writing ``path``, or for where a symlink there points."""
     expanded = os.path.expanduser(path)
     if cwd and not os.path.isabs(expanded):
         expanded = os.path.join(cwd, expanded)
-    full = os.path.normpath(expanded)
+    plain = _classify_full_path(os.path.normpath(expanded))
+    try:
+        real = os.path.realpath(expanded)
+    except (OSError, ValueError):
+        return plain
+    if real == os.path.normpath(expanded):
+        return plain
+    resolved = _classify_full_path(real)
+    return max(plain, resolved, key=lambda r: (r[3], r[0]))
+
+
+def _classify_full_path(full: str) -> tuple[int, str, str, bool]:
     base = os.path.basename(full)
     home = os.path.expanduser("~")
     try:

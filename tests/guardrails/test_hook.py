@@ -225,3 +225,18 @@ def test_install_hook_user_scope_and_broken_settings(run, tmp_path):
     res = run("guardrails.py", "install-hook", "--settings", str(broken))
     assert res.returncode == 2 and "not valid JSON" in res.stderr
     assert broken.read_text() == "{ not json"
+
+
+def test_symlink_to_a_secret_file_is_judged_by_its_target(run, tmp_path):
+    home = tmp_path / "home"
+    (home / ".ssh").mkdir(parents=True)
+    (home / ".ssh" / "authorized_keys").write_text("")
+    link = tmp_path / "innocent.txt"
+    link.symlink_to(home / ".ssh" / "authorized_keys")
+    res = run(
+        "guardrails.py",
+        "hook",
+        input=payload(tool="Write", file_path=str(link), content="ssh-ed25519 AAAA attacker"),
+        env={"HOME": str(home)},
+    )
+    assert decision_of(json.loads(res.stdout))[0] == "deny"
