@@ -332,3 +332,27 @@ def test_pushflow_goes_through_the_gate_and_does_not_push_when_blocked(gh, tmp_p
     assert res.exit_code == 4, res.output
     assert subprocess.run(["git", "rev-parse", "--verify", "-q", "refs/heads/main"], cwd=bare).returncode != 0
     assert not gh.calls()
+
+
+@pytest.mark.parametrize("cmd", ["watch", "triage", "rerun"])
+@pytest.mark.parametrize("bad", ["abc", "--web", "12 34", "0"])
+def test_a_run_id_that_is_not_a_number_never_reaches_gh(gh, cmd, bad):
+    args = (
+        [cmd, "--cwd", str(gh.repo), "--", bad]
+        if cmd != "rerun"
+        else [cmd, "--failed", "--cwd", str(gh.repo), "--", bad]
+    )
+    res = CliRunner().invoke(ci, args)
+    assert res.exit_code == 2, res.output
+    assert "is not a run id" in res.output and len(res.output.strip().splitlines()) == 1
+    assert not [c for c in gh.calls() if " view " in c or " rerun " in c]
+
+
+@pytest.mark.parametrize("name,value", [("DEVOPS_CI_TIMEOUT", "abc"), ("DEVOPS_CI_TIMEOUT", "-5"),
+                                        ("DEVOPS_CI_SIMILAR_MIN", "high")])  # fmt: skip
+def test_bad_numeric_setting_is_a_one_line_config_error(gh, monkeypatch, name, value):
+    monkeypatch.setenv(name, value)
+    cmd = ["status"] if name == "DEVOPS_CI_TIMEOUT" else ["triage", "9001", "--no-remember"]
+    res = CliRunner().invoke(ci, [*cmd, "--cwd", str(gh.repo)])
+    assert res.exit_code == 2, res.output
+    assert res.output.startswith(f"Error: ${name} must be a number") and "Traceback" not in res.output

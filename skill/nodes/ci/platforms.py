@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from skill.errors import InputError, NotFoundError, ToolFailedError, UsageError
+from skill.errors import ConfigError, InputError, NotFoundError, ToolFailedError, UsageError
 from skill.runner import ToolResult, run_tool
 
 from .models import CiJob, PipelineRun, Step
@@ -22,7 +22,38 @@ RUN_FIELDS = (
     "name,displayTitle,headBranch,headSha,createdAt,updatedAt,startedAt,attempt,status,conclusion,"
     "event,number,databaseId,workflowName,url"
 )
-TIMEOUT = float(os.environ.get("DEVOPS_CI_TIMEOUT", "60"))
+
+
+def env_number(name: str, default: float, *, low: float, high: float) -> float:
+    """A number from the environment, read when used: a typo is a clear ConfigError, not a crash."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = float("nan")
+    if not low <= value <= high:  # also false for nan
+        raise ConfigError(f"${name} must be a number from {low:g} to {high:g}, not '{raw}'")
+    return value
+
+
+def call_timeout() -> float:
+    """Seconds for one gh/glab call ($DEVOPS_CI_TIMEOUT, default 60); log downloads get twice that."""
+    return env_number("DEVOPS_CI_TIMEOUT", 60.0, low=1, high=86400)
+
+
+_RUN_ID = re.compile(r"^[1-9][0-9]{0,19}$")
+
+
+def check_run_id(run_id: str | int) -> str:
+    """Run and pipeline ids are positive integers; anything else never reaches gh/glab as an argument."""
+    text = str(run_id).strip()
+    if not _RUN_ID.match(text):
+        raise UsageError(f"'{run_id}' is not a run id (a number such as 123456)")
+    return text
+
+
 _AUTH = re.compile(
     r"gh auth login|not logged in|authentication (?:required|failed)|HTTP 401|Bad credentials|"
     r"glab auth login|401 Unauthorized|no token|GH_TOKEN",
@@ -117,7 +148,10 @@ class Client:
 
     def call(self, args: list[str], *, timeout: float | None = None, allow_fail: bool = False) -> ToolResult:
         res = run_tool(
-            [self.tool, *args], cwd=self.cwd, timeout=timeout or TIMEOUT, install_hint=self.install_hint
+            [self.tool, *args],
+            cwd=self.cwd,
+            timeout=timeout or call_timeout(),
+            install_hint=self.install_hint,
         )
         if res.ok or allow_fail:
             return res
@@ -199,7 +233,7 @@ class GitHub(Client):
         return [self.to_run(d) for d in data]
 
     def view_run(self, run_id: str, attempt: int | None = None) -> PipelineRun:
-        args = ["run", "view", str(run_id), "--json", RUN_FIELDS + ",jobs", *self._repo()]
+        args = ["run", "view", check_run_id(run_id), "--json", RUN_FIELDS + ",jobs", *self._repo()]
         if attempt:
             args += ["--attempt", str(attempt)]
         return self.to_run(self.call_json(args) or {})
@@ -209,7 +243,7 @@ class GitHub(Client):
         args = ["run", "view", run.id, "--log-failed", *self._repo()]
         if attempt:
             args += ["--attempt", str(attempt)]
-        res = self.call(args, allow_fail=True, timeout=TIMEOUT * 2)
+        res = self.call(args, allow_fail=True, timeout=call_timeout() * 2)
         if res.ok and res.stdout.strip():
             return res.stdout, "log-failed"
         # gh prints nothing for some failed runs (cli/cli#9153, #10551): ask the jobs' log API.
@@ -220,7 +254,7 @@ class GitHub(Client):
             out = self.call(
                 ["api", f"repos/{self.remote.slug}/actions/jobs/{job.id}/logs"],
                 allow_fail=True,
-                timeout=TIMEOUT * 2,
+                timeout=call_timeout() * 2,
             )
             if out.ok and out.stdout.strip():
                 step = (job.failed_steps() or [Step(name="UNKNOWN STEP")])[0].name
@@ -298,7 +332,7 @@ class GitLab(Client):
 
     def view_run(self, run_id: str, attempt: int | None = None) -> PipelineRun:
         return self.to_run(
-            self.call_json(["ci", "get", "-p", str(run_id), "-F", "json", *self._repo()]) or {}
+            self.call_json(["ci", "get", "-p", check_run_id(run_id), "-F", "json", *self._repo()]) or {}
         )
 
     def failed_log(self, run: PipelineRun, attempt: int | None = None) -> tuple[str, str]:
@@ -306,7 +340,9 @@ class GitLab(Client):
         for job in run.jobs:
             if not job.failed:
                 continue
-            out = self.call(["ci", "trace", job.id, *self._repo()], allow_fail=True, timeout=TIMEOUT * 2)
+            out = self.call(
+                ["ci", "trace", job.id, *self._repo()], allow_fail=True, timeout=call_timeout() * 2
+            )
             if out.ok:
                 chunks.extend(f"{job.name}\t{job.stage or ''}\t{line}" for line in out.stdout.splitlines())
         return ("\n".join(chunks), "trace") if chunks else ("", "none")

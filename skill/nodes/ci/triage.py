@@ -13,7 +13,7 @@ from skill.errors import NotFoundError, UsageError
 
 from .logs import extract_error_lines
 from .models import CiJob, CiTriage, ErrorLine, PipelineRun, SimilarFailure
-from .platforms import Client, client, current_branch
+from .platforms import Client, client, current_branch, env_number
 
 GITLAB_INFRA_REASONS = {
     "runner_system_failure", "api_failure", "scheduler_failure", "runner_unsupported", "data_integrity_failure",
@@ -184,7 +184,8 @@ def triage_run(
 # Recall always returns the nearest memories; only close ones are "seen before". Measured on the
 # recorded fixtures: the same failing test in another run scores cosine ~0.78, unrelated CI
 # failures of the same repository 0.2-0.46.
-SIMILAR_MIN = float(os.environ.get("DEVOPS_CI_SIMILAR_MIN", "0.6"))
+def similar_min() -> float:
+    return env_number("DEVOPS_CI_SIMILAR_MIN", 0.6, low=-1.0, high=1.0)
 
 
 def _relevance(hit) -> float:
@@ -195,6 +196,7 @@ def _relevance(hit) -> float:
 
 def _with_memory(t: CiTriage, c: Client, remember: bool) -> None:
     """Similar past failures and the write-back; memory problems degrade to a notice."""
+    floor = similar_min()  # a bad setting is the user's to fix: an error, not a silent notice
     try:
         from skill.memory import Memory
 
@@ -213,7 +215,7 @@ def _with_memory(t: CiTriage, c: Client, remember: bool) -> None:
         for hit in hits:
             record = getattr(hit, "memory", hit)
             hid = str(getattr(record, "id", ""))
-            if hid == own_id or _relevance(hit) < SIMILAR_MIN:
+            if hid == own_id or _relevance(hit) < floor:
                 continue
             created = getattr(record, "created_at", None) or getattr(record, "created", None)
             t.similar.append(
