@@ -315,6 +315,10 @@ def _classify_text(text: str, state: _State, depth: int, inherited_env: str | No
             )
         )
         return
+    if not text.isascii():
+        # Unicode spaces (NBSP, U+3000 …) read as separators: `git\u3000status` is meant as
+        # `git status`, and `rm\u3000-rf\u3000/` must not slip past as one odd word.
+        text = text.translate(_UNICODE_SPACES)
     if "IFS" in text:
         import re
 
@@ -359,6 +363,7 @@ def _classify_text(text: str, state: _State, depth: int, inherited_env: str | No
         _classify_simple(simple, state, depth, inherited_env)
 
 
+_UNICODE_SPACES = {cp: " " for cp in (0xA0, 0x1680, *range(0x2000, 0x200B), 0x202F, 0x205F, 0x3000)}
 _SQL_START = None
 
 

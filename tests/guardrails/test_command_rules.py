@@ -369,3 +369,30 @@ def test_deep_paths_under_home_are_risky_but_not_critical():
     assert tier("rm -rf /home/alice/project/node_modules") == 3
     assert tier("rm -rf /home/alice") == 4
     assert tier("rm -rf /var/lib/postgresql/data") == 4
+
+
+@pytest.mark.parametrize(
+    "command,expected",
+    [
+        ("stripe customers delete cus_1", 3),
+        ("flipt flag delete my-flag", 3),
+        ("rabbitmqctl delete_vhost /prod", 3),
+        ("kafka-topics --bootstrap-server k:9092 --delete --topic t", 3),
+        ("kafka-delete-records --offset-json-file f.json", 3),
+        ("borg list repo::archive", 1),
+        ("stripe customers list", 1),
+        ("frobnicate run job.yaml", 2),
+        ("npm publish", 3),
+        ("cargo build", 2),
+        ("apt-get remove nginx", 3),
+        ("apt-get install nginx", 2),
+        ("Remove-Partition -DiskNumber 1", 3),
+    ],
+)
+def test_unknown_programs_are_judged_by_their_verbs(command, expected):
+    assert tier(command) == expected, (command, rules(command))
+
+
+def test_unicode_spaces_separate_words():
+    assert tier("git\u3000status") == 1
+    assert v("rm\u00a0-rf\u00a0/").deny

@@ -15,14 +15,14 @@ from skill.guardrails.commands._base import Ctx
 DESTRUCTIVE_VERBS = frozenset(
     """delete del destroy remove rm purge drop wipe reset prune forget truncate flush flushall uninstall
     revoke terminate kill erase shred nuke zap unregister deregister evict yank unpublish rb
-    clear clean decommission detach rdelete""".split()
+    clear clean decommission detach rdelete down unset archive reboot rotate roll break-lock""".split()
 )
 READ_VERBS = frozenset(
     """list ls get show status describe view info logs log version help whoami inspect search history
     details cat check diff tail top ps stats doctor validate lint config env""".split()
 )
 _DESTRUCTIVE_OPTIONS = re.compile(
-    r"^--?(delete|purge|force-delete|reset-offsets|delete-config|drop|wipe|destroy|remove|remove-all|prune)(=|$)"
+    r"^--?(delete|purge|force-delete|reset-offsets|delete-config|drop|wipe|destroy|remove|remove-all|prune|no-backup|cleanup)(=|$)"
 )
 _PLAUSIBLE_NAME = re.compile(r"^[\w.+@:,%~=-]+$")
 _SEGMENTS = re.compile(r"[A-Za-z][a-z]*|[A-Z]+(?![a-z])")
@@ -53,7 +53,7 @@ def _words(ctx: Ctx) -> list[str]:
     for arg, dyn in zip(ctx.argv[1:], ctx.dynamic[1:], strict=False):
         if arg == "--":
             break
-        if dyn or arg.startswith(("-", "/")) or "=" in arg:
+        if dyn or arg.startswith("-") or "/" in arg or "=" in arg:
             continue
         out.append(arg)
         if len(out) >= 4:
@@ -121,8 +121,9 @@ def check_unknown(ctx: Ctx, build_tool: bool) -> None:
     if lowered_words[:1] == ["help"]:
         ctx.hit(1, "generic.help", f"{name} help")
         return
-    for w in lowered_words[:3]:
-        verb = w.split(":")[-1].replace("_", "-")
+    # The first verb-like word in subcommand position decides (`borg list repo::archive` reads).
+    for i, w in enumerate(lowered_words[:4]):
+        verb = (w.split(":")[-1] if w.count(":") == 1 else w).replace("_", "-")
         head = verb.split("-")[0]
         if verb in DESTRUCTIVE_VERBS or (
             head in ("delete", "destroy", "remove", "purge", "drop", "wipe", "clear", "force") and "-" in verb
@@ -130,13 +131,13 @@ def check_unknown(ctx: Ctx, build_tool: bool) -> None:
             ctx.hit(
                 3,
                 "generic.destructive-verb",
-                f"{name} {' '.join(words[: lowered_words.index(w) + 1])} deletes or resets something",
+                f"{name} {' '.join(words[: i + 1])} deletes or resets something",
             )
+            return
+        if verb in READ_VERBS and not build_tool:
+            ctx.hit(1, "generic.read-verb", f"{name} {' '.join(words[: i + 1])} reads")
             return
     if build_tool:
         ctx.hit(2, "generic.build-tool", f"{name} builds, installs or edits local files")
-        return
-    if words and lowered_words[0] in READ_VERBS or len(words) > 1 and lowered_words[1] in READ_VERBS:
-        ctx.hit(1, "generic.read-verb", f"{name} {' '.join(words[:2])} reads")
         return
     ctx.hit(2, "generic.unknown-program", f"{name} is not a known program (allowed, audited)")

@@ -302,18 +302,42 @@ def _ansible(ctx: Ctx) -> None:
         ctx.hit(2, "ansible.adhoc", f"ansible -m {module} changes hosts")
 
 
+_ATMOS_TOOLS = {
+    "terraform": "terraform",
+    "tf": "terraform",
+    "tofu": "terraform",
+    "opentofu": "terraform",
+    "helmfile": "helmfile",
+    "hf": "helmfile",
+}
+
+
 def _atmos(ctx: Ctx) -> None:
-    pos = positionals(ctx.args, frozenset({"-s", "--stack"}))
+    pos = positionals(
+        ctx.args,
+        frozenset(
+            {"-s", "--stack", "--logs-level", "--logs-file", "--base-path", "--config", "--config-path"}
+        ),
+    )
     ctx.env(ctx.value("-s", "--stack"))
-    if len(pos) >= 2 and pos[0] in ("terraform", "helmfile"):
-        op = pos[1]
-        if op in ("destroy",):
+    if len(pos) >= 2 and pos[0] in _ATMOS_TOOLS:
+        tool, op = _ATMOS_TOOLS[pos[0]], pos[1]
+        if op == "destroy":
             ctx.hit(4, "terraform.destroy", f"atmos {pos[0]} destroy")
-        elif op in ("apply", "deploy", "sync"):
+        elif op == "deploy":  # apply without asking
+            ctx.hit(3, "terraform.apply-auto-approve", f"atmos {pos[0]} deploy applies without review")
+        elif op in ("apply", "sync"):
+            auto = ctx.has("-auto-approve", "--auto-approve")
             ctx.hit(
-                3 if ctx.has("-auto-approve", "--auto-approve") or op == "deploy" else 2,
-                "terraform.apply",
+                3 if auto else 2,
+                "terraform.apply-auto-approve" if auto else "terraform.apply",
                 f"atmos {pos[0]} {op}",
+            )
+        elif op == "clean":
+            ctx.hit(
+                3 if ctx.has("--force", "--everything") else 2,
+                "iac.clean",
+                "atmos clean deletes local state/plan files",
             )
         elif op in (
             "plan",
@@ -328,11 +352,14 @@ def _atmos(ctx: Ctx) -> None:
             "backend",
             "planfile",
             "version",
+            "template",
+            "lint",
+            "list",
         ):
             ctx.hit(1, "terraform.plan", f"atmos {pos[0]} {op}")
-        elif op in ("state", "import", "force-unlock", "workspace", "taint", "clean"):
+        elif op in ("state", "import", "force-unlock", "workspace", "taint"):
             ctx.hit(3, "terraform.state-edit", f"atmos {pos[0]} {op}")
         else:
-            ctx.hit(2, "iac.other", f"atmos {' '.join(pos[:2])}")
+            ctx.hit(2, "iac.other", f"atmos {tool} {op}")
     else:
         ctx.hit(1, "iac.read", f"atmos {' '.join(pos[:2])}")

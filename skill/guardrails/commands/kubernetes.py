@@ -361,7 +361,7 @@ def _velero(ctx: Ctx) -> None:
     )
     ctx.env(ctx.value("--kubecontext"))
     verb = pos[1] if len(pos) > 1 else (pos[0] if pos else "")
-    if "delete" in pos[:2]:
+    if "delete" in pos[:2] or pos[:1] == ["uninstall"]:
         ctx.hit(3, "velero.delete", "deletes backups or schedules")
     elif pos[:1] == ["restore"] and verb == "create" or pos[:1] == ["create"] and pos[1:2] == ["restore"]:
         ctx.hit(3, "velero.restore", "restores a backup over the live cluster")
