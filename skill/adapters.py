@@ -175,8 +175,13 @@ def iac(params: dict[str, Any], state: RunState) -> dict[str, Any]:
     source = params.get("plan") or _path(params, state)
     rev = review_plan(source, env=params.get("env"))
     problems = _problems(rev.findings)
-    summary = rev.summary if isinstance(rev.summary, str) else _dump(rev.summary)
-    lines = [f"Plan review of {source}: tier T{rev.tier}", f"  {summary}", *_finding_lines(problems)]
+    counts = (
+        ", ".join(f"{n} to {kind}" for kind, n in rev.summary.items() if n and kind != "no-op")
+        or "no changes"
+    )
+    lines = [f"Plan review of {source}: T{rev.tier} ({rev.decision}); {counts}"]
+    lines += [f"  {c.message}" for c in rev.changes if c.kind not in ("no-op", "read")][:8]
+    lines += _finding_lines(problems)
     return {"result": {"ok": rev.tier < 4, "lines": lines, "data": _dump(rev)}}
 
 
