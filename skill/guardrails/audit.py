@@ -15,11 +15,10 @@ import time
 
 # One cold process per decision means every close is the last one and checkpoints the WAL; with
 # synchronous=NORMAL that is an fsync per tool call, measured at ~0.8x a bare interpreter start
-# on this box. OFF keeps the log safe against process crashes (the OS has the data) but an OS
-# crash or power loss can lose or damage the newest rows; a damaged log never changes a decision
-# (writes fall back to the spool). Batch runs use NORMAL: one fsync per batch costs nothing.
+# on this box (and seconds per batch on a busy disk). OFF keeps the log safe against process
+# crashes (the OS has the data) but an OS crash or power loss can lose or damage the newest rows;
+# a damaged log never changes a decision (writes fall back to the spool).
 SYNC = "OFF"
-BATCH_SYNC = "NORMAL"
 BUSY_TIMEOUT = 0.25  # seconds: parallel hooks contend briefly; a stuck lock must not stall a check
 DB_NAME = "audit.db"
 SPOOL_NAME = "audit-spool.jsonl"
@@ -217,7 +216,7 @@ class AuditLog:
             _ensure_private_file(path)
         conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT, isolation_level=None)
         try:
-            conn.execute(f"PRAGMA synchronous={BATCH_SYNC if self.buffered else SYNC}")
+            conn.execute(f"PRAGMA synchronous={SYNC}")
             if fresh:
                 conn.execute("PRAGMA journal_mode=WAL")
                 conn.executescript(SCHEMA)
