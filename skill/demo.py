@@ -134,7 +134,11 @@ def run_story(echo=click.echo, sample: Path | None = None) -> list[dict[str, Any
         echo("Memory seeded with releases 1.2.0 and 1.3.0 and one resolved incident.")
 
         def ask(n: int, title: str, text: str, cwd: Path = sample) -> Any:
-            story.header(n, title, f'devops ask "{text}"')
+            try:
+                where = str(cwd.relative_to(Path.cwd()))
+            except ValueError:
+                where = str(cwd)
+            story.header(n, title, f'devops ask "{text}" --cwd {where}')
             out = run(text, cwd=str(cwd))
             story.show(out)
             story.record(title, out)
