@@ -114,11 +114,21 @@ class _Loaded:
         self.ran_tool = ran
 
 
+def _decode(raw: bytes) -> str:
+    """Plan JSON as text. Windows PowerShell's ``>`` writes UTF-16 with a BOM; editors add UTF-8 BOMs."""
+    if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return raw.decode("utf-16", errors="replace")
+    return raw.decode("utf-8-sig", errors="replace")
+
+
 def _parse_json(text: str, label: str) -> dict:
+    text = text.lstrip("\ufeff")
     if not text.strip():
         raise InputError(f"{label} is empty; expected Terraform plan JSON", hint=HOW_TO)
     try:
         data = json.loads(text)
+    except RecursionError:
+        raise InputError(f"{label} is nested too deeply to be a Terraform plan", hint=HOW_TO) from None
     except json.JSONDecodeError as exc:
         stripped = text.strip()
         if stripped[:1] not in ("{", "["):
@@ -201,11 +211,24 @@ def find_binary() -> str | None:
     return None
 
 
+def tool_error(output: str) -> str:
+    """The first ``Error:`` line of terraform/tofu diagnostics, without the box drawing around it."""
+    lines = [re.sub(r"^[\s│╷╵|]+", "", line).strip() for line in output.splitlines()]
+    lines = [line for line in lines if line]
+    first = next((line for line in lines if line.startswith("Error:")), None)
+    return (first or (lines[-1] if lines else "no output"))[:300]
+
+
 def _show_json(binary: str, plan_file: Path, cwd: Path) -> dict:
     from ...runner import run_tool
 
     timeout = float(_settings().get("show_timeout", 120))
-    result = run_tool([binary, "show", "-json", str(plan_file)], timeout=timeout, cwd=cwd, check=True)
+    result = run_tool([binary, "show", "-json", "-no-color", str(plan_file)], timeout=timeout, cwd=cwd)
+    if not result.ok:  # the file is not a plan this binary can read: bad input, not a broken tool
+        raise InputError(
+            f"{plan_file.name} is not a plan `{binary} show` can read: {tool_error(result.stderr or result.stdout)}",
+            hint=f"make it with the same {binary} version (`{binary} plan -out=tfplan`), or pass its JSON",
+        )
     return _parse_json(result.stdout, f"`{binary} show -json {plan_file.name}` output")
 
 
@@ -240,12 +263,16 @@ def _from_directory(path: Path) -> _Loaded:
             out = Path(tmp) / "tfplan"
             try:
                 # -lock=false: a review must never wait on, or hold, the lock of a real apply.
-                run_tool(
+                planned = run_tool(
                     [binary, "plan", f"-out={out}", "-input=false", "-lock=false", "-no-color"],
                     timeout=timeout,
                     cwd=path,
-                    check=True,
                 )
+                if not planned.ok:
+                    raise ToolFailedError(
+                        f"{binary} plan failed (exit {planned.returncode}): "
+                        + tool_error(planned.stderr or planned.stdout)
+                    )
             except ToolFailedError as exc:
                 if recorded is None:
                     raise ToolFailedError(
@@ -276,8 +303,7 @@ def _from_file(path: Path) -> _Loaded:
         raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None
     if raw[:4] == b"PK\x03\x04":  # terraform and tofu binary plans are zip archives
         return _from_binary_plan(path)
-    text = raw.decode("utf-8", errors="replace")
-    return _Loaded(_parse_json(text, str(path)), str(path), path.parent, [])
+    return _Loaded(_parse_json(_decode(raw), str(path)), str(path), path.parent, [])
 
 
 def load_plan(source: str | os.PathLike | dict) -> tuple[dict, str, Path | None, list[str]]:

@@ -150,6 +150,10 @@ import os, sys, zipfile
 args = sys.argv[1:]
 with open(os.environ["FAKE_TF_LOG"], "a") as log:
     log.write(os.getcwd() + " :: " + " ".join(args) + "\\n")
+if args[:2] == ["show", "-json"] and os.environ.get("FAKE_TF_SHOW_FAILS"):
+    for line in ["\\u2577", "\\u2502 Error: Failed to read the given file as a state or plan file", "\\u2502", "\\u2575"]:
+        print(line, file=sys.stderr)
+    sys.exit(1)
 if args[:2] == ["show", "-json"]:
     with open(os.environ["FAKE_TF_PLAN_JSON"]) as fh:
         sys.stdout.write(fh.read())
@@ -200,7 +204,7 @@ def test_binary_plan_goes_through_terraform_show(fake_terraform, tmp_path):
     assert payload["changes"][0]["address"] == "aws_db_instance.main"
     assert any("terraform show -json" in n for n in payload["notes"])
     calls = fake_terraform.read_text().splitlines()
-    assert calls == [f"{work} :: show -json {plan.resolve()}"]
+    assert calls == [f"{work} :: show -json -no-color {plan.resolve()}"]
 
 
 def test_initialised_directory_is_planned_then_shown(fake_terraform, tmp_path):
@@ -224,6 +228,7 @@ def test_uninitialised_directory_says_what_to_do(fake_terraform, tmp_path):
     shutil.copy(HCL / "no_backend" / "main.tf", work / "main.tf")
     result = devops("iac", "review", str(work))
     assert result.exit_code == 1 and "terraform init" in result.output
+    assert "terraform plan failed (exit 1): Error: Required plugins are not installed" in result.output
     assert len(result.output.strip().splitlines()) == 1
     shutil.copy(PLANS / "mixed.json", work / "plan.json")
     recorded = devops("iac", "review", str(work), "--json")
@@ -262,6 +267,15 @@ def test_tofu_is_used_when_terraform_is_absent(fake_terraform, tmp_path, monkeyp
     monkeypatch.setenv("DEVOPS_IAC_BINARY", "terraform-1.99")
     missing = devops("iac", "review", str(plan))
     assert missing.exit_code == 2 and "terraform-1.99 (chosen by $DEVOPS_IAC_BINARY" in missing.output
+
+
+def test_unreadable_binary_plan_is_bad_input_with_terraforms_reason(fake_terraform, tmp_path, monkeypatch):
+    monkeypatch.setenv("FAKE_TF_SHOW_FAILS", "1")
+    plan = _binary_plan(tmp_path / "tfplan")
+    result = devops("iac", "review", str(plan))
+    assert result.exit_code == 2, result.output
+    assert "Failed to read the given file as a state or plan file" in result.output
+    assert len(result.output.strip().splitlines()) == 1 and "\u2575" not in result.output
 
 
 def test_failing_terraform_is_a_clean_error(fake_terraform, tmp_path, monkeypatch):

@@ -209,6 +209,23 @@ def test_missing_empty_and_non_plan_inputs(tmp_path):
         review_plan(tmp_path)
 
 
+@pytest.mark.parametrize("encoding", ["utf-8-sig", "utf-16"])
+def test_plan_json_written_with_a_bom_is_read(tmp_path, encoding):
+    """Windows PowerShell's `terraform show -json tfplan > plan.json` writes UTF-16 with a BOM."""
+    path = tmp_path / "plan.json"
+    path.write_bytes((PLANS / "stateful_replace.json").read_text().encode(encoding))
+    assert [c.address for c in review_plan(path).changes] == [
+        c.address for c in review_plan(PLANS / "stateful_replace.json").changes
+    ]
+
+
+def test_json_nested_beyond_the_parser_is_an_input_error(tmp_path):
+    path = tmp_path / "deep.json"
+    path.write_text('{"format_version": "1.2", "resource_changes": ' + "[" * 100_000 + "]" * 100_000 + "}")
+    with pytest.raises(InputError, match="nested too deeply"):
+        review_plan(path)
+
+
 def test_sensitive_values_never_reach_the_review():
     secrets = [
         "N3w-S3cr3t-Passw0rd!",
