@@ -103,8 +103,7 @@ READ_ONLY = frozenset(
     source . set shopt ulimit umask wait jobs fg bg disown trap read mapfile let getopts shift return
     break continue exit logout hash true : base32 base64 iconv numfmt factor expr bc dc column watchexec
     entr fd fdfind fzf sk delta difftool git-lfs-ls colordiff wdiff less tput tty stty logname users
-    nvidia-smi envsubst openssl ssh-keyscan ssh-add ssh-agent ssh-keygen gpg-agent sed awk gawk mawk
-    nawk""".split()
+    nvidia-smi envsubst openssl ssh-keyscan ssh-add ssh-agent ssh-keygen gpg-agent""".split()
 )
 
 # Build/test/dev-tool commands: they run project code, so T2 (allowed, audited) unless read-only.

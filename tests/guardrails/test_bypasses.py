@@ -411,3 +411,16 @@ def test_wrapping_never_lowers_the_tier(command, wrapper):
     wrapped = classify_command(wrapped_text)
     assert wrapped.tier >= plain.tier, (command, wrapped_text, plain.rule_ids, wrapped.rule_ids)
     assert wrapped.deny or not plain.deny, (command, wrapped_text)
+
+
+def test_awk_and_sed_execution_channels():
+    assert_denied("awk 'BEGIN { system(\"rm -rf /\") }'")
+    assert_ask("awk '{ system($0) }' commands.txt")
+    assert_ask("sed 's/.*/rm -rf &/e' list.txt")
+    assert tier("awk '{print $1}' access.log") == 1
+    assert tier("sed -n '/DROP TABLE/p' dump.sql") == 1
+
+
+def test_ssh_options_after_the_destination():
+    assert tier("ssh bastion -L 5432:db:5432 -N") == 2
+    assert_denied("ssh -t host -- sudo rm -rf /")

@@ -396,3 +396,8 @@ def test_unknown_programs_are_judged_by_their_verbs(command, expected):
 def test_unicode_spaces_separate_words():
     assert tier("git\u3000status") == 1
     assert v("rm\u00a0-rf\u00a0/").deny
+
+
+def test_sed_in_place_is_a_change():
+    assert tier("sed -i 's/a/b/' app.py") == 2
+    assert tier("sed 's/a/b/' app.py") == 1

@@ -115,6 +115,7 @@ _register(
     "nft",
 )
 _register("remote", "ssh", "scp", "rsync", "sftp", "mosh", "rclone")
+_register("text", "sed", "gsed", "awk", "gawk", "mawk", "nawk", "perl-rename")
 _register("network", "curl", "wget", "http", "https", "xh", "nc", "socat")
 _register(
     "interpreters",

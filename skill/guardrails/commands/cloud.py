@@ -49,6 +49,7 @@ _READ_PREFIXES = (
     "version",
     "exists",
     "ls",
+    "tail",
 )
 _DESTRUCTIVE_PREFIXES = (
     "delete",

@@ -66,7 +66,13 @@ def _ssh(ctx: Ctx) -> None:
     ctx.env(_host_of(host))
     for opt in ctx.values("-l"):
         ctx.env(opt)
-    remote = args[i + 1 :]
+    # OpenSSH also accepts options after the destination (`ssh bastion -L 5432:db:5432 -N`).
+    j = i + 1
+    while j < len(args) and args[j].startswith("-") and args[j] != "--":
+        j += 2 if args[j] in _SSH_VALUE else 1
+    if j < len(args) and args[j] == "--":
+        j += 1
+    remote = args[j:]
     if not remote:
         if ctx.piped_from or ctx.stdin is not None:
             if ctx.stdin is not None:
