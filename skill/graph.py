@@ -27,6 +27,7 @@ import sqlite3
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -369,3 +370,22 @@ def resume(
 
 def pending_approvals() -> list[run_store.RunRecord]:
     return run_store.list_runs(status="awaiting_approval", limit=500)
+
+
+def prune(older_than_seconds: float) -> list[str]:
+    """Delete finished runs (and their checkpoints) older than the given age; paused ones stay."""
+    from langgraph.checkpoint.sqlite import SqliteSaver
+
+    from .durations import iso, utcnow
+
+    cutoff = iso(utcnow() - timedelta(seconds=older_than_seconds))
+    old = run_store.finished_before(cutoff)
+    conn = sqlite3.connect(str(db_path("graph")), check_same_thread=False, timeout=30)
+    try:
+        saver = SqliteSaver(conn)
+        for run_id in old:
+            saver.delete_thread(run_id)
+    finally:
+        conn.close()
+    run_store.delete(old)
+    return old

@@ -181,6 +181,25 @@ def runs_show(run_id: str, as_json: bool) -> None:
         click.echo(f"\nSummary: {r.summary}")
 
 
+@runs.command("prune")
+@click.option("--older-than", default="30d", show_default=True, help="Age of the finished runs to delete.")
+@json_option
+def runs_prune(older_than: str, as_json: bool) -> None:
+    """Delete finished runs and their checkpoints; runs waiting for approval are kept.
+
+    \b
+    devops runs prune --older-than 30d
+    """
+    from .durations import parse_duration
+    from .graph import prune
+
+    removed = prune(parse_duration(older_than).total_seconds())
+    if as_json:
+        echo_json({"removed": removed})
+    else:
+        click.echo(f"removed {len(removed)} run(s)")
+
+
 # ----------------------------------------------------------------------------- approvals
 
 

@@ -190,3 +190,22 @@ def release(run_id: str) -> None:
             "UPDATE runs SET status = 'awaiting_approval', updated = ? WHERE id = ? AND status = 'resuming'",
             (iso(utcnow()), run_id),
         )
+
+
+FINISHED = ("done", "failed", "rejected", "blocked")
+
+
+def finished_before(cutoff_iso: str) -> list[str]:
+    """Ids of runs that ended (not paused, not resuming) and were last updated before ``cutoff_iso``."""
+    marks = ",".join("?" * len(FINISHED))
+    with closing(connect()) as conn:
+        rows = conn.execute(
+            f"SELECT id FROM runs WHERE updated < ? AND status IN ({marks}) ORDER BY updated",
+            (cutoff_iso, *FINISHED),
+        ).fetchall()
+    return [r["id"] for r in rows]
+
+
+def delete(run_ids: list[str]) -> None:
+    with closing(connect()) as conn:
+        conn.executemany("DELETE FROM runs WHERE id = ?", [(r,) for r in run_ids])

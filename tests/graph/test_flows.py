@@ -87,3 +87,18 @@ def test_failed_workflow_event_is_triaged_from_the_real_logs(tmp_path, monkeypat
     assert "test_total_with_coupon" in out.report
     assert out.result["data"]["run"]["id"] == "9001"
     assert any(call.startswith("gh run view 9001") for call in (data / "calls.log").read_text().splitlines())
+
+
+def test_prune_deletes_finished_runs_and_their_checkpoints_but_keeps_paused_ones():
+    from skill import runs as store
+    from skill.graph import _config, open_graph, prune
+
+    done = run("what do we know about redis?")
+    paused = run("turn the checkout-v2 flag on in production")
+    assert (done.status, paused.status) == ("done", "awaiting_approval")
+    assert prune(365 * 86400) == []  # nothing that old
+    assert prune(-60) == [done.run_id]  # a cutoff in the future: every finished run
+    assert [r.id for r in store.list_runs()] == [paused.run_id]
+    with open_graph() as graph:
+        assert not graph.get_state(_config(done.run_id)).values
+        assert graph.get_state(_config(paused.run_id)).interrupts
