@@ -268,3 +268,36 @@ def test_kill_during_processing_recovers_the_item_once(server, isolated_home):
     assert row["status"] == "done" and row["run_id"] == f"evt-{row['id']}"
     runs = runs_for(isolated_home, f"pagerduty:{delivery}")
     assert len(runs) == 1 and runs[0]["status"] == "done" and runs[0]["node"] == "incident"
+
+
+def test_event_deploy_to_production_waits_for_a_human_then_runs_once(
+    server, isolated_home, tmp_path, monkeypatch
+):
+    from skill.demo_support import STATE_ENV, SampleService, deploy_config, provision_operator_key
+    from skill.graph import pending_approvals, resume
+    from skill.memory import Memory
+
+    with SampleService(tmp_path, "1.0.0") as service:
+        (tmp_path / "devops-config").mkdir(exist_ok=True)
+        (tmp_path / "devops-config" / "config.toml").write_text(deploy_config(service))
+        monkeypatch.setenv(STATE_ENV, str(service.state_file))
+        with Memory.open() as mem:
+            mem.record_deployment("api", "production", "1.0.0")
+        s = server(workers=1)
+        body = json.dumps(
+            {"type": "deploy", "id": "chatops-77", "service": "api", "env": "production", "version": "1.1.0"}
+        ).encode()
+        assert s.post("generic", body, {"Authorization": "Bearer bearer-token"}).status_code == 202
+        row = wait_done(isolated_home, "chatops-77")
+        assert row["status"] == "done"
+        with sqlite3.connect(isolated_home / "inbox.db") as conn:
+            assert conn.execute("SELECT run_status FROM inbox").fetchone()[0] == "awaiting_approval"
+        assert service.calls() == [], "the server never deploys to production on its own"
+        [paused] = pending_approvals()
+        assert paused.id == row["run_id"] and paused.tier == 4
+
+        monkeypatch.setenv("DEVOPS_OPERATOR_KEY", provision_operator_key())
+        out = resume(paused.request_id, approved=True, by="alice")
+        assert out.status == "done", out.report
+        assert [(c["action"], c["version"]) for c in service.calls()] == [("deploy", "1.1.0")]
+        s.stop()
