@@ -196,3 +196,44 @@ def test_slow_or_hung_check_is_cut_off_by_the_watchdog():
         timeout=20,
     )
     assert res.returncode == 2 and b"longer than 1s" in res.stderr
+
+
+def test_hook_main_never_escapes_on_arbitrary_input(monkeypatch, capsys):
+    """Any stdin: exit 0 with a valid decision (or nothing), or exit 2. Never an exception."""
+    import io
+    import random
+
+    from skill.guardrails import hook
+
+    rng = random.Random(1234)
+    shapes = [
+        lambda: rng.randbytes(rng.randint(0, 300)),
+        lambda: json.dumps(rng.choice([None, 1, "x", [], {}, {"tool_name": None}])).encode(),
+        lambda: json.dumps(
+            {
+                "tool_name": rng.choice(["Bash", "Write", "Edit", "MultiEdit", "NotebookEdit", "Read", 7]),
+                "tool_input": rng.choice(
+                    [
+                        {"command": rng.choice(["ls", "rm -rf /", "", "\udcff", "$(" * 50, 3])},
+                        {"file_path": rng.choice(["/x/.env", "", "~/.ssh/id_rsa", None, "\x00"])},
+                        {"notebook_path": "/x/a.ipynb"},
+                        [],
+                        "str",
+                    ]
+                ),
+                "cwd": rng.choice(["/tmp", None, 5, "/does/not/exist", "\x00"]),
+            },
+            ensure_ascii=rng.random() < 0.5,
+        ).encode("utf-8", "surrogatepass"),
+    ]
+    for _ in range(150):
+        raw = rng.choice(shapes)()
+        monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(raw)))
+        code = hook.main()
+        out = capsys.readouterr().out
+        assert code in (0, 2), raw
+        if code == 0 and out.strip():
+            spec = json.loads(out)["hookSpecificOutput"]
+            assert spec["permissionDecision"] in ("allow", "ask", "deny")
+        if code == 2:
+            assert out == ""
