@@ -199,7 +199,7 @@ def test_one_deploy_per_service_and_environment_at_a_time(deploy_env):
             with pytest.raises(Blocked, match="another deploy"):
                 execute_deploy(plan, memory=mem)
             with pytest.raises(Blocked):
-                rollback("api", "production", "v1.0.0", memory=mem)
+                rollback("api", "production", "v1.0.0", from_version="v1.1.0", memory=mem)
             other = plan_deploy(DeployRequest(service="api", env="staging", version="v1.1.0"), memory=mem)
             assert execute_deploy(other, memory=mem, sleep=lambda s: None).status == "succeeded"
         assert [c["env"] for c in deploy_env.service.driver_calls()] == ["staging"]

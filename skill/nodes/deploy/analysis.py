@@ -49,31 +49,42 @@ def query_prometheus(client, base_url: str, query: str) -> list[float]:
 
     try:
         response = client.get(base_url.rstrip("/") + "/api/v1/query", params={"query": query})
-    except httpx.HTTPError as exc:
+    except (httpx.HTTPError, httpx.InvalidURL) as exc:
         raise RuntimeError(f"{type(exc).__name__}: {exc}") from exc
     try:
         body = response.json()
     except ValueError as exc:
         raise RuntimeError(f"HTTP {response.status_code}: not JSON") from exc
+    # a proxy, a wrong URL or a broken backend can answer any JSON at all: every shape below
+    # is checked, and anything unexpected is a query error (the canary pauses), never a crash
+    if not isinstance(body, dict):
+        raise RuntimeError(f"HTTP {response.status_code}: not a Prometheus API answer")
     if response.status_code >= 400 or body.get("status") != "success":
         raise RuntimeError(
             f"HTTP {response.status_code}: {body.get('errorType', '')} {body.get('error', '')}".strip()
         )
-    data = body.get("data") or {}
+    data = body.get("data")
+    if not isinstance(data, dict):
+        raise RuntimeError("malformed answer: data is not an object")
     kind, result = data.get("resultType"), data.get("result")
+    if kind in ("vector", "matrix") and not isinstance(result, list | type(None)):
+        raise RuntimeError(f"malformed {kind} result")
     values: list[float] = []
     if kind == "vector":
-        samples = [item.get("value") for item in result or []]
+        samples = [item.get("value") if isinstance(item, dict) else None for item in result or []]
     elif kind == "scalar":
         samples = [result]
     elif kind == "matrix":
-        samples = [(item.get("values") or [None])[-1] for item in result or []]
+        series = [item.get("values") if isinstance(item, dict) else None for item in result or []]
+        samples = [v[-1] if isinstance(v, list) and v else None for v in series]
     else:
         raise RuntimeError(f"unsupported resultType {kind!r}")
     for sample in samples:
+        if not isinstance(sample, list | tuple) or len(sample) < 2:
+            continue
         try:
             value = float(sample[1])
-        except (TypeError, ValueError, IndexError):
+        except (TypeError, ValueError):
             continue
         if not math.isnan(value):
             values.append(value)

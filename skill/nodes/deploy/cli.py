@@ -191,8 +191,10 @@ def deploy(service, env, version, strategy, steps, rollback_to, do_rollback, app
 def _rollback_command(service, env, to_version, from_version, approval, by, dry_run, as_json):
     from ...guardrails.environments import normalize
     from .executor import rollback
+    from .settings import deploy_settings
 
     environment = normalize(env) or env
+    deploy_settings(env, environment)  # an unknown environment is a usage error before the gate
     if dry_run:
         msg = (
             f"would roll {service} in {environment} back to {to_version or 'the last good version in memory'}"

@@ -63,6 +63,10 @@ def _run_rollback(
         driver.apply("rollback", version, previous=failed_version)
     except DevopsError as exc:
         return RollbackResult(version=version, status="failed", detail=f"rollback command failed: {exc}")
+    except Exception as exc:  # noqa: BLE001 - an unexpected error must still end as a recorded outcome
+        return RollbackResult(
+            version=version, status="failed", detail=f"rollback command failed: {_internal(exc)}"
+        )
     if gate is not None:
         health = check_health(gate, sleep=sleep)
         if not health.ok:
@@ -173,6 +177,11 @@ def _execute(plan: DeployPlan, *, memory, driver, sleep, progress: Progress) -> 
             # an operator's Ctrl-C aborts like Argo's abort: back to the good version, recorded
             result.status, result.detail = "failed", "interrupted"
             failure = f"step {step.index + 1} ({step.action}) interrupted by the operator"
+        except Exception as exc:  # noqa: BLE001
+            # the step may have half-applied: treat it as failed, so the rollback runs and both
+            # outcomes are recorded, instead of a traceback that leaves no record at all
+            result.status, result.detail = "failed", _internal(exc)
+            failure = f"step {step.index + 1} ({step.action}) failed: {_internal(exc)}"
         if failure or paused:
             break
         result.detail = result.detail or "ok"
@@ -223,8 +232,16 @@ def _execute(plan: DeployPlan, *, memory, driver, sleep, progress: Progress) -> 
         finished=iso(finished),
     )
     _scrub(result)
-    _record(plan, result, memory)
+    try:
+        _record(plan, result, memory)
+    except DevopsError as exc:
+        # the deploy happened either way: report it, and say loudly that memory missed it
+        result.message += f"; NOT RECORDED in memory ({redact(str(exc))})"
     return result
+
+
+def _internal(exc: Exception) -> str:
+    return f"internal error: {type(exc).__name__}: {exc}"
 
 
 def _scrub(result: DeployResult) -> None:
@@ -330,6 +347,7 @@ def rollback(
     rollback as a deployment with ``rolled_back_from`` = the version it replaced.
     """
     environment = normalize(env) or env
+    settings = deploy_settings(env, environment)  # an unknown environment fails here, first
     mem = memory if memory is not None else open_memory()
     try:
         if from_version is None:
@@ -347,9 +365,28 @@ def rollback(
                 hint="give one with --rollback-to VERSION",
             )
         classify_version(to_version)
+        if to_version == from_version:
+            # Right after an automatic rollback the live version IS the last good one. Rolling
+            # "back" to it would record it as rolled back from itself, which memory reads as
+            # "this version is bad": the one good version would stop being a rollback target.
+            raise UsageError(
+                f"{service} in {environment} already runs {to_version} (the last good version in "
+                "memory): nothing older to roll back to",
+                hint="give an older version with --rollback-to VERSION",
+            )
         with deploy_lock(service, environment):
             return _rollback(
-                service, env, environment, to_version, from_version, strategy, mem, driver, by, sleep
+                service,
+                env,
+                environment,
+                to_version,
+                from_version,
+                strategy,
+                mem,
+                driver,
+                by,
+                sleep,
+                settings,
             )
     finally:
         if memory is None:
@@ -357,9 +394,8 @@ def rollback(
 
 
 def _rollback(
-    service, env, environment, to_version, from_version, strategy, mem, driver, by, sleep
+    service, env, environment, to_version, from_version, strategy, mem, driver, by, sleep, settings
 ) -> DeployResult:
-    settings = deploy_settings(env, environment)
     drv = driver or make_driver(
         settings, service=service, env=env, environment=environment, strategy=strategy
     )

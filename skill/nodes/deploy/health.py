@@ -84,7 +84,7 @@ def check_health(gate: HealthGate, *, sleep: Callable[[float], None] = time.slee
         attempts += 1
         try:
             response = client.get(gate.url)
-        except httpx.HTTPError as exc:
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:
             last.update(error=f"{type(exc).__name__}: {exc}" or type(exc).__name__, status_code=None)
             raise _NotHealthy(last["error"]) from exc
         last.update(status_code=response.status_code)
@@ -96,7 +96,7 @@ def check_health(gate: HealthGate, *, sleep: Callable[[float], None] = time.slee
             if gate.version_url:
                 try:
                     vresp = client.get(gate.version_url)
-                except httpx.HTTPError as exc:
+                except (httpx.HTTPError, httpx.InvalidURL) as exc:
                     last["error"] = f"version check: {type(exc).__name__}: {exc}"
                     raise _NotHealthy(last["error"], response.status_code) from exc
                 version = _reported_version(vresp) if vresp.is_success else None

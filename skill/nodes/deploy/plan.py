@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ...errors import EXIT_FINDINGS, DevopsError, UsageError
+from ...errors import EXIT_FINDINGS, ConfigError, DevopsError, UsageError
 from ...guardrails.environments import PRODUCTION, STAGING, normalize
 from .drivers import Driver, make_driver, render
 from .models import DeployPlan, DeployRequest, HealthGate, PlanStep, RollbackPlan
@@ -51,6 +51,31 @@ def parse_steps(raw: str | list[int] | None) -> list[int] | None:
     return steps
 
 
+def check_url(key: str, url: str) -> str:
+    """A configured http(s) URL, or ConfigError now: found at plan time, not mid-deploy."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError on a malformed port
+    except ValueError as exc:
+        raise ConfigError(f"[deploy] {key} = {url!r}: {exc}") from exc
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"[deploy] {key} = {url!r} is not an http(s) URL")
+    return url
+
+
+def _number(settings: dict[str, Any], key: str, default: float, kind=float, minimum: float = 0):
+    raw = settings.get(key, default)
+    try:
+        value = kind(raw)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"[deploy] {key} = {raw!r} is not a number") from exc
+    if value < minimum:
+        raise ConfigError(f"[deploy] {key} = {raw!r} must be at least {minimum}")
+    return value
+
+
 def health_gate(
     settings: dict[str, Any], url_key: str, version_key: str, version: str | None, **values
 ) -> HealthGate | None:
@@ -59,15 +84,15 @@ def health_gate(
         return None
     version_url = fill(settings.get(version_key), **values) or None
     return HealthGate(
-        url=url,
-        version_url=version_url,
+        url=check_url(url_key, url),
+        version_url=check_url(version_key, version_url) if version_url else None,
         # a plain /healthz says "ok", not a version: only check versions where a URL reports one
         expect_version=version if version_url else None,
-        timeout=float(settings.get("health_timeout", 2.0)),
-        attempts=int(settings.get("health_attempts", 5)),
-        backoff_initial=float(settings.get("backoff_initial", 0.5)),
-        backoff_max=float(settings.get("backoff_max", 8.0)),
-        jitter=float(settings.get("jitter", 0.5)),
+        timeout=_number(settings, "health_timeout", 2.0, minimum=0.001),
+        attempts=_number(settings, "health_attempts", 5, int, minimum=1),
+        backoff_initial=_number(settings, "backoff_initial", 0.5),
+        backoff_max=_number(settings, "backoff_max", 8.0),
+        jitter=_number(settings, "jitter", 0.5),
     )
 
 
@@ -138,6 +163,8 @@ def plan_deploy(
         weights = steps_in or parse_steps(settings.get("canary_steps")) or [10, 50, 100]
         analysis_cfg = dict(settings.get("analysis") or {})
         has_analysis = bool(str(analysis_cfg.get("prometheus_url") or "").strip())
+        if has_analysis:
+            check_url("analysis prometheus_url", str(analysis_cfg["prometheus_url"]).strip())
         if not has_analysis:
             warnings.append(
                 "no [deploy.analysis] prometheus_url: canary steps are gated by health checks only"

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from ...config import load_settings
-from ...errors import ConfigError
+from ...errors import ConfigError, UsageError
 
 DEFAULT_METRICS: list[dict[str, Any]] = [
     {
@@ -79,6 +79,8 @@ def deploy_settings(env: str | None = None, canonical_env: str | None = None, st
     """Merged settings for one environment (``[deploy]`` + ``[deploy.env.<name>]``)."""
     merged = load_settings("deploy", DEFAULTS, start=start)
     per_env = merged.pop("env", {}) or {}
+    if env is not None:
+        check_environment(env, per_env)
     for name in dict.fromkeys(n for n in (canonical_env, env) if n):
         override = per_env.get(name)
         if isinstance(override, dict):
@@ -90,6 +92,25 @@ def deploy_settings(env: str | None = None, canonical_env: str | None = None, st
     if merged.get("driver") not in DRIVERS:
         raise ConfigError(f"[deploy] driver = {merged.get('driver')!r} is not one of {', '.join(DRIVERS)}")
     return merged
+
+
+def check_environment(env: str, configured: dict[str, Any] | None = None) -> None:
+    """Refuse an environment neither recognised nor configured.
+
+    The gate tiers a deploy by its environment; a typo (``prodution``) or a name nobody knows
+    (``eu-live-2``? ``nowhere``?) must not slip through as a low-risk deploy.
+    """
+    from ...guardrails.environments import infer_environment
+
+    name = (env or "").strip()
+    if not name:
+        raise UsageError("no environment given", hint="--env production|staging|development")
+    if infer_environment(name) is None and name not in (configured or {}):
+        raise UsageError(
+            f"unknown environment {name!r}",
+            hint="use production, staging or development (or an alias such as prod, stg, dev), "
+            "or define it in config.toml as [deploy.env.NAME]",
+        )
 
 
 def fill(template: Any, **values: Any) -> str:
