@@ -78,8 +78,11 @@ def review(ctx, source, env, code_dir, show_all, fmt, as_json, output):
 @click.pass_context
 def lint(ctx, path, fail_on, fmt, as_json, output):
     """Static checks over .tf code: remote/encrypted state, secrets, pinning, environments."""
-    from .hcl_checks import RULES, review_code
+    from ...errors import InputError
+    from .hcl_checks import RULES, has_code, review_code
 
+    if not has_code(path):  # a wrong path must not pass as clean code
+        raise InputError(f"no Terraform code under {path} (.tf, .tf.json, .tfvars, terraform.tfstate)")
     findings = review_code(path)
     fmt = "json" if as_json else fmt
     title = f"IaC lint: {path}"

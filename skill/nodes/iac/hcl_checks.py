@@ -8,6 +8,7 @@ code has one, a line: python-hcl2 keeps the parser's positions on its rule objec
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from dataclasses import dataclass, field
@@ -175,6 +176,92 @@ def parse_file(path: Path, display: str) -> list[Block]:
     return top.blocks
 
 
+class _JsonPositions:
+    """Lines of keys in a .tf.json file: json.loads keeps none, so find each key after its parent."""
+
+    def __init__(self, text: str):
+        self.text = text
+
+    def find(self, keys: list[str], start: int = 0) -> tuple[int | None, int]:
+        at = start
+        for key in keys:
+            found = self.text.find(json.dumps(key), at)
+            if found < 0:
+                return None, start
+            at = found + 1
+        return self.text.count("\n", 0, at) + 1, at
+
+
+class JsonParseError(ValueError):
+    def __init__(self, message: str, line: int | None):
+        super().__init__(message)
+        self.line = line
+
+
+def _objects(value: Any) -> list[dict]:
+    """JSON syntax allows one object or a list of objects wherever a block may repeat."""
+    items = value if isinstance(value, list) else [value]
+    return [v for v in items if isinstance(v, dict)]
+
+
+def parse_json_file(path: Path, display: str) -> list[Block]:
+    """The top-level blocks of a .tf.json file (Terraform's JSON syntax), shaped like parse_file's.
+
+    Strings keep the quotes python-hcl2 gives HCL literals, so every check reads both the same;
+    a string holding ``${...}`` stays an expression to them, as it does to Terraform.
+    """
+    text = path.read_text(encoding="utf-8-sig", errors="replace")
+    try:
+        data = json.loads(text)
+    except RecursionError:
+        raise JsonParseError("nested too deeply", None) from None
+    except json.JSONDecodeError as exc:
+        raise JsonParseError(f"invalid JSON: {exc.msg}", exc.lineno) from None
+    if not isinstance(data, dict):
+        raise JsonParseError("the top level is not an object", 1)
+    where = _JsonPositions(text)
+
+    def block(
+        type_: str, labels: list[str], body: dict, keys: list[str], nested: tuple[str, ...] = ()
+    ) -> Block:
+        line, offset = where.find(keys)
+        out = Block(type=type_, labels=labels, line=line, file=display)
+        for name, value in body.items():
+            if name not in nested:
+                out.attrs[name] = Attr(name, _quoted(value), where.find([name], offset)[0])
+            elif name == "backend":  # backend is the one nested block with a label: {"s3": {...}}
+                for kind, config in value.items() if isinstance(value, dict) else []:
+                    for obj in _objects(config):
+                        out.blocks.append(block(name, [kind], obj, [name, kind]))
+            else:
+                out.blocks += [block(name, [], obj, [name]) for obj in _objects(value)]
+        return out
+
+    blocks: list[Block] = []
+    for type_, content in data.items():
+        if type_ in ("resource", "data"):
+            for rtype, named in content.items() if isinstance(content, dict) else []:
+                for name, body in named.items() if isinstance(named, dict) else []:
+                    for obj in _objects(body):
+                        blocks.append(block(type_, [rtype, name], obj, [type_, rtype, name]))
+        elif type_ in ("variable", "module", "provider", "output"):
+            for name, body in content.items() if isinstance(content, dict) else []:
+                for obj in _objects(body):
+                    blocks.append(block(type_, [name], obj, [type_, name]))
+        elif type_ == "terraform":
+            for obj in _objects(content):
+                nested = ("required_providers", "backend", "cloud", "encryption")
+                blocks.append(block(type_, [], obj, [type_], nested))
+        elif type_ == "locals":
+            for obj in _objects(content):
+                blocks.append(block(type_, [], obj, [type_]))
+    return blocks
+
+
+def _is_tf(name: str) -> bool:
+    return name.endswith((".tf", ".tf.json"))
+
+
 def _walk(root: Path) -> tuple[dict[Path, list[Path]], list[Path], list[Path]]:
     """(.tf files by directory, .tfvars files, state files) under ``root``."""
     tf: dict[Path, list[Path]] = {}
@@ -185,7 +272,7 @@ def _walk(root: Path) -> tuple[dict[Path, list[Path]], list[Path], list[Path]]:
         here = Path(dirpath)
         for name in sorted(filenames):
             p = here / name
-            if name.endswith(".tf"):
+            if _is_tf(name):
                 tf.setdefault(here, []).append(p)
             elif name.endswith((".tfvars", ".tfvars.json")):
                 tfvars.append(p)
@@ -214,7 +301,7 @@ class _Checker:
 
     def run(self) -> list[Finding]:
         if self.root.is_file():
-            files = {self.root.parent: [self.root]} if self.root.suffix == ".tf" else {}
+            files = {self.root.parent: [self.root]} if _is_tf(self.root.name) else {}
             tfvars = [self.root] if self.root.name.endswith((".tfvars", ".tfvars.json")) else []
             states = [self.root] if ".tfstate" in self.root.name else []
         else:
@@ -226,7 +313,8 @@ class _Checker:
                 shown = self.display(p)
                 mod.files.append(shown)
                 try:
-                    mod.blocks += parse_file(p, shown)
+                    parse = parse_json_file if p.name.endswith(".json") else parse_file
+                    mod.blocks += parse(p, shown)
                     mod.text += p.read_text(encoding="utf-8", errors="replace") + "\n"
                 except Exception as exc:  # noqa: BLE001 - any parser failure becomes a finding
                     line = getattr(exc, "line", None)
@@ -659,8 +747,6 @@ def _file_of(mod: _Module, attr: Attr) -> str:
 def _tfvars_secrets(path: Path, shown: str) -> list[tuple[str, int | None]] | None:
     found: list[tuple[str, int | None]] = []
     if path.name.endswith(".json"):
-        import json
-
         try:
             data = json.loads(path.read_text(encoding="utf-8", errors="replace"))
         except ValueError:
@@ -702,6 +788,16 @@ def _git_status(path: Path) -> tuple[str, str]:
         return "no-git", "is in the tree"
 
 
+def has_code(path: str | os.PathLike) -> bool:
+    """Whether ``path`` is, or holds, anything the static checks read (.tf, .tf.json, .tfvars, state)."""
+    root = Path(path)
+    if root.is_file():
+        name = root.name
+        return _is_tf(name) or name.endswith((".tfvars", ".tfvars.json")) or ".tfstate" in name
+    tf, tfvars, states = _walk(root)
+    return bool(tf or tfvars or states)
+
+
 def review_code(path: str | os.PathLike) -> list[Finding]:
     """Static checks over the Terraform code at ``path`` (a directory or one file)."""
     from ...errors import InputError
@@ -713,4 +809,4 @@ def review_code(path: str | os.PathLike) -> list[Finding]:
     return sort_findings(_Checker(root).run())
 
 
-__all__ = ["RULES", "review_code", "parse_file", "literal"]
+__all__ = ["RULES", "has_code", "review_code", "parse_file", "parse_json_file", "literal"]

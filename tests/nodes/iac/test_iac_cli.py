@@ -339,3 +339,14 @@ def test_real_terraform_plan_of_a_directory(tmp_path, monkeypatch):
     assert changes["terraform_data.gone"]["reason"] == "delete_because_no_resource_config"
     assert payload["tier"] == 3 and result.exit_code == 3
     assert any(f["id"] == "iac.remote-state" for f in payload["findings"])
+
+
+@pytest.mark.parametrize("kind", ["empty-dir", "not-terraform"])
+def test_lint_of_a_path_without_terraform_code_is_exit_2(tmp_path, kind):
+    target = tmp_path
+    if kind == "not-terraform":
+        target = tmp_path / "notes.yml"
+        target.write_text("a: 1\n")
+    result = devops("iac", "lint", str(target), "--json")
+    assert result.exit_code == 2, result.output
+    assert result.output.startswith("Error: no Terraform code under") and "Traceback" not in result.output

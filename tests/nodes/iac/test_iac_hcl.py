@@ -235,3 +235,26 @@ def test_odd_but_parseable_code_is_checked_without_crashing():
     assert {f.id for f in found} >= {"iac.hardcoded-secret", "iac.env-separation", "iac.provider-pinned"}
     assert any(f.id == "iac.state-committed" and f.file.endswith("dev.tfvars.json") for f in found)
     assert any("variable `?`" in f.message for f in found)
+
+
+# --------------------------------------------------------------------------- .tf.json (JSON syntax)
+
+
+def test_json_syntax_is_checked_like_hcl_with_lines():
+    found = {(f.id, where(f)[1]) for f in findings("json_bad")}
+    assert found == {
+        ("iac.provider-pinned", 4),  # "aws": { "source" ... } without a version
+        ("iac.state-encryption", 9),  # backend "s3" without encrypt / locking
+        ("iac.hardcoded-secret", 19),  # variable default
+        ("iac.module-pinned", 24),  # registry module without version
+        ("iac.hardcoded-secret", 32),  # resource literal password
+    }
+    assert all(f.file.endswith("json_bad/main.tf.json") for f in findings("json_bad"))
+    assert findings("json_good") == []  # "${var.x}" is an expression, list-form terraform blocks read
+
+
+def test_json_syntax_parse_errors_are_findings_with_a_line(tmp_path):
+    (tmp_path / "main.tf.json").write_text('{\n  "resource": {\n    "aws_s3_bucket": \n}\n')
+    (tmp_path / "list.tf.json").write_text("[1, 2]\n")
+    errors = {(Path(f.file).name, f.line) for f in review_code(tmp_path) if f.id == "iac.parse-error"}
+    assert errors == {("main.tf.json", 4), ("list.tf.json", 1)}
