@@ -126,3 +126,20 @@ def m003_deployments_incidents(db) -> None:
         )
         """
     )
+
+
+@migrations(name="m004_fts_update_trigger_on_indexed_columns")
+def m004_fts_update_trigger(db) -> None:
+    # sqlite-utils' trigger re-indexes a row on any UPDATE; bookkeeping updates (chroma_synced,
+    # superseded_by, deleted_at) then churn the FTS index into many small segments.
+    db.execute("DROP TRIGGER IF EXISTS memories_au")
+    db.execute(
+        """
+        CREATE TRIGGER memories_au AFTER UPDATE OF text, service, version, tags ON memories BEGIN
+          INSERT INTO memories_fts (memories_fts, rowid, text, service, version, tags)
+            VALUES ('delete', old.rowid, old.text, old.service, old.version, old.tags);
+          INSERT INTO memories_fts (rowid, text, service, version, tags)
+            VALUES (new.rowid, new.text, new.service, new.version, new.tags);
+        END
+        """
+    )

@@ -655,9 +655,21 @@ class Memory:
         n_cand = max(S.CANDIDATES, limit * 3)
         terms = S.query_terms(query)
 
-        # Lexical candidates: FTS5 over the ORed, quoted terms, filters in SQL.
+        default_where = where == "m.deleted_at IS NULL AND m.superseded_by IS NULL"
+        allowed = None
+        if not default_where:
+            allowed = np.array(
+                [
+                    r["rowid"]
+                    for r in self._q(f"SELECT m.rowid AS rowid FROM memories m WHERE {where}", params)
+                ],
+                dtype=np.int64,
+            )
+
         lex: dict[int, dict] = {}
-        if mode != "vector" and terms:
+        cov_arr = None
+        if mode == "lexical" and terms:
+            # The lexical baseline: FTS5 over the ORed, quoted terms ranked by BM25, filters in SQL.
             rows = self._q(
                 f"SELECT m.rowid AS rowid, bm25(memories_fts, 1.0, 2.0, 2.0, 1.0) AS bm25 FROM memories_fts "
                 f"JOIN memories m ON m.rowid = memories_fts.rowid WHERE memories_fts MATCH ? AND {where} "
@@ -666,6 +678,22 @@ class Memory:
             )
             for rank, r in enumerate(rows, 1):
                 lex[r["rowid"]] = {"lex_rank": rank, "bm25": -r["bm25"]}
+        elif mode == "hybrid" and terms:
+            # Lexical candidates of the hybrid: the memories with the highest coverage (see search.py).
+            cov_arr = self._coverage_all(terms)
+            if cov_arr is not None:
+                ranked = cov_arr.copy()
+                if allowed is not None:
+                    keep = np.zeros(len(ranked), dtype=bool)
+                    keep[allowed[allowed < len(ranked)]] = True
+                    ranked[~keep] = 0.0
+                nonzero = np.flatnonzero(ranked)
+                if len(nonzero):
+                    k = min(len(nonzero), n_cand * 2)  # some may be forgotten/superseded (dropped below)
+                    top = nonzero[np.argpartition(-ranked[nonzero], k - 1)[:k]]
+                    top = top[np.argsort(-ranked[top], kind="stable")]
+                    for rank, rowid in enumerate(top, 1):
+                        lex[int(rowid)] = {"lex_rank": rank}
 
         # Vector candidates.
         vec: dict[int, dict] = {}
@@ -688,14 +716,7 @@ class Memory:
             cache.ensure(self.db)
             if len(cache.ids):
                 sims = cache.matrix @ qvec
-                if where != "m.deleted_at IS NULL AND m.superseded_by IS NULL":
-                    allowed = np.array(
-                        [
-                            r["rowid"]
-                            for r in self._q(f"SELECT m.rowid AS rowid FROM memories m WHERE {where}", params)
-                        ],
-                        dtype=np.int64,
-                    )
+                if allowed is not None:
                     mask = np.isin(cache.rowids, allowed)
                     sims = np.where(mask, sims, -2.0)
                 k = min(n_cand, len(sims))
@@ -716,12 +737,18 @@ class Memory:
         if cand_rowids:
             marks = ",".join("?" * len(cand_rowids))
             rows = self._q(
-                f"SELECT {MEMORY_COLUMNS} FROM memories WHERE rowid IN ({marks})", list(cand_rowids)
+                f"SELECT {MEMORY_COLUMNS} FROM memories m WHERE m.rowid IN ({marks}) AND {where}",
+                [*cand_rowids, *params],
             )
         local_ids = {r["id"] for r in rows}
-        covs = self._coverage(terms, cand_rowids) if mode == "hybrid" else {}
+        covs = (
+            {r["rowid"]: float(cov_arr[r["rowid"]]) for r in rows if r["rowid"] < len(cov_arr)}
+            if cov_arr is not None
+            else {}
+        )
         now = _now().timestamp()
-        hits: list[RecallHit] = []
+        # Score on plain values first; build models only for what can be returned.
+        scored: list[tuple[float, Any, dict]] = []
         for row in rows:
             rid = row["rowid"]
             p: dict[str, Any] = {}
@@ -731,7 +758,11 @@ class Memory:
                 p["cosine"] = sims_by_rowid[rid]
             if row["id"] in remote and "cosine" not in p:
                 p["cosine"] = remote[row["id"]]["similarity"]
-            hits.append(self._score(self._record(row), row["created_ts"], p, covs.get(rid, 0.0), mode, now))
+            resolved = row["kind"] == "incident" and bool(loads(row["metadata"], {}).get("resolution"))
+            score = self._score(
+                row["kind"], row["importance"], resolved, row["created_ts"], p, covs.get(rid, 0.0), mode, now
+            )
+            scored.append((score, row, p))
         for mid, r in remote.items():
             if mid in local_ids:
                 continue
@@ -740,64 +771,75 @@ class Memory:
                 continue
             cov = self._coverage_text(terms, rec.text) if mode == "hybrid" else 0.0
             p = {"cosine": r["similarity"], "vec_rank": r["rank"], "origin": "chroma-server"}
-            hits.append(self._score(rec, _ts(rec.created_at) or now, p, cov, mode, now))
-        hits.sort(key=lambda h: -h.score)
+            score = self._score(
+                rec.kind, rec.importance, False, _ts(rec.created_at) or now, p, cov, mode, now
+            )
+            scored.append((score, rec, p))
+        scored.sort(key=lambda t: -t[0])
+        hits = [
+            RecallHit(
+                memory=item if isinstance(item, MemoryRecord) else self._record(item),
+                score=round(float(score), 6),
+                parts={k: (round(v, 4) if isinstance(v, float) else v) for k, v in p.items()},
+            )
+            for score, item, p in scored[: limit * 3 + 10]
+        ]
         return self._fold_links(hits)[:limit]
 
+    @staticmethod
     def _score(
-        self, rec: MemoryRecord, created_ts: float, p: dict, cov: float, mode: str, now: float
-    ) -> RecallHit:
+        kind: str,
+        importance: float,
+        resolved: bool,
+        created_ts: float,
+        p: dict,
+        cov: float,
+        mode: str,
+        now: float,
+    ) -> float:
         cos = p.get("cosine", 0.0)
         if mode == "lexical":
-            score = p.get("bm25", 0.0)
-        elif mode == "vector":
-            score = cos
-        else:
-            p["coverage"] = round(cov, 4)
-            rel = S.relevance(cos, cov)
-            age_days = max(now - created_ts, 0.0) / 86400.0
-            rec_term = S.RECENCY_WEIGHT * S.recency(age_days, rec.kind)
-            imp_term = S.IMPORTANCE_WEIGHT * (rec.importance - 0.5)
-            bonus = 0.0
-            if rec.kind == "incident" and (rec.metadata or {}).get("resolution"):
-                bonus = S.RESOLUTION_BONUS
-            p.update(
-                relevance=round(rel, 4),
-                recency=round(rec_term, 4),
-                importance=round(imp_term, 4),
-                resolution_bonus=bonus,
-            )
-            score = rel + rec_term + imp_term + bonus
-        p = {k: (round(v, 4) if isinstance(v, float) else v) for k, v in p.items()}
-        return RecallHit(memory=rec, score=round(float(score), 6), parts=p)
+            return p.get("bm25", 0.0)
+        if mode == "vector":
+            return cos
+        rel = S.relevance(cos, cov)
+        age_days = max(now - created_ts, 0.0) / 86400.0
+        rec_term = S.RECENCY_WEIGHT * S.recency(age_days, kind)
+        imp_term = S.IMPORTANCE_WEIGHT * (importance - 0.5)
+        bonus = S.RESOLUTION_BONUS if resolved else 0.0
+        p.update(coverage=cov, relevance=rel, recency=rec_term, importance=imp_term, resolution_bonus=bonus)
+        return rel + rec_term + imp_term + bonus
 
-    def _coverage(self, terms: list[str], rowids: set[int]) -> dict[int, float]:
-        """IDF-weighted share of the query terms each candidate contains (see search.py)."""
-        if not terms or not rowids:
-            return {}
-        n = self._q("SELECT count(*) AS n FROM memories_fts")[0]["n"] or 1
-        marks = ",".join("?" * len(rowids))
-        idfs: dict[str, float] = {}
-        members: dict[str, set[int]] = {}
+    def _coverage_all(self, terms: list[str]):
+        """Coverage of every memory, as an array indexed by rowid (see search.py), or None.
+
+        One FTS5 lookup per term gives both its document frequency and the memories holding it.
+        """
+        import numpy as np
+
+        top = self._q("SELECT max(rowid) AS top, count(*) AS n FROM memories")[0]
+        if not top["top"]:
+            return None
+        n = top["n"] or 1
+        acc = np.zeros(top["top"] + 1, dtype=np.float64)
+        total = 0.0
         for term in terms:
-            phrase = S.fts_phrase(term)
-            df = self._q("SELECT count(*) AS n FROM memories_fts WHERE memories_fts MATCH ?", (phrase,))[0][
-                "n"
-            ]
+            try:
+                hits = self.db.conn.execute(
+                    "SELECT rowid FROM memories_fts WHERE memories_fts MATCH ?", (S.fts_phrase(term),)
+                ).fetchall()
+            except sqlite3.Error as exc:
+                raise storage_error(self.path, exc) from exc
             # A term no memory contains still counts in the total: the query asked for it and no
             # candidate has it, which keeps one shared common word from reading as a full match.
-            idfs[term] = S.idf(df, n)
-            if df == 0:
-                members[term] = set()
-                continue
-            members[term] = {
-                r["rowid"]
-                for r in self._q(
-                    f"SELECT rowid FROM memories_fts WHERE memories_fts MATCH ? AND rowid IN ({marks})",
-                    [phrase, *rowids],
-                )
-            }
-        return {rid: S.coverage({t: rid in members[t] for t in idfs}, idfs) for rid in rowids}
+            weight = S.idf(len(hits), n)
+            total += weight
+            if hits:
+                idx = np.fromiter((h[0] for h in hits), dtype=np.int64, count=len(hits))
+                acc[idx[idx < len(acc)]] += weight
+        if total <= 0:
+            return None
+        return acc / total
 
     def _coverage_text(self, terms: list[str], text: str) -> float:
         words = set(S.query_terms(text))
@@ -1309,6 +1351,11 @@ class Memory:
             if len(batch) >= batch_size:
                 flush()
         flush()
+        if stats["created"] >= 1000:
+            # Many small batches leave many FTS5 segments; one merge keeps term lookups cheap.
+            self._write(
+                lambda: self.db.conn.execute("INSERT INTO memories_fts(memories_fts) VALUES('optimize')")
+            )
         stats["index"] = self.sync_index()
         return stats
 
