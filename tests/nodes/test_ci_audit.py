@@ -394,3 +394,43 @@ jobs:
     found = {(f.id, f.line, f.job) for f in audit_text(text, "w.yml", "github").findings}
     assert ("ci.secret-exposure", 8, "first") in found
     assert ("ci.hardcoded-credentials", 13, "second") in found
+
+
+# --------------------------------------------------------------------------- SARIF validity
+
+
+def check_sarif(log: dict) -> None:
+    """SARIF 2.1.0 structure (tests/fixtures/ci/sarif-2.1.0-subset.schema.json) and rule indexes."""
+    import jsonschema
+
+    schema = json.loads((FIX / "sarif-2.1.0-subset.schema.json").read_text())
+    jsonschema.validate(log, schema)
+    for run in log["runs"]:
+        rules = run["tool"]["driver"]["rules"]
+        assert len({r["id"] for r in rules}) == len(rules), "rule ids must be unique"
+        for result in run["results"]:
+            assert rules[result["ruleIndex"]]["id"] == result["ruleId"]
+
+
+def test_sarif_of_a_whole_repository_is_valid_2_1_0(tmp_path, monkeypatch):
+    wf = tmp_path / ".github" / "workflows"
+    wf.mkdir(parents=True)
+    for name in ("template-injection-bad.yml", "needs-cycle-bad.yml", "secret-exposure-bad.yml"):
+        shutil.copy(FIX / "github" / name, wf / name)
+    shutil.copy(FIX / "gitlab" / "mutable-image-bad.gitlab-ci.yml", tmp_path / ".gitlab-ci.yml")
+    shutil.copy(ACTIONS / "composite-bad" / "action.yml", tmp_path / "action.yml")
+    (wf / "broken.yml").write_text("on: [push\n")
+    res = CliRunner().invoke(ci, ["audit", str(tmp_path), "--format", "sarif"])
+    assert res.exit_code == 1, res.output
+    log = json.loads(res.output)
+    check_sarif(log)
+    results = log["runs"][0]["results"]
+    assert {r["ruleId"] for r in results} >= {
+        "ci.template-injection", "ci.needs-cycle", "ci.secret-exposure", "ci.mutable-image", "ci.parse-error"
+    }  # fmt: skip
+    uris = {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in results}
+    assert ".github/workflows/broken.yml" in uris and "action.yml" in uris and ".gitlab-ci.yml" in uris
+    with pytest.raises(Exception, match="ruleId|ruleIndex|2.1.0"):  # the check itself can fail
+        broken = json.loads(res.output)
+        broken["version"] = "2.0.0"
+        check_sarif(broken)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 
 import click
@@ -157,6 +158,37 @@ def _shown_changes(rep: PlanReview, show_all: bool):
     return sorted(changes, key=lambda c: (-c.tier, c.address))
 
 
+def _located(rep: PlanReview) -> list[Finding]:
+    """Plan findings pointed at the plan file: code scanning (GitHub) drops results without a location.
+
+    The line is where the resource's entry sits in resource_changes / resource_drift, else 1.
+    """
+    from pathlib import Path
+
+    source = Path(rep.source)
+    if rep.source in ("", "-", "plan") or not source.is_file():
+        return rep.findings
+    try:
+        text = source.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        text = ""
+    starts = {key: text.find(f'"{key}"') for key in ("resource_changes", "resource_drift")}
+    out = []
+    for f in rep.findings:
+        if f.file:
+            out.append(f)
+            continue
+        line = 1
+        section = starts["resource_drift" if f.id == "iac.drift" else "resource_changes"]
+        if f.object and section >= 0:
+            needles = (f'"address": {json.dumps(f.object)}', f'"address":{json.dumps(f.object)}')
+            hits = [at for at in (text.find(n, section) for n in needles) if at >= 0]
+            if hits:
+                line = text.count("\n", 0, min(hits)) + 1
+        out.append(f.model_copy(update={"file": rep.source, "line": line}))
+    return out
+
+
 def render_review(rep: PlanReview, fmt: str, *, show_all: bool = False) -> str:
     """The review in text, json, md or sarif. Built from the review only: no plan values."""
     if fmt == "json":
@@ -169,7 +201,7 @@ def render_review(rep: PlanReview, fmt: str, *, show_all: bool = False) -> str:
         from .hcl_checks import RULES
         from .plan import PLAN_RULES
 
-        return to_sarif(_TOOL, rep.findings, [*PLAN_RULES, *RULES.values()])
+        return to_sarif(_TOOL, _located(rep), [*PLAN_RULES, *RULES.values()])
     changes = _shown_changes(rep, show_all)
     if fmt == "md":
         lines = [f"**Tier T{rep.tier} ({TIER_DECISION[rep.tier]})**: {rep.headline.split(': ', 1)[-1]}", ""]

@@ -350,3 +350,43 @@ def test_lint_of_a_path_without_terraform_code_is_exit_2(tmp_path, kind):
     result = devops("iac", "lint", str(target), "--json")
     assert result.exit_code == 2, result.output
     assert result.output.startswith("Error: no Terraform code under") and "Traceback" not in result.output
+
+
+# --------------------------------------------------------------------------- SARIF validity
+
+
+def _check_sarif(log: dict) -> None:
+    """SARIF 2.1.0 structure (the subset schema kept with the CI fixtures) and rule indexes."""
+    import jsonschema
+
+    schema = json.loads((FIXTURES.parent / "ci" / "sarif-2.1.0-subset.schema.json").read_text())
+    jsonschema.validate(log, schema)
+    rules = log["runs"][0]["tool"]["driver"]["rules"]
+    assert len({r["id"] for r in rules}) == len(rules)
+    for result in log["runs"][0]["results"]:
+        assert rules[result["ruleIndex"]]["id"] == result["ruleId"]
+
+
+def test_review_sarif_is_valid_and_points_at_each_change_in_the_plan(tmp_path, monkeypatch):
+    shutil.copy(PLANS / "mixed.json", tmp_path / "plan.json")
+    monkeypatch.chdir(tmp_path)
+    result = devops("iac", "review", "plan.json", "--format", "sarif")
+    assert result.exit_code in (3, 4), result.output
+    log = json.loads(result.output)
+    _check_sarif(log)
+    lines = (tmp_path / "plan.json").read_text().splitlines()
+    destroys = [r for r in log["runs"][0]["results"] if r["ruleId"].startswith("iac.destroy")]
+    assert destroys
+    for r in destroys:
+        loc = r["locations"][0]["physicalLocation"]
+        assert loc["artifactLocation"]["uri"] == "plan.json"
+        # the region is the change's own entry in resource_changes, not line 1
+        line = lines[loc["region"]["startLine"] - 1]
+        assert '"address"' in line and json.dumps(r["properties"]["object"]) in line
+
+
+def test_lint_sarif_is_valid(monkeypatch):
+    monkeypatch.chdir(HCL)
+    result = devops("iac", "lint", "json_bad", "--format", "sarif")
+    assert result.exit_code == 1
+    _check_sarif(json.loads(result.output))
