@@ -170,3 +170,31 @@ def test_config_disable_and_runbook_minimum(tmp_path, monkeypatch):
     assert rows["k8s.startup-probe"].status == "n/a" and "disabled" in rows["k8s.startup-probe"].message
     assert rows["repo.runbooks"].status == "fail" and "5 runbook scenario" in rows["repo.runbooks"].message
     assert rep.level_achieved == "L1"  # runbooks (L2) now fail; the disabled L3 checks no longer matter
+
+
+def test_environment_aliases_and_unknown_environments(tmp_path, monkeypatch):
+    kinds = FIX / "k8s" / "kinds.yaml"
+
+    def replicas(rep):
+        return next(
+            f.status for f in rep.checks if f.id == "k8s.replicas" and f.object == "StatefulSet/data/db"
+        )
+
+    # the gate's aliases: prd / live are production (target L3, two replicas), stg is staging
+    for alias in ("prd", "live", "eu-prod"):
+        rep = review(kinds, env=alias)
+        assert rep.target_level == "L3" and replicas(rep) == "fail", alias
+    assert review(kinds, env="stg").target_level == "L2" and replicas(review(kinds, env="stg")) == "pass"
+
+    # a typo or an unknown name is a usage error, not a quietly lower bar
+    r = invoke(kinds, "--env", "nowhere")
+    assert r.exit_code == 2 and r.output.startswith("Error: unknown environment 'nowhere'")
+    assert len(r.output.strip().splitlines()) == 1
+
+    # ... unless config.toml gives it a target
+    config_dir = tmp_path / "cfg"
+    config_dir.mkdir()
+    (config_dir / "config.toml").write_text('[readiness.targets]\nnowhere = "L1"\n')
+    monkeypatch.setenv("DEVOPS_CONFIG_DIR", str(config_dir))
+    rep = review(kinds, env="nowhere")
+    assert rep.target_level == "L1" and replicas(rep) == "pass"

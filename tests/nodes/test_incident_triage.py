@@ -155,3 +155,27 @@ def test_flag_switch_shows_up_as_a_recent_change_with_its_revert(history):
     flags = [c for c in rep.recent_changes if "flag" in (c.get("tags") or [])]
     assert len(flags) == 1 and "new-checkout set on in production by alice" in flags[0]["text"]
     assert any("devops flag set new-checkout off --env production" in step for step in rep.next_steps)
+
+
+def test_the_suggested_rollback_passes_the_gate_when_run(history, tmp_path, monkeypatch):
+    # The suggestion is only a command: running it as given must stop at the safety gate
+    # (rollback in production needs a human) with nothing executed and nothing recorded.
+    rb = triage_incident("5xx rate spiking on checkout", service="api", repo=REPO).suggested_rollback
+    driver_log = tmp_path / "driver-called"
+    script = tmp_path / "driver.sh"
+    script.write_text(f"#!/bin/sh\ntouch {driver_log}\n")
+    script.chmod(0o755)
+    config_dir = tmp_path / "cfg"
+    config_dir.mkdir()
+    (config_dir / "config.toml").write_text(f'[deploy]\ndriver = "script"\nscript = "{script}"\n')
+    monkeypatch.setenv("DEVOPS_CONFIG_DIR", str(config_dir))
+    with Memory.open() as mem:
+        before = [(d.version, d.status) for d in mem.deployments(service="api", env="production")]
+
+    result = CliRunner().invoke(cli, rb.argv[1:])
+
+    assert result.exit_code == 3, result.output
+    assert "approval required" in result.stderr and "rollback" in result.stderr
+    assert not driver_log.exists()
+    with Memory.open() as mem:
+        assert [(d.version, d.status) for d in mem.deployments(service="api", env="production")] == before

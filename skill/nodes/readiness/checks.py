@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from skill.findings import Rule
+from skill.findings import Finding, Rule
 
 LEVELS = ("L1", "L2", "L3", "L4")
 LEVEL_NAMES = {"L0": "none", "L1": "MVP", "L2": "Stable", "L3": "Resilient", "L4": "Optimized"}
@@ -27,6 +27,28 @@ class Check:
     @property
     def scope(self) -> str:
         return self.id.split(".", 1)[0]
+
+    def finding(
+        self,
+        status: str,
+        message: str,
+        *,
+        file: str | None = None,
+        line: int | None = None,
+        object: str | None = None,  # noqa: A002 - the report's field name
+    ) -> Finding:
+        """One result of this check; only a failing or warning row carries the fix."""
+        return Finding(
+            id=self.id,
+            severity=self.severity,  # type: ignore[arg-type]
+            level=self.level,
+            status=status,  # type: ignore[arg-type]
+            message=message,
+            file=file,
+            line=line,
+            object=object,
+            fix=self.fix if status in ("fail", "warn") else None,
+        )
 
     def rule(self) -> Rule:
         return Rule(

@@ -64,16 +64,7 @@ def _missing_scope_rows(findings: list[Finding], scope: str, reason: str, obj: s
     rows = []
     for check in CHECKS.values():
         if check.scope == scope and check.id not in seen:
-            rows.append(
-                Finding(
-                    id=check.id,
-                    severity=check.severity,  # type: ignore[arg-type]
-                    level=check.level,
-                    status="n/a",
-                    message=reason,
-                    object=obj,
-                )
-            )
+            rows.append(check.finding("n/a", reason, object=obj))
     return rows
 
 

@@ -131,18 +131,7 @@ _APK_ADD = re.compile(r"\bapk\s+(?:[^;&|]*\s)?add\b([^;&|]*)")
 
 
 def _finding(check_id: str, status: str, message: str, file: str, line: int | None) -> Finding:
-    check = CHECKS[check_id]
-    return Finding(
-        id=check_id,
-        severity=check.severity,  # type: ignore[arg-type]
-        level=check.level,
-        status=status,  # type: ignore[arg-type]
-        message=message,
-        file=file,
-        line=line or 1,
-        object=file,
-        fix=check.fix if status in ("fail", "warn") else None,
-    )
+    return CHECKS[check_id].finding(status, message, file=file, line=line or 1, object=file)
 
 
 def check_non_root_user(df: Dockerfile) -> Finding:

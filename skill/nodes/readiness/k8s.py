@@ -170,19 +170,14 @@ class _Emitter:
     def __call__(
         self, check_id: str, status: str, message: str, line: int | None = None, file: str | None = None
     ) -> Finding:
-        check = CHECKS[check_id]
         if check_id in self.w.ignored and status in ("fail", "warn"):
             status, message = "n/a", f"ignored by the {IGNORE_ANNOTATION} annotation ({message})"
-        return Finding(
-            id=check_id,
-            severity=check.severity,  # type: ignore[arg-type]
-            level=check.level,
-            status=status,  # type: ignore[arg-type]
-            message=message,
+        return CHECKS[check_id].finding(
+            status,
+            message,
             file=file or (self.w.template_file if line else self.w.file),
             line=line or self.w.obj.line,
             object=self.ref,
-            fix=check.fix if status in ("fail", "warn") else None,
         )
 
 

@@ -83,17 +83,8 @@ class Corpus:
 def _f(
     check_id: str, status: str, message: str, obj: str, hit: Hit | None = None, line: int | None = None
 ) -> Finding:
-    check = CHECKS[check_id]
-    return Finding(
-        id=check_id,
-        severity=check.severity,  # type: ignore[arg-type]
-        level=check.level,
-        status=status,  # type: ignore[arg-type]
-        message=message,
-        file=hit.file if hit else None,
-        line=(hit.line if hit else line),
-        object=obj,
-        fix=check.fix if status in ("fail", "warn") else None,
+    return CHECKS[check_id].finding(
+        status, message, file=hit.file if hit else None, line=hit.line if hit else line, object=obj
     )
 
 

@@ -54,13 +54,39 @@ def normalise_level(value: str | int) -> str:
     return text
 
 
+def _canonical(env: str) -> str | None:
+    # the gate's own reading of environment names (prd, live, api-prod, stg, uat ...), so the
+    # readiness target and the deploy gate agree on what "production" is
+    from skill.guardrails.environments import infer_environment
+
+    return infer_environment(env)
+
+
 def target_for(env: str, cfg: dict) -> str:
+    """The level ``[readiness.targets]`` asks for ``env`` (by its name, then its canonical name).
+
+    An environment neither listed nor recognised is a usage error: a typo must not quietly
+    lower the bar from production's target to the default.
+    """
     targets = {str(k).lower(): v for k, v in (cfg.get("targets") or {}).items()}
-    return normalise_level(targets.get(env.lower(), cfg.get("default_target", "L2")))
+    name = env.strip().lower()
+    if name in targets:
+        return normalise_level(targets[name])
+    canonical = _canonical(name)
+    if canonical is None:
+        raise UsageError(
+            f"unknown environment {env!r}: use production, staging or development (or an alias such as "
+            "prod, stg, dev), or give it a target in [readiness.targets]"
+        )
+    return normalise_level(targets.get(canonical, cfg.get("default_target", "L2")))
 
 
 def is_production(env: str, cfg: dict) -> bool:
-    return env.lower() in {str(e).lower() for e in cfg.get("production_envs") or ()}
+    name = env.strip().lower()
+    if name in {str(e).lower() for e in cfg.get("production_envs") or ()}:
+        return True
+    listed = {str(k).lower() for k in (cfg.get("targets") or {})}
+    return name not in listed and _canonical(name) == "production"
 
 
 def level_achieved(findings: Iterable[Finding]) -> str:
