@@ -95,12 +95,12 @@ READ_ONLY = frozenset(
     cut tr echo printf pwd whoami id groups date cal which type whereis file stat du df free uptime ps
     pgrep pstree top htop btop diff diff3 cmp comm tree jq yq gojq basename dirname realpath readlink
     hostname uname true false test [ [[ sleep seq md5sum sha1sum sha256sum sha512sum cksum b2sum xxd od
-    hexdump strings man info help history alias cd pushd popd dirs dig nslookup host ping ping6
+    hexdump strings man info help history cd pushd popd dirs dig nslookup host ping ping6
     traceroute tracepath whois lsblk blkid lscpu lsusb lspci lsof lsmod printenv locale tput clear
     column nl tac rev fold fmt expand unexpand paste join look yes env export declare local readonly
     getent nproc arch w who last lastlog vmstat iostat mpstat sar netstat ss ip ifconfig route arp
     nmcli hostnamectl timedatectl localectl whatis apropos zcat zless zgrep xzcat bzcat tldr cowsay
-    source . set shopt ulimit umask wait jobs fg bg disown trap read mapfile let getopts shift return
+    set shopt ulimit umask wait jobs fg bg disown read mapfile let getopts shift return
     break continue exit logout hash true : base32 base64 iconv numfmt factor expr bc dc column watchexec
     entr fd fdfind fzf sk delta difftool git-lfs-ls colordiff wdiff less tput tty stty logname users
     nvidia-smi envsubst openssl ssh-keyscan ssh-add ssh-agent ssh-keygen gpg-agent""".split()
@@ -139,6 +139,7 @@ class _State:
     workspace: str | None = None
     kube_context: str | None = None
     cd_targets: list[str] = field(default_factory=list)
+    written: dict[str, str] = field(default_factory=dict)  # file -> literal text written earlier on the line
 
 
 def classify_command(command: str, cwd: str | None = None) -> CommandVerdict:
@@ -411,6 +412,9 @@ class _Unwrapped:
     nested: list[tuple[str, str]]  # (shell text, label)
     args_unknown: bool = False
     placeholder: str | None = None
+    script: str | None = None  # a script file run by a shell (`bash deploy.sh`)
+    path0: str | None = None  # the program as written, when a path was reduced to its basename
+    script_dynamic: bool = False
     done: bool = False  # fully handled by the unwrapper (e.g. `command -v x`)
 
 
@@ -425,6 +429,7 @@ def unwrap(argv: list[str], dynamic: list[bool], assigns: dict[str, str] | None 
         name = _basename(res.argv[0])
         if name != res.argv[0]:
             res.notes.append(f"resolved {res.argv[0]!r} to {name!r}")
+            res.path0 = res.argv[0]
             res.argv[0] = name
         args = res.argv[1:]
         dyn = res.dynamic[1:]
@@ -706,7 +711,8 @@ def _unwrap_shell(res: _Unwrapped, args: list[str], dyn: list[bool]) -> _Unwrapp
         res.done = True
         return res
     if i < len(args) and args[i] not in ("-", "-s") and not reads_stdin:
-        res.hits.append((2, "shell.script-file", f"runs the shell script {args[i]}"))
+        res.script = args[i]
+        res.script_dynamic = dyn[i]
         res.done = True
         return res
     res.argv = [res.argv[0]]
@@ -732,6 +738,10 @@ def _classify_simple(simple, state: _State, depth: int, inherited_env: str | Non
     env_hints: list[str] = []
     for text, label in uw.nested:
         _classify_text(text, state, depth + 1, inherited_env, label)
+    if uw.script is not None:
+        hits.append(_script_file(uw.script, uw.script_dynamic, state, depth, inherited_env))
+    elif uw.path0 is not None and uw.path0 in state.written:
+        hits.append(_script_file(uw.path0, False, state, depth, inherited_env))
     argv = uw.argv
     text = " ".join(argv) if argv else simple.text
     name = argv[0] if argv else ""
@@ -759,6 +769,8 @@ def _classify_simple(simple, state: _State, depth: int, inherited_env: str | Non
             args_unknown=uw.args_unknown,
         )
         _generic(ctx, state)
+        if not ctx.hits and name in _EXEC_BUILTINS:
+            _exec_builtin(ctx, simple, state)
         if not ctx.hits:
             family = family_for(name)
             if family is not None:
@@ -780,6 +792,7 @@ def _classify_simple(simple, state: _State, depth: int, inherited_env: str | Non
 
                 target = posixpath.join(base, target)
             state.cd_targets.append(target)
+        _remember_written_file(simple, argv, uw.dynamic, state)
         if name == "terraform" or name == "tofu":
             if len(argv) >= 4 and argv[1] == "workspace" and argv[2] in ("select", "new"):
                 state.workspace = argv[3]
@@ -857,6 +870,97 @@ def _resolve_variable_name(argv, dynamic, assigns, state):
     return words + list(argv[1:]), [False] * len(words) + list(dynamic[1:])
 
 
+_EXEC_BUILTINS = frozenset({"source", ".", "alias", "trap", "script"})
+
+
+def _script_file(path: str, dynamic: bool, state: _State, depth: int, inherited_env) -> tuple[int, str, str]:
+    """A script run by a shell or `source`: classify it if this line wrote it, else judge its origin."""
+    if path in state.written:
+        _classify_text(
+            state.written[path], state, depth + 1, inherited_env, f"script {path} written on this line"
+        )
+        return (1, "shell.script-written", f"runs {path}, written earlier on the line (classified)")
+    if dynamic and ("<(" in path or "$(" in path or "`" in path):
+        lowered = path.lower()
+        if any(tool in lowered for tool in ("curl", "wget", "fetch ", "http")):
+            return (3, "network.pipe-to-shell", "runs a script downloaded at run time")
+        return (3, "shell.stdin-script", f"runs a script produced at run time ({path[:60]})")
+    if dynamic:
+        return (
+            3,
+            "shell.dynamic-script",
+            f"runs a script whose path is only known at run time ({path[:60]})",
+        )
+    return (2, "shell.script-file", f"runs the shell script {path}")
+
+
+def _exec_builtin(ctx, simple, state: _State) -> None:
+    """Builtins whose arguments are code: source/., alias bodies, trap handlers, script -c."""
+    name = ctx.name
+    args = ctx.argv[1:]
+    if name in ("source", "."):
+        if not args:
+            ctx.hit(1, "shell.lookup", f"{name} without a file")
+            return
+        tier, rule, reason = _script_file(args[0], ctx.dynamic[1], state, 0, None)
+        if args[0] in ("/dev/stdin", "/proc/self/fd/0", "-"):
+            redirected = [t for op, t in simple.redirects if op == "<"]
+            if redirected:
+                tier, rule, reason = _script_file(redirected[0], "(" in redirected[0], state, 0, None)
+            elif ctx.piped_from:
+                tier, rule, reason = (
+                    3,
+                    "shell.stdin-script",
+                    f"sources a script produced by {ctx.piped_from[0]}",
+                )
+        ctx.hit(tier, rule, reason)
+        return
+    if name == "alias":
+        for arg in args:
+            if "=" in arg and not arg.startswith("-"):
+                alias, body = arg.split("=", 1)
+                ctx.shell(body, f"alias {alias}")
+        ctx.hit(1, "shell.alias", "defines aliases (bodies classified)")
+        return
+    if name == "trap":
+        if args and args[0] not in ("-l", "-p", "--") and not args[0].startswith("-"):
+            ctx.shell(args[0], "trap handler")
+        ctx.hit(1, "shell.trap", "sets a signal handler (body classified)")
+        return
+    # script(1): `script -c CMD [file]` runs CMD under a pty
+    for i, arg in enumerate(args):
+        bundled = arg.startswith("-") and not arg.startswith("--") and "c" in arg
+        if (arg == "--command" or bundled) and i + 1 < len(args):
+            ctx.shell(args[i + 1], "script -c")
+            ctx.hit(1, "shell.script-c", "script -c (command classified)")
+            return
+    ctx.hit(2, "shell.interactive", "script records a shell session")
+
+
+def _remember_written_file(simple, argv: list[str], dynamic: list[bool], state: _State) -> None:
+    """`echo 'rm -rf /' > x.sh; sh x.sh`: keep literal text written to files on this line."""
+    targets = [t for op, t in simple.redirects if op in (">", ">|", ">>")]
+    if not targets or not argv:
+        return
+    text = None
+    if argv[0] in ("echo", "printf") and not any(dynamic[1:]):
+        words = argv[1:]
+        while words and words[0] in ("-n", "-e", "-E", "-ne", "-en"):
+            words = words[1:]
+        text = " ".join(words).replace("\\n", "\n")
+    elif argv[0] == "cat" and len(argv) == 1 and simple.stdin is not None:
+        text = simple.stdin
+    for target in targets:
+        if text is None:
+            state.written.pop(target, None)
+            continue
+        state.written[target] = (
+            (state.written.get(target, "") + "\n" + text) if (">>", target) in simple.redirects else text
+        )
+        if not target.startswith("/"):
+            state.written["./" + target] = state.written[target]
+
+
 def _piped_argv(simple) -> list[str] | None:
     src = simple.pipe_src
     if src is None or not src.argv:
@@ -898,6 +1002,9 @@ def is_disk_device(path: str) -> bool:
 def _redirect_hits(redirects: list[tuple[str, str]]) -> list[tuple[int, str, str]]:
     hits = []
     for op, target in redirects:
+        if target.startswith(("/dev/tcp/", "/dev/udp/")):
+            hits.append((3, "redirect.network", f"connects a file descriptor to the network ({target})"))
+            continue
         if ">" not in op or op.startswith("<") and op != "<>":
             continue
         if (
@@ -906,7 +1013,9 @@ def _redirect_hits(redirects: list[tuple[str, str]]) -> list[tuple[int, str, str
             or target.isdigit()
         ):
             continue
-        if is_disk_device(target):
+        if target.startswith(("/dev/tcp/", "/dev/udp/")):
+            hits.append((3, "redirect.network", f"connects a file descriptor to the network ({target})"))
+        elif is_disk_device(target):
             hits.append((4, "redirect.disk-device", f"writes raw data onto the disk device {target}"))
         elif target.startswith(
             ("/etc/", "/boot/", "/usr/", "/bin/", "/sbin/", "/lib", "/sys/", "/proc/", "/var/lib/")
@@ -940,6 +1049,11 @@ def _shell_stdin(ctx, simple) -> None:
         ctx.shell(ctx.stdin, f"{ctx.name} <<here-doc")
         return
     src = ctx.piped_from
+    redirected = [t for op, t in simple.redirects if op == "<"]
+    if not src and redirected:
+        tier, rule, reason = _script_file(redirected[0], "(" in redirected[0], _State(None, [], []), 0, None)
+        ctx.hit(tier, rule, reason)
+        return
     if not src:
         ctx.hit(2, "shell.interactive", f"starts an interactive {ctx.name}")
         return

@@ -413,7 +413,7 @@ class _Walker:
         for child in node.children:
             if not child.is_named:
                 op = _txt(child)
-            elif child.type != "file_descriptor":
+            elif child.type != "file_descriptor" and not dest:
                 dest, _ = self.word(child, depth)
         return op, dest
 

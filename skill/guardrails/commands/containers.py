@@ -154,8 +154,15 @@ def check(ctx: Ctx) -> None:
     ):
         ctx.hit(3, "docker.privileged", "runs a privileged container or mounts the host root")
         return
-    if sub == "exec" and args:
-        pass
+    if sub in ("exec", "run") and args:
+        # The command after the container/image runs inside it: classify it too.
+        i = 0
+        while i < len(args) and args[i].startswith("-"):
+            i += 2 if args[i] in _RUN_VALUE else 1
+        if i + 1 < len(args):
+            from skill.guardrails.commands.network import join_words
+
+            ctx.shell(join_words(args[i + 1 :]), f"{ctx.name} {sub} {args[i]}")
     if obj in ("swarm",) and sub in ("leave", "init", "join"):
         ctx.hit(3 if sub == "leave" else 2, f"docker.swarm-{sub}", f"docker swarm {sub}")
         return
@@ -165,6 +172,12 @@ def check(ctx: Ctx) -> None:
     ctx.hit(2, "docker.change", f"{ctx.name} {obj} {sub}".replace("  ", " "))
 
 
+_RUN_VALUE = frozenset(
+    """-e --env -u --user -w --workdir --env-file -v --volume -p --publish --name --network --entrypoint
+    -l --label --mount --platform --cpus -m --memory --restart --hostname -h --add-host --dns --device
+    --cap-add --cap-drop --log-driver --pull --detach-keys --gpus --ulimit --ipc --pid --shm-size --tmpfs
+    --security-opt --expose --health-cmd --cidfile --link --volumes-from --runtime --stop-signal""".split()
+)
 _COMPOSE_VALUE = frozenset(
     {
         "-f",

@@ -411,38 +411,24 @@ def _chown(ctx: Ctx) -> None:
         ctx.hit(2, "chown.change", "changes file ownership")
 
 
+_WRITE_VALUE = {
+    "install": frozenset(
+        {"-m", "--mode", "-o", "--owner", "-g", "--group", "-t", "--target-directory", "-S", "--suffix"}
+    ),
+    "cp": frozenset({"-t", "--target-directory", "-S", "--suffix"}),
+    "mv": frozenset({"-t", "--target-directory", "-S", "--suffix"}),
+    "ln": frozenset({"-t", "--target-directory", "-S", "--suffix"}),
+    "split": frozenset({"-l", "-b", "-C", "-n", "-a", "-t", "--additional-suffix", "--filter"}),
+    "touch": frozenset({"-d", "-r", "-t", "--date", "--reference"}),
+    "mkdir": frozenset({"-m", "--mode"}),
+    "setfacl": frozenset({"-m", "-x", "-M", "-X", "--modify", "--remove", "--set", "--set-file"}),
+}
+
+
 def _write_tool(ctx: Ctx) -> None:
     """mv/cp/ln/tee/install/touch/mkdir/tar/split: ordinary writes unless aimed at the system."""
     targets = (
-        [
-            t
-            for t, _ in _targets(
-                ctx,
-                frozenset(
-                    {
-                        "-m",
-                        "--mode",
-                        "-o",
-                        "-g",
-                        "-t",
-                        "-S",
-                        "-b",
-                        "-n",
-                        "-l",
-                        "-C",
-                        "-f",
-                        "-T",
-                        "-a",
-                        "-d",
-                        "-x",
-                        "-r",
-                        "-v",
-                    }
-                ),
-            )
-        ]
-        if ctx.name != "tar"
-        else []
+        [t for t, _ in _targets(ctx, _WRITE_VALUE.get(ctx.name, frozenset()))] if ctx.name != "tar" else []
     )
     if ctx.name == "install":
         mode = ctx.value("-m", "--mode")

@@ -39,8 +39,41 @@ def _split_global(argv: list[str]) -> tuple[list[str], list[str]]:
     return globals_, argv[i:]
 
 
+# Configuration keys whose value git runs as a command.
+_EXEC_KEYS = (
+    "core.sshcommand",
+    "core.pager",
+    "core.editor",
+    "core.fsmonitor",
+    "credential.helper",
+    "diff.external",
+    "sequence.editor",
+    "gpg.program",
+    "core.askpass",
+    "uploadpack.packobjectshook",
+)
+
+
+def _config_exec(ctx: Ctx, key: str, value: str) -> None:
+    key = key.lower()
+    if key.startswith("alias.") and value.startswith("!"):
+        ctx.shell(value[1:], f"git alias {key[6:]}")
+        ctx.hit(2, "git.config-exec", f"git {key} runs a shell command (classified)")
+    elif key == "core.hookspath":
+        ctx.hit(3, "git.config-exec", "points git hooks at another directory")
+    elif key in _EXEC_KEYS or (
+        key.startswith(("filter.", "diff."))
+        and key.endswith((".clean", ".smudge", ".process", ".textconv", ".command"))
+    ):
+        ctx.shell(value, f"git -c {key}")
+        ctx.hit(2, "git.config-exec", f"git {key} runs a command (classified)")
+
+
 def check(ctx: Ctx) -> None:
     globals_, rest = _split_global(ctx.argv)
+    for i, g in enumerate(globals_):
+        if g == "-c" and i + 1 < len(globals_) and "=" in globals_[i + 1]:
+            _config_exec(ctx, *globals_[i + 1].split("=", 1))
     if not rest:
         ctx.hit(1, "git.read", "git without a subcommand prints usage")
         return
@@ -232,6 +265,10 @@ def _tag(ctx: Ctx, s: Ctx, args: list[str]) -> None:
 
 
 def _config(ctx: Ctx, s: Ctx, args: list[str]) -> None:
+    pos = positionals(args, frozenset({"-f", "--file", "--blob", "--type"}))
+    if len(pos) >= 2 and pos[0] not in ("get", "list", "unset", "--get"):
+        key, value = (pos[1], pos[2]) if pos[0] == "set" and len(pos) > 2 else (pos[0], pos[1])
+        _config_exec(ctx, key, value)
     if s.has("--get", "--get-all", "--list", "-l", "--get-regexp", "--show-origin") or args[:1] in (
         ["get"],
         ["list"],

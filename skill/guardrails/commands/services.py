@@ -64,6 +64,9 @@ def check(ctx: Ctx) -> None:
             ctx.hit(3, "crontab.remove", "crontab -r deletes every cron job")
         elif ctx.short("l"):
             ctx.hit(1, "crontab.list", "lists cron jobs")
+        elif "-" in ctx.argv[1:] or ctx.piped_from or ctx.stdin is not None:
+            # `… | crontab -` replaces the whole crontab with generated text.
+            ctx.hit(3, "crontab.replace", "replaces every cron job with text produced on this line")
         else:
             ctx.hit(2, "crontab.edit", "edits cron jobs")
     elif name == "launchctl":
