@@ -135,3 +135,15 @@ def test_postmortem_refiner(stub, capsys):
 
 def test_refiner_is_off_without_a_key():
     assert llm.postmortem_refiner() is None
+
+
+def test_model_from_the_environment_wins(stub, monkeypatch):
+    monkeypatch.setenv("DEVOPS_LLM_MODEL", "claude-haiku-4-5")
+    stub.reply_text("ok")
+    text, notice = llm.ask("summarize", run={}, report="r")
+    assert (text, notice) == ("ok", None)
+    assert stub.requests[-1]["body"]["model"] == "claude-haiku-4-5"
+    assert (
+        stub.requests[-1]["headers"].get("Authorization") == "Bearer sk-ant-test-key"
+        or stub.requests[-1]["headers"].get("X-Api-Key") == "sk-ant-test-key"
+    )
