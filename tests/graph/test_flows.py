@@ -30,6 +30,9 @@ def test_alert_opens_one_incident_and_its_resolution_closes_it():
     with Memory.open() as mem:
         assert mem.incidents(status="open") == []
         assert mem.incidents(status="resolved")[0].id == opened
+    pm = run(f"write the postmortem for {opened}")
+    assert (pm.node, pm.op, pm.status) == ("incident", "postmortem", "done"), pm.report
+    assert opened in pm.report and "HighErrorRate" in pm.report
 
 
 def test_push_and_deploy_events_become_memory_for_later_triage():
