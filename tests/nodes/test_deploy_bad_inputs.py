@@ -3,14 +3,12 @@ recorded failed/paused outcome, never a traceback and never a lost record."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import socket
-import sys
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from deploy_harness import harness
 
 from skill.cli import cli
 from skill.errors import UsageError
@@ -18,22 +16,9 @@ from skill.memory import Memory
 from skill.nodes.deploy import DeployRequest, execute_deploy, plan_deploy, rollback, run_analysis
 from skill.nodes.deploy.drivers import ScriptDriver
 
-
-def _harness():
-    name = "deploy_test_harness"
-    if name not in sys.modules:
-        path = Path(__file__).resolve().parents[1] / "fixtures" / "deploy" / "harness.py"
-        spec = importlib.util.spec_from_file_location(name, path)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-harness = _harness()
-deploy_env = harness.deploy_env
-
 STAGING_CANARY = ["deploy", "-s", "api", "-e", "staging", "-v", "v1.1.0", "--strategy", "canary"]
+
+deploy_env = harness.deploy_env  # the fixture
 
 
 def _devops(*args):

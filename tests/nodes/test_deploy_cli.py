@@ -2,30 +2,15 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
-from pathlib import Path
 
 from click.testing import CliRunner
+from deploy_harness import harness
 
 from skill.cli import cli
 from skill.memory import Memory
 
-
-def _harness():
-    name = "deploy_test_harness"
-    if name not in sys.modules:
-        path = Path(__file__).resolve().parents[1] / "fixtures" / "deploy" / "harness.py"
-        spec = importlib.util.spec_from_file_location(name, path)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-harness = _harness()
-deploy_env = harness.deploy_env
+deploy_env = harness.deploy_env  # the fixture
 
 
 def _devops(*args):

@@ -3,31 +3,15 @@ a Prometheus-compatible server, and the real memory (SQLite) recording the outco
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-
 import pytest
+from deploy_harness import harness
 
 from skill.errors import UsageError
 from skill.memory import Memory
 from skill.nodes.deploy import DeployRequest, execute_deploy, plan_deploy, rollback
 from skill.nodes.deploy.plan import NoRollbackPlan
 
-
-def _harness():
-    name = "deploy_test_harness"
-    if name not in sys.modules:
-        path = Path(__file__).resolve().parents[1] / "fixtures" / "deploy" / "harness.py"
-        spec = importlib.util.spec_from_file_location(name, path)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-harness = _harness()
-deploy_env = harness.deploy_env
+deploy_env = harness.deploy_env  # the fixture
 
 
 def _deploy(version, strategy="rolling", env="production", **kw):

@@ -2,31 +2,14 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-
 import pytest
+from deploy_harness import harness
 
 from skill.errors import ConfigError
 from skill.nodes.deploy.analysis import run_analysis
 from skill.nodes.deploy.health import check_health
 from skill.nodes.deploy.models import HealthGate
 from skill.nodes.deploy.settings import DEFAULT_METRICS
-
-
-def _harness():
-    name = "deploy_test_harness"
-    if name not in sys.modules:
-        path = Path(__file__).resolve().parents[1] / "fixtures" / "deploy" / "harness.py"
-        spec = importlib.util.spec_from_file_location(name, path)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-harness = _harness()
 
 
 @pytest.fixture
