@@ -10,6 +10,7 @@ from skill.cli_support import ErrorHandlingGroup, echo_json, emit, output_option
 from skill.errors import EXIT_FINDINGS, EXIT_OK, InputError, UsageError
 
 _DIR = click.Path(file_okay=False, exists=True)
+_JSON_FINDING_KEYS = ("id", "severity", "file", "line", "column", "job", "message", "fix")  # issue 5
 
 
 def _when(ts: str | None) -> str:
@@ -242,13 +243,7 @@ def audit_cmd(path: str, fmt: str, fail_on: str, output: str | None) -> None:
         payload = {
             "path": rep.path,
             "files": rep.files,
-            "findings": [
-                {
-                    k: f.model_dump()[k]
-                    for k in ("id", "severity", "file", "line", "column", "job", "message", "fix")
-                }
-                for f in rep.findings
-            ],
+            "findings": [{k: getattr(f, k) for k in _JSON_FINDING_KEYS} for f in rep.findings],
             "suppressed": rep.suppressed,
         }
         emit(report.to_json(payload), output)
