@@ -140,6 +140,9 @@ class _State:
     kube_context: str | None = None
     cd_targets: list[str] = field(default_factory=list)
     written: dict[str, str] = field(default_factory=dict)  # file -> literal text written earlier on the line
+    session: dict[str, str] = field(
+        default_factory=dict
+    )  # tool family -> context selected earlier on the line
 
 
 def classify_command(command: str, cwd: str | None = None) -> CommandVerdict:
@@ -796,6 +799,12 @@ def _classify_simple(simple, state: _State, depth: int, inherited_env: str | Non
         if name == "terraform" or name == "tofu":
             if len(argv) >= 4 and argv[1] == "workspace" and argv[2] in ("select", "new"):
                 state.workspace = argv[3]
+        selected = _selected_context(name, argv)
+        if selected is not None:
+            state.session[selected[0]] = selected[1]
+        session_key = _SESSION_KEYS.get(name)
+        if session_key and session_key in state.session:
+            ctx.env(state.session[session_key])
         for h in ctx.hits:
             hits.append((h.tier, h.rule_id, h.reason))
             deny = deny or h.deny
@@ -868,6 +877,48 @@ def _resolve_variable_name(argv, dynamic, assigns, state):
         return argv, dynamic
     state.notes.append(f"resolved ${name} to {assigns[name]!r}")
     return words + list(argv[1:]), [False] * len(words) + list(dynamic[1:])
+
+
+_SESSION_KEYS = {
+    "kubectl": "kube",
+    "oc": "kube",
+    "helm": "kube",
+    "velero": "kube",
+    "pulumi": "pulumi",
+    "gcloud": "gcloud",
+    "gsutil": "gcloud",
+    "bq": "gcloud",
+    "az": "az",
+    "docker": "docker",
+    "podman": "docker",
+    "docker-compose": "docker",
+}
+
+
+def _selected_context(name: str, argv: list[str]) -> tuple[str, str] | None:
+    """Commands that switch the current context for the tools run after them on the same line."""
+    words = [a for a in argv[1:] if not a.startswith("-")]
+    if (
+        name in ("kubectl", "oc")
+        and words[:2] in (["config", "use-context"], ["config", "use"])
+        and len(words) > 2
+    ):
+        return "kube", words[2]
+    if name in ("kubectx", "kubens") and words:
+        return "kube", words[0]
+    if name == "pulumi" and words[:2] == ["stack", "select"] and len(words) > 2:
+        return "pulumi", words[2]
+    if name == "gcloud" and words[:3] == ["config", "set", "project"] and len(words) > 3:
+        return "gcloud", words[3]
+    if name == "gcloud" and words[:3] == ["config", "configurations", "activate"] and len(words) > 3:
+        return "gcloud", words[3]
+    if name == "az" and words[:2] == ["account", "set"]:
+        for i, a in enumerate(argv):
+            if a in ("--subscription", "-s", "--name", "-n") and i + 1 < len(argv):
+                return "az", argv[i + 1]
+    if name in ("docker", "podman") and words[:2] == ["context", "use"] and len(words) > 2:
+        return "docker", words[2]
+    return None
 
 
 _EXEC_BUILTINS = frozenset({"source", ".", "alias", "trap", "script"})

@@ -401,3 +401,23 @@ def test_unicode_spaces_separate_words():
 def test_sed_in_place_is_a_change():
     assert tier("sed -i 's/a/b/' app.py") == 2
     assert tier("sed 's/a/b/' app.py") == 1
+
+
+@pytest.mark.parametrize(
+    "prod,dev",
+    [
+        (
+            "kubectl config use-context prod-eu && kubectl delete pod x",
+            "kubectl config use-context dev && kubectl delete pod x",
+        ),
+        (
+            "kubectx prod; kubectl scale deploy a --replicas=2",
+            "kubectx dev; kubectl scale deploy a --replicas=2",
+        ),
+        ("pulumi stack select prod && pulumi up", "pulumi stack select dev && pulumi up"),
+        ("docker context use prod && docker rm -f x", "docker context use dev && docker rm -f x"),
+    ],
+)
+def test_context_selected_earlier_on_the_line_applies_to_later_commands(prod, dev):
+    p, d = v(prod), v(dev)
+    assert p.environment == "production" and p.tier == min(4, d.tier + 1), (prod, p.rule_ids, d.rule_ids)

@@ -118,7 +118,7 @@ def check(ctx: Ctx) -> None:
         if ctx.name in ("kubectx", "kubens") and pos:
             ctx.env(pos[0])
             ctx.hit(
-                1,
+                2,
                 "kubectl.switch-context",
                 f"switches the current {'context' if ctx.name == 'kubectx' else 'namespace'} to {pos[0]}",
             )
