@@ -105,3 +105,29 @@ def test_prune_deletes_finished_runs_and_their_checkpoints_but_keeps_paused_ones
     with open_graph() as graph:
         assert not graph.get_state(_config(done.run_id)).values
         assert graph.get_state(_config(paused.run_id)).interrupts
+
+
+def test_command_actions_are_gated_with_check_command():
+    from skill import adapters
+    from skill.state import RunState
+
+    risky = adapters.check({"kind": "command", "command": "kubectl delete ns payments --context prod"})
+    assert risky["decision"] in ("ask", "block") and risky["tier"] >= 3 and risky["request_id"]
+    harmless = adapters.check({"kind": "command", "command": "kubectl get pods -n payments"})
+    assert harmless["decision"] == "allow"
+    state = RunState(action={"kind": "command", "command": "echo hi", "argv": ["echo", "hi"]})
+    done = adapters.execute(state)
+    assert done["status"] == "done" and done["executed"]["data"]["stdout"] == "hi\n"
+
+
+def test_the_gate_fails_closed_when_the_engine_breaks(monkeypatch):
+    from skill import adapters
+
+    def broken(*a, **k):
+        raise RuntimeError("policy store unreadable")
+
+    monkeypatch.setattr("skill.guardrails.engine.check_action", broken)
+    d = adapters.check(
+        {"kind": "deploy", "action": "deploy_staging", "target": "api@1.0.0", "env": "staging"}
+    )
+    assert (d["decision"], d["approvable"], d["tier"]) == ("block", False, 4)
