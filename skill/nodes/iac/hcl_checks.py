@@ -17,7 +17,7 @@ from typing import Any
 
 from ...findings import Finding, Rule
 from ...guardrails.environments import infer_environment
-from ...redact import find_secrets
+from ...redact import find_secrets, redact
 from .secret_names import is_secret_name
 
 RULES: dict[str, Rule] = {
@@ -318,9 +318,7 @@ class _Checker:
                     mod.text += p.read_text(encoding="utf-8", errors="replace") + "\n"
                 except Exception as exc:  # noqa: BLE001 - any parser failure becomes a finding
                     line = getattr(exc, "line", None)
-                    self.add(
-                        "iac.parse-error", f"cannot parse: {str(exc).splitlines()[0][:200]}", shown, line
-                    )
+                    self.add("iac.parse-error", f"cannot parse: {_parse_problem(exc)}", shown, line)
             modules[directory] = mod
         roots = [m for m in modules.values() if self.is_root(m)]
         for mod in modules.values():
@@ -693,6 +691,19 @@ class _Checker:
                 first.line,
                 object=f"{rtype}.{rname}",
             )
+
+
+def _parse_problem(exc: Exception) -> str:
+    """What went wrong, without echoing the file: the offending token may be a secret or binary junk."""
+    token = getattr(exc, "token", None)
+    line, column = getattr(exc, "line", None), getattr(exc, "column", None)
+    if line is not None and column is not None and column != -1:
+        what = f"unexpected {getattr(token, 'type', 'text')}" if token is not None else "syntax error"
+        return f"{what} at line {line}, column {column}"
+    if isinstance(exc, OSError):
+        return exc.strerror or type(exc).__name__
+    text = redact(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+    return "".join(ch if ch.isprintable() else "?" for ch in text)[:200]
 
 
 def _literals(name: str, value: Any):

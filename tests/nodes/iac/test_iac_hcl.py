@@ -258,3 +258,13 @@ def test_json_syntax_parse_errors_are_findings_with_a_line(tmp_path):
     (tmp_path / "list.tf.json").write_text("[1, 2]\n")
     errors = {(Path(f.file).name, f.line) for f in review_code(tmp_path) if f.id == "iac.parse-error"}
     assert errors == {("main.tf.json", 4), ("list.tf.json", 1)}
+
+
+def test_parse_error_never_echoes_the_file(tmp_path):
+    secret = "ghp_abcdefghijklmnopqrstuvwxyz0123456789"
+    (tmp_path / "leaky.tf").write_text(f'resource "a" "b" {{\n  password = "{secret}\n')
+    (tmp_path / "junk.tf").write_bytes(bytes(range(256)) * 8)
+    found = {Path(f.file).name: f for f in review_code(tmp_path) if f.id == "iac.parse-error"}
+    assert set(found) == {"leaky.tf", "junk.tf"}
+    for f in found.values():
+        assert secret not in f.message and f.message.isprintable() and f.line
