@@ -434,3 +434,19 @@ def test_sarif_of_a_whole_repository_is_valid_2_1_0(tmp_path, monkeypatch):
         broken = json.loads(res.output)
         broken["version"] = "2.0.0"
         check_sarif(broken)
+
+
+@pytest.mark.parametrize("platform", ["github", "gitlab"])
+def test_secret_exposure_messages_quote_the_line_redacted(platform):
+    token = "glpat-abcdefghijklmnopqrstuv"
+    line = f'echo "$DEPLOY_TOKEN" && curl --header "PRIVATE-TOKEN: {token}" https://example.invalid'
+    if platform == "github":
+        text = (
+            "on: push\njobs:\n  a:\n    runs-on: x\n    env:\n      DEPLOY_TOKEN: ${{ secrets.T }}\n"
+            f"    steps:\n      - run: |\n          {line}\n"
+        )
+    else:
+        text = f"job:\n  script:\n    - |\n      {line}\n"
+    found = [f for f in audit_text(text, "f.yml", platform).findings if f.id == "ci.secret-exposure"]
+    assert found and all(token not in f.message for f in found)
+    assert any("DEPLOY_TOKEN" in f.message for f in found)

@@ -6,7 +6,7 @@ import bisect
 import re
 from typing import Any
 
-from skill.redact import find_secrets
+from skill.redact import find_secrets, redact
 
 from . import expressions
 from .context import FileContext
@@ -523,7 +523,7 @@ class GitHubAudit:
                 what = "a secret" if leaked else f"${var} (from a secret)"
                 self.add(
                     "ci.secret-exposure",
-                    f"prints {what}: {line.strip()[:80]}",
+                    f"prints {what}: {redact(line.strip())[:80]}",
                     self.ctx.find_text(line.strip(), pos),
                     jid,
                 )

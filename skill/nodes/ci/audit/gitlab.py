@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from skill.redact import redact
+
 from .context import FileContext
 from .github import SECRET_NAME, SHA, XTRACE, has_secret_literals, scan_secret_literals
 from .pipeline import BUILD_ARTIFACT, Job, check_cache, check_needs, check_order, check_rebuild, image_problem
@@ -247,7 +249,12 @@ class GitLabAudit:
                 traced = True
             for m in SECRET_ECHO.finditer(text):
                 if _is_secret_var(m.group(2)):
-                    self.add("ci.secret-exposure", f"prints ${m.group(2)}: {text.strip()[:80]}", pos, job.id)
+                    self.add(
+                        "ci.secret-exposure",
+                        f"prints ${m.group(2)}: {redact(text.strip())[:80]}",
+                        pos,
+                        job.id,
+                    )
                     break
         if traced and any(
             re.search(r"\$\{?(" + "|".join(TOKEN_VARS) + r"|[A-Z_]*(TOKEN|PASSWORD|SECRET)[A-Z_]*)\b", t)
