@@ -198,3 +198,25 @@ def test_environment_aliases_and_unknown_environments(tmp_path, monkeypatch):
     monkeypatch.setenv("DEVOPS_CONFIG_DIR", str(config_dir))
     rep = review(kinds, env="nowhere")
     assert rep.target_level == "L1" and replicas(rep) == "pass"
+
+
+def test_nothing_reviewable_is_no_go(tmp_path):
+    # an all-"n/a" report proves no level: a YAML without workloads or an empty file is not a GO
+    config = tmp_path / "settings.yaml"
+    config.write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, namespace: app}\n")
+    for path in (config, tmp_path / "empty.yaml"):
+        path.touch()
+        r = invoke(path, "--format", "json")
+        data = json.loads(r.output)
+        assert r.exit_code == 1 and data["go"] is False and data["level_achieved"] == "L0"
+        assert all(c["status"] in ("n/a", "warn") for c in data["checks"])
+    assert "nothing reviewable found" in invoke(config).output
+    # one applicable passing check is enough evidence to score again
+    assert invoke(FIX / "docker" / "good.Dockerfile").exit_code == 0
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "md", "sarif"])
+def test_unwritable_output_is_a_one_line_error(tmp_path, fmt):
+    target = tmp_path / "no-such-dir" / "report"
+    r = invoke(FIX / "docker" / "bad.Dockerfile", "--format", fmt, "--output", target)
+    assert r.exit_code == 2 and r.output.strip() == f"Error: cannot write {target}: No such file or directory"

@@ -105,3 +105,10 @@ def test_a_project_template_overrides_the_shipped_one(incident_id, tmp_path, mon
     assert (
         draft_postmortem(incident_id) == f"PM {incident_id}: cache key collision in v1.4.0 {{unknown_var}}\n"
     )
+
+
+def test_unwritable_postmortem_output_is_a_one_line_error(incident_id, tmp_path):
+    target = tmp_path / "missing-dir" / "pm.md"
+    result = CliRunner().invoke(cli, ["incident", "postmortem", incident_id, "--output", str(target)])
+    assert result.exit_code == 2
+    assert result.output.strip() == f"Error: cannot write {target}: No such file or directory"

@@ -78,10 +78,14 @@ def postmortem_cmd(incident_id, output, no_refine):
     \b
     devops incident postmortem INC-3 --output postmortem-INC-3.md
     """
+    from ...errors import InputError
     from .postmortem import draft_postmortem
 
     text = draft_postmortem(incident_id, refine=None if no_refine else _refiner())
-    emit(text, output)
+    try:
+        emit(text, output)
+    except OSError as exc:
+        raise InputError(f"cannot write {output}: {exc.strerror or exc}") from exc
     if output:
         click.echo(f"wrote {output}", err=True)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from skill.cli_support import emit, format_option, output_option
-from skill.errors import EXIT_FINDINGS, EXIT_OK
+from skill.errors import EXIT_FINDINGS, EXIT_OK, InputError
 from skill.report import print_table, to_json, to_markdown, to_sarif
 
 from .checks import rules
@@ -49,29 +49,32 @@ def readiness(path: str, env: str, level: str | None, fmt: str, output: str | No
     rep = review(path, env=env, target_level=level)
     title = f"{REPORT_MARKER[3:]}{path}"
     blocking = list(dict.fromkeys(f.id for f in rep.failing(rep.target_level)))
-    if fmt == "json":
-        emit(to_json(rep.to_json_dict()), output)
-    elif fmt == "sarif":
-        emit(to_sarif("devops-readiness", _anchored(rep.checks, path), rules()), output)
-    elif fmt == "md":
-        verdict = ":white_check_mark: **GO**" if rep.go else ":x: **NO-GO**"
-        lines = [
-            f"{verdict}: level achieved **{rep.level_achieved}**, target **{rep.target_level}** ({rep.env})."
-        ]
-        if blocking:
-            ids = ", ".join(f"`{i}`" for i in blocking)
-            lines.append(f"Blocking {rep.target_level}: {ids}.")
-        emit(to_markdown(title, rep.checks, summary_lines=lines, show_passing=show_all), output)
-    else:
-        footer = rep.summary()
-        if blocking:
-            footer += f"\nBlocking {rep.target_level}: " + ", ".join(blocking)
-        if output:
-            from rich.console import Console
-
-            with open(output, "w", encoding="utf-8") as fh:
-                console = Console(file=fh, width=160)
-                print_table(title, rep.checks, show_passing=show_all, console=console, footer=footer)
+    try:
+        if fmt == "json":
+            emit(to_json(rep.to_json_dict()), output)
+        elif fmt == "sarif":
+            emit(to_sarif("devops-readiness", _anchored(rep.checks, path), rules()), output)
+        elif fmt == "md":
+            verdict = ":white_check_mark: **GO**" if rep.go else ":x: **NO-GO**"
+            lines = [
+                f"{verdict}: level achieved **{rep.level_achieved}**, target **{rep.target_level}** ({rep.env})."
+            ]
+            if blocking:
+                ids = ", ".join(f"`{i}`" for i in blocking)
+                lines.append(f"Blocking {rep.target_level}: {ids}.")
+            emit(to_markdown(title, rep.checks, summary_lines=lines, show_passing=show_all), output)
         else:
-            print_table(title, rep.checks, show_passing=show_all, footer=footer)
+            footer = rep.summary()
+            if blocking:
+                footer += f"\nBlocking {rep.target_level}: " + ", ".join(blocking)
+            if output:
+                from rich.console import Console
+
+                with open(output, "w", encoding="utf-8") as fh:
+                    console = Console(file=fh, width=160)
+                    print_table(title, rep.checks, show_passing=show_all, console=console, footer=footer)
+            else:
+                print_table(title, rep.checks, show_passing=show_all, footer=footer)
+    except OSError as exc:
+        raise InputError(f"cannot write {output}: {exc.strerror or exc}") from exc
     raise SystemExit(EXIT_OK if rep.go else EXIT_FINDINGS)

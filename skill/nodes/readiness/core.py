@@ -56,6 +56,7 @@ class ReadinessReport(BaseModel):
             f"{verdict}: level achieved {self.level_achieved} ({name}), target {self.target_level} "
             f"for {self.env}; {counts['fail']} failing, {counts['warn']} warnings, {counts['pass']} passing, "
             f"{self.files_scanned} files scanned"
+            + ("; nothing reviewable found" if not counts["pass"] and not counts["fail"] else "")
         )
 
 
@@ -136,6 +137,10 @@ def review(
         )
 
     achieved = level_achieved(findings)
+    if not any(f.status in ("pass", "fail") for f in findings if f.id != SCAN_WARNING_ID):
+        # nothing applied (an empty file, a YAML without workloads, only unreadable files):
+        # no evidence of any level, so no GO on an all-"n/a" report
+        achieved = "L0"
     return ReadinessReport(
         path=str(path),
         env=env,
