@@ -9,34 +9,89 @@ at least T3 with a reason.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 MAX_COMMAND_CHARS = 131_072  # longer input is not analysed (over budget -> ask)
 MAX_NESTING = 24  # bash -c / ssh / eval bodies classified recursively up to this depth
 MAX_PARTS = 2_000
 
 
-@dataclass
-class PartVerdict:
-    text: str
-    argv: list[str]
-    tier: int
-    rule_ids: list[str]
-    reasons: list[str]
-    environment: str | None
-    deny: bool = False
+class _Record:
+    """Dataclass-like value object without importing dataclasses.
+
+    `import dataclasses` (inspect, ast, tokenize …) plus generating each class's methods costs
+    ~10 ms per cold start, a third of the hook's whole budget; these few hand-written classes keep
+    the same constructor (positional or keyword), equality and repr.
+    """
+
+    __slots__ = ()
+    _fields: tuple[str, ...] = ()
+
+    def __eq__(self, other):
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return all(getattr(self, f) == getattr(other, f) for f in self._fields)
+
+    def __repr__(self) -> str:
+        inner = ", ".join(f"{f}={getattr(self, f)!r}" for f in self._fields)
+        return f"{type(self).__name__}({inner})"
+
+    def to_dict(self) -> dict:
+        out = {}
+        for f in self._fields:
+            value = getattr(self, f)
+            if isinstance(value, list):
+                value = [v.to_dict() if isinstance(v, _Record) else v for v in value]
+            out[f] = value
+        return out
 
 
-@dataclass
-class CommandVerdict:
-    tier: int
-    deny: bool
-    rule_ids: list[str]
-    reasons: list[str]
-    deciding: str | None
-    environment: str | None
-    parts: list[PartVerdict]
-    parse_notes: list[str] = field(default_factory=list)
+class PartVerdict(_Record):
+    """One simple command after unwrapping."""
+
+    _fields = ("text", "argv", "tier", "rule_ids", "reasons", "environment", "deny")
+
+    def __init__(
+        self,
+        text: str,
+        argv: list[str],
+        tier: int,
+        rule_ids: list[str],
+        reasons: list[str],
+        environment: str | None,
+        deny: bool = False,
+    ) -> None:
+        self.text = text  # normalised text: wrappers stripped, argv[0] basename
+        self.argv = argv
+        self.tier = tier  # 1..4
+        self.rule_ids = rule_ids
+        self.reasons = reasons
+        self.environment = environment
+        self.deny = deny  # hard deny: no approval can pass it
+
+
+class CommandVerdict(_Record):
+    """The verdict of a whole command line: the maximum over its parts."""
+
+    _fields = ("tier", "deny", "rule_ids", "reasons", "deciding", "environment", "parts", "parse_notes")
+
+    def __init__(
+        self,
+        tier: int,
+        deny: bool,
+        rule_ids: list[str],
+        reasons: list[str],
+        deciding: str | None,
+        environment: str | None,
+        parts: list[PartVerdict],
+        parse_notes: list[str] | None = None,
+    ) -> None:
+        self.tier = tier
+        self.deny = deny
+        self.rule_ids = rule_ids
+        self.reasons = reasons
+        self.deciding = deciding
+        self.environment = environment
+        self.parts = parts
+        self.parse_notes = parse_notes if parse_notes is not None else []
 
 
 _ENV_RANK = {"production": 3, "staging": 2, "development": 1}
@@ -129,20 +184,19 @@ def _basename(word: str) -> str:
     return word
 
 
-@dataclass
 class _State:
-    cwd: str | None
-    notes: list[str]
-    parts: list[PartVerdict]
-    budget_hit: bool = False
-    exported: dict[str, str] = field(default_factory=dict)
-    workspace: str | None = None
-    kube_context: str | None = None
-    cd_targets: list[str] = field(default_factory=list)
-    written: dict[str, str] = field(default_factory=dict)  # file -> literal text written earlier on the line
-    session: dict[str, str] = field(
-        default_factory=dict
-    )  # tool family -> context selected earlier on the line
+    """What earlier parts of the line established, shared while classifying one command line."""
+
+    def __init__(self, cwd: str | None, notes: list[str], parts: list[PartVerdict]) -> None:
+        self.cwd = cwd
+        self.notes = notes
+        self.parts = parts
+        self.budget_hit = False
+        self.exported: dict[str, str] = {}
+        self.workspace: str | None = None
+        self.cd_targets: list[str] = []
+        self.written: dict[str, str] = {}  # file -> literal text written earlier on the line
+        self.session: dict[str, str] = {}  # tool family -> context selected earlier on the line
 
 
 def classify_command(command: str, cwd: str | None = None) -> CommandVerdict:
@@ -405,20 +459,22 @@ def _is_fork_bomb(text: str) -> bool:
     return re.search(r"([\w:.]+)\(\)\{\1\|\1&\};?\1", squashed) is not None
 
 
-@dataclass
 class _Unwrapped:
-    argv: list[str]
-    dynamic: list[bool]
-    assigns: dict[str, str]
-    notes: list[str]
-    hits: list[tuple[int, str, str]]
-    nested: list[tuple[str, str]]  # (shell text, label)
-    args_unknown: bool = False
-    placeholder: str | None = None
-    script: str | None = None  # a script file run by a shell (`bash deploy.sh`)
-    path0: str | None = None  # the program as written, when a path was reduced to its basename
-    script_dynamic: bool = False
-    done: bool = False  # fully handled by the unwrapper (e.g. `command -v x`)
+    """A simple command with its wrappers removed, plus what the wrappers themselves implied."""
+
+    def __init__(self, argv, dynamic, assigns, notes, hits, nested) -> None:
+        self.argv: list[str] = argv
+        self.dynamic: list[bool] = dynamic
+        self.assigns: dict[str, str] = assigns
+        self.notes: list[str] = notes
+        self.hits: list[tuple[int, str, str]] = hits
+        self.nested: list[tuple[str, str]] = nested  # (shell text, label)
+        self.args_unknown = False
+        self.placeholder: str | None = None
+        self.script: str | None = None  # a script file run by a shell (`bash deploy.sh`)
+        self.script_dynamic = False
+        self.path0: str | None = None  # the program as written, when a path was reduced to its basename
+        self.done = False  # fully handled by the unwrapper (e.g. `command -v x`)
 
 
 def unwrap(argv: list[str], dynamic: list[bool], assigns: dict[str, str] | None = None) -> _Unwrapped:

@@ -14,7 +14,6 @@ loaded directly instead of importing ``tree_sitter_bash`` whose ``__init__`` pul
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 
 MAX_DEPTH = 48  # nesting of $(…)/subshells/bash -c beyond this is treated as unresolvable
 MAX_COMMANDS = 1_000  # simple commands analysed per line; more is over budget
@@ -52,30 +51,55 @@ def _parser():
     return _PARSER
 
 
-@dataclass(slots=True)
 class Simple:
     """One simple command as written (before wrapper unwrapping)."""
 
-    argv: list[str]
-    dynamic: list[bool]  # per word: depends on a variable or command substitution
-    assigns: dict[str, str] = field(default_factory=dict)
-    stdin: str | None = None  # literal here-doc / here-string body fed to this command
-    stdin_kind: str | None = None  # "heredoc" | "herestring"
-    pipe_src: Simple | None = None  # command whose stdout is piped into this one
-    redirects: list[tuple[str, str]] = field(default_factory=list)  # (operator, target) writes/reads
-    text: str = ""
-    depth: int = 0  # nesting level of $(…)/subshell where it was found
-    in_substitution: bool = False
+    __slots__ = (
+        "argv",
+        "dynamic",
+        "assigns",
+        "stdin",
+        "stdin_kind",
+        "pipe_src",
+        "redirects",
+        "text",
+        "depth",
+        "in_substitution",
+    )
+
+    def __init__(
+        self,
+        argv: list[str],
+        dynamic: list[bool],
+        assigns: dict[str, str] | None = None,
+        pipe_src: Simple | None = None,
+        redirects: list[tuple[str, str]] | None = None,
+        text: str = "",
+        depth: int = 0,
+        in_substitution: bool = False,
+    ) -> None:
+        self.argv = argv
+        self.dynamic = dynamic  # per word: depends on a variable or command substitution
+        self.assigns = assigns if assigns is not None else {}
+        self.stdin: str | None = None  # literal here-doc / here-string body fed to this command
+        self.stdin_kind: str | None = None  # "heredoc" | "herestring"
+        self.pipe_src = pipe_src  # command whose stdout is piped into this one
+        self.redirects = redirects if redirects is not None else []  # (operator, target)
+        self.text = text
+        self.depth = depth  # nesting level of $(…)/subshell where it was found
+        self.in_substitution = in_substitution
 
 
-@dataclass(slots=True)
 class Parsed:
-    commands: list[Simple]
-    notes: list[str]
-    error: bool = False  # tree-sitter reported a syntax error somewhere
-    too_deep: bool = False
-    too_many: bool = False
-    declared: dict[str, str] = field(default_factory=dict)  # export/plain assignments, in order
+    __slots__ = ("commands", "notes", "error", "too_deep", "too_many", "declared")
+
+    def __init__(self, commands, notes, error=False, too_deep=False, too_many=False, declared=None) -> None:
+        self.commands: list[Simple] = commands
+        self.notes: list[str] = notes
+        self.error: bool = error  # tree-sitter reported a syntax error somewhere
+        self.too_deep: bool = too_deep
+        self.too_many: bool = too_many
+        self.declared: dict[str, str] = declared if declared is not None else {}  # export/assignments
 
 
 _STATEMENT_CONTAINERS = {

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 
-
-@dataclass(slots=True)
 class Hit:
-    tier: int
-    rule_id: str
-    reason: str
-    deny: bool = False
+    __slots__ = ("tier", "rule_id", "reason", "deny")
+
+    def __init__(self, tier: int, rule_id: str, reason: str, deny: bool = False) -> None:
+        self.tier = tier
+        self.rule_id = rule_id
+        self.reason = reason
+        self.deny = deny
 
 
 class Ctx:
