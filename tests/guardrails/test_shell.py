@@ -56,3 +56,16 @@ def test_variables_keep_their_text_and_are_dynamic():
 
 def test_syntax_errors_are_reported():
     assert parse("echo 'unterminated").error
+
+
+def test_the_classifier_imports_nothing_heavy(run):
+    code = (
+        "import sys; from skill.guardrails.classify import classify_command; "
+        "classify_command('sudo kubectl --context prod delete ns x | tee log'); "
+        "heavy = ['dataclasses', 'pydantic', 'click', 'langgraph', 'chromadb', 'anthropic', 'mcp', "
+        "'onnxruntime', 'json', 'sqlite3', 'tree_sitter_bash', 'importlib.resources', 'inspect']; "
+        "print(','.join(m for m in heavy if m in sys.modules))"
+    )
+    result = run("-c", code)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == ""
