@@ -356,3 +356,15 @@ def test_bad_numeric_setting_is_a_one_line_config_error(gh, monkeypatch, name, v
     res = CliRunner().invoke(ci, [*cmd, "--cwd", str(gh.repo)])
     assert res.exit_code == 2, res.output
     assert res.output.startswith(f"Error: ${name} must be a number") and "Traceback" not in res.output
+
+
+def test_unexpected_json_shapes_from_gh_are_a_clean_tool_error(gh):
+    (gh.data / "run-list.raw").write_text('{"message": "API rate limit exceeded"}')
+    res = CliRunner().invoke(ci, ["status", "--cwd", str(gh.repo)])
+    assert res.exit_code == 1, res.output
+    assert "returned a JSON dict, expected a list" in res.output and "Traceback" not in res.output
+    run = json.loads((gh.data / "run-9001.json").read_text())
+    run["jobs"] = ["not-a-job", *run["jobs"]]
+    (gh.data / "run-9001.json").write_text(json.dumps(run))
+    t = triage_run("9001", gh.repo, use_memory=False)  # junk entries are skipped, the rest is read
+    assert t.failed_jobs and t.classification == "test"

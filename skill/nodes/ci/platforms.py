@@ -163,12 +163,21 @@ class Client:
         last = err.splitlines()[-1][:300] if err else "no output"
         raise ToolFailedError(f"{self.tool} {' '.join(args[:3])} failed (exit {res.returncode}): {last}")
 
-    def call_json(self, args: list[str]) -> Any:
+    def call_json(self, args: list[str], shape: type = dict) -> Any:
+        """The command's JSON as ``shape`` (list or dict); null is empty, another shape an error."""
         res = self.call(args)
+        what = f"{self.tool} {' '.join(args[:3])}"
         try:
-            return json.loads(res.stdout or "null")
+            data = json.loads(res.stdout or "null")
         except json.JSONDecodeError as exc:
-            raise ToolFailedError(f"{self.tool} {' '.join(args[:3])} did not return JSON: {exc.msg}") from exc
+            raise ToolFailedError(f"{what} did not return JSON: {exc.msg}") from exc
+        if data is None:
+            return shape()
+        if not isinstance(data, shape):
+            raise ToolFailedError(
+                f"{what} returned a JSON {type(data).__name__}, expected a {shape.__name__}"
+            )
+        return [d for d in data if isinstance(d, dict)] if shape is list else data
 
 
 class GitHub(Client):
@@ -199,6 +208,7 @@ class GitHub(Client):
                 ],
             )
             for j in d.get("jobs") or []
+            if isinstance(j, dict)
         ]
         status = d.get("status") or "completed"
         norm = status if status in ("queued", "in_progress", "completed") else "queued"
@@ -229,14 +239,14 @@ class GitHub(Client):
             args += ["-b", branch]
         if commit:
             args += ["-c", commit]
-        data = self.call_json(args) or []
+        data = self.call_json(args, list)
         return [self.to_run(d) for d in data]
 
     def view_run(self, run_id: str, attempt: int | None = None) -> PipelineRun:
         args = ["run", "view", check_run_id(run_id), "--json", RUN_FIELDS + ",jobs", *self._repo()]
         if attempt:
             args += ["--attempt", str(attempt)]
-        return self.to_run(self.call_json(args) or {})
+        return self.to_run(self.call_json(args))
 
     def failed_log(self, run: PipelineRun, attempt: int | None = None) -> tuple[str, str]:
         """The failed steps' log and where it came from; falls back to the jobs API when empty."""
@@ -282,6 +292,8 @@ class GitLab(Client):
         status, conclusion = _GITLAB_STATUS.get(d.get("status") or "", ("queued", None))
         jobs = []
         for j in d.get("jobs") or []:
+            if not isinstance(j, dict):
+                continue
             js, jc = _GITLAB_STATUS.get(j.get("status") or "", ("queued", None))
             if jc == "failure" and (j.get("failure_reason") or "") in _GITLAB_TIMEOUT_REASONS:
                 jc = "timed_out"
@@ -322,7 +334,7 @@ class GitLab(Client):
         self, branch: str | None = None, limit: int = 10, commit: str | None = None
     ) -> list[PipelineRun]:
         per_page = limit if not (branch or commit) else max(limit, 100)
-        data = self.call_json(["ci", "list", "-F", "json", "-P", str(per_page), *self._repo()]) or []
+        data = self.call_json(["ci", "list", "-F", "json", "-P", str(per_page), *self._repo()], list)
         runs = [self.to_run(d) for d in data]
         if branch:
             runs = [r for r in runs if r.branch == branch]
@@ -332,7 +344,7 @@ class GitLab(Client):
 
     def view_run(self, run_id: str, attempt: int | None = None) -> PipelineRun:
         return self.to_run(
-            self.call_json(["ci", "get", "-p", check_run_id(run_id), "-F", "json", *self._repo()]) or {}
+            self.call_json(["ci", "get", "-p", check_run_id(run_id), "-F", "json", *self._repo()])
         )
 
     def failed_log(self, run: PipelineRun, attempt: int | None = None) -> tuple[str, str]:
