@@ -86,6 +86,40 @@ def main() -> None:
     base = results["baseline yaml.safe_load (C loader)"]
     audit = results["devops ci audit (parse + all rules)"]
     print(f"  audit / C-loader baseline time ratio: {audit / base:.1f}x")
+    large_file()
+
+
+def large_file(jobs: int = 5000) -> None:
+    """One workflow with many jobs: the audit must stay linear in the file (a per-job scan of all
+    jobs once made a 20,000-job file take 93 s)."""
+    body = "".join(
+        f"  j{i}:\n    runs-on: ubuntu-latest\n    timeout-minutes: 5\n    steps:\n"
+        f"      - uses: actions/checkout@v4\n      - run: echo ${{{{ github.event.pull_request.title }}}}\n"
+        for i in range(jobs)
+    )
+    text = (
+        "on: push\npermissions: {contents: read}\njobs:\n"
+        + body
+        + "  last:\n    steps:\n      - run: echo AKIAABCDEFGHIJKLMNOP\n"
+    )
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "big.yml"
+        path.write_text(text)
+        timings = {}
+        for label, fn in (
+            ("baseline yaml.safe_load (C loader)", lambda: yaml.load(path.read_text(), Loader=loader)),
+            ("devops ci audit", lambda: audit_file(path)),
+        ):
+            start = time.perf_counter()
+            fn()
+            timings[label] = time.perf_counter() - start
+    print(f"one workflow with {jobs} jobs ({len(text) / 1024:.0f} KiB):")
+    for label, secs in timings.items():
+        print(f"  {label:<40} {secs:8.2f} s  ({jobs / secs:,.0f} jobs/s)")
+    print(
+        f"  audit / C-loader baseline time ratio: {timings['devops ci audit'] / timings['baseline yaml.safe_load (C loader)']:.1f}x"
+    )
 
 
 if __name__ == "__main__":
