@@ -640,6 +640,10 @@ def unwrap(argv: list[str], dynamic: list[bool], assigns: dict[str, str] | None 
             if not cmd:
                 return res
             continue
+        runner = _runner_start(name, args)
+        if runner is not None:
+            _advance(res, name + " (runner)", runner + 1)
+            continue
         if name == "busybox":
             if args and args[0].startswith("-"):
                 return res
@@ -669,6 +673,75 @@ def unwrap(argv: list[str], dynamic: list[bool], assigns: dict[str, str] | None 
         return res
     res.hits.append((3, "shell.too-deep", "too many nested wrappers"))
     return res
+
+
+# Package-manager runners execute another program: `npx prisma migrate reset` is judged as
+# `prisma migrate reset`. name -> (subcommands that run a program, options taking a value)
+_RUNNERS: dict[str, tuple[tuple[str, ...], frozenset[str]]] = {
+    "npx": ((), frozenset({"-p", "--package", "-c", "--call"})),
+    "bunx": ((), frozenset({"-p", "--package"})),
+    "pnpx": ((), frozenset()),
+    "uvx": ((), frozenset({"--from", "--with", "-p", "--python"})),
+    "uv": (
+        ("run", "tool run"),
+        frozenset(
+            {
+                "--with",
+                "-p",
+                "--python",
+                "--directory",
+                "--project",
+                "--env-file",
+                "--package",
+                "--group",
+                "--extra",
+            }
+        ),
+    ),
+    "pipx": (("run",), frozenset({"--spec", "--python"})),
+    "poetry": (("run",), frozenset({"-C", "--directory", "-P", "--project"})),
+    "pdm": (("run",), frozenset({"-p", "--project"})),
+    "hatch": (("run",), frozenset({"-e", "--env"})),
+    "pnpm": (("exec", "dlx"), frozenset({"-C", "--dir", "--filter", "-F"})),
+    "yarn": (("dlx", "exec"), frozenset({"-p", "--package"})),
+    "npm": (("exec", "x"), frozenset({"-p", "--package", "-w", "--workspace", "-c", "--call"})),
+    "bundle": (("exec",), frozenset()),
+    "conda": (("run",), frozenset({"-n", "--name", "-p", "--prefix"})),
+    "mise": (("exec", "x"), frozenset()),
+    "direnv": (("exec",), frozenset()),
+    "nix": (("run", "shell"), frozenset()),
+}
+
+
+def _runner_start(name: str, args: list[str]) -> int | None:
+    """Index (in args) of the program a runner will execute, or None."""
+    spec = _RUNNERS.get(name)
+    if spec is None:
+        return None
+    subcommands, with_value = spec
+    i = 0
+    if subcommands:
+        # global options first, then the subcommand (`uv run`, `uv tool run`, `npm exec`)
+        while i < len(args) and args[i].startswith("-"):
+            i += 2 if args[i] in with_value else 1
+        matched = None
+        for sub in subcommands:
+            words = sub.split()
+            if args[i : i + len(words)] == words:
+                matched = len(words)
+                break
+        if matched is None:
+            return None
+        i += matched
+    while i < len(args) and args[i].startswith("-") and args[i] != "--":
+        i += 2 if args[i] in with_value else 1
+    if i < len(args) and args[i] == "--":
+        i += 1
+    if name == "direnv" and i < len(args):
+        i += 1  # direnv exec DIR cmd
+    if i >= len(args):
+        return None
+    return i
 
 
 def _skip_options(args: list[str], with_value: frozenset[str]) -> int:

@@ -164,3 +164,10 @@ def test_temp_directory_cleanup_is_allowed():
     assert tier("rm -rf /tmp/build") == 2
     assert tier('rm -rf "$TMPDIR/cache"') == 2
     assert tier("rm -rf /tmp/../etc") == 4  # .. is folded before judging
+
+
+@pytest.mark.parametrize(
+    "command", ["make clean", "cargo clean", "npm run clean", "npm uninstall left-pad", "go clean -cache"]
+)
+def test_build_housekeeping_is_not_a_destructive_verb(command):
+    assert tier(command) == 2, (command, classify_command(command).rule_ids)

@@ -26,6 +26,8 @@ _register(
     "filesystem",
     "rm",
     "rmdir",
+    "rimraf",
+    "del-cli",
     "unlink",
     "find",
     "dd",

@@ -219,6 +219,26 @@ def _risk_in_context(ctx: Ctx, path: str, dyn: bool) -> tuple[int, str]:
     return tier, kind
 
 
+def _rimraf(ctx: Ctx) -> None:
+    """rimraf / del-cli are `rm -rf` for node projects."""
+    args = [a for a in ctx.argv[1:] if not a.startswith("-")]
+    inner = Ctx(
+        name="rm",
+        argv=["rm", "-rf", "--", *args],
+        dynamic=[
+            False,
+            False,
+            False,
+            *[d for a, d in zip(ctx.argv[1:], ctx.dynamic[1:], strict=False) if not a.startswith("-")],
+        ],
+        cwd=ctx.cwd,
+        cd_targets=ctx.cd_targets,
+        args_unknown=ctx.args_unknown,
+    )
+    _rm(inner)
+    ctx.hits.extend(inner.hits)
+
+
 def _rmdir(ctx: Ctx) -> None:
     ctx.hit(2, "rm.rmdir", "removes empty directories")
 
@@ -482,6 +502,8 @@ _DISPATCH = {
     "rm": _rm,
     "unlink": lambda ctx: ctx.hit(2, "rm.file", "deletes one file"),
     "rmdir": _rmdir,
+    "rimraf": _rimraf,
+    "del-cli": _rimraf,
     "find": _find,
     "dd": _dd,
     "mkfs": _mkfs,

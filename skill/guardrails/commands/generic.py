@@ -42,6 +42,9 @@ _PUBLISHERS = {
     "flutter": ("pub",),
     "dart": ("pub",),
 }
+_BUILD_HOUSEKEEPING = frozenset(
+    {"clean", "distclean", "clobber", "remove", "rm", "uninstall", "un", "prune", "unlink"}
+)
 _SYSTEM_PACKAGERS = frozenset(
     {"apt", "apt-get", "yum", "dnf", "apk", "pacman", "zypper", "brew", "port", "snap", "rpm", "dpkg"}
 )
@@ -123,6 +126,8 @@ def check_unknown(ctx: Ctx, build_tool: bool) -> None:
         return
     # The first verb-like word in subcommand position decides (`borg list repo::archive` reads).
     for i, w in enumerate(lowered_words[:4]):
+        if build_tool and w in _BUILD_HOUSEKEEPING:
+            break  # `make clean`, `npm uninstall left-pad`: project-local and recoverable
         verb = (w.split(":")[-1] if w.count(":") == 1 else w).replace("_", "-")
         head = verb.split("-")[0]
         if verb in DESTRUCTIVE_VERBS or (
