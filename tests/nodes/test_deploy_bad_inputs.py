@@ -13,7 +13,7 @@ from deploy_harness import harness
 from skill.cli import cli
 from skill.errors import UsageError
 from skill.memory import Memory
-from skill.nodes.deploy import DeployRequest, execute_deploy, plan_deploy, rollback, run_analysis
+from skill.nodes.deploy import DeployRequest, execute_deploy, plan_deploy, rollback, run_analysis, set_flag
 from skill.nodes.deploy.drivers import ScriptDriver
 
 STAGING_CANARY = ["deploy", "-s", "api", "-e", "staging", "-v", "v1.1.0", "--strategy", "canary"]
@@ -220,3 +220,24 @@ def test_an_unexpected_error_in_a_step_still_rolls_back_and_records(deploy_env):
     assert "internal error: KeyError" in result.steps[1].detail
     assert deploy_env.service.state()["version"] == "v1.0.0" and not deploy_env.service.state()["canary"]
     assert _deployments()[:2] == [("v1.0.0", "succeeded", "v1.1.0"), ("v1.1.0", "rolled_back", None)]
+
+
+def test_flag_in_an_unknown_environment_is_a_usage_error(deploy_env):
+    r = _devops("flag", "set", "new-checkout", "on", "--env", "nowhere")
+    assert r.exit_code == 2 and r.stderr.startswith("Error: unknown environment 'nowhere'")
+    assert "approval" not in r.stderr
+    assert _devops("flag", "list", "--json").stdout.strip() == "[]"
+    with pytest.raises(UsageError, match="unknown environment"):
+        set_flag("new-checkout", "on", "nowhere")
+
+
+def test_an_unusable_data_dir_is_a_one_line_error(deploy_env, tmp_path, monkeypatch):
+    home = tmp_path / "home-is-a-file"
+    home.write_text("not a folder")
+    monkeypatch.setenv("DEVOPS_HOME", str(home))
+    deploy = _devops("deploy", "-s", "api", "-e", "dev", "-v", "v1.1.0", "--rollback-to", "v1.0.0")
+    flag = _devops("flag", "set", "new-checkout", "on", "--env", "dev")
+    for r in (deploy, flag):
+        # (the gate may warn first that its audit log is unavailable too)
+        assert r.exit_code != 0 and r.stderr.strip().splitlines()[-1].startswith("Error: cannot "), r.output
+    assert deploy_env.service.driver_calls() == []

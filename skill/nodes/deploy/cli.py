@@ -228,8 +228,10 @@ def flag_set(name, state, env, approval, by, service, as_json):
     """
     from ...guardrails.environments import normalize
     from .flags import _check_name, set_flag
+    from .settings import require_known_environment
 
     _check_name(name)
+    require_known_environment(env)  # before the gate opens an approval request for it
     environment = normalize(env) or env
     _gate_or_exit("feature_flag_toggle", target=name, env=environment, approval=approval, as_json=as_json)
     result = set_flag(name, state, env, by=by, service=service)

@@ -20,7 +20,7 @@ from collections.abc import Callable
 
 from ...config import data_dir
 from ...durations import iso, utcnow
-from ...errors import Blocked, DevopsError, UsageError
+from ...errors import Blocked, DevopsError, StorageError, UsageError
 from ...guardrails.environments import normalize
 from ...redact import redact
 from .analysis import run_analysis
@@ -101,17 +101,19 @@ def deploy_lock(service: str, environment: str):
     """One deploy or rollback per service and environment at a time, across processes."""
     from filelock import FileLock, Timeout
 
-    folder = data_dir() / "locks"
-    folder.mkdir(parents=True, exist_ok=True)
     safe = re.sub(r"[^A-Za-z0-9_.-]", "_", f"deploy-{service}-{environment}")
-    lock = FileLock(str(folder / f"{safe}.lock"))
     try:
+        folder = data_dir() / "locks"
+        folder.mkdir(parents=True, exist_ok=True)
+        lock = FileLock(str(folder / f"{safe}.lock"))
         lock.acquire(timeout=0)
     except Timeout as exc:
         raise Blocked(
             f"another deploy or rollback of {service} in {environment} is running",
             hint="wait for it to finish; each outcome is recorded in memory",
         ) from exc
+    except OSError as exc:
+        raise StorageError(f"cannot take the deploy lock: {exc}") from exc
     try:
         yield
     finally:

@@ -65,7 +65,7 @@ def _connect() -> sqlite3.Connection:
         conn = sqlite3.connect(db_path("flags"), timeout=10)
         conn.execute("PRAGMA journal_mode=WAL")
         conn.executescript(_SCHEMA)
-    except sqlite3.Error as exc:
+    except (sqlite3.Error, OSError) as exc:
         raise StorageError(f"cannot open the flag store: {exc}") from exc
     return conn
 
@@ -86,11 +86,12 @@ def set_flag(
     triage lists it among the recent changes of that service. A memory failure only warns:
     the flag itself is already switched.
     """
+    from .settings import require_known_environment
+
     enabled = parse_state(state)
     environment = normalize(env) or env
     _check_name(name)
-    if not environment:
-        raise UsageError("no environment given", hint="--env production|staging|...")
+    require_known_environment(env)
     now = iso(utcnow())
     try:
         with closing(_connect()) as conn, conn:

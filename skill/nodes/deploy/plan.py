@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ...errors import EXIT_FINDINGS, ConfigError, DevopsError, UsageError
+from ...errors import EXIT_FINDINGS, ConfigError, DevopsError, StorageError, UsageError
 from ...guardrails.environments import PRODUCTION, STAGING, normalize
 from .drivers import Driver, make_driver, render
 from .models import DeployPlan, DeployRequest, HealthGate, PlanStep, RollbackPlan
@@ -99,7 +99,10 @@ def health_gate(
 def open_memory():
     from ...memory import Memory
 
-    return Memory.open()
+    try:
+        return Memory.open()
+    except OSError as exc:  # an unusable $DEVOPS_HOME: say so before anything runs
+        raise StorageError(f"cannot open memory: {exc}") from exc
 
 
 def find_rollback_version(memory, service: str, environment: str, version: str) -> str | None:

@@ -113,6 +113,12 @@ def check_environment(env: str, configured: dict[str, Any] | None = None) -> Non
         )
 
 
+def require_known_environment(env: str, start=None) -> None:
+    """``check_environment`` against the environments config.toml defines under [deploy.env]."""
+    per_env = load_settings("deploy", {"env": {}}, start=start).get("env") or {}
+    check_environment(env, per_env if isinstance(per_env, dict) else {})
+
+
 def fill(template: Any, **values: Any) -> str:
     """Replace the ``{service}``/``{env}``/``{version}``... placeholders, leaving other braces alone.
 
