@@ -450,3 +450,13 @@ def test_secret_exposure_messages_quote_the_line_redacted(platform):
     found = [f for f in audit_text(text, "f.yml", platform).findings if f.id == "ci.secret-exposure"]
     assert found and all(token not in f.message for f in found)
     assert any("DEPLOY_TOKEN" in f.message for f in found)
+
+
+def test_single_file_keeps_its_repository_path_for_sarif(tmp_path, monkeypatch):
+    root = _write(tmp_path, "deploy.yml", (FIX / "github" / "no-timeout-bad.yml").read_text())
+    monkeypatch.chdir(root)
+    for as_given in (".github/workflows/deploy.yml", str(root / ".github" / "workflows" / "deploy.yml")):
+        res = CliRunner().invoke(ci, ["audit", as_given, "--format", "sarif"])
+        results = json.loads(res.output)["runs"][0]["results"]
+        uris = {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in results}
+        assert uris == {".github/workflows/deploy.yml"}, as_given

@@ -98,6 +98,20 @@ def audit_file(path: Path, rel: str | None = None) -> FileContext:
     return audit_text(text, rel or path.as_posix(), _platform(path, text))
 
 
+def _shown(file: Path) -> str:
+    """A single file as given, relative to the working directory when it is under it.
+
+    SARIF consumers (GitHub code scanning) resolve URIs against the repository root, so
+    `.github/workflows/deploy.yml` must stay that, not become `deploy.yml`.
+    """
+    if file.is_absolute():
+        try:
+            return file.relative_to(Path.cwd()).as_posix()
+        except ValueError:
+            return file.as_posix()
+    return file.as_posix()
+
+
 def audit_workflows(path: str | Path = ".") -> AuditReport:
     """Audit every pipeline file under ``path``; findings sorted by severity."""
     root = Path(path)
@@ -107,10 +121,7 @@ def audit_workflows(path: str | Path = ".") -> AuditReport:
     suppressed = 0
     rels: list[str] = []
     for file in files:
-        try:
-            rel = file.relative_to(base).as_posix() if root.is_dir() else file.name
-        except ValueError:
-            rel = file.as_posix()
+        rel = file.relative_to(base).as_posix() if root.is_dir() else _shown(root)
         ctx = audit_file(file, rel)
         rels.append(rel)
         findings.extend(ctx.findings)
