@@ -179,3 +179,18 @@ def test_the_suggested_rollback_passes_the_gate_when_run(history, tmp_path, monk
     assert not driver_log.exists()
     with Memory.open() as mem:
         assert [(d.version, d.status) for d in mem.deployments(service="api", env="production")] == before
+
+
+def test_cli_triage_env_severity_and_repo_options(history):
+    runner = CliRunner()
+    base = ["incident", "triage", "checkout is slow", "-s", "api", "--repo", str(REPO), "--json"]
+    forced = json.loads(runner.invoke(cli, [*base, "--severity", "P1"]).stdout)
+    assert forced["severity"]["severity"] == "SEV1" and forced["severity"]["source"] == "label"
+    assert forced["suggested_rollback"]["env"] == "production"
+    # the recent deploy is in production: limited to staging, there is nothing to roll back
+    staging = json.loads(runner.invoke(cli, [*base, "--env", "staging"]).stdout)
+    assert staging["suggested_rollback"] is None
+    typo = runner.invoke(cli, [*base, "--severity", "SEV9"])
+    assert typo.exit_code == 2 and "unknown severity 'SEV9'" in typo.stderr
+    missing = runner.invoke(cli, ["incident", "triage", "x", "--repo", str(REPO / "nowhere")])
+    assert missing.exit_code == 2 and "does not exist" in missing.stderr

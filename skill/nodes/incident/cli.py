@@ -31,13 +31,17 @@ def incident():
     "--repo",
     default=".",
     show_default=True,
-    type=click.Path(file_okay=False),
+    type=click.Path(exists=True, file_okay=False),
     help="Repo with docs/runbooks/.",
 )
+@click.option(
+    "--env", "-e", "env", default=None, help="Only suggest a rollback of this environment's deploys."
+)
+@click.option("--severity", default=None, help="Override the matrix (SEV1..SEV4, critical, P1 ...).")
 @click.option("--label", "labels", multiple=True, help="Alert label KEY=VALUE (e.g. severity=critical).")
 @click.option("--open", "open_incident", is_flag=True, help="Also open an incident in memory.")
 @click.option("--json", "as_json", is_flag=True)
-def triage_cmd(symptoms, service, window, repo, labels, open_incident, as_json):
+def triage_cmd(symptoms, service, window, repo, env, severity, labels, open_incident, as_json):
     """Triage SYMPTOMS: severity, similar incidents, recent deploys, runbook, rollback.
 
     \b
@@ -48,7 +52,14 @@ def triage_cmd(symptoms, service, window, repo, labels, open_incident, as_json):
 
     parse_duration(window)
     rep = triage_incident(
-        symptoms, service, window, repo, labels=_labels(labels), open_incident=open_incident
+        symptoms,
+        service,
+        window,
+        repo,
+        labels=_labels(labels),
+        env=env,
+        severity=severity,
+        open_incident=open_incident,
     )
     if as_json:
         echo_json(rep.model_dump(mode="json"))

@@ -193,6 +193,18 @@ def matrix_row(severity: str) -> MatrixRow:
     return MATRIX[key]
 
 
+def parse_severity(value: str) -> str:
+    """``SEV2``, ``sev-2``, ``critical``, ``P1`` ... -> ``SEVn``; anything else is a usage error."""
+    from ...errors import UsageError
+
+    sev = _LABELS.get(str(value or "").strip().lower())
+    if sev is None:
+        raise UsageError(
+            f"unknown severity {value!r}", hint="SEV1..SEV4, critical, high, warning, info, P1..P4"
+        )
+    return sev
+
+
 def classify_severity(text: str = "", labels: Mapping[str, str] | None = None) -> SeverityAssessment:
     """The severity of an alert or a symptom description, with the matrix row and the reasons."""
     for key in _LABEL_KEYS:

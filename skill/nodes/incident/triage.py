@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 from ...errors import UsageError
 from ...guardrails.environments import normalize
 from .runbooks import RunbookMatch, find_runbooks
-from .severity import SeverityAssessment, classify_severity
+from .severity import SeverityAssessment, classify_severity, parse_severity
 
 
 class SuggestedRollback(BaseModel):
@@ -132,6 +132,7 @@ def triage_incident(
             "triage needs the symptoms", hint='e.g. devops incident triage "5xx on checkout" --service api'
         )
     if severity:  # an explicit severity (SEV2, critical, P1 ...) is the caller's call, like an alert label
+        parse_severity(severity)  # a typo is an error, not a silent fall back to the words
         labels = {**(labels or {}), "severity": severity}
     assessed = classify_severity(symptoms, labels)
     mem = memory if memory is not None else _open_memory()
