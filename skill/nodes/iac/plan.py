@@ -355,14 +355,9 @@ def _marked(sensitive: Any, path: Iterable[Any]) -> bool:
     """Whether ``path`` is marked sensitive in a before/after_sensitive structure."""
     node = sensitive
     for step in path:
-        if node is True:
+        if node is True:  # a whole object marked sensitive covers everything below it
             return True
-        if isinstance(node, dict) and isinstance(step, str):
-            node = node.get(step)
-        elif isinstance(node, list) and isinstance(step, int) and 0 <= step < len(node):
-            node = node[step]
-        else:
-            return False
+        node = _get(node, [step])
     return _any_true(node)
 
 
