@@ -281,7 +281,8 @@ def test_devops_ci_audit_as_a_real_process(run):
 _scalars = st.one_of(st.none(), st.booleans(), st.integers(), st.text(max_size=12))
 _keys = st.sampled_from(
     ["on", "jobs", "steps", "uses", "run", "with", "env", "needs", "permissions", "container", "services",
-     "image", "script", "stages", "stage", "extends", "include", "variables", "strategy", "matrix", "x"]
+     "image", "script", "stages", "stage", "extends", "include", "variables", "strategy", "matrix", "x",
+     "runs", "using", "inputs", "shell"]
 )  # fmt: skip
 _trees = st.recursive(
     _scalars,
@@ -291,7 +292,9 @@ _trees = st.recursive(
 
 
 @settings(max_examples=100, deadline=None)
-@given(doc=st.dictionaries(_keys, _trees, max_size=6), platform=st.sampled_from(["github", "gitlab"]))
+@given(
+    doc=st.dictionaries(_keys, _trees, max_size=6), platform=st.sampled_from(["github", "gitlab", "action"])
+)
 def test_any_yaml_shape_gives_findings_never_an_exception(doc, platform):
     text = yaml.safe_dump(doc)
     ctx = audit_text(text, "f.yml", platform)
@@ -460,3 +463,16 @@ def test_single_file_keeps_its_repository_path_for_sarif(tmp_path, monkeypatch):
         results = json.loads(res.output)["runs"][0]["results"]
         uris = {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in results}
         assert uris == {".github/workflows/deploy.yml"}, as_given
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    using=st.sampled_from(["composite", "docker", "node20", 3]),
+    steps=st.lists(st.dictionaries(_keys, _trees, max_size=4) | _trees, max_size=4),
+    image=_trees,
+    inputs=_trees,
+)
+def test_any_action_shape_gives_findings_never_an_exception(using, steps, image, inputs):
+    text = yaml.safe_dump({"inputs": inputs, "runs": {"using": using, "steps": steps, "image": image}})
+    for f in audit_text(text, "action.yml", "action").findings:
+        assert f.id in RULES_BY_ID and (f.line is None or f.line >= 1)
