@@ -335,7 +335,10 @@ def test_ci_test_commands(tmp_path, command):
         ("ENV DB_PASSWORD_FILE=/run/secrets/db", "pass"),
         ("ENV DB_PASSWORD=hunter2hunter2", "fail"),
         ("ARG NPM_TOKEN", "fail"),
-        ("ENV GITHUB_TOKEN ghp_abcdefghijklmnopqrstuvwxyz0123456789", "fail"),
+        (
+            "ENV GITHUB_TOKEN " + "ghp_" + "abcdefghijklmnopqrstuvwxyz0123456789",
+            "fail",
+        ),  # built: no scanner trips
         ("COPY id_rsa /root/.ssh/id_rsa", "fail"),
         ("COPY .env /app/.env", "fail"),
         ("COPY config/ /app/config/", "pass"),
@@ -347,3 +350,31 @@ def test_docker_secrets_cases(tmp_path, line, status):
     assert f.status == status, f.message
     if status == "fail":
         assert f.line == 2
+
+
+def test_secrets_in_tests_warn_in_shipped_code_fail_and_aws_examples_pass(tmp_path):
+    # the fake values are assembled here, so this file itself trips no secret scanner
+    token = "ghp_" + "Zq8x" * 9
+    example_key = "AKIA" + "IOSFODNN7" + "EXAMPLE"  # AWS's documented example key
+
+    def secrets_row(root):
+        return next(f for f in review(root).checks if f.id == "repo.secrets-committed")
+
+    root = tmp_path / "svc"
+    shutil.copytree(FIX / "repo-good", root)
+    (root / "src" / "aws.py").write_text(f'# e.g. AWS_ACCESS_KEY_ID={example_key}\nREGION = "eu-west-1"\n')
+    assert secrets_row(root).status == "pass"
+
+    (root / "tests").mkdir(exist_ok=True)
+    (root / "tests" / "test_client.py").write_text(f'import os\n\nTOKEN = "{token}"\n')
+    (root / "src" / "client.test.js").write_text(f'const token = "{token}";\n')
+    f = secrets_row(root)
+    assert f.status == "warn" and (f.file, f.line) == ("src/client.test.js", 1), f
+    assert "tests/test_client.py:3" in f.message and "fakes" in f.message
+
+    (root / "src" / "client.py").write_text(
+        f'import os\n\nAPI = "https://api.github.com"\nTOKEN = "{token}"\n'
+    )
+    f = secrets_row(root)
+    assert f.status == "fail" and (f.file, f.line) == ("src/client.py", 4), f
+    assert "2 in tests/fixtures" in f.message
