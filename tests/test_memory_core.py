@@ -188,6 +188,7 @@ def test_version_and_hyphenated_terms_match_lexically(mem):
 @given(st.text(max_size=40))
 def test_any_text_is_a_safe_fts_query(mem, text):
     mem.recall(text, mode="lexical")
+    mem.recall(text)
     q = S.fts_query(text)
     assert q is None or all(part.startswith('"') for part in q.split(" OR "))
 
@@ -296,3 +297,20 @@ def test_embedder_matches_chromadb_default(embedder):
     cos = (ours * theirs).sum(axis=1) / (np.linalg.norm(ours, axis=1) * np.linalg.norm(theirs, axis=1))
     assert ours.shape == (5, 384)
     assert float(cos.min()) >= 0.9999
+
+
+def test_team_mode_url_from_env_or_config(tmp_path, monkeypatch):
+    cfg = tmp_path / "devops-config"
+    cfg.mkdir(exist_ok=True)
+    (cfg / "config.toml").write_text('[memory]\nchroma_url = "http://chroma.example:8123"\n')
+    m = Memory.open(tmp_path / "data")
+    assert m.team_mode and m.index.url == "http://chroma.example:8123"
+    m.close()
+    monkeypatch.setenv("DEVOPS_CHROMA_URL", "http://127.0.0.1:9999")
+    m = Memory.open(tmp_path / "data")
+    assert m.index.url == "http://127.0.0.1:9999"
+    m.close()
+    monkeypatch.setenv("DEVOPS_CHROMA_URL", "")
+    m = Memory.open(tmp_path / "data")
+    assert not m.team_mode and m.index.mode == "local"
+    m.close()
