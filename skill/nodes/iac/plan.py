@@ -628,11 +628,18 @@ def _drift(rc: dict) -> DriftSummary:
 # --------------------------------------------------------------------------- environment
 
 
+_BACKEND_KEYS = r"(?:key|prefix|workspace_key_prefix|name|path|container_name|bucket)"
+_BLOCK_START = {  # HCL and JSON syntax: where a backend/cloud block opens, how its settings read
+    ".tf": (r'\b(?:backend\s+"[^"]*"|cloud)\s*\{', rf'\b{_BACKEND_KEYS}\s*=\s*"([^"]+)"'),
+    ".json": (r'"(?:backend|cloud)"\s*:\s*[\[{]', rf'"{_BACKEND_KEYS}"\s*:\s*"([^"]+)"'),
+}
+
+
 def _backend_names(directory: Path) -> list[str]:
-    """State keys, prefixes and workspace names from backend/cloud blocks of *.tf in ``directory``."""
+    """State keys, prefixes and workspace names from backend/cloud blocks of *.tf and *.tf.json."""
     found: list[str] = []
     try:
-        files = sorted(directory.glob("*.tf"))[:50]
+        files = sorted([*directory.glob("*.tf"), *directory.glob("*.tf.json")])[:50]
     except OSError:
         return found
     for tf in files:
@@ -640,15 +647,13 @@ def _backend_names(directory: Path) -> list[str]:
             text = tf.read_text(encoding="utf-8", errors="replace")
         except OSError:
             continue
-        for m in re.finditer(r'\b(?:backend\s+"[^"]*"|cloud)\s*\{', text):
+        opening, setting = _BLOCK_START[tf.suffix]
+        for m in re.finditer(opening, text):
             depth, i = 1, m.end()
             while i < len(text) and depth:
-                depth += {"{": 1, "}": -1}.get(text[i], 0)
+                depth += {"{": 1, "}": -1, "[": 1, "]": -1}.get(text[i], 0)
                 i += 1
-            body = text[m.end() : i]
-            found += re.findall(
-                r'\b(?:key|prefix|workspace_key_prefix|name|path|container_name|bucket)\s*=\s*"([^"]+)"', body
-            )
+            found += re.findall(setting, text[m.end() : i])
     return found
 
 

@@ -121,6 +121,17 @@ def test_environment_from_the_backend_key(tmp_path):
     assert review.tier == 4
 
 
+def test_environment_from_the_backend_key_in_json_syntax(tmp_path):
+    infra = tmp_path / "svc" / "infra"
+    plan = _plan_in(infra, "mixed.json")
+    backend = {"terraform": {"backend": {"s3": {"bucket": "acme-state", "key": "payments/prod/tf.tfstate"}}}}
+    (infra / "backend.tf.json").write_text(json.dumps(backend, indent=2))
+    review = review_plan(plan)
+    assert (
+        review.environment == "production" and review.environment_source == "backend payments/prod/tf.tfstate"
+    )
+
+
 def test_environment_from_the_workspace_and_variables(tmp_path):
     infra = tmp_path / "svc" / "infra"
     plan = _plan_in(infra, "mixed.json")
