@@ -8,7 +8,12 @@ check/hook path: it runs before every command an assistant executes.
 import os
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.realpath(__file__)))
+ROOT = os.path.dirname(os.path.realpath(__file__))
+sys.path.insert(0, ROOT)
+
+from skill.launcher import ensure_project_python  # noqa: E402
+
+ensure_project_python("tree_sitter", ROOT)
 
 from skill.guardrails.cli import main  # noqa: E402
 

@@ -7,7 +7,12 @@ Thin script over skill.memory (run `memory.py --help`).
 import os
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.realpath(__file__)))
+ROOT = os.path.dirname(os.path.realpath(__file__))
+sys.path.insert(0, ROOT)
+
+from skill.launcher import ensure_project_python  # noqa: E402
+
+ensure_project_python("sqlite_utils", ROOT)
 
 from skill.memory.cli import main  # noqa: E402
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import stat
 from datetime import timedelta
 
@@ -139,3 +140,36 @@ def test_devops_help_lists_commands_without_heavy_imports(run):
 def test_unknown_command_is_a_usage_error():
     result = CliRunner().invoke(cli, ["no-such-command"])
     assert result.exit_code == 2
+
+
+def _foreign_python() -> str | None:
+    """A python3 on this machine that lacks the project's dependencies (system or pyenv)."""
+    import shutil
+    import subprocess
+
+    for candidate in ("/usr/bin/python3", "/usr/local/bin/python3", shutil.which("python3")):
+        if candidate and os.path.exists(candidate):
+            probe = subprocess.run([candidate, "-c", "import tree_sitter"], capture_output=True)
+            if probe.returncode != 0:
+                return candidate
+    return None
+
+
+@pytest.mark.parametrize(
+    "script,args,code",
+    [
+        ("guardrails.py", ["check", "--command", "ls"], 0),
+        ("guardrails.py", ["check", "--command", "rm -rf /"], 4),
+        ("memory.py", ["--help"], 0),
+    ],
+)
+def test_scripts_run_under_a_python_without_our_dependencies(repo_root, script, args, code):
+    import subprocess
+
+    foreign = _foreign_python()
+    if foreign is None or not (repo_root / ".venv" / "bin" / "python").exists():
+        pytest.skip("no dependency-less python3 or no .venv on this machine")
+    proc = subprocess.run(
+        [foreign, str(repo_root / script), *args], capture_output=True, text=True, timeout=60
+    )
+    assert proc.returncode == code, proc.stderr
