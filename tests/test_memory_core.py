@@ -314,3 +314,20 @@ def test_team_mode_url_from_env_or_config(tmp_path, monkeypatch):
     m = Memory.open(tmp_path / "data")
     assert not m.team_mode and m.index.mode == "local"
     m.close()
+
+
+def test_corrupt_chroma_folder_keeps_records_and_reindex_rebuilds(tmp_path, embedder):
+    m = Memory.open(tmp_path / "data", chroma_url="", embedder=embedder)
+    first = m.remember("payments ledger reconciled overnight")
+    (tmp_path / "data" / "chroma" / "chroma.sqlite3").write_bytes(b"garbage" * 100)
+    second = m.remember("kafka broker disk replaced")
+    assert second.created and any("vector index unavailable" in w for w in m.warnings)
+    st_ = m.stats()
+    assert st_.memories == 2 and st_.chroma_error and st_.chroma_pending == 1
+    assert m.recall("kafka disk")[0].memory.id == second.id
+    (tmp_path / "data" / "chroma").rename(tmp_path / "data" / "chroma.broken")
+    assert m.reindex()["pushed"] == 2
+    st_ = m.stats()
+    assert st_.chroma_count == 2 and st_.chroma_pending == 0
+    assert m.index.ids() == {first.id, second.id}
+    m.close()
