@@ -272,6 +272,8 @@ def _walk(root: Path) -> tuple[dict[Path, list[Path]], list[Path], list[Path]]:
         here = Path(dirpath)
         for name in sorted(filenames):
             p = here / name
+            if not p.is_file():  # a link to /dev/zero or a FIFO would be read forever
+                continue
             if _is_tf(name):
                 tf.setdefault(here, []).append(p)
             elif name.endswith((".tfvars", ".tfvars.json")):

@@ -322,6 +322,8 @@ def _load(source: str | os.PathLike | dict) -> _Loaded:
         return _from_directory(path)
     if not path.exists():
         raise InputError(f"{path} does not exist", hint=HOW_TO)
+    if not path.is_file():  # /dev/zero or a FIFO would be read forever
+        raise InputError(f"{path} is not a regular file", hint=HOW_TO)
     return _from_file(path)
 
 
@@ -643,6 +645,8 @@ def _backend_names(directory: Path) -> list[str]:
     except OSError:
         return found
     for tf in files:
+        if not tf.is_file():
+            continue
         try:
             text = tf.read_text(encoding="utf-8", errors="replace")
         except OSError:

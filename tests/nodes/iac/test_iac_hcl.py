@@ -268,3 +268,12 @@ def test_parse_error_never_echoes_the_file(tmp_path):
     assert set(found) == {"leaky.tf", "junk.tf"}
     for f in found.values():
         assert secret not in f.message and f.message.isprintable() and f.line
+
+
+def test_links_to_devices_are_not_read(tmp_path):
+    (tmp_path / "main.tf").write_text('resource "aws_sqs_queue" "q" {\n  name = "q"\n}\n')
+    (tmp_path / "zero.tf").symlink_to("/dev/zero")  # reading it would never end
+    (tmp_path / "dangling.tf").symlink_to(tmp_path / "gone.tf")
+    found = review_code(tmp_path)
+    assert {f.id for f in found} >= {"iac.remote-state"}
+    assert not [f for f in found if f.file and f.file.endswith(("zero.tf", "dangling.tf"))]

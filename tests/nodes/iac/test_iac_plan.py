@@ -218,6 +218,8 @@ def test_missing_empty_and_non_plan_inputs(tmp_path):
         review_plan({"hello": "world"})
     with pytest.raises(InputError, match="holds no .tf files"):
         review_plan(tmp_path)
+    with pytest.raises(InputError, match="not a regular file"):
+        review_plan("/dev/zero")  # would otherwise be read until memory runs out
 
 
 @pytest.mark.parametrize("encoding", ["utf-8-sig", "utf-16"])
