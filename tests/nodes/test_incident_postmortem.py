@@ -112,3 +112,20 @@ def test_unwritable_postmortem_output_is_a_one_line_error(incident_id, tmp_path)
     result = CliRunner().invoke(cli, ["incident", "postmortem", incident_id, "--output", str(target)])
     assert result.exit_code == 2
     assert result.output.strip() == f"Error: cannot write {target}: No such file or directory"
+
+
+def test_braces_in_a_project_template_are_kept_as_written(incident_id, tmp_path, monkeypatch):
+    # JSON, code and format-like text in a team's template must not break the draft
+    project = tmp_path / "proj"
+    (project / ".devops" / "prompts").mkdir(parents=True)
+    (project / ".devops" / "prompts" / "postmortem.md").write_text(
+        'PM {incident_id}\n```json\n{"alert": {"for": "5m"}, "n": {0}}\n```\nlone } and { here\n'
+    )
+    monkeypatch.setenv("DEVOPS_PROJECT_DIR", str(project))
+    draft = draft_postmortem(incident_id)
+    assert (
+        draft
+        == f'PM {incident_id}\n```json\n{{"alert": {{"for": "5m"}}, "n": {{0}}}}\n```\nlone }} and {{ here\n'
+    )
+    result = CliRunner().invoke(cli, ["incident", "postmortem", incident_id, "--no-refine"])
+    assert result.exit_code == 0 and '{"alert": {"for": "5m"}' in result.stdout

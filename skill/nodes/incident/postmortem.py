@@ -11,6 +11,7 @@ may rewrite the draft; if it fails the deterministic draft stands.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -39,13 +40,24 @@ def template_path(name: str = "postmortem.md") -> Path:
     raise InputError(f"template prompts/{name} not found")
 
 
-class _Keep(dict):
-    def __missing__(self, key: str) -> str:
-        return "{" + key + "}"
+_VARIABLE = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
 def render_template(template: str, values: dict[str, Any]) -> str:
-    return template.format_map(_Keep({k: ("" if v is None else v) for k, v in values.items()}))
+    """Fill the ``{name}`` variables; every other brace (JSON, code, ``{0}``) stays as written.
+
+    A project's own template is user text: ``str.format`` would raise on ``{"a": 1}`` or a lone
+    brace, so only known names are replaced and unknown ones are left visible.
+    """
+
+    def fill(match: re.Match) -> str:
+        name = match.group(1)
+        if name not in values:
+            return match.group(0)
+        value = values[name]
+        return "" if value is None else str(value)
+
+    return _VARIABLE.sub(fill, template)
 
 
 def _when(text: str | None) -> datetime | None:
