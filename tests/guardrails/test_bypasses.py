@@ -472,3 +472,18 @@ def test_package_runners_are_unwrapped():
     assert_denied("direnv exec . rm -rf ~")
     assert tier("uv run pytest -q") <= 2
     assert tier("npx rimraf dist") == 3
+
+
+def test_characters_that_crash_the_grammar_never_reach_it(run):
+    # tree-sitter-bash segfaults intermittently on astral characters after `{`; a crashed hook
+    # gives no decision at all, so this runs in a subprocess and must exit cleanly.
+    code = (
+        "from skill.guardrails.classify import classify_command\n"
+        "for cp in range(0x10000, 0x110000, 331):\n"
+        "    v = classify_command('{' + chr(cp) + chr(cp + 1) + 'b')\n"
+        "    assert 1 <= v.tier <= 4\n"
+        "print('ok')\n"
+    )
+    result = run("-c", code)
+    assert result.returncode == 0, (result.returncode, result.stderr[-500:])
+    assert result.stdout.strip() == "ok"
