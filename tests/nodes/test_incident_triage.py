@@ -71,6 +71,7 @@ def test_after_a_rollback_no_second_rollback_is_suggested(history):
         mem.record_deployment("api", "production", "v1.3.9", strategy="rollback", rolled_back_from="v1.4.0")
     rep = triage_incident("5xx on checkout", service="api", repo=REPO)
     assert rep.suggested_rollback is None
+    assert any("already rolled back from v1.4.0 to v1.3.9" in step for step in rep.next_steps)
 
 
 def test_alert_label_and_explicit_severity(history):

@@ -173,7 +173,13 @@ def triage_incident(
         )
     elif recent:
         d = recent[0]
-        steps.append(f"Recent change: {d['service']} {d['version']} to {d['env']} ({d['status']})")
+        if d.get("rolled_back_from"):
+            steps.append(
+                f"Recent change: {d['service']} in {d['env']} was already rolled back from "
+                f"{d['rolled_back_from']} to {d['version']}; if the symptom persists, look beyond that release"
+            )
+        else:
+            steps.append(f"Recent change: {d['service']} {d['version']} to {d['env']} ({d['status']})")
     for change in changes:
         flag = _flag_revert(change)
         if flag:
