@@ -106,3 +106,27 @@ def test_failure_limit_tolerates_some_failed_measurements():
 def test_analysis_without_prometheus_url_is_a_config_error():
     with pytest.raises(ConfigError):
         run_analysis({"metrics": DEFAULT_METRICS}, service="api")
+
+
+def test_jitter_spreads_the_waits(service):
+    # without jitter every wait would be exactly initial * 2**n; with it each lands in [that, that + jitter]
+    service.write_state(bad_versions=["v1.0.0"])
+    waits = []
+    gate = _gate(service, attempts=6, backoff_initial=0.001, backoff_max=10.0, jitter=1.0)
+    assert not check_health(gate, sleep=waits.append).ok
+    extra = [w - 0.001 * 2**n for n, w in enumerate(waits)]
+    assert len(extra) == 5 and all(-1e-9 <= e <= 1.0 + 1e-9 for e in extra)
+    assert len({round(e, 6) for e in extra}) > 1 and max(extra) > 0.001
+
+
+def test_a_service_that_never_answers_times_out_each_attempt():
+    import socket
+
+    with socket.socket() as listener:  # the kernel completes the handshake; nobody ever answers
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(8)
+        url = f"http://127.0.0.1:{listener.getsockname()[1]}/healthz"
+        gate = HealthGate(url=url, attempts=2, timeout=0.2, backoff_initial=0.01, jitter=0)
+        result = check_health(gate, sleep=lambda s: None)
+    assert not result.ok and result.attempts == 2
+    assert "Timeout" in result.error
