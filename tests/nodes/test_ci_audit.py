@@ -476,3 +476,14 @@ def test_any_action_shape_gives_findings_never_an_exception(using, steps, image,
     text = yaml.safe_dump({"inputs": inputs, "runs": {"using": using, "steps": steps, "image": image}})
     for f in audit_text(text, "action.yml", "action").findings:
         assert f.id in RULES_BY_ID and (f.line is None or f.line >= 1)
+
+
+@pytest.mark.skipif(not Path("/proc/self/mem").is_file(), reason="needs Linux /proc")
+def test_unreadable_workflow_is_one_line_exit_2(tmp_path):
+    wf = tmp_path / ".github" / "workflows"
+    wf.mkdir(parents=True)
+    (wf / "mem.yml").symlink_to("/proc/self/mem")  # a regular file whose read fails, even for root
+    res = CliRunner().invoke(ci, ["audit", str(tmp_path)])
+    assert res.exit_code == 2, res.output
+    assert "mem.yml: cannot read (Input/output error)" in res.output
+    assert len(res.output.strip().splitlines()) == 1

@@ -390,3 +390,11 @@ def test_lint_sarif_is_valid(monkeypatch):
     result = devops("iac", "lint", "json_bad", "--format", "sarif")
     assert result.exit_code == 1
     _check_sarif(json.loads(result.output))
+
+
+@pytest.mark.skipif(not Path("/proc/self/mem").is_file(), reason="needs Linux /proc")
+def test_unreadable_plan_is_one_line_exit_2():
+    result = devops("iac", "review", "/proc/self/mem")  # a regular file whose read fails, even for root
+    assert result.exit_code == 2, result.output
+    assert result.output.startswith("Error: cannot read /proc/self/mem")
+    assert len(result.output.strip().splitlines()) == 1
