@@ -85,11 +85,16 @@ def test_unreadable_and_special_files_are_warnings(tmp_path):
     locked = tmp_path / "locked.yaml"
     locked.write_text(GOOD)
     locked.chmod(0)
+    linux_mem = Path("/proc/self/mem")
+    if linux_mem.exists():  # a regular file whose read fails (EIO) even for root
+        (tmp_path / "mem.yaml").symlink_to(linux_mem)
     rep = review(tmp_path)
     w = warnings(rep)
     assert "not a regular file" in w["pipe.yaml"].message
     if os.geteuid() != 0:  # root reads anything
         assert "cannot read" in w["locked.yaml"].message
+    if linux_mem.exists():
+        assert "cannot read" in w["mem.yaml"].message
     assert any(f.object == "Deployment/payments/api" for f in rep.checks)
 
 
