@@ -875,7 +875,7 @@ def _classify_simple(simple, state: _State, depth: int, inherited_env: str | Non
     elif uw.path0 is not None and uw.path0 in state.written:
         hits.append(_script_file(uw.path0, False, state, depth, inherited_env))
     argv = uw.argv
-    text = " ".join(argv) if argv else simple.text
+    text = _join(argv) if argv else simple.text
     name = argv[0] if argv else ""
     if name and name not in READ_ONLY and name.lower() != name:
         name = name.lower()  # case-insensitive file systems (macOS) run GIT as git
@@ -989,6 +989,22 @@ def _dashes(word: str) -> str:
             i += 1
         return "-" * i + word[i:]
     return word
+
+
+_PLAIN = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./=:,@%+~^{}[]*?#")
+
+
+def _join(argv: list[str]) -> str:
+    """Normalised part text: words joined by spaces, quoted only where needed to stay unambiguous."""
+    out = []
+    for word in argv:
+        if word and all(ch in _PLAIN for ch in word):
+            out.append(word)
+        elif "$" in word and '"' not in word and "`" not in word and "\\" not in word:
+            out.append('"' + word + '"')  # keeps `$HOME` reading as the variable it was
+        else:
+            out.append("'" + word.replace("'", "'\\''") + "'")
+    return " ".join(out)
 
 
 def _resolve_variable_name(argv, dynamic, assigns, state):
