@@ -342,6 +342,8 @@ def test_repository_actions_are_discovered_and_symlink_loops_do_not_hang(tmp_pat
     (tmp_path / ".github" / "actions" / "README.md").write_text("not an action")
     rep = audit_workflows(tmp_path)
     assert rep.files == ["action.yml", ".github/actions/setup/action.yaml"]
+    (tmp_path / "action.yml").write_text("steps: [build, ship]\n")  # another tool's file of that name
+    assert audit_workflows(tmp_path).files == [".github/actions/setup/action.yaml"]
     assert {f.file for f in rep.findings if f.id == "ci.template-injection"} == {
         ".github/actions/setup/action.yaml"
     }

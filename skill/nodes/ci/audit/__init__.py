@@ -46,6 +46,15 @@ def _platform(path: Path, text: str) -> str:
     return "github" if ("\njobs:" in "\n" + text and ("runs-on" in text or "uses:" in text)) else "gitlab"
 
 
+def _looks_like_action(path: Path) -> bool:
+    try:
+        with path.open(encoding="utf-8", errors="replace") as fh:
+            head = fh.read(65536)
+    except OSError:
+        return True  # let the audit report it
+    return "\nruns:" in "\n" + head
+
+
 def discover(root: Path) -> list[Path]:
     """Pipeline files under ``root`` (a repository, a workflows folder or a file).
 
@@ -64,8 +73,11 @@ def discover(root: Path) -> list[Path]:
     for folder in (wf, root) if root.name == "workflows" else (wf,):
         if folder.is_dir():
             found += sorted(p for p in folder.iterdir() if p.suffix in (".yml", ".yaml") and p.is_file())
-    for name in (".gitlab-ci.yml", ".gitlab-ci.yaml", *ACTION_FILES):
+    for name in (".gitlab-ci.yml", ".gitlab-ci.yaml"):
         if (root / name).is_file():
+            found.append(root / name)
+    for name in ACTION_FILES:  # the repository is an action; another tool's action.yml is not ours
+        if (root / name).is_file() and _looks_like_action(root / name):
             found.append(root / name)
     actions = root / ".github" / "actions"
     if actions.is_dir():
