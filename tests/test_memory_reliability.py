@@ -235,3 +235,22 @@ def test_team_mode_recall_from_another_machine(tmp_path, chroma_server):
     assert hits and hits[0]["memory"]["id"] == res["id"]
     assert hits[0]["parts"].get("origin") == "chroma-server"
     assert _json(_memory("stats", "--json", env=bob))["memories"] == 0  # bob's own SQLite is untouched
+    # A correction made on alice's machine hides the old record on bob's too.
+    fixed = _json(
+        _memory(
+            "remember",
+            "Incident on payments: connection pool exhausted after the v2.3 deploy; fixed by a pool size of 50",
+            "--service",
+            "payments-team",
+            "--kind",
+            "incident",
+            "--supersedes",
+            res["id"],
+            "--json",
+            env=alice,
+        )
+    )
+    hits = _json(
+        _memory("recall", "database connections ran out", "--service", "payments-team", "--json", env=bob)
+    )
+    assert [h["memory"]["id"] for h in hits] == [fixed["id"]]

@@ -406,8 +406,9 @@ class Memory:
                 rowid = cur.lastrowid
                 seen_batch[key] = rec["id"]
                 if rec.get("supersedes"):
+                    # chroma_synced = 0: the index gets the old record again, now marked superseded.
                     self.db.conn.execute(
-                        "UPDATE memories SET superseded_by = ? WHERE id = ? AND superseded_by IS NULL",
+                        "UPDATE memories SET superseded_by = ?, chroma_synced = 0 WHERE id = ? AND superseded_by IS NULL",
                         (rec["id"], rec["supersedes"]),
                     )
                     self._cache.dirty = True
@@ -479,23 +480,28 @@ class Memory:
         """
         if not recs and not wait:
             return
+
+        def push_pending() -> None:
+            for _ in range(50):
+                rows = self._q(
+                    "SELECT * FROM memories WHERE chroma_synced = 0 AND deleted_at IS NULL "
+                    "AND embedding IS NOT NULL LIMIT 2000"
+                )
+                if not rows:
+                    return
+                self._push(rows, locked=True)
+
         try:
             if self.index.mode == "local":
                 try:
                     with self.index.write_lock(timeout=120 if wait else 0):
-                        for _ in range(50):
-                            rows = self._q(
-                                "SELECT * FROM memories WHERE chroma_synced = 0 AND deleted_at IS NULL "
-                                "AND embedding IS NOT NULL LIMIT 2000"
-                            )
-                            if not rows:
-                                break
-                            self._push(rows, locked=True)
+                        push_pending()
                     self._sync_owed = False
                 except LockBusy:
                     self._sync_owed = True
-            elif recs:
-                self._push(recs)
+            else:
+                # The server serialises writers itself; rows left pending while it was down go too.
+                push_pending()
         except (StorageError, DevopsError) as exc:
             self._warn(f"vector index unavailable, kept pending for `reindex`: {exc}")
 
@@ -765,6 +771,8 @@ class Memory:
             scored.append((score, row, p))
         for mid, r in remote.items():
             if mid in local_ids:
+                continue
+            if (r.get("metadata") or {}).get("superseded_by"):
                 continue
             rec = _record_from_chroma(mid, r)
             if rec is None or (tags and not set(tags) <= set(rec.tags)):

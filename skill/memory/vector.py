@@ -214,7 +214,7 @@ def metadata_for(rec: dict[str, Any]) -> dict[str, Any]:
         "source": rec.get("source") or "cli",
         "tags": rec.get("tags") or "[]",
     }
-    for key in ("service", "env", "version", "linked_to", "supersedes"):
+    for key in ("service", "env", "version", "linked_to", "supersedes", "superseded_by"):
         if rec.get(key):
             meta[key] = rec[key]
     return meta
