@@ -1165,6 +1165,30 @@ def _piped_argv(simple) -> list[str] | None:
     return uw.argv or None
 
 
+# Tools whose -h means help (for others -h is often a real option: `df -h`, `sudo -h host`).
+_DASH_H_HELP = frozenset(
+    {
+        "kubectl",
+        "oc",
+        "helm",
+        "terraform",
+        "tofu",
+        "pulumi",
+        "gh",
+        "glab",
+        "gcloud",
+        "az",
+        "vault",
+        "git",
+        "systemctl",
+        "ansible",
+        "ansible-playbook",
+        "kustomize",
+        "velero",
+    }
+)
+
+
 def _generic(ctx, state: _State) -> None:
     """Help screens are read-only for every tool."""
     for arg in ctx.argv[1:]:
@@ -1173,6 +1197,8 @@ def _generic(ctx, state: _State) -> None:
         if arg == "--help":
             ctx.hit(1, "generic.help", "shows help only")
             return
+    if ctx.name in _DASH_H_HELP and ctx.argv[-1] in ("-h", "-help") and "--" not in ctx.argv:
+        ctx.hit(1, "generic.help", "shows help only")
 
 
 _DEVICE_PREFIXES = (

@@ -171,3 +171,10 @@ def test_temp_directory_cleanup_is_allowed():
 )
 def test_build_housekeeping_is_not_a_destructive_verb(command):
     assert tier(command) == 2, (command, classify_command(command).rule_ids)
+
+
+def test_dash_h_is_help_only_where_the_tool_says_so():
+    assert tier("kubectl delete ns payments -h") == 1
+    assert tier("terraform destroy -help") == 1
+    assert tier("rm -rf / -h") == 4
+    assert tier("docker run --rm alpine rm -rf /data -h") >= 3
