@@ -241,3 +241,15 @@ def test_an_unusable_data_dir_is_a_one_line_error(deploy_env, tmp_path, monkeypa
         # (the gate may warn first that its audit log is unavailable too)
         assert r.exit_code != 0 and r.stderr.strip().splitlines()[-1].startswith("Error: cannot "), r.output
     assert deploy_env.service.driver_calls() == []
+
+
+def test_a_downgrade_rolls_back_to_the_live_version_not_to_an_older_one(deploy_env):
+    deploy_env.seed(("v1.0.0", "succeeded"), ("v1.1.0", "succeeded"), ("v1.2.0", "succeeded"))
+    deploy_env.service.write_state(version="v1.2.0")
+    with Memory.open() as mem:
+        down = plan_deploy(DeployRequest(service="api", env="production", version="v1.1.0"), memory=mem)
+        assert down.rollback.version == "v1.2.0"  # what runs now, not what preceded v1.1.0
+        again = plan_deploy(DeployRequest(service="api", env="production", version="v1.2.0"), memory=mem)
+        assert again.rollback.version == "v1.1.0"  # re-deploying the live one: the one before it
+        new = plan_deploy(DeployRequest(service="api", env="production", version="v1.3.0"), memory=mem)
+        assert new.rollback.version == "v1.2.0"

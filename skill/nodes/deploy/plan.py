@@ -106,6 +106,16 @@ def open_memory():
 
 
 def find_rollback_version(memory, service: str, environment: str, version: str) -> str | None:
+    """The version to return to if ``version`` fails: what runs now, when memory counts it good.
+
+    ``last_good_version(before_version=X)`` answers "the good version deployed before X was",
+    which is right for a new X or a re-deploy of the live one, but not for a deliberate
+    downgrade: re-deploying an older v1.1.0 while v1.2.0 is live must fall back to v1.2.0,
+    not to whatever preceded v1.1.0 long ago.
+    """
+    live_good = memory.last_good_version(service, environment)
+    if live_good and live_good != version:
+        return live_good
     good = memory.last_good_version(service, environment, before_version=version)
     return good if good and good != version else None
 
