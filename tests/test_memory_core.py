@@ -331,3 +331,17 @@ def test_corrupt_chroma_folder_keeps_records_and_reindex_rebuilds(tmp_path, embe
     assert st_.chroma_count == 2 and st_.chroma_pending == 0
     assert m.index.ids() == {first.id, second.id}
     m.close()
+
+
+def test_one_memory_shared_by_threads(mem):
+    from concurrent.futures import ThreadPoolExecutor
+
+    def work(i: int) -> str:
+        r = mem.remember(f"thread {i} saw the cache miss storm on shard {i}", service="cache")
+        mem.recall("cache miss storm", service="cache")
+        return r.id
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        ids = list(pool.map(work, range(12)))
+    assert len(set(ids)) == 12
+    assert mem.stats().memories == 12

@@ -247,13 +247,15 @@ class Memory:
             self.warnings.append(message)
 
     # ----------------------------------------------------------------- SQL helpers
-    def _q(self, sql: str, params: Iterable[Any] = ()) -> list[sqlite3.Row]:
-        try:
-            cur = self.db.conn.execute(sql, tuple(params))
-            cols = [d[0] for d in cur.description or ()]
-            return [dict(zip(cols, row, strict=True)) for row in cur.fetchall()]
-        except sqlite3.Error as exc:
-            raise storage_error(self.path, exc) from exc
+    def _q(self, sql: str, params: Iterable[Any] = ()) -> list[dict]:
+        # One connection per Memory; the lock lets a server share the object between threads.
+        with self._lock:
+            try:
+                cur = self.db.conn.execute(sql, tuple(params))
+                cols = [d[0] for d in cur.description or ()]
+                return [dict(zip(cols, row, strict=True)) for row in cur.fetchall()]
+            except sqlite3.Error as exc:
+                raise storage_error(self.path, exc) from exc
 
     def _write(self, fn: Callable[[], Any]) -> Any:
         """Run ``fn`` inside one BEGIN IMMEDIATE transaction (serialises writers across processes)."""
@@ -719,7 +721,8 @@ class Memory:
                 self._warn(f"chroma server unavailable, recall used local data only: {exc}")
         if qvec is not None:
             cache = self._cache
-            cache.ensure(self.db)
+            with self._lock:
+                cache.ensure(self.db)
             if len(cache.ids):
                 sims = cache.matrix @ qvec
                 if allowed is not None:
@@ -833,9 +836,10 @@ class Memory:
         total = 0.0
         for term in terms:
             try:
-                hits = self.db.conn.execute(
-                    "SELECT rowid FROM memories_fts WHERE memories_fts MATCH ?", (S.fts_phrase(term),)
-                ).fetchall()
+                with self._lock:
+                    hits = self.db.conn.execute(
+                        "SELECT rowid FROM memories_fts WHERE memories_fts MATCH ?", (S.fts_phrase(term),)
+                    ).fetchall()
             except sqlite3.Error as exc:
                 raise storage_error(self.path, exc) from exc
             # A term no memory contains still counts in the total: the query asked for it and no
