@@ -1355,6 +1355,7 @@ class Memory:
                         metadata=obj.get("metadata") or None,
                         id=obj.get("id"),
                         created_at=obj.get("created_at"),
+                        supersedes=obj.get("supersedes"),
                     )
                 )
             except (ValueError, DevopsError) as exc:
