@@ -900,11 +900,12 @@ def _classify_simple(simple, state: _State, depth: int, inherited_env: str | Non
             workspace=state.workspace,
             args_unknown=uw.args_unknown,
         )
-        _generic(ctx, state)
+        family = family_for(name)
+        if family in _HELP_FAMILIES:
+            _generic(ctx, state)
         if not ctx.hits and name in _EXEC_BUILTINS:
             _exec_builtin(ctx, simple, state)
         if not ctx.hits:
-            family = family_for(name)
             if family is not None:
                 run_family(family, ctx)
             elif name in SHELLS:
@@ -1189,8 +1190,19 @@ _DASH_H_HELP = frozenset(
 )
 
 
+# Families whose programs act on --help wherever it appears. Not ssh/docker/kubectl exec/inline
+# interpreters/unknown programs: they pass later words on to another program (`ssh h 'rm -rf x;
+# echo' --help` still runs rm), so --help there proves nothing.
+_HELP_FAMILIES = frozenset(
+    {"git", "filesystem", "iac", "kubernetes", "cloud", "forges", "secrets", "services", "network", "sql"}
+)
+_PASS_THROUGH_SUBCOMMANDS = frozenset({"exec", "run", "debug", "attach"})
+
+
 def _generic(ctx, state: _State) -> None:
-    """Help screens are read-only for every tool."""
+    """Help screens are read-only."""
+    if ctx.name in ("kubectl", "oc") and _PASS_THROUGH_SUBCOMMANDS.intersection(ctx.argv[1:3]):
+        return
     for arg in ctx.argv[1:]:
         if arg == "--":
             break

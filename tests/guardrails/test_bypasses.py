@@ -487,3 +487,11 @@ def test_characters_that_crash_the_grammar_never_reach_it(run):
     result = run("-c", code)
     assert result.returncode == 0, (result.returncode, result.stderr[-500:])
     assert result.stdout.strip() == "ok"
+
+
+def test_help_flag_does_not_hide_commands_passed_to_another_program():
+    assert_ask("ssh host 'rm -rf /data; echo' --help")
+    assert_denied("docker exec c sh -c 'rm -rf /' --help")
+    assert_denied("python -c 'import os; os.system(\"rm -rf /\")' --help")
+    assert_ask("stripe customers delete cus_1 --help")
+    assert tier("kubectl delete ns payments --help") == 1
