@@ -111,7 +111,14 @@ def emit(text: str, output: str | None) -> None:
     if not output:
         click.echo(text, nl=not text.endswith("\n"))
         return
+    from .errors import InputError
+
     tmp = f"{output}.tmp{os.getpid()}"
-    with open(tmp, "w", encoding="utf-8") as fh:
-        fh.write(text if text.endswith("\n") else text + "\n")
-    os.replace(tmp, output)
+    try:
+        with open(tmp, "w", encoding="utf-8") as fh:
+            fh.write(text if text.endswith("\n") else text + "\n")
+        os.replace(tmp, output)
+    except OSError as exc:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise InputError(f"cannot write {output}: {exc.strerror or exc}") from exc

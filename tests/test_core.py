@@ -173,3 +173,13 @@ def test_scripts_run_under_a_python_without_our_dependencies(repo_root, script, 
         [foreign, str(repo_root / script), *args], capture_output=True, text=True, timeout=60
     )
     assert proc.returncode == code, proc.stderr
+
+
+def test_emit_to_an_unwritable_place_is_a_clean_input_error(tmp_path):
+    from skill.cli_support import emit
+    from skill.errors import InputError
+
+    with pytest.raises(InputError, match="cannot write"):
+        emit("report", str(tmp_path / "no-such-dir" / "out.md"))
+    emit("report", str(tmp_path / "out.md"))
+    assert (tmp_path / "out.md").read_text() == "report\n"
