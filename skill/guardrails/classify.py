@@ -1194,14 +1194,27 @@ _DASH_H_HELP = frozenset(
 # interpreters/unknown programs: they pass later words on to another program (`ssh h 'rm -rf x;
 # echo' --help` still runs rm), so --help there proves nothing.
 _HELP_FAMILIES = frozenset(
-    {"git", "filesystem", "iac", "kubernetes", "cloud", "forges", "secrets", "services", "network", "sql"}
+    {
+        "git",
+        "filesystem",
+        "iac",
+        "kubernetes",
+        "containers",
+        "cloud",
+        "forges",
+        "secrets",
+        "services",
+        "network",
+        "sql",
+    }
 )
-_PASS_THROUGH_SUBCOMMANDS = frozenset({"exec", "run", "debug", "attach"})
+_PASS_THROUGH_SUBCOMMANDS = frozenset({"exec", "run", "debug", "attach", "create"})
 
 
 def _generic(ctx, state: _State) -> None:
     """Help screens are read-only."""
-    if ctx.name in ("kubectl", "oc") and _PASS_THROUGH_SUBCOMMANDS.intersection(ctx.argv[1:3]):
+    passes_on = ("kubectl", "oc", "docker", "podman", "nerdctl")
+    if ctx.name in passes_on and _PASS_THROUGH_SUBCOMMANDS.intersection(ctx.argv[1:6]):
         return
     for arg in ctx.argv[1:]:
         if arg == "--":
