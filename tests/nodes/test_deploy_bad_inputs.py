@@ -253,3 +253,25 @@ def test_a_downgrade_rolls_back_to_the_live_version_not_to_an_older_one(deploy_e
         assert again.rollback.version == "v1.1.0"  # re-deploying the live one: the one before it
         new = plan_deploy(DeployRequest(service="api", env="production", version="v1.3.0"), memory=mem)
         assert new.rollback.version == "v1.2.0"
+
+
+@pytest.mark.parametrize("service", ["api;rm -rf /", "my api", "-api", "api/../x", "'api'", ""])
+def test_invalid_service_names_are_refused_before_anything(deploy_env, service):
+    deploy_env.seed(("v1.0.0", "succeeded"))
+    for args in (
+        ["deploy", "-s", service, "-e", "staging", "-v", "v1.1.0", "--dry-run"],
+        ["deploy", "-s", service, "-e", "staging", "--rollback", "--rollback-to", "v1.0.0"],
+    ):
+        r = _devops(*args)
+        assert r.exit_code == 2 and ("invalid service name" in r.stderr or "no service" in r.stderr), r.output
+    assert deploy_env.service.driver_calls() == []
+
+
+def test_versions_and_names_are_stripped_and_rollback_takes_no_steps(deploy_env):
+    deploy_env.seed(("v1.0.0", "succeeded"))
+    r = _devops("deploy", "-s", " api ", "-e", "staging", "-v", " v1.1.0 ", "--json")
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout)["version"] == "v1.1.0"
+    assert deploy_env.service.driver_calls()[-1]["version"] == "v1.1.0"
+    bad = _devops("deploy", "-s", "api", "-e", "staging", "--rollback", "--steps", "10,100")
+    assert bad.exit_code == 2 and "--steps does not apply to --rollback" in bad.stderr

@@ -131,6 +131,8 @@ def deploy(service, env, version, strategy, steps, rollback_to, do_rollback, app
     from ...errors import UsageError
 
     if do_rollback:
+        if steps:
+            raise UsageError("--steps does not apply to --rollback", hint="a rollback is one step")
         _rollback_command(service, env, rollback_to, version, approval, by, dry_run, as_json)
         return
     if not version:
@@ -191,8 +193,10 @@ def deploy(service, env, version, strategy, steps, rollback_to, do_rollback, app
 def _rollback_command(service, env, to_version, from_version, approval, by, dry_run, as_json):
     from ...guardrails.environments import normalize
     from .executor import rollback
+    from .plan import check_service
     from .settings import deploy_settings
 
+    check_service(service)
     environment = normalize(env) or env
     deploy_settings(env, environment)  # an unknown environment is a usage error before the gate
     if dry_run:

@@ -27,7 +27,7 @@ from .analysis import run_analysis
 from .drivers import Driver, make_driver
 from .health import check_health
 from .models import DeployPlan, DeployResult, HealthGate, RollbackResult, StepResult
-from .plan import find_rollback_version, health_gate, open_memory, require_rollback
+from .plan import check_service, find_rollback_version, health_gate, open_memory, require_rollback
 from .settings import deploy_settings
 from .versions import classify_version
 
@@ -348,6 +348,7 @@ def rollback(
     Not gated here: callers check the guardrails action ``rollback`` first. Records the
     rollback as a deployment with ``rolled_back_from`` = the version it replaced.
     """
+    check_service(service)
     environment = normalize(env) or env
     settings = deploy_settings(env, environment)  # an unknown environment fails here, first
     mem = memory if memory is not None else open_memory()

@@ -23,6 +23,12 @@ class DeployRequest(BaseModel):
     by: str | None = None
     notes: str | None = None
 
+    @field_validator("service", "env", "version", "rollback_to", mode="before")
+    @classmethod
+    def _strip(cls, value: Any) -> Any:
+        # " v1.4.0 " from a pasted command line would become the image tag "api: v1.4.0 "
+        return value.strip() if isinstance(value, str) else value
+
     @field_validator("steps", mode="before")
     @classmethod
     def _steps_from_text(cls, value: Any) -> Any:

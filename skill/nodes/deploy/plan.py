@@ -6,6 +6,7 @@ from memory, or one given explicitly) and the exact command that returns to it.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from ...errors import EXIT_FINDINGS, ConfigError, DevopsError, StorageError, UsageError
@@ -20,6 +21,23 @@ class NoRollbackPlan(DevopsError):
     """No version to return to: the deploy is refused (a gate not met)."""
 
     exit_code = EXIT_FINDINGS
+
+
+_SERVICE = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9_.-]{0,251}[A-Za-z0-9])?")
+
+
+def check_service(name: str) -> str:
+    """A service name as Kubernetes, Helm and file names accept it; anything else is refused.
+
+    The name becomes kubectl/helm arguments, a lock file name and a memory key: spaces, quotes
+    or ``;`` there are a typo at best.
+    """
+    if not _SERVICE.fullmatch(name or ""):
+        raise UsageError(
+            f"invalid service name {name!r}" if name else "no service given",
+            hint="letters, digits, '-', '_' and '.', starting and ending with a letter or digit",
+        )
+    return name
 
 
 def gate_action(environment: str | None) -> str:
@@ -132,8 +150,7 @@ def plan_deploy(
     A plan without a rollback (``plan.rollback is None``) is returned so a dry run can show
     it; ``execute_deploy`` refuses it.
     """
-    if not request.service.strip():
-        raise UsageError("no service given")
+    check_service(request.service)
     version_kind = classify_version(request.version)
     environment = normalize(request.env) or request.env
     if request.rollback_to:
