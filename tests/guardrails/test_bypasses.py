@@ -495,3 +495,19 @@ def test_help_flag_does_not_hide_commands_passed_to_another_program():
     assert_denied("python -c 'import os; os.system(\"rm -rf /\")' --help")
     assert_ask("stripe customers delete cus_1 --help")
     assert tier("kubectl delete ns payments --help") == 1
+
+
+def test_brace_expansion_and_globs_in_paths():
+    assert tier("rm -rf /{etc,usr}") == 4
+    assert_denied("rm -rf {/,}")
+    assert tier("rm -rf /e*") == 4
+    assert tier("rm -rf /?tc") == 4
+    assert tier("rm -rf /tmp/{a,b}") == 2
+
+
+def test_line_continuations_and_odd_root_spellings():
+    assert_denied("rm \\\n  -rf \\\n  /")
+    assert_denied("rm -rf /./")
+    assert_denied("rm -rf //")
+    assert_denied("rm -rf --no-preserve-root /")
+    assert_denied("chmod -R 000 /")

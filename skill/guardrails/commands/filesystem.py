@@ -97,10 +97,38 @@ def _expand(path: str) -> str:
     return posixpath.normpath(p) if p else p
 
 
+_KIND_RANK = {"root": 5, "system": 4, "cwd": 3, "home": 2, "dynamic": 2, "path": 1, "temp": 0}
+
+
+def _braces(word: str, limit: int = 64) -> list[str]:
+    """Bash brace expansion of `{a,b}` groups (what `rm -rf /{etc,usr}` really names)."""
+    out = [word]
+    for _ in range(8):
+        grown = []
+        changed = False
+        for w in out:
+            start = w.find("{")
+            end = w.find("}", start + 1) if start >= 0 else -1
+            inner = w[start + 1 : end] if end > start else ""
+            if start < 0 or end < 0 or "," not in inner or "{" in inner:
+                grown.append(w)
+                continue
+            changed = True
+            grown.extend(w[:start] + alt + w[end + 1 :] for alt in inner.split(","))
+        out = grown[:limit]
+        if not changed:
+            break
+    return out
+
+
 def path_risk(path: str, dynamic: bool = False) -> tuple[int, str]:
     """How bad it is to recursively delete/overwrite ``path``: (tier, kind)."""
-    if path in ("/", "/*", "~", "~/", "~/*", "*", ".", "..", "./", "../", "./*", "../*", "/.", "/.."):
-        pass
+    if "{" in path and "," in path:
+        return max((_path_risk(p, dynamic) for p in _braces(path)), key=lambda r: (r[0], _KIND_RANK[r[1]]))
+    return _path_risk(path, dynamic)
+
+
+def _path_risk(path: str, dynamic: bool = False) -> tuple[int, str]:
     norm = _expand(path)
     if norm in ("/", "~") or norm in ("/*", "~/*"):
         return 4, "root"
@@ -111,6 +139,15 @@ def path_risk(path: str, dynamic: bool = False) -> tuple[int, str]:
             return 2, "temp"
     if norm.startswith("/"):
         top = "/" + norm.split("/")[1]
+        if any(ch in top for ch in "*?["):
+            # `rm -rf /e*` or `/?tc`: a glob in the top directory can name a system directory.
+            import fnmatch
+
+            if any(
+                fnmatch.fnmatchcase(d, top)
+                for d in SYSTEM_DIRS + tuple(p.rstrip("/") for p in _ALWAYS_SYSTEM)
+            ):
+                return 4, "system"
         if norm.startswith(_ALWAYS_SYSTEM) or norm in _ALWAYS_SYSTEM_EXACT or norm.startswith("/*"):
             return 4, "system"
         if top in SYSTEM_DIRS and norm.count("/") <= 2:
@@ -393,11 +430,12 @@ def _chmod(ctx: Ctx) -> None:
     mode, targets = pos[0], pos[1:]
     risks = [path_risk(t)[1] for t in targets]
     if recursive and "root" in risks:
+        on_slash = any(_expand(t) in ("/", "/*") for t in targets)
         ctx.hit(
             4,
             "chmod.recursive-root",
             "recursively changes permissions of / or home",
-            deny=_is_world_writable(mode),
+            deny=on_slash or _is_world_writable(mode),
         )
     elif recursive and "system" in risks:
         ctx.hit(4, "chmod.recursive-system", "recursively changes permissions of system directories")
