@@ -512,6 +512,9 @@ def _write_tool(ctx: Ctx) -> None:
     if any(is_device(t) for t in targets):
         ctx.hit(4, "fs.device-write", f"{ctx.name} writes to a disk device", deny=ctx.name in ("cp", "tee"))
         return
+    if ctx.name == "mv" and any(path_risk(t)[1] == "root" for t in targets[:-1]):
+        ctx.hit(4, "mv.root-or-home", "moves / or the home directory away")
+        return
     if ctx.name in ("mv", "cp", "ln", "install", "tee") and any(
         path_risk(t)[1] in ("system", "root") for t in targets[-1:] or targets
     ):
