@@ -345,3 +345,16 @@ def test_one_memory_shared_by_threads(mem):
         ids = list(pool.map(work, range(12)))
     assert len(set(ids)) == 12
     assert mem.stats().memories == 12
+
+
+def test_deployments_of_different_versions_are_not_near_duplicates(tmp_path, embedder):
+    mem = Memory.open(tmp_path / "home", embedder=embedder)
+    try:
+        first = mem.remember("[devops] Deployed checkout to prod: v1.4.2")
+        second = mem.remember("[devops] Deployed checkout to prod: v1.4.3")
+        again = mem.remember("[devops] Deployed checkout to prod: v1.4.3 ")
+        assert first.created and second.created
+        assert second.linked_to is None
+        assert again.duplicate_of == second.id or again.linked_to == second.id
+    finally:
+        mem.close()

@@ -392,7 +392,7 @@ class Memory:
                     continue
                 vec = vectors[n] if vectors is not None else None
                 if vec is not None:
-                    rec["linked_to"] = self._near_duplicate(rec["scope"], vec)
+                    rec["linked_to"] = self._near_duplicate(rec["scope"], vec, rec)
                     rec["embedding"] = vec.astype(np.float32).tobytes()
                     rec["embedding_model"] = self._embedder().model_id
                 cur = self.db.conn.execute(
@@ -436,19 +436,26 @@ class Memory:
                     r.warning = self.warnings[-1]
         return [r for r in results if r is not None]
 
-    def _near_duplicate(self, scope: str, vec) -> str | None:
+    def _near_duplicate(self, scope: str, vec, rec: dict | None = None) -> str | None:
         import numpy as np
 
         mat = self._cache.scope_mats.get(scope)
         if mat is None or mat.n == 0:
             return None
         sims = mat.view() @ vec
-        best = int(np.argmax(sims))
-        if float(sims[best]) >= NEAR_DUPLICATE:
-            target = self._cache.scope_ids[scope][best]
-            row = self._q("SELECT linked_to FROM memories WHERE id = ?", (target,))
+        for best in np.argsort(-sims):
+            if float(sims[best]) < NEAR_DUPLICATE:
+                return None
+            target = self._cache.scope_ids[scope][int(best)]
+            row = self._q("SELECT linked_to, version, env FROM memories WHERE id = ?", (target,))
+            if not row:
+                continue
+            # "Deployed api to prod: v1.4.2" and "...: v1.4.3" embed almost alike but are two
+            # facts: a different version or environment is never a near-duplicate.
+            if rec and any(rec.get(k) and row[0][k] and rec[k] != row[0][k] for k in ("version", "env")):
+                continue
             # Link to the original, never to another near-duplicate.
-            return (row[0]["linked_to"] if row and row[0]["linked_to"] else None) or target
+            return row[0]["linked_to"] or target
         return None
 
     def _side_records(self, rec: dict, side: dict) -> dict:
