@@ -84,3 +84,21 @@ def test_request_accepts_steps_as_text():
         100,
     ]
     assert DeployRequest(service="api", env="prod", version="v1.0.0", steps=[25, 100]).steps == [25, 100]
+
+
+def test_rollback_plan_states_its_worst_case_and_warns_over_five_minutes():
+    # the skill document: "< 5 min rollback or don't ship"
+    from skill.nodes.deploy.models import DeployRequest
+    from skill.nodes.deploy.plan import plan_deploy
+    from skill.nodes.deploy.settings import deploy_settings
+
+    request = DeployRequest(service="api", env="staging", version="v1.1.0", rollback_to="v1.0.0")
+    settings = {**deploy_settings("staging", "staging"), "health_url": "http://127.0.0.1:9/healthz"}
+    plan = plan_deploy(request, settings=settings)
+    # defaults: 4 min driver wait + 5 health attempts of 2 s + backoff 0.5+1+2+4 with jitter 0.5 each
+    assert plan.rollback.worst_case_seconds == pytest.approx(240 + 10 + 9.5)
+    assert not [w for w in plan.warnings if "5-minute" in w]
+
+    slow = plan_deploy(request, settings={**settings, "timeout": "5m"})
+    assert slow.rollback.worst_case_seconds > 300
+    assert [w for w in slow.warnings if "could take up to 5.3 min" in w]

@@ -71,7 +71,9 @@ def _render_plan(plan) -> str:
         )
         lines += [f"       $ {cmd}" for cmd in step.commands]
     if plan.rollback:
-        lines.append(f"Rollback plan: back to {plan.rollback.version} (from {plan.rollback.source})")
+        worst = plan.rollback.worst_case_seconds
+        bound = f", at most {worst / 60:.1f} min" if worst is not None else ""
+        lines.append(f"Rollback plan: back to {plan.rollback.version} (from {plan.rollback.source}{bound})")
         lines += [f"       $ {cmd}" for cmd in plan.rollback.commands] or ["       (no command needed)"]
     else:
         lines.append(

@@ -65,6 +65,9 @@ class RollbackPlan(BaseModel):
     source: Literal["memory", "explicit"]
     commands: list[str]
     health: HealthGate | None = None
+    worst_case_seconds: float | None = Field(
+        default=None, description="driver wait + health checks, when everything times out"
+    )
 
     @property
     def command(self) -> str:

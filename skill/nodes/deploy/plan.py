@@ -114,6 +114,25 @@ def health_gate(
     )
 
 
+ROLLBACK_BOUND_SECONDS = 300.0  # the skill document: "< 5 min rollback or don't ship"
+
+
+def rollback_worst_case(driver_timeout: float, gate: HealthGate | None) -> float:
+    """Seconds a rollback may take when every wait runs to its limit.
+
+    The driver's waiting command (``rollout status``, ``helm --wait``) stops at its timeout;
+    the health gate then makes ``attempts`` requests of ``timeout`` each with capped backoff
+    (plus the full jitter) in between.
+    """
+    total = driver_timeout
+    if gate is not None:
+        total += gate.attempts * gate.timeout
+        total += sum(
+            min(gate.backoff_initial * 2**n + gate.jitter, gate.backoff_max) for n in range(gate.attempts - 1)
+        )
+    return round(total, 1)
+
+
 def open_memory():
     from ...memory import Memory
 
@@ -243,12 +262,20 @@ def plan_deploy(
                 mem.close()
     if good:
         rb_gate = health_gate(settings, "health_url", "version_url", good, **values)
+        worst = rollback_worst_case(drv.timeout, rb_gate)
         rollback = RollbackPlan(
             version=good,
             source=source,
             commands=render(drv.commands("rollback", good, previous=request.version)),
             health=rb_gate,
+            worst_case_seconds=worst,
         )
+        if worst > ROLLBACK_BOUND_SECONDS:
+            warnings.append(
+                f"the rollback could take up to {worst / 60:.1f} min (driver timeout + health checks), over "
+                "the skill's 5-minute bound ('< 5 min rollback or don't ship'): lower [deploy] timeout "
+                "or health_attempts"
+            )
     return DeployPlan(
         request=request,
         environment=environment,

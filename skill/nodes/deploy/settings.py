@@ -34,7 +34,7 @@ DEFAULT_METRICS: list[dict[str, Any]] = [
 DEFAULTS: dict[str, Any] = {
     "driver": "kubectl",
     "script": "",
-    "timeout": "5m",
+    "timeout": "4m",  # with the health checks, a rollback stays under the skill's 5-minute bound
     "namespace": "",
     "context": "",
     "deployment": "{service}",
