@@ -511,3 +511,9 @@ def test_line_continuations_and_odd_root_spellings():
     assert_denied("rm -rf //")
     assert_denied("rm -rf --no-preserve-root /")
     assert_denied("chmod -R 000 /")
+
+
+def test_inline_code_that_decodes_and_evaluates_a_payload():
+    assert_ask("python3 -c 'import base64; exec(base64.b64decode(\"cHJpbnQoMSk=\"))'")
+    assert_ask("node -e 'eval(Buffer.from(process.argv[1], \"base64\").toString())' x")
+    assert tier("python3 -c 'print(eval(\"1+1\"))'") == 2

@@ -169,6 +169,13 @@ def analyse_code(ctx: Ctx, code: str) -> None:
     if m:
         found = True
         ctx.hit(3, "interp.api-delete", f"calls {m.group(0).strip('.( ')}() from inline code")
-    if not found and re.search(r"\b(eval|exec|__import__|Function)\s*\(", code):
-        ctx.hit(2, "interp.dynamic-code", "inline code evaluates dynamic code")
+    if re.search(r"\b(eval|exec|__import__|Function|compile)\s*\(", code):
+        if re.search(
+            r"b64decode|base64|fromhex|unhexlify|decompress|marshal|rot13|fromCharCode|atob\s*\(|pack\s*\(",
+            code,
+        ):
+            # Decoding a payload and evaluating it hides what runs: the classic obfuscation.
+            ctx.hit(3, "interp.obfuscated-code", "inline code decodes a payload and evaluates it")
+        elif not found:
+            ctx.hit(2, "interp.dynamic-code", "inline code evaluates dynamic code")
     ctx.hit(2, "interp.inline", f"runs inline {ctx.name} code")
