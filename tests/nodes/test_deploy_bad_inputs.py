@@ -275,3 +275,23 @@ def test_versions_and_names_are_stripped_and_rollback_takes_no_steps(deploy_env)
     assert deploy_env.service.driver_calls()[-1]["version"] == "v1.1.0"
     bad = _devops("deploy", "-s", "api", "-e", "staging", "--rollback", "--steps", "10,100")
     assert bad.exit_code == 2 and "--steps does not apply to --rollback" in bad.stderr
+
+
+def test_rollback_dry_run_resolves_the_versions_and_changes_nothing(deploy_env):
+    deploy_env.seed(("v1.0.0", "succeeded"), ("v1.1.0", "succeeded"))
+    deploy_env.service.write_state(version="v1.1.0")
+    r = _devops("deploy", "-s", "api", "-e", "prod", "--rollback", "--dry-run", "--json")
+    assert r.exit_code == 0, r.output
+    out = json.loads(r.stdout)
+    assert (out["status"], out["from_version"], out["to_version"]) == ("planned", "v1.1.0", "v1.0.0")
+    assert out["commands"] and "VERSION=v1.0.0" in out["commands"][0]
+    text = _devops("deploy", "-s", "api", "-e", "prod", "--rollback", "--dry-run")
+    assert "would roll api in production back from v1.1.0 to v1.0.0" in text.stdout
+    # nothing ran, nothing was recorded, and a dry run needs no approval
+    assert deploy_env.service.driver_calls() == []
+    assert _deployments("production")[0] == ("v1.1.0", "succeeded", None)
+    # a dry run reports the same refusals as the real thing
+    nothing = _devops(
+        "deploy", "-s", "api", "-e", "prod", "--rollback", "--rollback-to", "v1.1.0", "--dry-run"
+    )
+    assert nothing.exit_code == 2 and "already runs v1.1.0" in nothing.stderr

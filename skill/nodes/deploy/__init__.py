@@ -22,6 +22,7 @@ _EXPORTS = {
     "NoRollbackPlan": "plan",
     "execute_deploy": "executor",
     "rollback": "executor",
+    "plan_rollback": "executor",
     "set_flag": "flags",
     "get_flag": "flags",
     "list_flags": "flags",

@@ -202,10 +202,18 @@ def _rollback_command(service, env, to_version, from_version, approval, by, dry_
     environment = normalize(env) or env
     deploy_settings(env, environment)  # an unknown environment is a usage error before the gate
     if dry_run:
+        from .executor import plan_rollback
+
+        planned = plan_rollback(service, env, to_version, from_version=from_version)
         msg = (
-            f"would roll {service} in {environment} back to {to_version or 'the last good version in memory'}"
+            f"would roll {service} in {planned['env']} back"
+            + (f" from {planned['from_version']}" if planned["from_version"] else "")
+            + f" to {planned['to_version']}"
         )
-        echo_json({"status": "planned", "message": msg}) if as_json else click.echo(msg)
+        if as_json:
+            echo_json({"status": "planned", "message": msg, **planned})
+        else:
+            click.echo("\n".join([msg, *(f"       $ {cmd}" for cmd in planned["commands"])]))
         return
     _gate_or_exit("rollback", target=service, env=environment, approval=approval, as_json=as_json)
     result = rollback(service, env, to_version, from_version=from_version, by=by)

@@ -24,7 +24,7 @@ from ...errors import Blocked, DevopsError, StorageError, UsageError
 from ...guardrails.environments import normalize
 from ...redact import redact
 from .analysis import run_analysis
-from .drivers import Driver, make_driver
+from .drivers import Driver, make_driver, render
 from .health import check_health
 from .models import DeployPlan, DeployResult, HealthGate, RollbackResult, StepResult
 from .plan import check_service, find_rollback_version, health_gate, open_memory, require_rollback
@@ -353,30 +353,7 @@ def rollback(
     settings = deploy_settings(env, environment)  # an unknown environment fails here, first
     mem = memory if memory is not None else open_memory()
     try:
-        if from_version is None:
-            latest = mem.deployments(service=service, env=environment, limit=1)
-            from_version = latest[0].version if latest else None
-        if to_version is None:
-            to_version = (
-                find_rollback_version(mem, service, environment, from_version) if from_version else None
-            )
-            if to_version is None:
-                to_version = mem.last_good_version(service, environment)
-        if not to_version:
-            raise UsageError(
-                f"no version to roll {service} in {environment} back to: memory has no good deployment",
-                hint="give one with --rollback-to VERSION",
-            )
-        classify_version(to_version)
-        if to_version == from_version:
-            # Right after an automatic rollback the live version IS the last good one. Rolling
-            # "back" to it would record it as rolled back from itself, which memory reads as
-            # "this version is bad": the one good version would stop being a rollback target.
-            raise UsageError(
-                f"{service} in {environment} already runs {to_version} (the last good version in "
-                "memory): nothing older to roll back to",
-                hint="give an older version with --rollback-to VERSION",
-            )
+        from_version, to_version = _rollback_versions(mem, service, environment, to_version, from_version)
         with deploy_lock(service, environment):
             return _rollback(
                 service,
@@ -394,6 +371,64 @@ def rollback(
     finally:
         if memory is None:
             mem.close()
+
+
+def _rollback_versions(
+    mem, service: str, environment: str, to_version: str | None, from_version: str | None
+) -> tuple[str | None, str]:
+    """(the version being replaced, the version to return to), or UsageError."""
+    if from_version is None:
+        latest = mem.deployments(service=service, env=environment, limit=1)
+        from_version = latest[0].version if latest else None
+    if to_version is None:
+        to_version = find_rollback_version(mem, service, environment, from_version) if from_version else None
+        if to_version is None:
+            to_version = mem.last_good_version(service, environment)
+    if not to_version:
+        raise UsageError(
+            f"no version to roll {service} in {environment} back to: memory has no good deployment",
+            hint="give one with --rollback-to VERSION",
+        )
+    classify_version(to_version)
+    if to_version == from_version:
+        # Right after an automatic rollback the live version IS the last good one. Rolling
+        # "back" to it would record it as rolled back from itself, which memory reads as
+        # "this version is bad": the one good version would stop being a rollback target.
+        raise UsageError(
+            f"{service} in {environment} already runs {to_version} (the last good version in "
+            "memory): nothing older to roll back to",
+            hint="give an older version with --rollback-to VERSION",
+        )
+    return from_version, to_version
+
+
+def plan_rollback(
+    service: str,
+    env: str,
+    to_version: str | None = None,
+    *,
+    from_version: str | None = None,
+    strategy: str = "rolling",
+    memory=None,
+) -> dict:
+    """What ``rollback`` would do, changing nothing: the versions and the driver commands."""
+    check_service(service)
+    environment = normalize(env) or env
+    settings = deploy_settings(env, environment)
+    mem = memory if memory is not None else open_memory()
+    try:
+        from_version, to_version = _rollback_versions(mem, service, environment, to_version, from_version)
+    finally:
+        if memory is None:
+            mem.close()
+    drv = make_driver(settings, service=service, env=env, environment=environment, strategy=strategy)
+    return {
+        "service": service,
+        "env": environment,
+        "from_version": from_version,
+        "to_version": to_version,
+        "commands": render(drv.commands("rollback", to_version, previous=from_version)),
+    }
 
 
 def _rollback(
