@@ -52,7 +52,7 @@ def _doc_files() -> list[Path]:
 def _command_lines(text: str) -> list[str]:
     """Command invocations shown in fenced blocks and inline code spans."""
     candidates: list[str] = []
-    for block in re.findall(r"```(?:bash|sh|console|shell)?\n(.*?)```", text, re.S):
+    for block in re.findall(r"```(?:bash|sh|console|shell)\n(.*?)```", text, re.S):
         candidates.extend(block.splitlines())
     candidates.extend(re.findall(r"`([^`\n]+)`", text))
     out = []
@@ -61,7 +61,8 @@ def _command_lines(text: str) -> list[str]:
         line = re.split(r"\s+#\s", line)[0]
         for piece in re.split(r"\s*(?:&&|\|\||;|\|)\s*", line):
             piece = _PREFIX.sub("", piece.strip())
-            if piece.split(" ", 1)[0] in PROGRAMS and " " in piece:
+            # "…" marks an elided example ("devops memory …"), not a command to check.
+            if piece.split(" ", 1)[0] in PROGRAMS and " " in piece and "…" not in piece:
                 out.append(piece)
     return out
 
