@@ -295,3 +295,34 @@ def test_rollback_dry_run_resolves_the_versions_and_changes_nothing(deploy_env):
         "deploy", "-s", "api", "-e", "prod", "--rollback", "--rollback-to", "v1.1.0", "--dry-run"
     )
     assert nothing.exit_code == 2 and "already runs v1.1.0" in nothing.stderr
+
+
+def test_sigterm_during_a_step_rolls_back_and_records(deploy_env):
+    # a cancelled CI job sends SIGTERM: the deploy must not die without a record
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    deploy_env.seed(("v1.0.0", "succeeded"))
+    deploy_env.service.write_state(slow_versions=["v1.1.0"])  # the driver sleeps 5 s on v1.1.0
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "skill.cli", "deploy", "-s", "api", "-e", "staging", "-v", "v1.1.0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=dict(os.environ),
+        cwd=str(Path(__file__).resolve().parents[2]),
+    )
+    deadline = time.monotonic() + 30
+    while not deploy_env.service.driver_calls() and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.05)
+    assert deploy_env.service.driver_calls(), "the deploy step never started"
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 1, err
+    assert "terminated (SIGTERM)" in out and "ROLLED_BACK" in out and "Traceback" not in err
+    assert [c["action"] for c in deploy_env.service.driver_calls()] == ["deploy", "rollback"]
+    assert _deployments()[:2] == [("v1.0.0", "succeeded", "v1.1.0"), ("v1.1.0", "rolled_back", None)]

@@ -92,8 +92,53 @@ def execute_deploy(
     Raises NoRollbackPlan when the plan has no rollback, before anything runs.
     """
     require_rollback(plan)
-    with deploy_lock(plan.request.service, plan.environment):
-        return _execute(plan, memory=memory, driver=driver, sleep=sleep, progress=progress or _noop)
+    with deploy_lock(plan.request.service, plan.environment), _terminate_as_abort() as abort:
+        return _execute(
+            plan, memory=memory, driver=driver, sleep=sleep, progress=progress or _noop, abort=abort
+        )
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM during a deploy (a cancelled CI job, ``kill``): handled like Ctrl-C."""
+
+
+class _Abort:
+    """SIGTERM bookkeeping: raise inside a step (``armed``), else only note it for the loop."""
+
+    def __init__(self) -> None:
+        self.armed = False
+        self.fired = False
+
+    def handler(self, signum, frame) -> None:
+        if self.fired:
+            return  # the rollback and the record must finish
+        self.fired = True
+        if self.armed:
+            raise Terminated()
+
+
+@contextlib.contextmanager
+def _terminate_as_abort():
+    """While a deploy runs in the main thread, SIGTERM aborts it like Ctrl-C: the running step
+    stops, the rollback runs and both outcomes are recorded, instead of the process dying with
+    no record at all. Between steps the signal is noted and the next step does not start.
+    """
+    import signal
+    import threading
+
+    abort = _Abort()
+    if threading.current_thread() is not threading.main_thread():
+        yield abort
+        return
+    try:
+        previous = signal.signal(signal.SIGTERM, abort.handler)
+    except (ValueError, OSError):  # not allowed here (embedded interpreters): run as before
+        yield abort
+        return
+    try:
+        yield abort
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 @contextlib.contextmanager
@@ -161,24 +206,35 @@ def _run_step(plan: DeployPlan, step, result: StepResult, drv: Driver, sleep, pr
     return None, None
 
 
-def _execute(plan: DeployPlan, *, memory, driver, sleep, progress: Progress) -> DeployResult:
+def _execute(
+    plan: DeployPlan, *, memory, driver, sleep, progress: Progress, abort: _Abort | None = None
+) -> DeployResult:
     req = plan.request
     drv = driver or _driver_for(plan)
     started = utcnow()
     steps: list[StepResult] = []
     failure: str | None = None
     paused: str | None = None
+    abort = abort or _Abort()
 
     for step in plan.steps:
         progress(f"step {step.index + 1}/{len(plan.steps)}: {step.description}")
         result = StepResult(index=step.index, action=step.action, weight=step.weight, status="succeeded")
         steps.append(result)
         try:
-            failure, paused = _run_step(plan, step, result, drv, sleep, progress)
-        except KeyboardInterrupt:
-            # an operator's Ctrl-C aborts like Argo's abort: back to the good version, recorded
+            if abort.fired:
+                raise Terminated()
+            abort.armed = True
+            try:
+                failure, paused = _run_step(plan, step, result, drv, sleep, progress)
+            finally:
+                abort.armed = False
+        except KeyboardInterrupt as exc:
+            # an operator's Ctrl-C (or SIGTERM) aborts like Argo's abort: back to the good version,
+            # recorded
+            how = "terminated (SIGTERM)" if isinstance(exc, Terminated) else "interrupted by the operator"
             result.status, result.detail = "failed", "interrupted"
-            failure = f"step {step.index + 1} ({step.action}) interrupted by the operator"
+            failure = f"step {step.index + 1} ({step.action}) {how}"
         except Exception as exc:  # noqa: BLE001
             # the step may have half-applied: treat it as failed, so the rollback runs and both
             # outcomes are recorded, instead of a traceback that leaves no record at all
