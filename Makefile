@@ -9,7 +9,7 @@ PY := $(VENV)/bin/python
 SHARED ?= ../shared
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench lint seed-model clean
+.PHONY: demo test bench lint dogfood seed-model clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -29,9 +29,19 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
+# The project runs its own tools on itself and on the sample service; each line states the
+# exit code it expects (the sample service has deliberate gaps and a risky plan).
+dogfood: $(STAMP)
+	$(VENV)/bin/devops ci audit . --fail-on medium
+	$(VENV)/bin/devops readiness . --format md --output /dev/null; test $$? -le 1
+	$(VENV)/bin/devops readiness examples/sample-service --format md --output /dev/null; test $$? -eq 1
+	$(VENV)/bin/devops iac review examples/sample-service/infra/plan.json --format md > /dev/null; test $$? -eq 4
+	$(VENV)/bin/devops iac lint examples/sample-service/infra --fail-on critical
+
 test: $(STAMP) seed-model
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(MAKE) --no-print-directory dogfood
 	$(PY) -m pytest -q -n 2 --dist loadfile
 
 bench: $(STAMP) seed-model

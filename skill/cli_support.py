@@ -112,13 +112,9 @@ def emit(text: str, output: str | None) -> None:
         click.echo(text, nl=not text.endswith("\n"))
         return
     from .errors import InputError
+    from .files import write_text
 
-    tmp = f"{output}.tmp{os.getpid()}"
     try:
-        with open(tmp, "w", encoding="utf-8") as fh:
-            fh.write(text if text.endswith("\n") else text + "\n")
-        os.replace(tmp, output)
+        write_text(output, text if text.endswith("\n") else text + "\n")
     except OSError as exc:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
         raise InputError(f"cannot write {output}: {exc.strerror or exc}") from exc

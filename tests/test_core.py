@@ -183,3 +183,22 @@ def test_emit_to_an_unwritable_place_is_a_clean_input_error(tmp_path):
         emit("report", str(tmp_path / "no-such-dir" / "out.md"))
     emit("report", str(tmp_path / "out.md"))
     assert (tmp_path / "out.md").read_text() == "report\n"
+
+
+def test_output_to_a_device_writes_through_and_never_replaces_it(tmp_path):
+    import stat as st
+
+    from skill.cli_support import emit
+
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    import threading
+
+    got = []
+    reader = threading.Thread(target=lambda: got.append(open(fifo).read()))
+    reader.start()
+    emit("report", str(fifo))
+    reader.join(5)
+    assert got == ["report\n"]
+    assert st.S_ISFIFO(os.stat(fifo).st_mode)
+    assert not list(tmp_path.glob("pipe.tmp*"))

@@ -495,7 +495,6 @@ def import_(file, batch_size, as_json):
 @json_option
 def export(file, include_deleted, as_json):
     """Export memories as JSON Lines to FILE (default stdout)."""
-    import os
 
     with _memory() as mem:
         if not file or file == "-":
@@ -503,10 +502,13 @@ def export(file, include_deleted, as_json):
             if as_json:
                 click.echo(json.dumps({"exported": n}), err=True)
             return
-        tmp = f"{file}.tmp{os.getpid()}"
-        with open(tmp, "w", encoding="utf-8") as fh:
-            n = mem.export_jsonl(fh, include_deleted=include_deleted)
-        os.replace(tmp, file)
+        from ..files import open_for_output
+
+        counted: list[int] = []
+        open_for_output(
+            file, lambda fh: counted.append(mem.export_jsonl(fh, include_deleted=include_deleted))
+        )
+        n = counted[0]
     if as_json:
         echo_json({"exported": n, "file": file})
     else:
