@@ -140,6 +140,12 @@ def test_scanning_the_project_itself_works(repo_root, fmt):
         data = json.loads(r.output)
         assert data["target_level"] == "L1"
         assert any(c["id"] == "repo.ci" for c in data["checks"])
+        # the project gates itself: its own dev target is met, and no secret sits in shipped code
+        # (secret-shaped test data only warns: see repo.secrets-committed in docs/readiness.md)
+        blocking = [(c["id"], c["file"], c["message"]) for c in data["checks"] if c["status"] == "fail"]
+        assert data["go"] and r.exit_code == 0, [b for b in blocking if b[0].startswith(("repo.", "docker."))]
+        secrets = next(c for c in data["checks"] if c["id"] == "repo.secrets-committed")
+        assert secrets["status"] != "fail", secrets["message"]
 
 
 def test_real_process_exit_codes_and_text_output_file(run, tmp_path):
