@@ -326,3 +326,20 @@ def test_sigterm_during_a_step_rolls_back_and_records(deploy_env):
     assert "terminated (SIGTERM)" in out and "ROLLED_BACK" in out and "Traceback" not in err
     assert [c["action"] for c in deploy_env.service.driver_calls()] == ["deploy", "rollback"]
     assert _deployments()[:2] == [("v1.0.0", "succeeded", "v1.1.0"), ("v1.1.0", "rolled_back", None)]
+
+
+@pytest.mark.parametrize(
+    "extra,message",
+    [
+        ('[[deploy.analysis.metrics]]\nname = "errors"\nquery = "up"\n', "needs a max or a min threshold"),
+        ('[[deploy.analysis.metrics]]\nname = "errors"\nmax = 0.1\n', "has no query"),
+        ('[[deploy.analysis.metrics]]\nname = "errors"\nquery = "up"\nmax = "low"\n', "max must be a number"),
+    ],
+)
+def test_a_broken_analysis_config_fails_at_plan_time_not_mid_canary(deploy_env, extra, message):
+    deploy_env.seed(("v1.0.0", "succeeded"))
+    path = deploy_env.configure()
+    path.write_text(path.read_text() + extra)
+    r = _devops(*STAGING_CANARY, "--steps", "10,100")
+    assert r.exit_code == 2 and message in r.stderr, r.output
+    assert deploy_env.service.driver_calls() == []  # no traffic moved before the error

@@ -123,17 +123,8 @@ def _metric_phase(measurements: list[Measurement], failure_limit: int, inconclus
     return "successful"
 
 
-def run_analysis(
-    config: dict[str, Any],
-    *,
-    service: str,
-    env: str = "",
-    version: str = "",
-    weight: int | None = None,
-    sleep: Callable[[float], None] = time.sleep,
-) -> AnalysisResult:
-    """Measure every configured metric and decide successful / failed / inconclusive."""
-
+def _prepare(config: dict[str, Any], *, service: str, env: str = "", version: str = "", weight=None):
+    """The checked analysis settings and the filled queries; ConfigError for anything malformed."""
     base_url = str(config.get("prometheus_url") or "").strip()
     if not base_url:
         raise ConfigError("canary analysis needs [deploy.analysis] prometheus_url")
@@ -151,12 +142,31 @@ def run_analysis(
     values = {"service": service, "env": env, "version": version, "weight": "" if weight is None else weight}
     prepared = []
     for metric in metrics:
+        if not isinstance(metric, dict):
+            raise ConfigError(f"[[deploy.analysis.metrics]] entries are tables, got {metric!r}")
         name = str(metric.get("name") or "metric")
         if not metric.get("query"):
             raise ConfigError(f"analysis metric {name!r} has no query")
         prepared.append((name, fill(metric["query"], **values), _threshold(metric)))
+    return base_url, count, interval, failure_limit, inconclusive_limit, timeout, prepared
+
+
+def run_analysis(
+    config: dict[str, Any],
+    *,
+    service: str,
+    env: str = "",
+    version: str = "",
+    weight: int | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> AnalysisResult:
+    """Measure every configured metric and decide successful / failed / inconclusive."""
+    base_url, count, interval, failure_limit, inconclusive_limit, timeout, prepared = _prepare(
+        config, service=service, env=env, version=version, weight=weight
+    )
 
     measured: dict[str, list[Measurement]] = {name: [] for name, _, _ in prepared}
+
     with http_client(timeout) as client:
         for round_no in range(count):
             if round_no:
@@ -186,3 +196,8 @@ def run_analysis(
         for r in results
     )
     return AnalysisResult(phase=phase, metrics=results, message=f"analysis {phase}: {detail}")
+
+
+def validate_analysis(config: dict[str, Any]) -> None:
+    """ConfigError now, at plan time, rather than a paused canary once traffic has moved."""
+    _prepare(config, service="service")

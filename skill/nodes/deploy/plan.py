@@ -11,6 +11,7 @@ from typing import Any
 
 from ...errors import EXIT_FINDINGS, ConfigError, DevopsError, StorageError, UsageError
 from ...guardrails.environments import PRODUCTION, STAGING, normalize
+from .analysis import validate_analysis
 from .drivers import Driver, make_driver, render
 from .models import DeployPlan, DeployRequest, HealthGate, PlanStep, RollbackPlan
 from .settings import deploy_settings, fill
@@ -214,6 +215,7 @@ def plan_deploy(
         has_analysis = bool(str(analysis_cfg.get("prometheus_url") or "").strip())
         if has_analysis:
             check_url("analysis prometheus_url", str(analysis_cfg["prometheus_url"]).strip())
+            validate_analysis(analysis_cfg)
         if not has_analysis:
             warnings.append(
                 "no [deploy.analysis] prometheus_url: canary steps are gated by health checks only"
