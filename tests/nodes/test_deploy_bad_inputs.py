@@ -343,3 +343,20 @@ def test_a_broken_analysis_config_fails_at_plan_time_not_mid_canary(deploy_env, 
     r = _devops(*STAGING_CANARY, "--steps", "10,100")
     assert r.exit_code == 2 and message in r.stderr, r.output
     assert deploy_env.service.driver_calls() == []  # no traffic moved before the error
+
+
+def test_a_failed_manual_rollback_keeps_credentials_out_of_the_result_and_memory(deploy_env):
+    import io
+
+    deploy_env.seed(("v1.0.0", "succeeded"), ("v1.1.0", "succeeded"))
+    deploy_env.service.write_state(version="v1.1.0", bad_versions=["v1.0.0"])
+    url = deploy_env.service.url.replace("http://", "http://admin:s3cretpass@")
+    deploy_env.configure(health_url=f"{url}/healthz", health_attempts=1)
+    with Memory.open() as mem:
+        result = rollback("api", "production", memory=mem, sleep=lambda s: None)
+        note = mem.get(result.deployment_id)
+        dump = io.StringIO()
+        mem.export_jsonl(dump)
+    assert result.status == "failed" and "503" in result.message
+    assert note.kind == "note" and "FAILED" in note.text
+    assert "s3cretpass" not in result.model_dump_json() and "s3cretpass" not in dump.getvalue()

@@ -500,19 +500,8 @@ def _rollback(
         drv, version=to_version, failed_version=from_version or "", gate=gate, sleep=sleep, progress=_noop
     )
     finished = utcnow()
-    rb.deployment_id = _record_rollback(
-        mem,
-        service=service,
-        environment=environment,
-        rollback=rb,
-        from_version=from_version,
-        started=iso(started),
-        by=by,
-        why="manual",
-    )
     ok = rb.status == "succeeded"
-    rb.detail = redact(rb.detail)
-    return DeployResult(
+    result = DeployResult(
         service=service,
         env=environment,
         version=to_version,
@@ -520,7 +509,22 @@ def _rollback(
         status="succeeded" if ok else "failed",
         message=(f"rolled back to {to_version}" if ok else f"rollback to {to_version} failed: {rb.detail}"),
         rollback=rb,
-        deployment_id=rb.deployment_id,
         started=iso(started),
         finished=iso(finished),
     )
+    _scrub(result)  # before memory sees any of it
+    try:
+        rb.deployment_id = _record_rollback(
+            mem,
+            service=service,
+            environment=environment,
+            rollback=rb,
+            from_version=from_version,
+            started=iso(started),
+            by=by,
+            why="manual",
+        )
+    except DevopsError as exc:
+        result.message += f"; NOT RECORDED in memory ({redact(str(exc))})"
+    result.deployment_id = rb.deployment_id
+    return result
