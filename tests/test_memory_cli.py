@@ -76,6 +76,35 @@ def test_errors_are_one_line_with_exit_codes(invoke):
     assert r.exit_code == 2 and "no incident" in r.stderr
 
 
+def test_bad_input_is_one_line_and_loses_nothing(invoke, tmp_path):
+    kept = _j(invoke("remember", "keep this note", "--json"))
+    for args, needle in [
+        (("remember", ""), "empty"),
+        (("remember", "x", "--importance", "-1"), "between 0 and 1"),
+        (("recall", "x", "--kind", "bogus"), "bogus"),
+        (("list", "--kind", "bogus"), "bogus"),
+        (("forget", "mem-nope"), "no memory"),
+        (("forget", "mem-nope", "--hard"), "no memory"),
+        (("import", str(tmp_path / "missing.jsonl")), "cannot read"),
+        (("export", str(tmp_path / "no" / "such" / "dir" / "out.jsonl")), "cannot write"),
+    ]:
+        r = invoke(*args)
+        assert r.exit_code == 2, (args, r.output)
+        assert needle in r.stderr and "Traceback" not in r.output, (args, r.output)
+        assert r.stderr.strip().splitlines()[-1].startswith("Error: "), (args, r.stderr)
+    binary = tmp_path / "binary.jsonl"
+    binary.write_bytes(bytes(range(256)) * 4)
+    r = invoke("import", str(binary))
+    assert r.exit_code == 2 and "cannot read" in r.stderr
+    mixed = tmp_path / "mixed.jsonl"
+    mixed.write_text('not json\n{"text": "a good line"}\n[1, 2]\n{"kind": "note"}\n', encoding="utf-8")
+    r = invoke("import", str(mixed), "--json")
+    assert r.exit_code == 1  # some lines rejected: reported, the good one imported
+    assert {m["text"] for m in _j(invoke("list", "--json"))} == {"keep this note", "a good line"}
+    assert _j(invoke("show", kept["id"], "--json"))["text"] == "keep this note"
+    assert not list(tmp_path.glob("**/*.tmp*"))
+
+
 def test_deployments_incidents_triage_commands(invoke):
     _j(invoke("deployments", "record", "api", "prod", "v1.0.0", "--started", "3d", "--json"))
     _j(invoke("deployments", "record", "api", "prod", "v1.1.0", "--started", "1h", "--by", "ci", "--json"))

@@ -64,8 +64,66 @@ def test_protocol_lines_parse():
         "checkout 502s after deploy",
         "rollback to v1.4.1",
     )
-    assert parse("Deployed api to prod: v1").kind == "note"
     assert parse("just a note about [devops] things").kind == "note"
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("Deployed api-gateway to production: 2.3.0", ("api-gateway", "production", "2.3.0", None)),
+        ("[devops] Deployed api-gateway to production: 2.3.0", ("api-gateway", "production", "2.3.0", None)),
+        ("Deployed web to staging: 3f9c2ab", ("web", "staging", "3f9c2ab", None)),
+        ("[DevOps] Deployed web to staging: 3f9c2ab", ("web", "staging", "3f9c2ab", None)),
+        ("  [devops]   Deployed   web  to  staging :  3f9c2ab  ", ("web", "staging", "3f9c2ab", None)),
+        ("[devops]Deployed api to prod: v2.", ("api", "prod", "v2", None)),
+        ("deployed api to prod: v1.4.2 (canary, 10%)", ("api", "prod", "v1.4.2", "(canary, 10%)")),
+    ],
+)
+def test_deployment_line_variants(line, expected):
+    d = parse(line)
+    assert d.kind == "deployment"
+    assert (d.service, d.env, d.version, d.notes) == expected
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        (
+            "[devops] Incident INC-42: checkout 502s, resolution=rollback to v1.4.1",
+            ("INC-42", "checkout 502s", "rollback to v1.4.1"),
+        ),
+        (
+            "[devops] Incident INC-42: checkout 502s after deploy",
+            ("INC-42", "checkout 502s after deploy", None),
+        ),
+        (
+            "[DEVOPS]  incident  inc-7 :  db down;  resolution = failover to replica.",
+            ("inc-7", "db down", "failover to replica"),
+        ),
+        (
+            "Incident INC-9: disk full on runner, resolution=pruned images",
+            ("INC-9", "disk full on runner", "pruned images"),
+        ),
+    ],
+)
+def test_incident_line_variants(line, expected):
+    i = parse(line)
+    assert i.kind == "incident"
+    assert (i.incident_id, i.summary, i.resolution) == expected
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Deployed api to prod: it broke again",  # no prefix, no version-like word: prose
+        "Incident report: all fine",
+        "[devops] Deployed api to prod:",  # no version at all
+        "we deployed api to prod yesterday",
+        "just a note about [devops] things",
+    ],
+)
+def test_free_text_stays_a_note(line):
+    assert parse(line).kind == "note"
 
 
 def test_remember_protocol_creates_structured_records(mem):

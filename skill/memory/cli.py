@@ -505,9 +505,12 @@ def export(file, include_deleted, as_json):
         from ..files import open_for_output
 
         counted: list[int] = []
-        open_for_output(
-            file, lambda fh: counted.append(mem.export_jsonl(fh, include_deleted=include_deleted))
-        )
+        try:
+            open_for_output(
+                file, lambda fh: counted.append(mem.export_jsonl(fh, include_deleted=include_deleted))
+            )
+        except OSError as exc:
+            raise InputError(f"cannot write {file}: {exc.strerror or exc}") from exc
         n = counted[0]
     if as_json:
         echo_json({"exported": n, "file": file})

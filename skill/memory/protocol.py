@@ -3,7 +3,10 @@
     [devops] Deployed {service} to {env}: {version}
     [devops] Incident {id}: {summary}, resolution={action}
 
-Anything else is free text and stays a note.
+Agents and people drop the ``[devops]`` prefix often enough ("Deployed api-gateway to
+production: 2.3.0") that it is optional, but only when the line is unmistakable: without the
+prefix the version (or incident id) must contain a digit, so "Deployed api to prod: it broke"
+stays a note. Anything else is free text and stays a note.
 """
 
 from __future__ import annotations
@@ -12,15 +15,17 @@ import re
 from dataclasses import dataclass
 
 _DEPLOYED = re.compile(
-    r"^\s*\[devops\]\s+Deployed\s+(?P<service>[^\s:]+)\s+to\s+(?P<env>[^\s:]+)\s*:\s*(?P<version>\S+?)"
+    r"^\s*(?P<tag>\[devops\]\s*)?Deployed\s+(?P<service>[^\s:]+)\s+to\s+(?P<env>[^\s:]+)\s*:\s*(?P<version>\S+?)"
     r"(?:\s*[,;]?\s+(?P<rest>.*))?\s*$",
     re.IGNORECASE | re.DOTALL,
 )
 _INCIDENT = re.compile(
-    r"^\s*\[devops\]\s+Incident\s+(?P<id>[A-Za-z0-9][\w.\-#/]*)\s*:\s*(?P<summary>.*?)"
+    r"^\s*(?P<tag>\[devops\]\s*)?Incident\s+(?P<id>[A-Za-z0-9][\w.\-#/]*)\s*:\s*(?P<summary>.*?)"
     r"(?:\s*[,;]?\s*resolution\s*=\s*(?P<resolution>.*?))?\s*$",
     re.IGNORECASE | re.DOTALL,
 )
+
+_DIGIT = re.compile(r"\d")
 
 
 @dataclass
@@ -37,7 +42,7 @@ class Parsed:
 
 def parse(text: str) -> Parsed:
     m = _DEPLOYED.match(text or "")
-    if m:
+    if m and (m["tag"] or _DIGIT.search(m["version"])):
         return Parsed(
             kind="deployment",
             service=m["service"],
@@ -46,7 +51,7 @@ def parse(text: str) -> Parsed:
             notes=(m["rest"] or "").strip() or None,
         )
     m = _INCIDENT.match(text or "")
-    if m:
+    if m and (m["tag"] or _DIGIT.search(m["id"])):
         summary = (m["summary"] or "").strip().rstrip(",;") or None
         resolution = (m["resolution"] or "").strip().rstrip(".") or None
         return Parsed(kind="incident", incident_id=m["id"], summary=summary, resolution=resolution)
