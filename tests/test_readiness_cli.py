@@ -193,9 +193,10 @@ def test_environment_aliases_and_unknown_environments(tmp_path, monkeypatch):
     assert review(kinds, env="stg").target_level == "L2" and replicas(review(kinds, env="stg")) == "pass"
 
     # a typo or an unknown name is a usage error, not a quietly lower bar
-    r = invoke(kinds, "--env", "nowhere")
-    assert r.exit_code == 2 and r.output.startswith("Error: unknown environment 'nowhere'")
-    assert len(r.output.strip().splitlines()) == 1
+    for extra in ([], ["--level", "L2"]):
+        r = invoke(kinds, "--env", "nowhere", *extra)
+        assert r.exit_code == 2 and r.output.startswith("Error: unknown environment 'nowhere'")
+        assert len(r.output.strip().splitlines()) == 1
 
     # ... unless config.toml gives it a target
     config_dir = tmp_path / "cfg"

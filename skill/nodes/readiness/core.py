@@ -86,7 +86,9 @@ def review(
         raise InputError(f"no such file or folder: {path}")
     cfg = config if config is not None else settings(target if target.is_dir() else target.parent)
     env = (env or "production").strip()
-    goal = normalise_level(target_level) if target_level else target_for(env, cfg)
+    goal = target_for(env, cfg)  # also refuses an unknown environment, whatever the level
+    if target_level:
+        goal = normalise_level(target_level)
     scan = scan_path(
         target,
         max_files=int(cfg.get("max_files", 50_000)),
