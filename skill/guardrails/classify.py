@@ -195,7 +195,7 @@ class _State:
         self.exported: dict[str, str] = {}
         self.workspace: str | None = None
         self.cd_targets: list[str] = []
-        self.written: dict[str, str] = {}  # file -> literal text written earlier on the line
+        self.written: dict[str, str | None] = {}  # file -> literal text written on the line (None: unknown)
         self.session: dict[str, str] = {}  # tool family -> context selected earlier on the line
 
 
@@ -414,6 +414,18 @@ def _classify_text(text: str, state: _State, depth: int, inherited_env: str | No
     exported = dict(state.exported)
     exported.update(parsed.declared)
     state.exported = exported
+    env_hits = _env_var_hits(parsed.declared, state, depth, inherited_env)
+    if env_hits:
+        state.parts.append(
+            PartVerdict(
+                text[:200],
+                [],
+                max(h[0] for h in env_hits),
+                [h[1] for h in env_hits],
+                [h[2] for h in env_hits],
+                inherited_env,
+            )
+        )
     for simple in parsed.commands:
         if simple.depth > MAX_NESTING:
             continue
@@ -656,6 +668,39 @@ def unwrap(argv: list[str], dynamic: list[bool], assigns: dict[str, str] | None 
             res.nested.append((body, "eval"))
             res.done = True
             return res
+        if name == "screen":
+            # screen [-opts] CMD ARGS… runs CMD; `screen -X stuff TEXT` types TEXT into a session's shell.
+            idx = 0
+            while idx < len(args) and args[idx].startswith("-") and args[idx] != "-X":
+                # a bundle ending in a value option (`-dmS name`) takes the next word too
+                idx += 2 if args[idx][-1] in "ScehptT" and args[idx] != "-ls" else 1
+            if "-X" in args[:idx] or (idx < len(args) and args[idx] == "-X"):
+                words = args[args.index("-X") + 1 :]
+                if words[:1] == ["stuff"] and len(words) > 1:
+                    res.nested.append(
+                        (" ".join(words[1:]).replace("\\n", "\n").replace("^M", "\n"), "screen stuff")
+                    )
+                res.hits.append((2, "screen.command", "sends a command to a screen session"))
+                res.done = True
+                return res
+            if idx >= len(args):
+                res.hits.append((2, "screen.session", "starts or attaches a screen session"))
+                res.done = True
+                return res
+            _advance(res, name, idx + 1)
+            continue
+        if name == "tmux":
+            sub_idx = _skip_options(args, frozenset({"-L", "-S", "-f", "-c", "-T"}))
+            sub = args[sub_idx] if sub_idx < len(args) else ""
+            if sub in _TMUX_RUNS:
+                words = args[sub_idx + 1 :]
+                body_idx = _skip_options(words, _TMUX_VALUE)
+                body = [w for w in words[body_idx:] if not (sub.startswith("send") and w in _TMUX_KEYS)]
+                if body:
+                    res.nested.append((" ".join(body), f"tmux {sub}"))
+            res.hits.append((2, "tmux.session", f"tmux {sub or 'session'}"))
+            res.done = True
+            return res
         if name in ("su",):
             cmd = None
             for i, a in enumerate(args):
@@ -674,6 +719,34 @@ def unwrap(argv: list[str], dynamic: list[bool], assigns: dict[str, str] | None 
     res.hits.append((3, "shell.too-deep", "too many nested wrappers"))
     return res
 
+
+# tmux subcommands whose trailing words are a shell command (send-keys: keystrokes into a shell).
+_TMUX_RUNS = frozenset(
+    {
+        "new-session",
+        "new",
+        "new-window",
+        "neww",
+        "split-window",
+        "splitw",
+        "respawn-pane",
+        "respawnp",
+        "respawn-window",
+        "respawnw",
+        "run-shell",
+        "run",
+        "send-keys",
+        "send",
+        "display-popup",
+        "popup",
+        "if-shell",
+        "if",
+        "pipe-pane",
+        "pipep",
+    }
+)
+_TMUX_VALUE = frozenset({"-t", "-s", "-n", "-c", "-F", "-e", "-x", "-y", "-l", "-p", "-T"})
+_TMUX_KEYS = frozenset({"Enter", "C-m", "KPEnter", "C-j"})
 
 # Package-manager runners execute another program: `npx prisma migrate reset` is judged as
 # `prisma migrate reset`. name -> (subcommands that run a program, options taking a value)
@@ -867,6 +940,9 @@ def _classify_simple(simple, state: _State, depth: int, inherited_env: str | Non
     uw = unwrap([_dashes(a) for a in argv0], dyn0, assigns)
     state.notes.extend(uw.notes)
     hits = list(uw.hits)
+    prefixed = {k: v for k, v in uw.assigns.items() if state.exported.get(k) != v}
+    prefixed.update(simple.assigns)
+    hits.extend(_env_var_hits(prefixed, state, depth, inherited_env))
     env_hints: list[str] = []
     for text, label in uw.nested:
         _classify_text(text, state, depth + 1, inherited_env, label)
@@ -877,6 +953,14 @@ def _classify_simple(simple, state: _State, depth: int, inherited_env: str | Non
     argv = uw.argv
     text = _join(argv) if argv else simple.text
     name = argv[0] if argv else ""
+    if name and not name.isascii():
+        import unicodedata
+
+        # Full-width or compatibility look-alikes (`ｒｍ`): judge them as the program they imitate.
+        folded = unicodedata.normalize("NFKC", name)
+        if folded != name and folded.isascii():
+            name = folded
+            argv = [folded, *argv[1:]]
     if name and name not in READ_ONLY and name.lower() != name:
         name = name.lower()  # case-insensitive file systems (macOS) run GIT as git
     deny = False
@@ -909,7 +993,9 @@ def _classify_simple(simple, state: _State, depth: int, inherited_env: str | Non
             if family is not None:
                 run_family(family, ctx)
             elif name in SHELLS:
-                _shell_stdin(ctx, simple)
+                _shell_stdin(ctx, simple, state)
+            elif name in ("at", "batch"):
+                _at_job(ctx, simple, state)
             elif name in READ_ONLY:
                 ctx.hit(1, "generic.read-only", f"{name} only reads")
             else:
@@ -1070,8 +1156,74 @@ def _selected_context(name: str, argv: list[str]) -> tuple[str, str] | None:
 _EXEC_BUILTINS = frozenset({"source", ".", "alias", "trap", "script"})
 
 
+# Variables whose value programs run as a shell command (git, pagers, editors, ssh, bash itself).
+_COMMAND_VARS = frozenset(
+    {
+        "GIT_SSH_COMMAND",
+        "GIT_SSH",
+        "GIT_EXTERNAL_DIFF",
+        "GIT_PAGER",
+        "GIT_EDITOR",
+        "GIT_SEQUENCE_EDITOR",
+        "GIT_ASKPASS",
+        "GIT_PROXY_COMMAND",
+        "SSH_ASKPASS",
+        "PAGER",
+        "MANPAGER",
+        "EDITOR",
+        "VISUAL",
+        "LESSOPEN",
+        "LESSCLOSE",
+        "PROMPT_COMMAND",
+        "RSYNC_RSH",
+        "SUDO_ASKPASS",
+    }
+)
+# Variables that make a program load code from a file or option string we cannot see.
+_CODE_VARS = frozenset(
+    {
+        "LD_PRELOAD",
+        "LD_AUDIT",
+        "DYLD_INSERT_LIBRARIES",
+        "BASH_ENV",
+        "ENV",
+        "PS4",
+        "NODE_OPTIONS",
+        "PERL5OPT",
+        "RUBYOPT",
+        "PYTHONSTARTUP",
+        "PYTHONWARNINGS",
+        "GIT_CONFIG_PARAMETERS",
+        "GIT_CONFIG_COUNT",
+        "GIT_EXEC_PATH",
+        "GIT_TEMPLATE_DIR",
+        "GIT_CONFIG_GLOBAL",
+        "GIT_CONFIG_SYSTEM",
+    }
+)
+
+
+def _env_var_hits(
+    assigns: dict[str, str], state: _State, depth: int, inherited_env
+) -> list[tuple[int, str, str]]:
+    hits: list[tuple[int, str, str]] = []
+    for name, value in assigns.items():
+        if name in _COMMAND_VARS and value:
+            _classify_text(value, state, depth + 1, inherited_env, f"${name}")
+            hits.append((1, "env.command-variable", f"{name} is run as a command (classified)"))
+        elif name in _CODE_VARS and value:
+            hits.append((3, "env.code-injection", f"{name} makes programs load code the gate cannot see"))
+    return hits
+
+
 def _script_file(path: str, dynamic: bool, state: _State, depth: int, inherited_env) -> tuple[int, str, str]:
     """A script run by a shell or `source`: classify it if this line wrote it, else judge its origin."""
+    if path in state.written and state.written[path] is None:
+        return (
+            3,
+            "shell.script-written-unknown",
+            f"runs {path}, written earlier on the line with unknown content",
+        )
     if path in state.written:
         _classify_text(
             state.written[path], state, depth + 1, inherited_env, f"script {path} written on this line"
@@ -1134,26 +1286,58 @@ def _exec_builtin(ctx, simple, state: _State) -> None:
     ctx.hit(2, "shell.interactive", "script records a shell session")
 
 
-def _remember_written_file(simple, argv: list[str], dynamic: list[bool], state: _State) -> None:
-    """`echo 'rm -rf /' > x.sh; sh x.sh`: keep literal text written to files on this line."""
-    targets = [t for op, t in simple.redirects if op in (">", ">|", ">>")]
-    if not targets or not argv:
-        return
-    text = None
+def _literal_text(argv: list[str], dynamic: list[bool], stdin: str | None) -> str | None:
+    """What `echo`/`printf`/`cat <<EOF` prints, when it is literal."""
+    if not argv:
+        return None
     if argv[0] in ("echo", "printf") and not any(dynamic[1:]):
         words = argv[1:]
         while words and words[0] in ("-n", "-e", "-E", "-ne", "-en"):
             words = words[1:]
-        text = " ".join(words).replace("\\n", "\n")
-    elif argv[0] == "cat" and len(argv) == 1 and simple.stdin is not None:
-        text = simple.stdin
+        return " ".join(words).replace("\\n", "\n")
+    if argv[0] == "cat" and len(argv) == 1 and stdin is not None:
+        return stdin
+    return None
+
+
+def _remember_written_file(simple, argv: list[str], dynamic: list[bool], state: _State) -> None:
+    """`echo 'rm -rf /' > x.sh; sh x.sh`: keep literal text written to files on this line.
+
+    A file written here with content we cannot know is remembered as None, so running it later on
+    the same line is unresolvable (T3) rather than an ordinary script (T2).
+    """
+    targets = [t for op, t in simple.redirects if op in (">", ">|", ">>")]
+    appends = [t for op, t in simple.redirects if op == ">>"]
+    text = _literal_text(argv, dynamic, simple.stdin) if argv else None
+    name = argv[0] if argv else ""
+    if name == "tee":
+        files = [a for a in argv[1:] if not a.startswith("-")]
+        targets.extend(files)
+        if "-a" in argv or "--append" in argv:
+            appends.extend(files)
+        src = simple.pipe_src
+        text = _literal_text(src.argv, src.dynamic, src.stdin) if src is not None else None
+    elif name in ("cp", "mv", "ln", "install", "curl", "wget", "dd", "base64", "xxd", "openssl"):
+        # Their output file holds content this line cannot see.
+        words = [a for a in argv[1:] if not a.startswith("-")]
+        for flag in ("-o", "-O", "--output", "--output-document", "-out"):
+            if flag in argv[:-1]:
+                words.append(argv[argv.index(flag) + 1])
+        for a in argv[1:]:
+            if a.startswith(("of=", "--output=", "--output-document=")):
+                words.append(a.split("=", 1)[1])
+        if words and name in ("cp", "mv", "ln", "install"):
+            words = words[-1:]
+        for w in words:
+            state.written[w] = None
+            if not w.startswith("/"):
+                state.written["./" + w] = None
     for target in targets:
         if text is None:
-            state.written.pop(target, None)
-            continue
-        state.written[target] = (
-            (state.written.get(target, "") + "\n" + text) if (">>", target) in simple.redirects else text
-        )
+            state.written[target] = None
+        else:
+            before = state.written.get(target) if target in appends else ""
+            state.written[target] = None if before is None else ((before + "\n" + text) if before else text)
         if not target.startswith("/"):
             state.written["./" + target] = state.written[target]
 
@@ -1247,6 +1431,8 @@ def is_disk_device(path: str) -> bool:
 
 
 def _redirect_hits(redirects: list[tuple[str, str]]) -> list[tuple[int, str, str]]:
+    from skill.guardrails.commands.filesystem import is_startup_file
+
     hits = []
     for op, target in redirects:
         if target.startswith(("/dev/tcp/", "/dev/udp/")):
@@ -1268,9 +1454,7 @@ def _redirect_hits(redirects: list[tuple[str, str]]) -> list[tuple[int, str, str
             ("/etc/", "/boot/", "/usr/", "/bin/", "/sbin/", "/lib", "/sys/", "/proc/", "/var/lib/")
         ):
             hits.append((3, "redirect.system-file", f"overwrites the system file {target}"))
-        elif any(
-            s in target for s in (".ssh/authorized_keys", ".bashrc", ".zshrc", ".profile", ".bash_profile")
-        ):
+        elif is_startup_file(target):
             hits.append((3, "redirect.shell-startup", f"writes to {target}"))
         else:
             hits.append((2, "redirect.write-file", f"writes to {target}"))
@@ -1289,7 +1473,21 @@ def _redirect_only(simple, state: _State, inherited_env: str | None) -> None:
         )
 
 
-def _shell_stdin(ctx, simple) -> None:
+def _at_job(ctx, simple, state) -> None:
+    """at/batch run a shell script later: from -f FILE or stdin, like `sh`."""
+    args = ctx.argv[1:]
+    if any(a in ("-l", "-r", "-d", "-c", "-V") for a in args) or ctx.name == "atq":
+        ctx.hit(2, "at.manage", f"{ctx.name} lists, shows or removes jobs")
+        return
+    if "-f" in args[:-1]:
+        path = args[args.index("-f") + 1]
+        ctx.hit(*_script_file(path, ctx.dynamic[args.index("-f") + 2], state, 0, None))
+        return
+    ctx.hit(2, "at.schedule", "schedules a shell job for later")
+    _shell_stdin(ctx, simple, state)
+
+
+def _shell_stdin(ctx, simple, state=None) -> None:
     """A shell reading its script from stdin: judge where the script comes from."""
     if ctx.stdin is not None:
         ctx.hit(1, "shell.stdin-literal", "runs a literal here-doc script (classified below)")
@@ -1298,7 +1496,9 @@ def _shell_stdin(ctx, simple) -> None:
     src = ctx.piped_from
     redirected = [t for op, t in simple.redirects if op == "<"]
     if not src and redirected:
-        tier, rule, reason = _script_file(redirected[0], "(" in redirected[0], _State(None, [], []), 0, None)
+        tier, rule, reason = _script_file(
+            redirected[0], "(" in redirected[0], state or _State(None, [], []), 0, None
+        )
         ctx.hit(tier, rule, reason)
         return
     if not src:

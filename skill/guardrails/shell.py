@@ -414,6 +414,20 @@ class _Walker:
         before = len(self.out)
         if body is not None:
             self.statement(body, depth, substitution, stdin=stdin)
+        elif redirects:
+            # `> ~/.bashrc` alone truncates the file: a part of its own so the redirect rules see it.
+            self.out.append(
+                Simple(
+                    argv=[],
+                    dynamic=[],
+                    assigns={},
+                    pipe_src=None,
+                    redirects=[],
+                    text=_txt(node),
+                    depth=depth,
+                    in_substitution=substitution,
+                )
+            )
         target = None
         for s in self.out[before:]:
             if s.depth == depth and not s.in_substitution:
@@ -547,8 +561,39 @@ def _safe_for_grammar(command: str) -> str:
     return _UNSAFE_CHARS.sub("\ufffd", command)
 
 
+def _join_continuations(command: str) -> str:
+    """Drop backslash-newline pairs outside single quotes, as bash does before splitting words.
+
+    The grammar only honours them between words, so `r\\<newline>m -rf ~` would otherwise reach the
+    rules as the unknown program `r\\` instead of `rm`.
+    """
+    out: list[str] = []
+    i, n = 0, len(command)
+    single = double = False
+    while i < n:
+        c = command[i]
+        if single:
+            single = c != "'"
+        elif c == "\\" and i + 1 < n:
+            if command[i + 1] == "\n":
+                i += 2
+                continue
+            out.append(command[i : i + 2])
+            i += 2
+            continue
+        elif c == '"':
+            double = not double
+        elif c == "'" and not double:
+            single = True
+        out.append(c)
+        i += 1
+    return "".join(out)
+
+
 def parse(command: str) -> Parsed:
     """Parse ``command`` into simple commands. Raises RecursionError on absurd nesting."""
+    if "\\\n" in command:
+        command = _join_continuations(command)
     data = _safe_for_grammar(command).encode("utf-8")
     tree = _parser().parse(data)
     walker = _Walker()

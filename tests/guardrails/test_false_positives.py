@@ -178,3 +178,39 @@ def test_dash_h_is_help_only_where_the_tool_says_so():
     assert tier("terraform destroy -help") == 1
     assert tier("rm -rf / -h") == 4
     assert tier("docker run --rm alpine rm -rf /data -h") >= 3
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        "make test",
+        "pytest",
+        "npm ci",
+        "docker build -t app .",
+        "terraform fmt -check",
+        "terraform validate",
+        "helm template x ./chart",
+        "helm diff upgrade x ./chart",
+        "git rebase -x 'make test' HEAD~3",
+        "git submodule foreach git pull",
+        "git bisect run make test",
+        "GIT_SSH_COMMAND='ssh -i ~/.ssh/deploy' git fetch",
+        "PAGER=cat git log",
+        "ssh -o StrictHostKeyChecking=no host uptime",
+        "tar -czf out.tgz dir",
+        "echo 'export PATH=x' | tee notes.md",
+        "psql -c 'WITH t AS (SELECT 1) SELECT * FROM t'",
+        "mysql -e 'SELECT /*!40001 SQL_NO_CACHE */ 1'",
+        "git push --force-with-lease origin feature",
+        "tmux ls",
+        "echo ls > x.sh; sh x.sh",
+    ],
+)
+def test_everyday_commands_near_the_review_rules_stay_allowed(command):
+    # rules added in review (command-running options, startup files, variables) must not catch these
+    assert tier(command) <= 2, (command, classify_command(command).rule_ids)
+
+
+@pytest.mark.parametrize("command", ["PAGER=cat git log", "git log -S 'PAGER'", "cat ~/.bashrc"])
+def test_reading_near_the_review_rules_stays_tier_1(command):
+    assert tier(command) == 1, (command, classify_command(command).rule_ids)

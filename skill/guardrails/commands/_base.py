@@ -98,7 +98,8 @@ class Ctx:
                 return False
             if arg in flags:
                 return True
-            if arg.startswith("--") and "=" in arg and arg.split("=", 1)[0] in flags:
+            # `--flag=value`, and Go-style single-dash long flags (`-auto-approve=true`)
+            if arg.startswith("-") and "=" in arg and arg.split("=", 1)[0] in flags:
                 return True
         return False
 

@@ -75,6 +75,30 @@ def is_device(path: str) -> bool:
     return path.startswith(_DEVICE_PREFIXES)
 
 
+# Files a shell or sshd runs or trusts on its own later: writing one plants a command that runs
+# outside the gate (the next login, the next shell), whichever tool writes it.
+_STARTUP_FILES = (
+    ".ssh/authorized_keys",
+    ".ssh/rc",
+    ".ssh/config",
+    ".bashrc",
+    ".bash_profile",
+    ".bash_login",
+    ".bash_logout",
+    ".profile",
+    ".zshrc",
+    ".zshenv",
+    ".zprofile",
+    ".zlogin",
+    ".config/fish/",
+    ".git/hooks/",
+)
+
+
+def is_startup_file(path: str) -> bool:
+    return any(s in path for s in _STARTUP_FILES)
+
+
 def _expand(path: str) -> str:
     """Normalise a literal path: home forms -> ~, `..` folded, trailing slashes dropped."""
     p = path.strip()
@@ -327,11 +351,15 @@ def _quote(word: str) -> str:
 
 def _dd(ctx: Ctx) -> None:
     of = None
-    for a in ctx.argv[1:]:
+    of_dynamic = False
+    for i, a in enumerate(ctx.argv[1:], 1):
         if a.startswith("of="):
             of = a[3:]
+            of_dynamic = ctx.dynamic[i] if i < len(ctx.dynamic) else True
     if of is None:
         ctx.hit(1, "dd.read", "dd without of= writes to stdout")
+    elif of_dynamic:
+        ctx.hit(3, "dd.dynamic-target", f"dd writes to a target only known at run time ({of})")
     elif is_device(of):
         ctx.hit(4, "dd.disk-device", f"dd overwrites the disk device {of}", deny=True)
     elif path_risk(of)[1] in ("system", "root"):
@@ -501,6 +529,22 @@ def _write_tool(ctx: Ctx) -> None:
         if where and path_risk(where)[1] in ("root", "system") and (ctx.short("x") or ctx.has("--extract")):
             ctx.hit(3, "tar.extract-system", f"extracts an archive over {where}")
             return
+        # GNU tar runs these values as commands (through sh -c for the exec/command forms).
+        for arg in ctx.argv[1:]:
+            for opt in (
+                "--checkpoint-action=exec=",
+                "--to-command=",
+                "--use-compress-program=",
+                "--rsh-command=",
+            ):
+                if arg.startswith(opt):
+                    ctx.shell(arg[len(opt) :], f"tar {opt.rstrip('=')}")
+            if arg in ("--info-script", "--new-volume-script", "-F") or arg.startswith(
+                ("--info-script=", "--new-volume-script=")
+            ):
+                ctx.hit(3, "tar.runs-script", "tar runs a script between volumes")
+        for value in ctx.values("-I", "--use-compress-program", "--to-command", "--rsh-command"):
+            ctx.shell(value, "tar compress/command program")
         ctx.hit(2, "fs.archive", "reads or writes archives")
         return
     if ctx.name == "setfacl":
@@ -514,6 +558,10 @@ def _write_tool(ctx: Ctx) -> None:
         return
     if ctx.name == "mv" and any(path_risk(t)[1] == "root" for t in targets[:-1]):
         ctx.hit(4, "mv.root-or-home", "moves / or the home directory away")
+        return
+    written = targets if ctx.name == "tee" else targets[-1:]
+    if ctx.name in ("mv", "cp", "ln", "install", "tee") and any(is_startup_file(t) for t in written):
+        ctx.hit(3, "fs.startup-file", f"{ctx.name} writes a shell startup, ssh or git hook file")
         return
     if ctx.name in ("mv", "cp", "ln", "install", "tee") and any(
         path_risk(t)[1] in ("system", "root") for t in targets[-1:] or targets

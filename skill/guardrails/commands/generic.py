@@ -74,6 +74,12 @@ def check_unknown(ctx: Ctx, build_tool: bool) -> None:
         for tier, rule, reason in analyse_mongo(text):
             ctx.hit(tier, rule, reason)
         return
+    if lowered in ("make", "gmake") and any(
+        v in ("-", "/dev/stdin", "/proc/self/fd/0") for v in ctx.values("-f", "--file", "--makefile")
+    ):
+        # A makefile on stdin is a script of shell recipes the gate does not read.
+        ctx.hit(3, "make.stdin-makefile", "make runs recipes read from stdin")
+        return
     if lowered in _WINDOWS_DISK:
         ctx.hit(4, "windows.format-disk", f"{name} erases a disk/partition")
         return

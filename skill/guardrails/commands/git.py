@@ -69,6 +69,27 @@ def _config_exec(ctx: Ctx, key: str, value: str) -> None:
         ctx.hit(2, "git.config-exec", f"git {key} runs a command (classified)")
 
 
+def _runs_commands(ctx: Ctx, s: Ctx, sub: str, args: list[str]) -> None:
+    """Subcommands that take a shell command as an argument: classify it like any other line."""
+    if sub == "submodule" and "foreach" in args:
+        words = [a for a in args[args.index("foreach") + 1 :] if a not in ("--recursive", "-q", "--quiet")]
+        if words:
+            ctx.shell(" ".join(words), "git submodule foreach")
+    elif sub == "bisect" and args[:1] == ["run"] and len(args) > 1:
+        import shlex
+
+        ctx.shell(shlex.join(args[1:]), "git bisect run")
+    elif sub in ("rebase", "difftool"):
+        flags = ("-x", "--exec") if sub == "rebase" else ("-x", "--extcmd")
+        for value in s.values(*flags):
+            ctx.shell(value, f"git {sub} {flags[1]}")
+        for a in args:
+            if a.startswith(flags[1] + "="):
+                ctx.shell(a.split("=", 1)[1], f"git {sub} {flags[1]}")
+            elif a.startswith("-x") and len(a) > 2:
+                ctx.shell(a[2:], f"git {sub} -x")
+
+
 def check(ctx: Ctx) -> None:
     globals_, rest = _split_global(ctx.argv)
     for i, g in enumerate(globals_):
@@ -79,6 +100,7 @@ def check(ctx: Ctx) -> None:
         return
     sub, args = rest[0].lower(), rest[1:]
     sctx = Ctx(name="git " + sub, argv=rest, dynamic=[False] * len(rest))
+    _runs_commands(ctx, sctx, sub, args)
     fn = _SUBS.get(sub)
     if fn is not None:
         fn(ctx, sctx, args)
@@ -149,12 +171,14 @@ def _clean(ctx: Ctx, s: Ctx, args: list[str]) -> None:
 
 def _push(ctx: Ctx, s: Ctx, args: list[str]) -> None:
     force = False
+    lease = False
     for a in args:
         if a == "--":
             break
         if a in ("--force-with-lease", "--force-if-includes", "--no-force-with-lease") or a.startswith(
             "--force-with-lease="
         ):
+            lease = lease or a != "--no-force-with-lease"
             continue
         if a.startswith("--force") or (a.startswith("-") and not a.startswith("--") and "f" in a[1:]):
             force = True
@@ -173,6 +197,9 @@ def _push(ctx: Ctx, s: Ctx, args: list[str]) -> None:
             ctx.hit(3, "git.force-push", "git push --force can overwrite remote history")
     elif deleting:
         ctx.hit(4 if protected else 3, "git.push-delete", "deletes a remote branch or tag")
+    elif lease and protected:
+        # The lease only guards against commits we have not fetched; it still rewrites the branch.
+        ctx.hit(3, "git.force-push-lease-protected", "force-pushes (with lease) over a protected branch")
     elif not s.has("--mirror"):
         ctx.hit(2, "git.push", "pushes commits")
 

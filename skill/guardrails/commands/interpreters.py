@@ -178,4 +178,8 @@ def analyse_code(ctx: Ctx, code: str) -> None:
             ctx.hit(3, "interp.obfuscated-code", "inline code decodes a payload and evaluates it")
         elif not found:
             ctx.hit(2, "interp.dynamic-code", "inline code evaluates dynamic code")
+    if ctx.name == "osascript":
+        # AppleScript's `do shell script "…"` hands its string to /bin/sh.
+        for m in re.finditer(r'do\s+shell\s+script\s+"((?:[^"\\]|\\.)*)"', code, re.I):
+            ctx.shell(m.group(1).replace('\\"', '"'), "osascript do shell script")
     ctx.hit(2, "interp.inline", f"runs inline {ctx.name} code")

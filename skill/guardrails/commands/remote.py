@@ -23,7 +23,27 @@ _SYSTEM_DIRS = (
 )
 
 
+# ssh_config options whose value the client runs as a local command (or on the remote host).
+_SSH_EXEC_OPTIONS = ("proxycommand", "localcommand", "knownhostscommand", "remotecommand")
+
+
+def _ssh_options(ctx: Ctx) -> None:
+    args = ctx.argv[1:]
+    for i, a in enumerate(args):
+        if a == "--":
+            break
+        value = args[i + 1] if a == "-o" and i + 1 < len(args) else a[2:] if a.startswith("-o") else None
+        if not value:
+            continue
+        key, _, body = value.replace("=", " ", 1).partition(" ")
+        if key.lower() in _SSH_EXEC_OPTIONS and body.strip() and body.strip().lower() != "none":
+            ctx.shell(body.strip(), f"{ctx.name} -o {key}")
+            ctx.hit(2, "ssh.option-command", f"{ctx.name} -o {key} runs a command (classified)")
+
+
 def check(ctx: Ctx) -> None:
+    if ctx.name in ("ssh", "scp", "sftp", "mosh"):
+        _ssh_options(ctx)
     if ctx.name in ("ssh", "mosh"):
         _ssh(ctx)
     elif ctx.name == "scp":

@@ -355,11 +355,14 @@ def _redis(ctx: Ctx) -> None:
 
 # -- statement analysis -----------------------------------------------------------------------
 _COMMENT = re.compile(r"--[^\n]*|/\*.*?\*/|#[^\n]*", re.S)
+_EXEC_COMMENT = re.compile(r"/\*!\d*(.*?)\*/", re.S)
 _STRING = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|`[^`]*`|\$\$.*?\$\$", re.S)
 
 
 def _statements(text: str) -> list[str]:
     masked = _STRING.sub(lambda m: "'" + "x" * 0 + "'" if m.group(0)[0] == "'" else m.group(0), text)
+    # MySQL runs the body of `/*! … */` (and `/*!50000 … */`) comments as code.
+    masked = _EXEC_COMMENT.sub(lambda m: " " + m.group(1) + " ", masked)
     masked = _COMMENT.sub(" ", masked)
     return [s.strip() for s in masked.split(";") if s.strip()]
 
@@ -389,11 +392,18 @@ def _statement(stmt: str) -> tuple[int, str, str]:
             return _statement(inner)
         return 1, "sql.read", f"{first} only reads"
     if first == "WITH":
-        for verb in ("DELETE", "UPDATE", "INSERT", "TRUNCATE", "DROP"):
-            m = re.search(r"\)\s*(" + verb + r")\b", stmt, re.I)
-            if m:
-                return _statement(stmt[m.start(1) :])
-        return 1, "sql.read", "SELECT only reads"
+        # The main statement after the CTEs, and PostgreSQL's data-modifying CTEs
+        # (`WITH x AS (DELETE FROM t RETURNING *) SELECT …`) both change data.
+        worst = (1, "sql.read", "SELECT only reads")
+        for verb in ("DELETE", "UPDATE", "INSERT", "TRUNCATE", "DROP", "MERGE"):
+            for m in re.finditer(r"[()]\s*(" + verb + r")\b", stmt, re.I):
+                inner = stmt[m.start(1) :]
+                if m.group(0)[0] == "(":
+                    inner = inner.split(")", 1)[0]
+                hit = _statement(inner)
+                if hit[0] > worst[0]:
+                    worst = hit
+        return worst
     if first == "DROP":
         kind = upper[1] if len(upper) > 1 else ""
         if kind in ("DATABASE", "SCHEMA", "TABLE", "KEYSPACE", "COLLECTION"):
