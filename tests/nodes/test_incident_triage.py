@@ -195,3 +195,16 @@ def test_cli_triage_env_severity_and_repo_options(history):
     assert typo.exit_code == 2 and "unknown severity 'SEV9'" in typo.stderr
     missing = runner.invoke(cli, ["incident", "triage", "x", "--repo", str(REPO / "nowhere")])
     assert missing.exit_code == 2 and "does not exist" in missing.stderr
+
+
+def test_a_repeated_open_joins_the_open_incident_instead_of_duplicating_it(history):
+    first = triage_incident("checkout is down for everyone", service="api", repo=REPO, open_incident=True)
+    again = triage_incident("Checkout is down for everyone", service="api", repo=REPO, open_incident=True)
+    other = triage_incident("checkout is down for everyone", service="web", repo=REPO, open_incident=True)
+    assert again.incident_id == first.incident_id and other.incident_id != first.incident_id
+    with Memory.open() as mem:
+        mem.resolve_incident(first.incident_id, resolution="restarted the pods")
+        after = triage_incident("checkout is down for everyone", service="api", repo=REPO, open_incident=True)
+        open_api = [i.id for i in mem.incidents(status="open", service="api")]
+    assert after.incident_id != first.incident_id  # a resolved incident is not reopened silently
+    assert open_api == [after.incident_id]

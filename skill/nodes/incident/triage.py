@@ -147,13 +147,25 @@ def triage_incident(
         ]
         incident_id = None
         if open_incident:
-            inc = mem.open_incident(
-                title or symptoms.strip().splitlines()[0][:120],
-                severity=assessed.severity,
-                service=service,
-                summary=symptoms.strip() if title else None,
-            )
-            incident_id = inc.id
+            name = title or symptoms.strip().splitlines()[0][:120]
+            # an alert that fires again (or a second `--open`) joins the incident already open
+            # under that title instead of opening a duplicate
+            same = [
+                i
+                for i in mem.incidents(status="open", service=service, limit=200)
+                if i.title.strip().lower() == name.strip().lower()
+                and (i.service or None) == (service or None)
+            ]
+            if same:
+                incident_id = same[0].id
+            else:
+                inc = mem.open_incident(
+                    name,
+                    severity=assessed.severity,
+                    service=service,
+                    summary=symptoms.strip() if title else None,
+                )
+                incident_id = inc.id
     finally:
         if memory is None:
             mem.close()
