@@ -130,3 +130,34 @@ def test_a_service_that_never_answers_times_out_each_attempt():
         result = check_health(gate, sleep=lambda s: None)
     assert not result.ok and result.attempts == 2
     assert "Timeout" in result.error
+
+
+@pytest.mark.parametrize(
+    ("expected", "reported", "same"),
+    [
+        ("v1.4.0", "v1.4.0", True),
+        ("v1.4.0", "1.4.0", True),
+        ("1.4.0", "v1.4.0", True),
+        ("v1.4.0", "v1.4.1", False),
+        ("v1.4.0", "1.4.0-rc.1", False),
+        ("3f2a9c1", "3f2a9c1e5b7d4a1f00c2b3e4d5f60718293a4b5c", True),  # short SHA deployed, full reported
+        ("3f2a9c1e5b7d4a1f00c2b3e4d5f60718293a4b5c", "3f2a9c1", True),
+        ("3f2a9c1", "3f2a9c2e5b7d4a1f00c2b3e4d5f60718293a4b5c", False),
+        ("sha256:" + "a" * 64, "ghcr.io/x/api@sha256:" + "a" * 64, True),
+        ("sha256:" + "a" * 64, "sha256:" + "b" * 64, False),
+        ("v1.4.0", None, False),
+        ("v1.4.0", "", False),
+    ],
+)
+def test_reported_versions_match_the_deployed_one_in_the_usual_spellings(expected, reported, same):
+    from skill.nodes.deploy.health import same_version
+
+    assert same_version(expected, reported) is same
+
+
+def test_a_service_reporting_the_full_sha_passes_a_short_sha_deploy(service):
+    full = "3f2a9c1e5b7d4a1f00c2b3e4d5f60718293a4b5c"
+    service.write_state(version=full)
+    gate = _gate(service, attempts=1, expect_version="3f2a9c1", version_url=f"{service.url}/version")
+    result = check_health(gate, sleep=lambda s: None)
+    assert result.ok and result.version == full

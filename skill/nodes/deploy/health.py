@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 import time
 from collections.abc import Callable
 
@@ -60,6 +61,31 @@ def _reported_version(response) -> str | None:
     return str(body)
 
 
+_HEX = re.compile(r"[0-9a-f]{7,64}")
+
+
+def same_version(expected: str, reported: str | None) -> bool:
+    """Whether the service reports the version that was deployed.
+
+    Services report versions their own way: ``1.4.0`` for the tag ``v1.4.0``, the full 40-hex
+    commit for a 7-hex short SHA, or ``name@sha256:...`` for a digest. Those count as the same;
+    anything else (another version, nothing) does not.
+    """
+    if reported is None:
+        return False
+    want, got = expected.strip(), reported.strip()
+    if want == got:
+        return True
+    if want.lower().lstrip("v") == got.lower().lstrip("v") and want[:1].lower() in "v0123456789":
+        return True
+    w, g = want.lower(), got.lower()
+    if _HEX.fullmatch(w) and _HEX.fullmatch(g):
+        return w.startswith(g) or g.startswith(w)
+    if "sha256:" in w or "sha512:" in w:
+        return w.split("@")[-1] == g.split("@")[-1]
+    return False
+
+
 def check_health(gate: HealthGate, *, sleep: Callable[[float], None] = time.sleep) -> HealthResult:
     """Probe ``gate.url`` until healthy or out of attempts; never raises for an unhealthy service."""
     import httpx
@@ -103,7 +129,7 @@ def check_health(gate: HealthGate, *, sleep: Callable[[float], None] = time.slee
             else:
                 version = _reported_version(response)
             last["version"] = version
-            if version != gate.expect_version:
+            if not same_version(gate.expect_version, version):
                 last["error"] = f"serving version {version!r}, expected {gate.expect_version!r}"
                 raise _NotHealthy(last["error"], response.status_code, version)
         last["error"] = None
