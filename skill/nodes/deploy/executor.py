@@ -404,12 +404,8 @@ def rollback(
     Not gated here: callers check the guardrails action ``rollback`` first. Records the
     rollback as a deployment with ``rolled_back_from`` = the version it replaced.
     """
-    check_service(service)
-    environment = normalize(env) or env
-    settings = deploy_settings(env, environment)  # an unknown environment fails here, first
-    mem = memory if memory is not None else open_memory()
-    try:
-        from_version, to_version = _rollback_versions(mem, service, environment, to_version, from_version)
+    with _rollback_target(service, env, to_version, from_version, memory) as target:
+        environment, settings, mem, from_version, to_version = target
         with deploy_lock(service, environment):
             return _rollback(
                 service,
@@ -424,9 +420,6 @@ def rollback(
                 sleep,
                 settings,
             )
-    finally:
-        if memory is None:
-            mem.close()
 
 
 def _rollback_versions(
@@ -458,6 +451,21 @@ def _rollback_versions(
     return from_version, to_version
 
 
+@contextlib.contextmanager
+def _rollback_target(service, env, to_version, from_version, memory):
+    """(environment, settings, memory, from, to) for a rollback, every check done first."""
+    check_service(service)
+    environment = normalize(env) or env
+    settings = deploy_settings(env, environment)  # an unknown environment fails here, first
+    mem = memory if memory is not None else open_memory()
+    try:
+        from_version, to_version = _rollback_versions(mem, service, environment, to_version, from_version)
+        yield environment, settings, mem, from_version, to_version
+    finally:
+        if memory is None:
+            mem.close()
+
+
 def plan_rollback(
     service: str,
     env: str,
@@ -468,15 +476,8 @@ def plan_rollback(
     memory=None,
 ) -> dict:
     """What ``rollback`` would do, changing nothing: the versions and the driver commands."""
-    check_service(service)
-    environment = normalize(env) or env
-    settings = deploy_settings(env, environment)
-    mem = memory if memory is not None else open_memory()
-    try:
-        from_version, to_version = _rollback_versions(mem, service, environment, to_version, from_version)
-    finally:
-        if memory is None:
-            mem.close()
+    with _rollback_target(service, env, to_version, from_version, memory) as target:
+        environment, settings, _, from_version, to_version = target
     drv = make_driver(settings, service=service, env=env, environment=environment, strategy=strategy)
     return {
         "service": service,
