@@ -173,7 +173,14 @@ def _watchdog() -> None:
         def fire(signum, frame):
             raise _Timeout(f"the check took longer than {WATCHDOG_SECONDS}s")
 
+        def stop(signum, frame):
+            # Killed by a signal, the process would exit with neither 2 nor 4, which Claude Code
+            # treats as a non-blocking error (the tool call proceeds): turn it into a block.
+            raise _Timeout(f"stopped by signal {signum}")
+
         _signal.signal(_signal.SIGALRM, fire)
+        _signal.signal(_signal.SIGTERM, stop)
+        _signal.signal(_signal.SIGHUP, stop)
         _signal.alarm(WATCHDOG_SECONDS)
     except (ImportError, AttributeError, ValueError, OSError):
         pass

@@ -467,6 +467,18 @@ def _classify_full_path(full: str) -> tuple[int, str, str, bool]:
             ".git-credentials",
         ) or rel_home.startswith((".gnupg" + os.sep, os.path.join(".config", "gcloud") + os.sep)):
             return 4, "file.credentials", f"writes the credentials file ~/{rel_home}", False
+    if (os.sep + ".ssh" + os.sep) in full or full.endswith(os.sep + ".ssh"):
+        # another account's ~/.ssh (root's, a service user's) is as sensitive as ours
+        return 4, "file.ssh", "writes into an .ssh directory (keys, authorized_keys, config)", False
+    from .commands.filesystem import is_startup_file
+
+    if is_startup_file(full) or base == ".envrc":
+        # shell rc files, git hooks and direnv files run their content later, outside the gate
+        return 3, "file.startup", f"writes {base}, which a shell, git or direnv runs later", False
+    if full.startswith(
+        ("/etc/", "/boot/", "/bin/", "/sbin/", "/lib/", "/lib64/", "/usr/bin/", "/usr/sbin/", "/usr/lib/")
+    ):
+        return 3, "file.system", f"writes the system file {full}", False
     lower = base.lower()
     if lower.startswith(_SECRET_BASENAMES_T4) and not lower.endswith(".pub"):
         return 4, "file.private-key", f"writes the secret file {base}", False

@@ -30,6 +30,15 @@ class HookInputError(Exception):
     pass
 
 
+def _unique_keys(pairs: list) -> dict:
+    # Parsers disagree on repeated keys (first wins or last wins): the gate could check one
+    # command while Claude Code runs the other, so a repeated key is malformed input.
+    out = dict(pairs)
+    if len(out) != len(pairs):
+        raise ValueError("a key is repeated in one object")
+    return out
+
+
 def parse_input(raw: bytes) -> dict:
     import json
 
@@ -42,7 +51,7 @@ def parse_input(raw: bytes) -> dict:
     if not text.strip():
         raise HookInputError("no hook input on stdin (expected the PreToolUse JSON)")
     try:
-        data = json.loads(text)
+        data = json.loads(text, object_pairs_hook=_unique_keys)
     except ValueError as exc:
         raise HookInputError(f"hook input is not valid JSON ({exc})") from None
     if not isinstance(data, dict):

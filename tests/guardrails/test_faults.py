@@ -237,3 +237,31 @@ def test_hook_main_never_escapes_on_arbitrary_input(monkeypatch, capsys):
             assert spec["permissionDecision"] in ("allow", "ask", "deny")
         if code == 2:
             assert out == ""
+
+
+@pytest.mark.parametrize("signame", ["SIGTERM", "SIGHUP"])
+def test_hook_stopped_by_a_signal_still_blocks(signame):
+    # A signal death exits with neither 2 nor 4, which Claude Code would let through.
+    import signal
+    import time
+
+    proc = subprocess.Popen(
+        [sys.executable, SCRIPT, "hook"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        sig = getattr(signal, signame)
+        status = Path(f"/proc/{proc.pid}/status")
+        for _ in range(400):  # wait until the handler is installed (SigCgt), not for a fixed time
+            caught = [ln for ln in status.read_text().splitlines() if ln.startswith("SigCgt:")]
+            if caught and int(caught[0].split()[1], 16) & (1 << (sig - 1)):
+                break
+            time.sleep(0.025)
+        proc.send_signal(sig)
+        out, err = proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+    assert proc.returncode == 2, (proc.returncode, err)
+    assert out == b"" and b"Traceback" not in err and b"blocking" in err

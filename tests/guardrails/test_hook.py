@@ -112,6 +112,12 @@ def test_approved_command_passes_once_through_the_hook(run):
         ("Write", "file_path", "/work/app/.devops/policy.toml", "deny"),
         ("NotebookEdit", "notebook_path", "/work/app/analysis.ipynb", None),
         ("Write", "file_path", "/work/app/README.md", None),
+        # found in review: another account's .ssh, files run later outside the gate, system files
+        ("NotebookEdit", "notebook_path", "/home/other/.ssh/authorized_keys", "deny"),
+        ("Write", "file_path", "~/.bashrc", "ask"),
+        ("Edit", "file_path", "/work/app/.git/hooks/pre-commit", "ask"),
+        ("Write", "file_path", "/etc/sudoers", "ask"),
+        ("Write", "file_path", "/usr/src/app/main.py", None),
     ],
 )
 def test_file_tools_protect_secret_files(run, tool, key, path, expected):
@@ -147,6 +153,10 @@ def test_policy_switch_emits_allow(run, pinned_tiers):
         '{"tool_name": "Bash"}',
         '{"tool_name": "Bash", "tool_input": {"command": 5}}',
         '{"tool_name": "Write", "tool_input": {}}',
+        '{"tool_name": "Bash", "tool_input": []}',
+        '{"tool_name": "Bash", "tool_input": {"command": ["rm", "-rf", "/"]}}',
+        # parsers differ on which repeated key wins: never check one command and run another
+        '{"tool_name": "Bash", "tool_input": {"command": "rm -rf /", "command": "ls"}}',
     ],
 )
 def test_malformed_input_blocks_with_exit_2(run, text):
