@@ -347,9 +347,15 @@ def _self_protection(req: _Request, verdict) -> None:
                     break
         # The text fallback is for lines the classifier could not resolve (eval, dynamic names);
         # a resolved `git commit -m "… guardrails.py approve …"` is data, not a self-approval.
+        # Programs that pass strings on to a shell (expect, unknown tools, interpreters) count too.
+        opaque = any(
+            r.startswith(("interp.", "generic.unknown-program", "generic.build-tool"))
+            for p in verdict.parts
+            for r in p.rule_ids
+        )
         if (
             not any("gate.self-approval" in p.rule_ids for p in req.parts)
-            and verdict.tier >= 3
+            and (verdict.tier >= 3 or opaque)
             and _mentions_approve(lowered)
         ):
             req.parts.append(
@@ -363,6 +369,24 @@ def _self_protection(req: _Request, verdict) -> None:
                     True,
                 )
             )
+    if "guardrails" in lowered and ("approv" in lowered or "operator" in lowered):
+        # The library behind `approve` called from inline code skips its terminal check.
+        import re
+
+        if re.search(r"skill[./]guardrails[./](?:approvals|cli)|from\s+skill\.guardrails\s+import", lowered):
+            req.parts.append(
+                _Part(
+                    text[:200],
+                    None,
+                    4,
+                    ["gate.self-approval"],
+                    ["calls the gate's approval code directly; approving is for a human at a terminal"],
+                    None,
+                    True,
+                )
+            )
+    if verdict.tier >= 2:
+        _gate_data_changes(req, verdict)
     # Changing the gate's own configuration (allowlists, the hook) is for a human too. Reading
     # it (cat, grep: T1) and the gate's own commands are fine.
     if any(name in text for name in GATE_CONFIG):
@@ -397,6 +421,34 @@ def _self_protection(req: _Request, verdict) -> None:
                 )
             )
             break
+
+
+def _gate_data_changes(req: _Request, verdict) -> None:
+    """Deleting or rewriting the audit log or the whole data dir erases the gate's record and keys."""
+    try:
+        from .paths import data_dir
+
+        home = os.path.normpath(data_dir())
+    except Exception:
+        return
+    for p in verdict.parts:
+        if p.tier < 2:
+            continue
+        for arg in p.argv[1:]:
+            if "audit.db" in arg or "~" in arg or "/" in arg:
+                full = os.path.normpath(os.path.expanduser(arg)) if not arg.startswith("-") else ""
+                if "audit.db" in os.path.basename(arg) or full == home or full.startswith(home + os.sep):
+                    req.parts.append(
+                        _Part(
+                            p.text,
+                            None,
+                            4,
+                            ["gate.data-change"],
+                            ["changes or deletes the gate's audit log or data dir"],
+                            None,
+                        )
+                    )
+                    return
 
 
 def _edits_in_place(argv: list[str]) -> bool:

@@ -204,6 +204,11 @@ def test_deny_and_unknown_requests_cannot_be_approved():
         "echo api | guardrails.py approve rq-1 --by me",
         "cat ~/.local/share/master-devops/approval.key",
         "sqlite3 ~/.local/share/master-devops/approvals.db 'update approvals set used_at=null'",
+        # found in review: the approve path through a program that passes strings on, and the library
+        "expect -c 'spawn guardrails.py approve rq-1 --by me'",
+        "python3 -c \"from skill.guardrails.approvals import approve; approve('rq-1', by='x', ttl_seconds=60,"
+        " authorize=lambda p: 'tty')\"",
+        'python -c \'import skill.guardrails.approvals as a; a.approve("rq-1", by="x", ttl_seconds=9)\'',
     ],
 )
 def test_commands_that_approve_or_touch_gate_secrets_are_denied(command):
@@ -283,3 +288,16 @@ def test_operator_key_init_needs_a_terminal_and_its_key_approves():
     assert check_action("secret_rotation", target="db-password", env="prod", audit=False).decision == "allow"
     again = run_detached("operator-key", "init")
     assert again.returncode == 2 and "already exists" in again.stderr
+
+
+def test_deleting_the_audit_log_or_data_dir_is_blocked_but_reading_is_not():
+    home = os.environ["DEVOPS_HOME"]
+    for command in (
+        f"rm {home}/audit.db",
+        f"rm -rf {home}",
+        f": > {home}/audit.db.bak; mv x {home}/audit.db",
+    ):
+        d = check_command(command, audit=False)
+        assert d.decision == "block" and "gate.data-change" in d.rule_ids, (command, d.rule_ids)
+    d = check_command(f"sqlite3 {home}/audit.db 'select count(*) from decisions'", audit=False)
+    assert d.decision == "allow"
