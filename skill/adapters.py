@@ -290,11 +290,9 @@ def incident(params: dict[str, Any], state: RunState) -> dict[str, Any]:
     event = _event(state)
     symptom = params.get("query") or state.request or event.get("title") or ""
     service = params.get("service") or event.get("service")
-    # An alert or page opens an incident in memory (once per title and service), so the resolve
-    # event closes it and `devops incident postmortem` has a record to start from.
+    # An alert or page opens an incident in memory (a re-fired alert joins the one open under its
+    # title), so the resolve event closes it and `devops incident postmortem` has a record.
     title = event.get("title") if event.get("type") in _OPENS_INCIDENT else None
-    if title and _open_incident_titled(title, service):
-        title = None
     rep = inc.triage_incident(
         symptom,
         service=service,
@@ -326,14 +324,6 @@ def incident(params: dict[str, Any], state: RunState) -> dict[str, Any]:
 
 
 _OPENS_INCIDENT = {"alert.firing", "incident.triggered", "deploy.failed"}
-
-
-def _open_incident_titled(title: str, service: str | None) -> bool:
-    mem = _memory()
-    try:
-        return any(i.title == title for i in mem.incidents(status="open", service=service, limit=200))
-    finally:
-        mem.close()
 
 
 def _sev(value: Any) -> str | None:

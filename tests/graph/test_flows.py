@@ -20,8 +20,8 @@ def test_alert_opens_one_incident_and_its_resolution_closes_it():
     assert (first.node, first.status) == ("incident", "done")
     opened = first.result["data"]["incident_id"]
     assert opened
-    again = run(event=event("alertmanager_firing.json"))  # the same alert re-sent
-    assert again.result["data"]["incident_id"] is None
+    again = run(event=event("alertmanager_firing.json"))  # the same alert re-sent joins it
+    assert again.result["data"]["incident_id"] == opened
     with Memory.open() as mem:
         assert [i.id for i in mem.incidents(status="open")] == [opened]
     closed = run(event=event("alertmanager_resolved.json"))
