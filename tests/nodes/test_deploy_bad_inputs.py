@@ -360,3 +360,37 @@ def test_a_failed_manual_rollback_keeps_credentials_out_of_the_result_and_memory
     assert result.status == "failed" and "503" in result.message
     assert note.kind == "note" and "FAILED" in note.text
     assert "s3cretpass" not in result.model_dump_json() and "s3cretpass" not in dump.getvalue()
+
+
+def test_sigterm_during_a_manual_rollback_is_recorded_as_failed(deploy_env):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    deploy_env.seed(("v1.0.0", "succeeded"), ("v1.1.0", "succeeded"))
+    deploy_env.service.write_state(version="v1.1.0", slow_versions=["v1.0.0"])  # the rollback hangs
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "skill.cli", "deploy", "-s", "api", "-e", "staging", "--rollback", "--json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=dict(os.environ),
+        cwd=str(Path(__file__).resolve().parents[2]),
+    )
+    deadline = time.monotonic() + 30
+    while not deploy_env.service.driver_calls() and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.05)
+    assert deploy_env.service.driver_calls(), "the rollback never started"
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 1, err
+    result = json.loads(out)
+    assert result["status"] == "failed" and "terminated (SIGTERM)" in result["rollback"]["detail"]
+    with Memory.open() as mem:
+        note = mem.get(result["deployment_id"])
+    assert "FAILED" in note.text and "SIGTERM" in note.text
+    # a failed rollback says nothing bad about v1.0.0: it stays the last good version
+    assert _deployments()[0][:2] == ("v1.1.0", "succeeded")

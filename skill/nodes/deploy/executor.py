@@ -67,8 +67,22 @@ def _run_rollback(
         return RollbackResult(
             version=version, status="failed", detail=f"rollback command failed: {_internal(exc)}"
         )
+    except KeyboardInterrupt as exc:
+        # Ctrl-C or SIGTERM while the rollback command runs: the cluster is in an unknown state,
+        # which is exactly what the record (and the person on call) must hear about
+        how = "terminated (SIGTERM)" if isinstance(exc, Terminated) else "interrupted"
+        return RollbackResult(
+            version=version, status="failed", detail=f"rollback command {how}: state unknown, check it now"
+        )
     if gate is not None:
-        health = check_health(gate, sleep=sleep)
+        try:
+            health = check_health(gate, sleep=sleep)
+        except KeyboardInterrupt:
+            return RollbackResult(
+                version=version,
+                status="failed",
+                detail="rollback command done, health check interrupted: verify the service now",
+            )
         if not health.ok:
             return RollbackResult(
                 version=version, status="failed", detail=f"after rollback: {health.error}", health=health
@@ -497,9 +511,12 @@ def _rollback(
     values = {"service": service, "env": env, "environment": environment}
     gate = health_gate(settings, "health_url", "version_url", to_version, **values)
     started = utcnow()
-    rb = _run_rollback(
-        drv, version=to_version, failed_version=from_version or "", gate=gate, sleep=sleep, progress=_noop
-    )
+    with _terminate_as_abort() as abort:
+        abort.armed = True  # SIGTERM stops the rollback command; the outcome is still recorded
+        rb = _run_rollback(
+            drv, version=to_version, failed_version=from_version or "", gate=gate, sleep=sleep, progress=_noop
+        )
+        abort.armed = False
     finished = utcnow()
     ok = rb.status == "succeeded"
     result = DeployResult(
