@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from skill.errors import NotFoundError, UsageError
 from skill.memory import search as S
-from skill.memory.embed import Embedder, chroma_model_dir
+from skill.memory.embed import Embedder, chroma_model_dir, plan_batches
 from skill.memory.protocol import parse
 from skill.memory.service import Memory
 
@@ -157,6 +157,27 @@ def test_secrets_redacted_on_every_store_path(tmp_path, embedder):
     m.import_jsonl(
         [json.dumps({"text": "imported " + t, "id": f"imp-{i}"}) for i, t in enumerate(SECRET_TEXTS)]
     )
+    # Secrets in the side fields: tags, metadata keys and nested values, deployment fields,
+    # structured import lines, and the protocol lines' free parts.
+    m.remember("tagged note", tags=[SECRET_TEXTS[3], "ok"], metadata={"nested": {"list": [SECRET_TEXTS[0]]}})
+    m.record_deployment(
+        "web", "prod", "v3.0.0", commit="abc123", strategy="canary", by=SECRET_TEXTS[3], notes="fine"
+    )
+    m.import_jsonl(
+        [
+            json.dumps(
+                {
+                    "text": "structured import",
+                    "kind": "incident",
+                    "service": "api",
+                    "tags": [SECRET_TEXTS[1]],
+                    "metadata": {"url": SECRET_TEXTS[2]},
+                }
+            )
+        ]
+    )
+    m.remember(f"[devops] Deployed api to prod: v9.9.9 {SECRET_TEXTS[0]}")
+    m.remember(f"[devops] Incident INC-77: {SECRET_TEXTS[1]}, resolution=rotated {SECRET_TEXTS[3]}")
     hits = m.recall("leaked token password", limit=50)
     assert hits and all(s not in h.memory.text for h in hits for s in RAW_SECRETS)
     everything = _dump_everything(m, tmp_path)
@@ -355,6 +376,33 @@ def test_embedder_matches_chromadb_default(embedder):
     cos = (ours * theirs).sum(axis=1) / (np.linalg.norm(ours, axis=1) * np.linalg.norm(theirs, axis=1))
     assert ours.shape == (5, 384)
     assert float(cos.min()) >= 0.9999
+
+
+@given(st.lists(st.integers(1, 256), max_size=200), st.integers(1, 2048), st.integers(1, 64))
+def test_batch_plan_covers_every_text_once_within_budget(lengths, budget, cap):
+    plan = plan_batches(lengths, budget, cap)
+    assert sorted(i for b in plan for i in b) == list(range(len(lengths)))
+    flat = [lengths[i] for b in plan for i in b]
+    assert flat == sorted(flat)  # length-sorted, so each batch pads only to its own longest text
+    for b in plan:
+        assert len(b) <= cap
+        assert len(b) == 1 or len(b) * lengths[b[-1]] <= budget
+
+
+def test_vectors_do_not_depend_on_how_texts_are_batched(embedder):
+    import numpy as np
+
+    texts = [
+        "[devops] Deployed api to prod: v1.4.2",
+        "checkout 502s after deploy " * 12,
+        "db",
+        "A bad config caused all of the edge routers to crash and traffic failed over. " * 3,
+    ] * 6
+    bulk = embedder.embed(texts)
+    one_row = Embedder(embedder.directory, token_budget=1, max_batch=1)
+    alone = one_row.embed(texts)
+    assert float((bulk * alone).sum(axis=1).min()) >= 0.9999
+    assert np.allclose(np.linalg.norm(bulk, axis=1), 1.0, atol=1e-5)
 
 
 def test_team_mode_url_from_env_or_config(tmp_path, monkeypatch):

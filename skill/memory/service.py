@@ -948,10 +948,14 @@ class Memory:
             "finished": iso(finished) if finished else None,
             "rolled_back_from": fields.get("rolled_back_from"),
             "by": fields.get("by"),
-            "notes": redact(fields["notes"]) if fields.get("notes") else None,
+            "notes": fields.get("notes"),
             "memory_id": fields.get("memory_id"),
             "created_at": iso(_now()),
         }
+        # Every free-form field, not only notes: a token pasted as --by or --commit is as leaked.
+        for key in ("service", "env", "version", "commit", "strategy", "rolled_back_from", "by", "notes"):
+            if isinstance(dep[key], str):
+                dep[key] = redact(dep[key])
         self.db.conn.execute(
             f"INSERT INTO deployments ({', '.join(chr(34) + k + chr(34) for k in dep)}) "
             f"VALUES ({', '.join('?' * len(dep))})",
