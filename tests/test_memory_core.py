@@ -295,6 +295,24 @@ def test_deployments_and_last_good_version(mem):
         mem.record_deployment("api", "prod", "v3", status="exploded")
 
 
+def test_last_good_after_a_rollback_and_a_failure(mem):
+    for v in ("v1.4.1", "v1.4.2", "v1.4.3"):
+        mem.record_deployment("checkout", "production", v)
+    assert mem.last_good_version("checkout", "production") == "v1.4.3"
+    # v1.4.3 misbehaves: the rollback is a deployment of v1.4.2 from v1.4.3 (no explicit times:
+    # record order decides).
+    mem.record_deployment("checkout", "production", "v1.4.2", rolled_back_from="v1.4.3", by="oncall")
+    assert mem.last_good_version("checkout", "production") == "v1.4.2"
+    assert mem.last_good_version("checkout", "production", before_version="v1.4.2") == "v1.4.1"
+    mem.record_deployment("checkout", "production", "v1.5.0", status="failed")
+    mem.record_deployment("checkout", "production", "v1.4.3")  # redeployed: still rolled back once
+    assert mem.last_good_version("checkout", "production") == "v1.4.2"
+    assert mem.last_good_version("checkout", "production", before_version="v1.5.0") == "v1.4.2"
+    mem.record_deployment("checkout", "production", "v1.6.0", status="rolled_back")
+    assert mem.last_good_version("checkout", "production") == "v1.4.2"
+    assert mem.last_good_version("checkout", "staging") is None
+
+
 def test_incident_lifecycle_keeps_history(mem):
     inc = mem.open_incident("checkout 502s", severity="sev2", service="checkout")
     assert inc.id == "INC-1" and inc.severity == "SEV2" and inc.status == "open"

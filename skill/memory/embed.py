@@ -6,6 +6,13 @@ work is padding. Here texts are tokenized once, sorted by length, batched, and p
 the longest text of their batch; BERT with an attention mask gives the same hidden states for
 real tokens whatever the padding, so mean pooling + L2 norm gives the same vectors.
 
+Batches are cut by a token budget (rows x padded width <= ``token_budget``, at most
+``max_batch`` rows) rather than a fixed row count: short memories go 20+ to a call, so the
+per-call cost is shared, while paragraphs go a few at a time, so the attention and activations
+of a batch stay in cache. 97% of the time is inside ``session.run``, so Python-side copies do
+not matter; the speed-up ceiling against chromadb is its padded token count (256 per text) over
+ours, which is ~11x for 23-token memories and ~5x for 54-token paragraphs.
+
 The model files are read from where chromadb keeps them (``~/.cache/chroma/onnx_models/
 all-MiniLM-L6-v2/onnx``, chromadb's ``ONNXMiniLM_L6_V2.DOWNLOAD_PATH / "onnx"``), or from
 ``$DEVOPS_MODEL_DIR``. onnxruntime/tokenizers/numpy are imported on first use only.
@@ -74,9 +81,17 @@ class Embedder:
 
     model_id = f"{MODEL_NAME}/onnx-fp32"
 
-    def __init__(self, directory: str | os.PathLike | None = None, *, batch_size: int = 8, threads: int = 0):
+    def __init__(
+        self,
+        directory: str | os.PathLike | None = None,
+        *,
+        token_budget: int = 512,
+        max_batch: int = 64,
+        threads: int = 0,
+    ):
         self.directory = Path(directory) if directory else model_dir()
-        self.batch_size = batch_size
+        self.token_budget = token_budget
+        self.max_batch = max_batch
         self.threads = threads
         self._session = None
         self._tokenizer = None
@@ -137,14 +152,13 @@ class Embedder:
         if not texts:
             return out
         encoded = self._tokenizer.encode_batch([t or "" for t in texts])
-        order = sorted(range(len(texts)), key=lambda i: len(encoded[i].ids))
-        for start in range(0, len(order), self.batch_size):
-            idx = order[start : start + self.batch_size]
-            width = max(len(encoded[i].ids) for i in idx)
+        lengths = [len(e.ids) for e in encoded]
+        for idx in plan_batches(lengths, self.token_budget, self.max_batch):
+            width = lengths[idx[-1]]
             ids = np.zeros((len(idx), width), dtype=np.int64)
             mask = np.zeros((len(idx), width), dtype=np.int64)
             for row, i in enumerate(idx):
-                n = len(encoded[i].ids)
+                n = lengths[i]
                 ids[row, :n] = encoded[i].ids
                 mask[row, :n] = 1
             hidden = self._session.run(
@@ -159,6 +173,24 @@ class Embedder:
 
     def embed_one(self, text: str) -> np.ndarray:
         return self.embed([text])[0]
+
+
+def plan_batches(lengths: list[int], token_budget: int, max_batch: int) -> list[list[int]]:
+    """Indices grouped by ascending length; each group's rows x longest length <= token_budget.
+
+    A text longer than the budget still gets a batch of its own.
+    """
+    order = sorted(range(len(lengths)), key=lengths.__getitem__)
+    batches: list[list[int]] = []
+    current: list[int] = []
+    for i in order:
+        if current and ((len(current) + 1) * lengths[i] > token_budget or len(current) >= max_batch):
+            batches.append(current)
+            current = []
+        current.append(i)
+    if current:
+        batches.append(current)
+    return batches
 
 
 _SHARED: dict[str, Embedder] = {}
