@@ -202,21 +202,12 @@ def driver_main() -> int:
 
 def provision_operator_key(directory: str | None = None) -> str:
     """Create an operator key in a sandbox data dir (demo/tests) and return it; see module doc."""
-    import hashlib
     import secrets
 
     from .guardrails import approvals
 
-    path = approvals._operator_path(directory)
     key = "dok_" + secrets.token_urlsafe(32)
-    salt = secrets.token_hex(16)
-    iterations = approvals.PBKDF2_ITERATIONS
-    digest = hashlib.pbkdf2_hmac("sha256", key.encode(), bytes.fromhex(salt), iterations).hex()
-    os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
-    if os.path.exists(path):
-        os.unlink(path)
-    data = json.dumps({"v": 1, "salt": salt, "iterations": iterations, "hash": digest}).encode()
-    approvals._private_create(path, data)
+    approvals.store_operator_key(key, directory)
     return key
 
 
