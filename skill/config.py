@@ -26,7 +26,15 @@ def data_dir(create: bool = True) -> Path:
         base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
         path = Path(base) / APP_NAME
     if create:
-        path.mkdir(parents=True, exist_ok=True)
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            from .errors import StorageError
+
+            raise StorageError(
+                f"cannot create the data dir {path}: {exc.strerror or exc}",
+                hint="set DEVOPS_HOME to a writable folder",
+            ) from exc
     return path
 
 

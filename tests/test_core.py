@@ -202,3 +202,14 @@ def test_output_to_a_device_writes_through_and_never_replaces_it(tmp_path):
     assert got == ["report\n"]
     assert st.S_ISFIFO(os.stat(fifo).st_mode)
     assert not list(tmp_path.glob("pipe.tmp*"))
+
+
+def test_unusable_data_dir_is_a_storage_error(tmp_path, monkeypatch):
+    from skill.config import data_dir
+    from skill.errors import StorageError
+
+    blocker = tmp_path / "file"
+    blocker.write_text("not a dir")
+    monkeypatch.setenv("DEVOPS_HOME", str(blocker / "home"))
+    with pytest.raises(StorageError, match="cannot create the data dir"):
+        data_dir()
