@@ -436,12 +436,19 @@ _UNICODE_SPACES = {cp: " " for cp in (0xA0, 0x1680, *range(0x2000, 0x200B), 0x20
 _SQL_START = None
 
 
+_SQL_FIRST_WORDS = frozenset(
+    {"drop", "truncate", "delete", "update", "alter", "select", "insert", "grant", "revoke", "create", "with"}
+)
+
+
 def _raw_sql(text: str):
     """SQL pasted as a "command" (DROP TABLE users;) is judged as SQL rather than as a program."""
     global _SQL_START
     stripped = text.lstrip()
     if not stripped or not stripped[0].isalpha():
         return None
+    if stripped.split(None, 1)[0].lower() not in _SQL_FIRST_WORDS:
+        return None  # the pattern below needs one of these words first; skip compiling it
     if _SQL_START is None:
         import re
 
@@ -1431,9 +1438,11 @@ def is_disk_device(path: str) -> bool:
 
 
 def _redirect_hits(redirects: list[tuple[str, str]]) -> list[tuple[int, str, str]]:
+    hits = []
+    if not redirects:
+        return hits
     from skill.guardrails.commands.filesystem import is_startup_file
 
-    hits = []
     for op, target in redirects:
         if target.startswith(("/dev/tcp/", "/dev/udp/")):
             hits.append((3, "redirect.network", f"connects a file descriptor to the network ({target})"))

@@ -39,8 +39,44 @@ def _unique_keys(pairs: list) -> dict:
     return out
 
 
-def parse_input(raw: bytes) -> dict:
+class _ScanContext:
+    """The attributes ``_json.make_scanner`` reads from a JSONDecoder."""
+
+    strict = True
+    object_hook = None
+    object_pairs_hook = staticmethod(_unique_keys)
+    parse_float = float
+    parse_int = int
+    memo: dict = {}
+
+    @staticmethod
+    def parse_constant(name):
+        raise ValueError(f"{name} is not JSON")
+
+
+def _loads(text: str):
+    """json.loads through the same C scanner, without importing the json package.
+
+    ``import json`` pulls in ``re`` (json.decoder's patterns): ~4 ms of a ~20 ms hook. The C
+    scanner is what json.loads itself runs; anything unusual (whitespace inside the document is
+    fine, but errors, trailing data or a missing C module) is handed to json.loads, which
+    raises the proper error or gives the same result.
+    """
+    try:
+        import _json
+
+        body = text.strip(" \t\n\r")
+        value, end = _json.make_scanner(_ScanContext())(body, 0)
+        if end == len(body):
+            return value
+    except Exception:  # noqa: BLE001 - every failure is re-judged by json.loads below
+        pass
     import json
+
+    return json.loads(text, object_pairs_hook=_unique_keys)
+
+
+def parse_input(raw: bytes) -> dict:
 
     if len(raw) > MAX_INPUT:
         raise HookInputError(f"hook input is {len(raw):,} bytes, over the {MAX_INPUT:,} limit")
@@ -51,8 +87,8 @@ def parse_input(raw: bytes) -> dict:
     if not text.strip():
         raise HookInputError("no hook input on stdin (expected the PreToolUse JSON)")
     try:
-        data = json.loads(text, object_pairs_hook=_unique_keys)
-    except ValueError as exc:
+        data = _loads(text)
+    except (ValueError, RecursionError) as exc:
         raise HookInputError(f"hook input is not valid JSON ({exc})") from None
     if not isinstance(data, dict):
         raise HookInputError("hook input must be a JSON object")
@@ -89,8 +125,6 @@ def decide(data: dict):
 
 def render(decision, *, emit_allow: bool = False) -> str | None:
     """The JSON Claude Code reads, or None for "no opinion"."""
-    import json
-
     from .engine import approve_hint
 
     if decision is None:
@@ -112,14 +146,30 @@ def render(decision, *, emit_allow: bool = False) -> str | None:
         hint = approve_hint(decision)
         if hint:
             reason += f" {hint} Do not try to work around this block; ask the user."
-    out = {
-        "hookSpecificOutput": {
-            "hookEventName": "PreToolUse",
-            "permissionDecision": verdict,
-            "permissionDecisionReason": reason[:9000],
+    return _dumps(
+        {
+            "hookSpecificOutput": {
+                "hookEventName": "PreToolUse",
+                "permissionDecision": verdict,
+                "permissionDecisionReason": reason[:9000],
+            }
         }
-    }
-    return json.dumps(out, ensure_ascii=False)
+    )
+
+
+def _dumps(obj: dict) -> str:
+    """json.dumps(obj, ensure_ascii=False) for nested dicts of strings, without importing json."""
+    try:
+        from _json import encode_basestring
+    except ImportError:
+        import json
+
+        return json.dumps(obj, ensure_ascii=False)
+    items = []
+    for key, value in obj.items():
+        text = _dumps(value) if isinstance(value, dict) else encode_basestring(value)
+        items.append(f"{encode_basestring(key)}: {text}")
+    return "{" + ", ".join(items) + "}"
 
 
 def _redacted(text: str) -> str:

@@ -21,33 +21,41 @@ MAX_COMMANDS = 1_000  # simple commands analysed per line; more is over budget
 _PARSER = None
 
 
+def _load_binding(package: str):
+    """Load ``package``'s compiled ``_binding`` extension without running the package's __init__.
+
+    tree_sitter_bash/__init__.py imports importlib.resources (~8 ms) for highlight queries we never
+    use, and tree_sitter/__init__.py imports typing (~2 ms) for Protocol stubs; both extensions stand
+    alone. Only importlib.machinery (already loaded at start-up) is used: importlib.util pulls in
+    contextlib. Returns None for an unusual layout (the caller imports the package instead).
+    """
+    import importlib.machinery as machinery
+
+    spec = machinery.PathFinder.find_spec(package)
+    if spec is None:
+        return None
+    for location in spec.submodule_search_locations or ():
+        for name in os.listdir(location):
+            if name.startswith("_binding") and name.endswith((".so", ".pyd")):
+                path = os.path.join(location, name)
+                full = package + "._binding"
+                loader = machinery.ExtensionFileLoader(full, path)
+                module = loader.create_module(machinery.ModuleSpec(full, loader, origin=path))
+                loader.exec_module(module)
+                return module
+    return None
+
+
 def _parser():
     global _PARSER
     if _PARSER is None:
-        import importlib.machinery
-        import importlib.util
-
-        import tree_sitter
-
-        # Load only the compiled grammar: tree_sitter_bash/__init__.py costs ~8 ms of imports.
-        spec = importlib.util.find_spec("tree_sitter_bash")
-        binding = None
-        for location in spec.submodule_search_locations or ():
-            for name in os.listdir(location):
-                if name.startswith("_binding") and name.endswith((".so", ".pyd")):
-                    path = os.path.join(location, name)
-                    loader = importlib.machinery.ExtensionFileLoader("tree_sitter_bash._binding", path)
-                    mspec = importlib.util.spec_from_file_location(
-                        "tree_sitter_bash._binding", path, loader=loader
-                    )
-                    binding = importlib.util.module_from_spec(mspec)
-                    loader.exec_module(binding)
-                    break
-            if binding is not None:
-                break
-        if binding is None:  # unusual layout: fall back to the package import
-            import tree_sitter_bash as binding  # type: ignore[no-redef]
-        _PARSER = tree_sitter.Parser(tree_sitter.Language(binding.language()))
+        core = _load_binding("tree_sitter")
+        if core is None:
+            import tree_sitter as core  # type: ignore[no-redef]
+        grammar = _load_binding("tree_sitter_bash")
+        if grammar is None:
+            import tree_sitter_bash as grammar  # type: ignore[no-redef]
+        _PARSER = core.Parser(core.Language(grammar.language()))
     return _PARSER
 
 
@@ -590,8 +598,34 @@ def _join_continuations(command: str) -> str:
     return "".join(out)
 
 
+# A line made only of these characters has no quoting, expansion, globbing, tilde, brace, comment,
+# redirection or operator: bash splits it on blanks and nothing else. `%` (job specs), `=`
+# (assignments), `~`, `!` and every metacharacter are deliberately absent.
+_PLAIN = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 ._/:,@+-")
+_RESERVED = frozenset(
+    "if then else elif fi case esac for select while until do done in function time coproc".split()
+)
+
+
+def _plain_words(command: str) -> list[str] | None:
+    """The words of a line that needs no grammar (`kubectl get pods`), else None.
+
+    Saves loading tree-sitter (and the `re` it imports) on the hook's most common inputs; any
+    doubt (a reserved word, an assignment, any other character) goes to the real parser.
+    """
+    if len(command) > 400 or not _PLAIN.issuperset(command):
+        return None
+    words = command.split()
+    if not words or words[0] in _RESERVED:
+        return None
+    return words
+
+
 def parse(command: str) -> Parsed:
     """Parse ``command`` into simple commands. Raises RecursionError on absurd nesting."""
+    words = _plain_words(command)
+    if words is not None:
+        return Parsed([Simple(argv=words, dynamic=[False] * len(words), text=command.strip())], [])
     if "\\\n" in command:
         command = _join_continuations(command)
     data = _safe_for_grammar(command).encode("utf-8")
