@@ -313,6 +313,48 @@ def test_last_good_after_a_rollback_and_a_failure(mem):
     assert mem.last_good_version("checkout", "staging") is None
 
 
+def test_export_then_import_into_a_fresh_home_gives_the_same_records(tmp_path, embedder):
+    import io
+
+    a = Memory.open(tmp_path / "a", chroma_url="", embedder=embedder)
+    old = a.remember(
+        "payments failover takes 30s", service="payments", tags=["db"], importance=0.7, env="prod"
+    )
+    a.remember("payments failover takes 90s (measured)", service="payments", supersedes=old.id)
+    a.record_deployment("api", "prod", "v1.4.2", commit="abc", strategy="canary", by="ci")
+    a.record_deployment("api", "prod", "v1.4.3")
+    a.record_deployment("api", "prod", "v1.4.2", rolled_back_from="v1.4.3", by="oncall")
+    a.record_deployment("api", "prod", "v1.4.3")  # the same line again: a second row, one memory
+    inc = a.open_incident("checkout 502s", severity="SEV2", service="checkout", summary="after deploy")
+    a.update_incident(inc.id, status="mitigated")
+    a.resolve_incident(inc.id, resolution="rollback to v1.4.1", root_cause="pool size")
+    a.remember("Redis cache eviction storm caused latency spikes on checkout", service="checkout")
+    linked = a.remember(
+        "Redis cache eviction storm caused latency spikes on the checkout", service="checkout"
+    )
+    assert linked.linked_to
+    gone = a.remember("temporary note")
+    a.forget(gone.id)
+
+    def snapshot(m: Memory) -> tuple:
+        buf = io.StringIO()
+        m.export_jsonl(buf, include_deleted=True)
+        deps = [d.model_dump(exclude={"id", "created_at", "memory_id"}) for d in m.deployments()]
+        incs = [i.model_dump(exclude={"memory_id", "updated_at"}) for i in m.incidents()]
+        return buf.getvalue(), deps, incs, m.last_good_version("api", "prod", before_version="v1.4.3")
+
+    exported, deps, incs, good = snapshot(a)
+    assert good == "v1.4.2" and len(deps) == 4
+    b = Memory.open(tmp_path / "b", chroma_url="", embedder=embedder)
+    assert b.import_jsonl(exported.splitlines())["created"] == len(exported.splitlines())
+    assert snapshot(b) == (exported, deps, incs, good)
+    assert b.import_jsonl(exported.splitlines())["created"] == 0  # idempotent
+    assert snapshot(b) == (exported, deps, incs, good)
+    assert gone.id not in [h.memory.id for h in b.recall("temporary note")]
+    a.close()
+    b.close()
+
+
 def test_incident_lifecycle_keeps_history(mem):
     inc = mem.open_incident("checkout 502s", severity="sev2", service="checkout")
     assert inc.id == "INC-1" and inc.severity == "SEV2" and inc.status == "open"

@@ -1093,10 +1093,10 @@ class Memory:
                 "title": d.get("title") or d.get("summary") or rec["text"][:120],
                 "severity": d.get("severity") or "SEV3",
                 "service": rec["service"],
-                "status": "resolved" if d.get("resolution") else "open",
+                "status": d.get("status") or ("resolved" if d.get("resolution") else "open"),
                 "started": d.get("started") or rec["created_at"],
                 "started_ts": _ts(d.get("started")) or rec["created_ts"],
-                "resolved": now if d.get("resolution") else None,
+                "resolved": d.get("resolved") or (now if d.get("resolution") else None),
                 "summary": d.get("summary"),
                 "root_cause": d.get("root_cause"),
                 "resolution": d.get("resolution"),
@@ -1117,7 +1117,10 @@ class Memory:
             self._apply_incident_change(iid, change)
         if rec["kind"] == "incident":
             meta = loads(rec["metadata"], {})
-            meta.update({"incident_id": iid, "resolution": d.get("resolution")})
+            meta.setdefault("incident_id", iid)
+            if not d.get("_imported"):
+                # An exported incident's memory already carries its metadata as it was.
+                meta.update({"incident_id": iid, "resolution": d.get("resolution")})
             meta = {k: v for k, v in meta.items() if v is not None}
             rec["metadata"] = dumps(meta)
             self.db.conn.execute(
@@ -1330,15 +1333,23 @@ class Memory:
         each batch commits on its own, and records already present (same id or same content) are skipped."""
         stats = {"read": 0, "created": 0, "duplicates": 0, "errors": []}
         batch: list[dict] = []
+        # Per record: what an export carries beyond the memory row (extra deployments of the same
+        # line, forgotten and near-duplicate marks), applied once the record is stored.
+        after: list[dict] = []
 
         def flush() -> None:
             if not batch:
                 return
-            for r in self._store(batch):
+            results = self._store(batch)
+            fixups = [(r, a) for r, a in zip(results, after, strict=True) if r.created and a]
+            if fixups:
+                self._write(lambda: self._import_fixups(fixups))
+            for r in results:
                 stats["created" if r.created else "duplicates"] += 1
             if progress:
                 progress(len(batch))
             batch.clear()
+            after.clear()
 
         for lineno, line in enumerate(lines, 1):
             line = line.strip()
@@ -1353,22 +1364,24 @@ class Memory:
                 tags = obj.get("tags") or ()
                 if isinstance(tags, str):
                     tags = [t for t in tags.split(",") if t]
-                batch.append(
-                    self._prepare(
-                        text,
-                        kind=obj.get("kind"),
-                        service=obj.get("service"),
-                        env=obj.get("env"),
-                        version=obj.get("version"),
-                        tags=tags,
-                        importance=obj.get("importance", 0.5),
-                        source=obj.get("source") or "import",
-                        metadata=obj.get("metadata") or None,
-                        id=obj.get("id"),
-                        created_at=obj.get("created_at"),
-                        supersedes=obj.get("supersedes"),
-                    )
+                extra, later = _import_side(obj)
+                prepared = self._prepare(
+                    text,
+                    kind=obj.get("kind"),
+                    service=obj.get("service"),
+                    env=obj.get("env"),
+                    version=obj.get("version"),
+                    tags=tags,
+                    importance=obj.get("importance", 0.5),
+                    source=obj.get("source") or "import",
+                    metadata=obj.get("metadata") or None,
+                    id=obj.get("id"),
+                    created_at=obj.get("created_at"),
+                    supersedes=obj.get("supersedes"),
+                    extra=extra,
                 )
+                batch.append(prepared)
+                after.append(later)
             except (ValueError, DevopsError) as exc:
                 stats["errors"].append(f"line {lineno}: {exc}")
                 continue
@@ -1383,6 +1396,25 @@ class Memory:
         stats["index"] = self.sync_index()
         return stats
 
+    def _import_fixups(self, fixups: list) -> None:
+        for res, later in fixups:
+            for dep in later.get("deployments", ()):
+                row = self._q("SELECT service, env, version FROM memories WHERE id = ?", (res.id,))[0]
+                self._insert_deployment(**row, memory_id=res.id, **dep)
+            if later.get("linked_to") and self._q(
+                "SELECT 1 FROM memories WHERE id = ?", (later["linked_to"],)
+            ):
+                self.db.conn.execute(
+                    "UPDATE memories SET linked_to = ? WHERE id = ?", (later["linked_to"], res.id)
+                )
+            if later.get("deleted_at"):
+                self.db.conn.execute(
+                    "UPDATE memories SET deleted_at = ?, deleted_reason = ? WHERE id = ?",
+                    (later["deleted_at"], later.get("deleted_reason") or "imported as forgotten", res.id),
+                )
+                self._audit("forget", res.id, {"reason": "imported as forgotten"})
+        self._cache.dirty = True
+
     def export_jsonl(self, out: IO[str], *, include_deleted: bool = False) -> int:
         n = 0
         where = "1" if include_deleted else "deleted_at IS NULL"
@@ -1391,6 +1423,20 @@ class Memory:
         for row in cur:
             rec = self._record(dict(zip(cols, row, strict=True)))
             data = rec.model_dump(mode="json", exclude={"vector", "content_hash"}, exclude_none=True)
+            # The structured rows behind the memory, so an import rebuilds them exactly (a
+            # rollback's rolled_back_from decides the last good version).
+            deps = self._q(
+                "SELECT * FROM deployments WHERE memory_id = ? ORDER BY started_ts, rowid", (rec.id,)
+            )
+            if deps:
+                data["deployments"] = [
+                    {k: v for k, v in d.items() if k in _DEPLOY_FIELDS and v is not None} for d in deps
+                ]
+            inc = self._q("SELECT * FROM incidents WHERE memory_id = ?", (rec.id,))
+            if inc:
+                data["incident"] = {
+                    k: v for k, v in inc[0].items() if k in _INCIDENT_FIELDS and v is not None
+                }
             out.write(json.dumps(data, sort_keys=True) + "\n")
             n += 1
         return n
@@ -1580,6 +1626,47 @@ def _suggest(
     if not parts:
         parts.append("no similar incidents or recent changes on record: investigate from the symptom")
     return "; ".join(parts) + "."
+
+
+_DEPLOY_FIELDS = ("commit", "strategy", "status", "started", "finished", "rolled_back_from", "by", "notes")
+_INCIDENT_FIELDS = (
+    "id",
+    "title",
+    "severity",
+    "status",
+    "started",
+    "resolved",
+    "summary",
+    "root_cause",
+    "resolution",
+)
+
+
+def _import_side(obj: dict) -> tuple[dict | None, dict]:
+    """An import line's structured parts: ``extra`` for prepare(), and what to apply once stored."""
+    extra: dict[str, Any] = {}
+    later: dict[str, Any] = {}
+    deps = obj.get("deployments")
+    if deps is not None:
+        if not isinstance(deps, list) or not all(isinstance(d, dict) for d in deps):
+            raise ValueError("deployments must be a list of objects")
+        deps = [redact_obj({k: v for k, v in d.items() if k in _DEPLOY_FIELDS}) for d in deps]
+        for d in deps:
+            if d.get("status", "succeeded") not in DEPLOY_STATUSES:
+                raise ValueError(f"unknown deployment status {d.get('status')!r}")
+        if deps:
+            extra["deployment"] = deps[0]
+            later["deployments"] = deps[1:]
+    inc = obj.get("incident")
+    if inc is not None:
+        if not isinstance(inc, dict):
+            raise ValueError("incident must be an object")
+        extra["incident"] = redact_obj({k: v for k, v in inc.items() if k in _INCIDENT_FIELDS})
+        extra["incident"]["_imported"] = True
+    for key in ("deleted_at", "deleted_reason", "linked_to"):
+        if isinstance(obj.get(key), str) and obj[key]:
+            later[key] = redact(obj[key])
+    return extra or None, later
 
 
 # ---------------------------------------------------------------------- record preparation
