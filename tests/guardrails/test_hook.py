@@ -250,3 +250,28 @@ def test_symlink_to_a_secret_file_is_judged_by_its_target(run, tmp_path):
         env={"HOME": str(home)},
     )
     assert decision_of(json.loads(res.stdout))[0] == "deny"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"tool_name": "Bash", "tool_input": {"command": "ls \\u00e9", "n": [1, 2.5, true, null]}}',
+        ' \n{"a": {"b": "c\\"d"}}\n',
+        '{"a": 1} trailing',
+        '{"a": -1e5, "b": 0}',
+        "[1,]",
+    ],
+)
+def test_hook_json_reader_matches_json_loads(text):
+    # the hook parses without importing json; it must accept and reject exactly what json.loads does
+    import json
+
+    from skill.guardrails.hook import _loads
+
+    try:
+        expected = json.loads(text)
+    except ValueError:
+        with pytest.raises(ValueError):
+            _loads(text)
+    else:
+        assert _loads(text) == expected

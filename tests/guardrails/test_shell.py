@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
+
 from skill.guardrails.shell import parse
 
 
@@ -69,3 +73,46 @@ def test_the_classifier_imports_nothing_heavy(run):
     result = run("-c", code)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == ""
+
+
+def _signature(v):
+    return (
+        v.tier,
+        v.deny,
+        v.rule_ids,
+        v.environment,
+        [(p.text, p.argv, p.tier, p.rule_ids) for p in v.parts],
+    )
+
+
+def test_plain_line_shortcut_gives_the_grammar_verdict(monkeypatch):
+    # The shortcut that skips tree-sitter must agree with it on every line it accepts.
+    import json
+
+    from skill.guardrails import shell
+    from skill.guardrails.classify import classify_command
+
+    corpus = Path("/work/shared/corpora/guardrails/peer_commands.dev.jsonl")
+    lines = [json.loads(x)["command"] for x in corpus.read_text().splitlines()] if corpus.exists() else []
+    lines += [
+        "kubectl get pods -n prod",
+        "rm -rf /",
+        "time rm -rf /usr",
+        "git push -f origin main",
+        "  ls  -la ",
+    ]
+    plain = [c for c in lines if shell._plain_words(c) is not None]
+    assert len(plain) >= 5
+    fast = [_signature(classify_command(c)) for c in plain]
+    monkeypatch.setattr(shell, "_plain_words", lambda c: None)
+    assert fast == [_signature(classify_command(c)) for c in plain]
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["rm -rf ~", "X=1 ls", "ls *", "echo $HOME", "a;b", "if true", "%1", "ls\tx", "ls 'a'", "ls\\ x", "!ls"],
+)
+def test_lines_with_shell_syntax_are_not_plain(line):
+    from skill.guardrails import shell
+
+    assert shell._plain_words(line) is None
