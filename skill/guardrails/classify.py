@@ -1417,31 +1417,11 @@ def _generic(ctx, state: _State) -> None:
         ctx.hit(1, "generic.help", "shows help only")
 
 
-_DEVICE_PREFIXES = (
-    "/dev/sd",
-    "/dev/nvme",
-    "/dev/hd",
-    "/dev/vd",
-    "/dev/xvd",
-    "/dev/mmcblk",
-    "/dev/disk",
-    "/dev/mapper/",
-    "/dev/md",
-    "/dev/dm-",
-    "/dev/rdisk",
-    "/dev/loop",
-)
-
-
-def is_disk_device(path: str) -> bool:
-    return path.startswith(_DEVICE_PREFIXES)
-
-
 def _redirect_hits(redirects: list[tuple[str, str]]) -> list[tuple[int, str, str]]:
     hits = []
     if not redirects:
         return hits
-    from skill.guardrails.commands.filesystem import is_startup_file
+    from skill.guardrails.commands.filesystem import is_device, is_startup_file
 
     for op, target in redirects:
         if target.startswith(("/dev/tcp/", "/dev/udp/")):
@@ -1457,7 +1437,7 @@ def _redirect_hits(redirects: list[tuple[str, str]]) -> list[tuple[int, str, str
             continue
         if target.startswith(("/dev/tcp/", "/dev/udp/")):
             hits.append((3, "redirect.network", f"connects a file descriptor to the network ({target})"))
-        elif is_disk_device(target):
+        elif is_device(target):
             hits.append((4, "redirect.disk-device", f"writes raw data onto the disk device {target}"))
         elif target.startswith(
             ("/etc/", "/boot/", "/usr/", "/bin/", "/sbin/", "/lib", "/sys/", "/proc/", "/var/lib/")

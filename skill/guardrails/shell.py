@@ -141,7 +141,10 @@ _ANSI = {
 }
 
 
-def _unescape_unquoted(text: str) -> str:
+def _unescape(text: str, escapable: str | None = None) -> str:
+    """Undo backslash escapes: before any character (unquoted words) or only before the characters
+    in ``escapable`` (inside double quotes, where other backslashes stay). Backslash-newline is a
+    line continuation and vanishes."""
     if "\\" not in text:
         return text
     out = []
@@ -149,26 +152,7 @@ def _unescape_unquoted(text: str) -> str:
     n = len(text)
     while i < n:
         ch = text[i]
-        if ch == "\\" and i + 1 < n:
-            nxt = text[i + 1]
-            if nxt != "\n":
-                out.append(nxt)
-            i += 2
-            continue
-        out.append(ch)
-        i += 1
-    return "".join(out)
-
-
-def _unescape_double(text: str) -> str:
-    if "\\" not in text:
-        return text
-    out = []
-    i = 0
-    n = len(text)
-    while i < n:
-        ch = text[i]
-        if ch == "\\" and i + 1 < n and text[i + 1] in '"\\$`\n':
+        if ch == "\\" and i + 1 < n and (escapable is None or text[i + 1] in escapable):
             if text[i + 1] != "\n":
                 out.append(text[i + 1])
             i += 2
@@ -235,7 +219,7 @@ class _Walker:
         """Resolved text of a word node and whether it depends on run-time values."""
         t = node.type
         if t == "word":
-            return _unescape_unquoted(_txt(node)), False
+            return _unescape(_txt(node)), False
         if t == "raw_string":
             return _txt(node)[1:-1], False
         if t == "number":
@@ -248,7 +232,7 @@ class _Walker:
             for child in node.children:
                 ct = child.type
                 if ct == "string_content":
-                    parts.append(_unescape_double(_txt(child)))
+                    parts.append(_unescape(_txt(child), '"\\$`\n'))
                 elif ct in ('"', '$"'):
                     continue
                 else:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -12,24 +11,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 FIELDS = {"tier", "decision", "reasons", "rule_ids", "deciding", "environment", "request_id", "approval_used"}
-PINNED = """
-[[rules]]
-id = "pin.ask"
-command = "mytool ask *"
-tier = 3
-
-[[rules]]
-id = "pin.block"
-command = "mytool block *"
-tier = 4
-"""
-
-
-@pytest.fixture(autouse=True)
-def pinned_tiers():
-    cfg = Path(os.environ["DEVOPS_CONFIG_DIR"])
-    cfg.mkdir(parents=True, exist_ok=True)
-    (cfg / "policy.toml").write_text(PINNED)
+pytestmark = pytest.mark.usefixtures("pinned_tiers")
 
 
 def one_line_error(res):

@@ -12,26 +12,7 @@ import pytest
 from skill.guardrails import approvals
 from skill.guardrails.engine import check_command
 
-PINNED = """
-[[rules]]
-id = "pin.ask"
-command = "mytool ask *"
-tier = 3
-
-[[rules]]
-id = "pin.block"
-command = "mytool block *"
-tier = 4
-"""
-
-
-@pytest.fixture(autouse=True)
-def pinned_tiers():
-    """Tiers for `mytool ask|block` fixed by policy, so these tests do not depend on the rule set."""
-    cfg = Path(os.environ["DEVOPS_CONFIG_DIR"])
-    cfg.mkdir(parents=True, exist_ok=True)
-    (cfg / "policy.toml").write_text(PINNED)
-    return cfg / "policy.toml"
+pytestmark = pytest.mark.usefixtures("pinned_tiers")
 
 
 def payload(tool="Bash", cwd="/tmp", **tool_input):

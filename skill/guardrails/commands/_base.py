@@ -145,14 +145,14 @@ class Ctx:
         return out
 
 
-def positionals(args: list[str], with_value: frozenset[str] | set[str] = frozenset()) -> list[str]:
-    """Non-option words, skipping the values of options listed in ``with_value``."""
+def positional_indexes(args: list[str], with_value: frozenset[str] | set[str] = frozenset()) -> list[int]:
+    """Indexes of the non-option words, skipping the values of options listed in ``with_value``."""
     out = []
     skip = False
     rest = False
-    for arg in args:
+    for i, arg in enumerate(args):
         if rest:
-            out.append(arg)
+            out.append(i)
             continue
         if skip:
             skip = False
@@ -164,5 +164,10 @@ def positionals(args: list[str], with_value: frozenset[str] | set[str] = frozens
             if "=" not in arg and arg in with_value:
                 skip = True
             continue
-        out.append(arg)
+        out.append(i)
     return out
+
+
+def positionals(args: list[str], with_value: frozenset[str] | set[str] = frozenset()) -> list[str]:
+    """Non-option words, skipping the values of options listed in ``with_value``."""
+    return [args[i] for i in positional_indexes(args, with_value)]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import posixpath
 
-from skill.guardrails.commands._base import Ctx, positionals
+from skill.guardrails.commands._base import Ctx, positional_indexes, positionals
 
 SYSTEM_DIRS = (
     "/bin",
@@ -198,27 +198,10 @@ def check(ctx: Ctx) -> None:
 
 
 def _targets(ctx: Ctx, with_value: frozenset[str] = frozenset()) -> list[tuple[str, bool]]:
-    out = []
+    """(word, dynamic) for each operand; a word without a dynamic flag counts as dynamic."""
     args = ctx.argv[1:]
     dyn = ctx.dynamic[1:]
-    skip = False
-    rest = False
-    for arg, d in zip(args, dyn, strict=False):
-        if rest:
-            out.append((arg, d))
-            continue
-        if skip:
-            skip = False
-            continue
-        if arg == "--":
-            rest = True
-            continue
-        if arg.startswith("-") and len(arg) > 1:
-            if arg in with_value:
-                skip = True
-            continue
-        out.append((arg, d))
-    return out
+    return [(args[i], dyn[i] if i < len(dyn) else True) for i in positional_indexes(args, with_value)]
 
 
 def _rm(ctx: Ctx) -> None:
