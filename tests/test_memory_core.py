@@ -232,6 +232,25 @@ def test_forget_soft_is_audited_and_hard_erases(mem, tmp_path):
         mem.forget("mem-nope")
 
 
+def test_hard_forget_leaves_no_byte_of_the_text(tmp_path, embedder):
+    m = Memory.open(tmp_path / "data", chroma_url="", embedder=embedder)
+    for i in range(20):
+        m.remember(f"filler note {i} about the deploy pipeline")
+    gone = m.remember("plover xylophone quartz runbook", tags=["zebratag"], metadata={"k": "wombatmeta"})
+    kept = m.remember("a live note stays")
+    m.forget(gone.id, hard=True)
+    assert gone.id not in [h.memory.id for h in m.recall("plover xylophone quartz")]
+    assert m.stats().chroma_count == 21
+    everything = _dump_everything(m, tmp_path)  # closes m: SQLite, its WAL, the chroma folder
+    for word in ("plover", "xylophone", "quartz", "zebratag", "wombatmeta"):
+        assert word not in everything, word
+    assert "a live note stays" in everything and "filler note 7" in everything
+    again = Memory.open(tmp_path / "data", chroma_url="", embedder=embedder)
+    assert again.recall("a live note")[0].memory.id == kept.id
+    assert gone.id not in again.index.ids()
+    again.close()
+
+
 def test_recall_filters_in_sql(mem):
     mem.remember("disk full on the api nodes", service="api", env="prod", tags=["disk"])
     mem.remember("disk full on the web nodes", service="web", env="staging", tags=["disk"])

@@ -16,6 +16,7 @@ import sqlite3
 import threading
 import uuid
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import suppress
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
@@ -910,7 +911,14 @@ class Memory:
 
         def write() -> None:
             if hard:
-                self.db.conn.execute("DELETE FROM memories WHERE id = ?", (memory_id,))
+                # secure_delete zeroes the freed cells and pages; the FTS5 merge drops the
+                # text's postings from older segments, so no byte of it stays in the file.
+                self.db.conn.execute("PRAGMA secure_delete = ON")
+                try:
+                    self.db.conn.execute("DELETE FROM memories WHERE id = ?", (memory_id,))
+                    self.db.conn.execute("INSERT INTO memories_fts(memories_fts) VALUES('optimize')")
+                finally:
+                    self.db.conn.execute("PRAGMA secure_delete = OFF")
             else:
                 self.db.conn.execute(
                     "UPDATE memories SET deleted_at = COALESCE(deleted_at, ?), deleted_reason = ? WHERE id = ?",
@@ -920,9 +928,13 @@ class Memory:
 
         self._write(write)
         self._cache.dirty = True
+        if hard:
+            # The old page images stay in the WAL until a checkpoint.
+            with suppress(sqlite3.Error):
+                self.db.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         index = "removed"
         try:
-            self.index.delete([memory_id])
+            self.index.delete([memory_id], scrub=hard)
         except StorageError as exc:
             index = f"not removed ({exc}); run reindex"
             self._warn(f"vector index: {index}")

@@ -151,11 +151,35 @@ class VectorIndex:
                     metadatas=metadatas[sl],
                 )
 
-    def delete(self, ids: list[str]) -> None:
+    def delete(self, ids: list[str], *, scrub: bool = False) -> None:
         if not ids:
             return
         with self.write_lock():
             self._call("delete", self.collection().delete, ids=ids)
+            if scrub and not self.url:
+                self._scrub_local(ids)
+
+    def _scrub_local(self, ids: list[str]) -> None:
+        """Make a hard delete real in the local folder: chroma keeps the original add (document,
+        metadata, vector) in its write-ahead queue until a later compaction, and SQLite keeps
+        deleted rows in free pages. Drop those queue entries (the delete entry stays, so a replay
+        stays consistent) and VACUUM. Server mode cannot reach the server's files."""
+        import sqlite3
+
+        db = self.path / "chroma.sqlite3" if self.path else None
+        if db is None or not db.is_file():
+            return
+        try:
+            conn = sqlite3.connect(db, timeout=30, isolation_level=None)
+            try:
+                marks = ",".join("?" * len(ids))
+                # operation 3 is chroma's DELETE.
+                conn.execute(f"DELETE FROM embeddings_queue WHERE id IN ({marks}) AND operation != 3", ids)
+                conn.execute("VACUUM")
+            finally:
+                conn.close()
+        except sqlite3.Error as exc:
+            raise StorageError(f"chroma at {self.path}: could not scrub forgotten rows ({exc})") from exc
 
     def count(self) -> int:
         return self._call("count", self.collection().count)
