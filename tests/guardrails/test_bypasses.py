@@ -630,3 +630,19 @@ def test_unresolvable_or_spelled_differently_asks(command):
 )
 def test_sql_hidden_in_executable_comments_and_cte(command):
     assert tier(command) == 4, classify_command(command).rule_ids
+
+
+@pytest.mark.parametrize(
+    "command", ["vim -c '!rm -rf ~'", "vim +'silent !rm -rf ~' x", "nvim --cmd '!rm -rf ~'"]
+)
+def test_editor_shell_escapes_are_classified(command):
+    assert_denied(command)
+
+
+@pytest.mark.parametrize(
+    "command",
+    ["unlink ~/.ssh/id_rsa", "rm ~/.ssh/id_rsa", "cp /dev/null ~/.ssh/id_rsa", "cp key ~/.ssh/id_ed25519"],
+)
+def test_deleting_or_overwriting_ssh_files_asks(command):
+    assert_ask(command)
+    assert tier("unlink build/x.o") == 2 and tier("vim -c wq notes.txt") == 2

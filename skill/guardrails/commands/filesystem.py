@@ -95,6 +95,10 @@ _STARTUP_FILES = (
 )
 
 
+def _in_ssh_dir(path: str) -> bool:
+    return "/.ssh/" in path or path.startswith(".ssh/")
+
+
 def is_startup_file(path: str) -> bool:
     return any(s in path for s in _STARTUP_FILES)
 
@@ -238,6 +242,8 @@ def _rm(ctx: Ctx) -> None:
                 ctx.hit(3, "rm.system-file", f"deletes the system file {path}")
             elif kind == "home" and any(c in path for c in "*?["):
                 ctx.hit(3, "rm.home-glob", f"deletes every file matching {path}")
+            elif _in_ssh_dir(path):
+                ctx.hit(3, "rm.ssh-file", f"deletes {path} (ssh keys or trust)")
             else:
                 ctx.hit(2, "rm.file", f"deletes {path}")
 
@@ -543,6 +549,9 @@ def _write_tool(ctx: Ctx) -> None:
         ctx.hit(4, "mv.root-or-home", "moves / or the home directory away")
         return
     written = targets if ctx.name == "tee" else targets[-1:]
+    if ctx.name in ("mv", "cp", "ln", "install", "tee") and any(_in_ssh_dir(t) for t in written):
+        ctx.hit(3, "fs.ssh-file", f"{ctx.name} overwrites a file in an .ssh directory (keys or trust)")
+        return
     if ctx.name in ("mv", "cp", "ln", "install", "tee") and any(is_startup_file(t) for t in written):
         ctx.hit(3, "fs.startup-file", f"{ctx.name} writes a shell startup, ssh or git hook file")
         return
@@ -572,7 +581,7 @@ def _mount(ctx: Ctx) -> None:
 
 _DISPATCH = {
     "rm": _rm,
-    "unlink": lambda ctx: ctx.hit(2, "rm.file", "deletes one file"),
+    "unlink": lambda ctx: _rm(ctx),
     "rmdir": _rmdir,
     "rimraf": _rimraf,
     "del-cli": _rimraf,

@@ -80,6 +80,11 @@ def check_unknown(ctx: Ctx, build_tool: bool) -> None:
         # A makefile on stdin is a script of shell recipes the gate does not read.
         ctx.hit(3, "make.stdin-makefile", "make runs recipes read from stdin")
         return
+    if lowered in ("vi", "vim", "nvim", "gvim", "view", "ex", "vimdiff"):
+        # -c/--cmd/+CMD run editor commands; `:!cmd` (also after silent/exe) hands cmd to a shell.
+        for value in ctx.values("-c", "--cmd") + [a[1:] for a in ctx.argv[1:] if a.startswith("+")]:
+            if "!" in value:
+                ctx.shell(value.split("!", 1)[1], f"{name} :!")
     if lowered in _WINDOWS_DISK:
         ctx.hit(4, "windows.format-disk", f"{name} erases a disk/partition")
         return
