@@ -180,6 +180,26 @@ def test_locked_database_gives_clear_error_and_keeps_the_record(isolated_home):
     assert len(proc.stderr.strip().splitlines()) == 1
     hits = _json(_memory("recall", "written while locked", "--json"))
     assert any(h["memory"]["text"] == "note written while locked" for h in hits)
+    # A deployment recorded while the database is locked is kept too: it happened.
+    blocker = sqlite3.connect(isolated_home / "memory.db", isolation_level=None)
+    blocker.execute("BEGIN EXCLUSIVE")
+    try:
+        proc = _memory(
+            "deployments",
+            "record",
+            "api",
+            "prod",
+            "v7.1.0",
+            "--rolled-back-from",
+            "v7.2.0",
+            env={"DEVOPS_MEMORY_BUSY_TIMEOUT": "0.5"},
+        )
+    finally:
+        blocker.execute("ROLLBACK")
+        blocker.close()
+    assert proc.returncode == 1 and "locked" in proc.stderr and "Traceback" not in proc.stderr
+    deps = _json(_memory("deployments", "list", "--json"))
+    assert [(d["version"], d["rolled_back_from"]) for d in deps] == [("v7.1.0", "v7.2.0")]
 
 
 def test_corrupt_database_gives_clear_error_and_keeps_the_record(isolated_home):

@@ -1025,7 +1025,15 @@ class Memory:
                 }
             },
         )
-        res = self._store([prepared])[0]
+        try:
+            res = self._store([prepared])[0]
+        except StorageError as exc:
+            # A deployment that happened is a fact: keep it like any memory (stored on the next run).
+            self._spool(prepared)
+            raise StorageError(
+                f"{exc.message}; the deployment was kept in {self._spool_path()} and is stored on the next run",
+                hint=exc.hint,
+            ) from exc
         if res.deployment is not None:
             return res.deployment
         # Same text already remembered (e.g. the protocol line came first): record the deploy itself anyway.
