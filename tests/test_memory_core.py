@@ -518,6 +518,19 @@ def test_corrupt_chroma_folder_keeps_records_and_reindex_rebuilds(tmp_path, embe
     m.close()
 
 
+def test_reindex_moves_an_unreadable_chroma_folder_aside_and_rebuilds(tmp_path, embedder):
+    m = Memory.open(tmp_path / "data", chroma_url="", embedder=embedder)
+    first = m.remember("payments ledger reconciled overnight")
+    (tmp_path / "data" / "chroma" / "chroma.sqlite3").write_bytes(b"garbage" * 100)
+    second = m.remember("kafka broker disk replaced")
+    res = m.reindex()
+    aside = list((tmp_path / "data").glob("chroma.corrupt-*"))
+    assert res["moved_aside"] == str(aside[0]) and "index_error" not in res
+    assert (aside[0] / "chroma.sqlite3").read_bytes() == b"garbage" * 100  # kept, not deleted
+    assert m.index.ids() == {first.id, second.id} and m.stats().chroma_pending == 0
+    m.close()
+
+
 def test_one_memory_shared_by_threads(mem):
     from concurrent.futures import ThreadPoolExecutor
 

@@ -547,8 +547,9 @@ def reindex(full, as_json):
         click.echo(
             f"embedded {res['embedded']}, pushed {res.get('pushed', 0)} to chroma, removed {res.get('removed', 0)} stale"
         )
-        if res.get("index_error"):
-            click.echo(f"warning: {res['index_error']}", err=True)
+    if res.get("index_error"):
+        # The vector index was not brought in line: say so in the exit code, not only in text.
+        raise StorageError(f"reindex could not update the vector index: {res['index_error']}")
 
 
 @cli.command()

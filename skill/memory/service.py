@@ -1507,7 +1507,25 @@ class Memory:
                 progress(done, total)
         self._cache.dirty = True
         sync = self.sync_index(full=True)
+        if sync.get("index_error") and self._local_index_corrupt(sync["index_error"]):
+            # SQLite holds every vector, so the local folder is disposable: keep the broken one
+            # aside (never delete what we cannot read) and rebuild from SQLite.
+            aside = self.index.path.with_name(f"{self.index.path.name}.corrupt-{int(_now().timestamp())}")
+            with self.index.write_lock():
+                self.index.path.rename(aside)
+            self._write(lambda: self.db.conn.execute("UPDATE memories SET chroma_synced = 0"))
+            self._warn(f"the chroma folder was unreadable; moved it to {aside} and rebuilt it from SQLite")
+            sync = {**self.sync_index(full=True), "moved_aside": str(aside)}
         return {"embedded": embedded, **sync}
+
+    def _local_index_corrupt(self, error: str) -> bool:
+        markers = ("file is not a database", "malformed", "code: 26", "code: 11")
+        return (
+            self.index.mode == "local"
+            and self.index.path is not None
+            and self.index.path.is_dir()
+            and any(m in error for m in markers)
+        )
 
     def sync_index(self, *, full: bool = False) -> dict:
         """Push rows not yet in chroma; with ``full`` also drop chroma ids that SQLite no longer has."""
