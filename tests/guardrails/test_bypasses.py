@@ -646,3 +646,37 @@ def test_editor_shell_escapes_are_classified(command):
 def test_deleting_or_overwriting_ssh_files_asks(command):
     assert_ask(command)
     assert tier("unlink build/x.o") == 2 and tier("vim -c wq notes.txt") == 2
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        "psql -c '\\! rm -rf ~'",
+        "psql -c 'select 1; \\! rm -rf ~'",
+        "psql -c '\\o |rm -rf ~'",
+        "mysql -e 'system rm -rf ~'",
+        "mysql -e '\\! rm -rf ~'",
+        "sqlite3 app.db '.shell rm -rf ~'",
+        "sqlite3 app.db '.system rm -rf ~'",
+        "sqlite3 app.db '.output |rm -rf ~'",
+        "git config -f .gitmodules submodule.x.update '!rm -rf ~'",
+    ],
+)
+def test_database_clients_and_config_that_run_shell_commands(command):
+    assert_denied(command)
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        "psql -c 'COPY users TO PROGRAM $$rm -rf ~$$'",
+        "psql -c \"\\copy users to program 'rm -rf ~'\"",
+        "sqlite3 app.db '.load ./evil'",
+        "userdel -r bob",
+        "passwd -d root",
+        "podman system reset -f",
+    ],
+)
+def test_server_side_programs_accounts_and_resets_ask(command):
+    assert_ask(command)
+    assert tier("psql -c '\\dt'") == 1 and tier("sqlite3 app.db .tables") == 1

@@ -105,6 +105,12 @@ def check(ctx: Ctx) -> None:
     ):
         ctx.hit(1, "docker.read", f"{ctx.name} {obj} {sub} only reads".replace("  ", " "))
         return
+    if obj == "system" and sub == "reset" or sub == "system" and args[:1] == ["reset"]:
+        # podman system reset deletes every container, image, volume and network
+        ctx.hit(
+            4, "podman.system-reset", f"{ctx.name} system reset deletes all containers, images and volumes"
+        )
+        return
     if sub == "prune" or sub == "system" and args[:1] == ["prune"]:
         if sctx.has("--dry-run"):
             ctx.hit(1, "docker.dry-run", "prune --dry-run lists only")

@@ -85,6 +85,10 @@ def check_unknown(ctx: Ctx, build_tool: bool) -> None:
         for value in ctx.values("-c", "--cmd") + [a[1:] for a in ctx.argv[1:] if a.startswith("+")]:
             if "!" in value:
                 ctx.shell(value.split("!", 1)[1], f"{name} :!")
+    if lowered in ("userdel", "deluser", "groupdel", "delgroup", "usermod", "passwd", "chpasswd", "visudo"):
+        if len(ctx.argv) > 1 and not ctx.has("--help", "-S", "--status"):
+            ctx.hit(3, "system.accounts", f"{name} changes system accounts, passwords or sudo rights")
+            return
     if lowered in _WINDOWS_DISK:
         ctx.hit(4, "windows.format-disk", f"{name} erases a disk/partition")
         return

@@ -56,7 +56,11 @@ _EXEC_KEYS = (
 
 def _config_exec(ctx: Ctx, key: str, value: str) -> None:
     key = key.lower()
-    if key.startswith("alias.") and value.startswith("!"):
+    if key.startswith("submodule.") and key.endswith(".update") and value.startswith("!"):
+        # `git submodule update` runs a `!command` update strategy in the shell
+        ctx.shell(value[1:], f"git {key}")
+        ctx.hit(2, "git.config-exec", f"git {key} runs a shell command (classified)")
+    elif key.startswith("alias.") and value.startswith("!"):
         ctx.shell(value[1:], f"git alias {key[6:]}")
         ctx.hit(2, "git.config-exec", f"git {key} runs a shell command (classified)")
     elif key == "core.hookspath":

@@ -189,6 +189,24 @@ def _conn_env(
             ctx.env(word)
 
 
+def _client_escapes(ctx: Ctx, text: str) -> None:
+    """Client meta-commands that leave SQL: psql/mysql `\\! cmd`, mysql `system cmd`, psql
+    `\\copy … program` (runs on this machine) and `\\o |cmd` / `\\g |cmd` (output piped to a command)."""
+    for line in text.replace(";", "\n").splitlines():
+        line = line.strip()
+        low = line.lower()
+        if low.startswith("\\!"):
+            ctx.shell(line[2:].strip(), f"{ctx.name} \\!")
+        elif low.startswith("system ") and ctx.name in ("mysql", "mariadb"):
+            ctx.shell(line[7:].strip(), f"{ctx.name} system")
+        elif low.startswith("\\copy") and " program " in f" {low} ":
+            ctx.hit(3, "sql.copy-program", "\\copy … program runs a shell command")
+        elif low.startswith(("\\o |", "\\o|", "\\g |", "\\g|")) or (
+            low.startswith(("\\o ", "\\g ")) and line[2:].strip().startswith("|")
+        ):
+            ctx.shell(line[2:].strip().lstrip("|"), f"{ctx.name} output pipe")
+
+
 def _client(ctx: Ctx, dialect: str, exec_flags, file_flags, host_flags, db_flags, with_value) -> None:
     _conn_env(ctx, host_flags, db_flags, with_value)
     statements = ctx.values(*exec_flags) if exec_flags else []
@@ -202,6 +220,7 @@ def _client(ctx: Ctx, dialect: str, exec_flags, file_flags, host_flags, db_flags
     if statements:
         ctx.hit(1, "sql.client", f"{ctx.name} runs statements (analysed)")
         for text in statements:
+            _client_escapes(ctx, text)
             ctx.run_sql(text, dialect)
         return
     files = ctx.values(*file_flags) if file_flags else []
@@ -226,7 +245,14 @@ def _sqlite(ctx: Ctx) -> None:
         ctx.hit(1, "sql.client", "sqlite3 runs statements (analysed)")
         for text in sql:
             if text.startswith("."):
-                ctx.hit(1, "sql.dot-command", f"sqlite3 {text.split()[0]}")
+                word, _, rest = text.partition(" ")
+                if word in (".shell", ".system"):
+                    ctx.shell(rest, f"sqlite3 {word}")
+                elif rest.lstrip("'\"").startswith("|") and word in (".output", ".once", ".import"):
+                    ctx.shell(rest.strip("'\" ")[1:], f"sqlite3 {word} |")
+                elif word == ".load":
+                    ctx.hit(3, "sql.load-extension", "sqlite3 .load runs a native extension")
+                ctx.hit(1, "sql.dot-command", f"sqlite3 {word}")
                 continue
             ctx.run_sql(text, "sqlite")
         return
@@ -459,6 +485,9 @@ def _statement(stmt: str) -> tuple[int, str, str]:
         if first == "SELECT" and re.search(r"\bINTO\s+OUTFILE\b", flat):
             return 2, "sql.write", "SELECT … INTO OUTFILE writes a file"
         return 1, "sql.read", f"{first} only reads"
+    if first == "COPY" and re.search(r"\bPROGRAM\b", flat):
+        # PostgreSQL runs the (masked) string through the database server's shell.
+        return 3, "sql.copy-program", "COPY … PROGRAM runs a shell command on the database server"
     if first in (
         "INSERT",
         "CREATE",
