@@ -1160,7 +1160,7 @@ def _selected_context(name: str, argv: list[str]) -> tuple[str, str] | None:
     return None
 
 
-_EXEC_BUILTINS = frozenset({"source", ".", "alias", "trap", "script"})
+_EXEC_BUILTINS = frozenset({"source", ".", "alias", "trap", "script", "hash", "enable"})
 
 
 # Variables whose value programs run as a shell command (git, pagers, editors, ssh, bash itself).
@@ -1277,6 +1277,16 @@ def _exec_builtin(ctx, simple, state: _State) -> None:
                 alias, body = arg.split("=", 1)
                 ctx.shell(body, f"alias {alias}")
         ctx.hit(1, "shell.alias", "defines aliases (bodies classified)")
+        return
+    if name == "hash" and "-p" in args:
+        # `hash -p /bin/rm ls` makes every later `ls` on this shell run rm
+        ctx.hit(3, "shell.rebind", "hash -p rebinds a command name to another program")
+        return
+    if name == "enable" and any(a.startswith("-") and ("f" in a or "n" in a) for a in args):
+        ctx.hit(3, "shell.rebind", "enable -f/-n loads or disables builtins (changes what names run)")
+        return
+    if name in ("hash", "enable"):
+        ctx.hit(1, "shell.lookup", f"{name} lists or refreshes command lookup")
         return
     if name == "trap":
         if args and args[0] not in ("-l", "-p", "--") and not args[0].startswith("-"):

@@ -680,3 +680,11 @@ def test_database_clients_and_config_that_run_shell_commands(command):
 def test_server_side_programs_accounts_and_resets_ask(command):
     assert_ask(command)
     assert tier("psql -c '\\dt'") == 1 and tier("sqlite3 app.db .tables") == 1
+
+
+@pytest.mark.parametrize(
+    "command", ["hash -p /bin/rm ls; ls -rf ~", "enable -f ./evil.so ls", "enable -n echo"]
+)
+def test_rebinding_command_names_asks(command):
+    assert_ask(command)
+    assert tier("hash -r") == 1
