@@ -174,3 +174,18 @@ def test_entry_points_run_as_processes(run):
     via_devops = run("-m", "skill.cli", "memory", "recall", "v9.9.9", "--json")
     assert via_devops.returncode == 0, via_devops.stderr
     assert json.loads(via_devops.stdout)[0]["memory"]["id"] == mid
+
+
+def test_reindex_fails_loudly_when_the_index_is_unreachable(invoke, monkeypatch):
+    import socket
+
+    _j(invoke("remember", "a note kept in SQLite", "--json"))
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    monkeypatch.setenv("DEVOPS_CHROMA_URL", f"http://127.0.0.1:{port}")
+    r = invoke("reindex")
+    assert r.exit_code == 1
+    assert r.stderr.strip().splitlines()[-1].startswith("Error: reindex could not update the vector index")
+    monkeypatch.delenv("DEVOPS_CHROMA_URL")
+    assert _j(invoke("stats", "--json"))["memories"] == 1
