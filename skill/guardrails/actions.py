@@ -119,12 +119,14 @@ def classify_action(
         reasons.append(f"{name} ({description}) in production: T{tier}")
         if prod > base:
             rule_ids.append("env.production")
-    elif environment is None and prod > base:
-        # Unknown may be production: at least ask, but do not block just for being vague.
+    elif environment not in (envs.STAGING, envs.DEVELOPMENT) and prod > base:
+        # Unknown may be production: at least ask, but do not block just for being vague. A name
+        # we do not recognise (`--env blue`) is unknown too, or any made-up name would lower the tier.
         tier = max(base, min(prod, 3))
         reasons.append(
-            f"{name} ({description}) with no recognisable environment: T{tier} "
-            "(pass --env, or name the environment in the target)"
+            f"{name} ({description}) with no recognisable environment"
+            + (f" ({environment!r})" if environment else "")
+            + f": T{tier} (pass --env, or name the environment in the target)"
         )
         rule_ids.append("env.unknown")
     else:

@@ -128,3 +128,11 @@ def test_decision_to_dict_has_the_public_fields():
         "approval_used",
     }
     assert d.to_dict()["deciding"] == "restart"
+
+
+def test_a_made_up_environment_name_does_not_lower_the_tier():
+    # found in review: `--env whatever` used to give deploy T2 (allow) where no --env gives T3
+    unknown = check_action("deploy", target="api", audit=False)
+    made_up = check_action("deploy", target="api", env="blue", audit=False)
+    assert made_up.tier == unknown.tier == 3 and made_up.decision == "ask"
+    assert check_action("deploy", target="api", env="staging", audit=False).tier == 2
