@@ -327,6 +327,11 @@ def _check_command(command, cwd, approval, caller, policy, now) -> Decision:
 def _self_protection(req: _Request, verdict) -> None:
     """Commands that approve on the gate's behalf or read its keys are denied, whoever asks."""
     text = req.input
+    resolved = _resolved_words(verdict, text)
+    if resolved:
+        # Match the words as the shell will see them too: `policy".toml"`, `approval.ke\y`,
+        # `approval.k*` and `pol{icy,x}.toml` name the same files as the plain spelling.
+        text = text + "\n" + resolved
     lowered = text.lower()
     if "guardrails" in lowered and ("approve" in lowered or "operator-key" in lowered):
         for p in verdict.parts:
@@ -387,6 +392,19 @@ def _self_protection(req: _Request, verdict) -> None:
             )
     if verdict.tier >= 2:
         _gate_data_changes(req, verdict)
+        if any(r.startswith("interp.") for p in verdict.parts for r in p.rule_ids) and _names_data_dir(text):
+            # inline code can assemble the key's file name from pieces; the folder gives it away
+            req.parts.append(
+                _Part(
+                    text[:200],
+                    None,
+                    4,
+                    ["gate.self-protect"],
+                    ["inline code reaches into the gate's data dir (keys, approvals)"],
+                    None,
+                    True,
+                )
+            )
     # Changing the gate's own configuration (allowlists, the hook) is for a human too. Reading
     # it (cat, grep: T1) and the gate's own commands are fine.
     if any(name in text for name in GATE_CONFIG):
@@ -421,6 +439,70 @@ def _self_protection(req: _Request, verdict) -> None:
                 )
             )
             break
+
+
+_GATE_NAMES = GATE_SECRETS + ("policy.toml", "settings.json", "settings.local.json")
+
+
+def _resolved_words(verdict, raw: str) -> str:
+    """Resolved argv words (and redirect targets) of every part, with globs and braces in the gate's
+    directories expanded against the names the gate protects; '' when nothing new appears."""
+    words = [a for p in verdict.parts for a in p.argv]
+    if ">" in raw or "<" in raw:
+        try:
+            from .shell import parse
+
+            words += [t for s in parse(raw).commands for _, t in s.redirects]
+        except Exception:  # noqa: BLE001 - the raw text is still checked
+            pass
+    out: list[str] = []
+    for w in words:
+        if w not in raw:
+            out.append(w)
+        if "{" in w and "," in w:
+            from .commands.filesystem import _braces
+
+            out.extend(_braces(w))
+        special = any(c in w for c in "*?[$`")
+        if not special:
+            continue
+        folder, _, base = w.rpartition("/")
+        in_gate_dir = ".devops" in folder or ".claude" in folder or _in_data_dir(folder)
+        if not in_gate_dir:
+            continue
+        if any(c in base for c in "$`"):
+            # a name computed at run time inside the gate's folders: assume the worst one
+            out.append("approval.key" if _in_data_dir(folder) else "policy.toml settings.json")
+            continue
+        from fnmatch import fnmatchcase
+
+        out.extend(name for name in _GATE_NAMES if fnmatchcase(name, base))
+    return " ".join(out)
+
+
+def _names_data_dir(text: str) -> bool:
+    try:
+        from .paths import data_dir
+
+        home = os.path.normpath(data_dir())
+    except Exception:  # noqa: BLE001
+        return False
+    user = os.path.expanduser("~")
+    short = "~" + home[len(user) :] if home.startswith(user + os.sep) else None
+    return home in text or bool(short and short in text)
+
+
+def _in_data_dir(folder: str) -> bool:
+    if not folder:
+        return False
+    try:
+        from .paths import data_dir
+
+        home = os.path.normpath(data_dir())
+    except Exception:  # noqa: BLE001
+        return False
+    full = os.path.normpath(os.path.expanduser(folder))
+    return full == home or full.startswith(home + os.sep)
 
 
 def _gate_data_changes(req: _Request, verdict) -> None:

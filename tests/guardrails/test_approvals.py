@@ -301,3 +301,35 @@ def test_deleting_the_audit_log_or_data_dir_is_blocked_but_reading_is_not():
         assert d.decision == "block" and "gate.data-change" in d.rule_ids, (command, d.rule_ids)
     d = check_command(f"sqlite3 {home}/audit.db 'select count(*) from decisions'", audit=False)
     assert d.decision == "allow"
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        "cat {home}/approval.ke\\y",
+        'cat {home}/approval."key"',
+        "cat {home}/approval.k*",
+        "cat {home}/appr*",
+        "python3 -c \"print(open('{home}/approval.k'+'ey').read())\"",
+    ],
+)
+def test_spelling_the_gate_key_differently_is_still_denied(template):
+    # found in review: the self-protection matched the raw text only
+    d = check_command(template.format(home=os.environ["DEVOPS_HOME"]), audit=False)
+    assert d.decision == "block" and not d.approvable and "gate.self-protect" in d.rule_ids
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        'cp p .devops/policy".toml"',
+        "cp p .devops/polic\\y.toml",
+        "cp p .devops/policy$(echo .toml)",
+        "cp p .devops/pol{icy,x}.toml",
+        "echo '[[allow]]' > .devops/policy.tom\\l",
+        "sed -i s/x/y/ .claude/setting\\s.json",
+    ],
+)
+def test_spelling_the_gate_config_differently_is_still_t4(command):
+    d = check_command(command, audit=False)
+    assert d.decision == "block" and "gate.config-change" in d.rule_ids
