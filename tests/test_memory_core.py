@@ -251,6 +251,27 @@ def test_hard_forget_leaves_no_byte_of_the_text(tmp_path, embedder):
     again.close()
 
 
+def test_reindex_finishes_a_hard_forget_whose_scrub_found_chroma_busy(tmp_path, embedder, monkeypatch):
+    from skill.errors import StorageError
+
+    m = Memory.open(tmp_path / "data", chroma_url="", embedder=embedder)
+    kept = m.remember("a live note stays")
+    gone = m.remember("plover xylophone quartz runbook")
+
+    def busy(ids):
+        raise StorageError("database is locked")
+
+    monkeypatch.setattr(m.index, "scrub", busy)
+    out = m.forget(gone.id, hard=True)
+    assert out["index"].startswith("removed, not scrubbed") and any("not scrubbed" in w for w in m.warnings)
+    chroma_file = tmp_path / "data" / "chroma" / "chroma.sqlite3"
+    assert b"xylophone" in chroma_file.read_bytes()
+    assert m.reindex()["scrubbed"] == 1
+    assert b"xylophone" not in chroma_file.read_bytes()
+    assert m.index.ids() == {kept.id}
+    m.close()
+
+
 def test_recall_filters_in_sql(mem):
     mem.remember("disk full on the api nodes", service="api", env="prod", tags=["disk"])
     mem.remember("disk full on the web nodes", service="web", env="staging", tags=["disk"])

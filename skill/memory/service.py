@@ -934,10 +934,18 @@ class Memory:
                 self.db.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         index = "removed"
         try:
-            self.index.delete([memory_id], scrub=hard)
+            self.index.delete([memory_id])
         except StorageError as exc:
             index = f"not removed ({exc}); run reindex"
             self._warn(f"vector index: {index}")
+        else:
+            if hard:
+                try:
+                    self.index.scrub([memory_id])
+                except StorageError as exc:
+                    # Deleted from the index, but chroma's file may still hold old bytes (busy).
+                    index = f"removed, not scrubbed ({exc}); `memory.py reindex` vacuums it later"
+                    self._warn(f"vector index: {index}")
         return {"id": memory_id, "forgotten": True, "hard": hard, "index": index}
 
     # ----------------------------------------------------------------- deployments
@@ -1516,6 +1524,12 @@ class Memory:
             self._write(lambda: self.db.conn.execute("UPDATE memories SET chroma_synced = 0"))
             self._warn(f"the chroma folder was unreadable; moved it to {aside} and rebuilt it from SQLite")
             sync = {**self.sync_index(full=True), "moved_aside": str(aside)}
+        if not sync.get("index_error") and self.index.mode == "local":
+            live = {r["id"] for r in self._q("SELECT id FROM memories WHERE deleted_at IS NULL")}
+            try:
+                sync["scrubbed"] = self.index.scrub_except(live)
+            except StorageError as exc:
+                self._warn(str(exc))
         return {"embedded": embedded, **sync}
 
     def _local_index_corrupt(self, error: str) -> bool:

@@ -151,12 +151,16 @@ class VectorIndex:
                     metadatas=metadatas[sl],
                 )
 
-    def delete(self, ids: list[str], *, scrub: bool = False) -> None:
+    def delete(self, ids: list[str]) -> None:
         if not ids:
             return
         with self.write_lock():
             self._call("delete", self.collection().delete, ids=ids)
-            if scrub and not self.url:
+
+    def scrub(self, ids: list[str]) -> None:
+        """After ``delete``: see ``_scrub_local``; nothing to do for a server."""
+        if ids and not self.url:
+            with self.write_lock():
                 self._scrub_local(ids)
 
     def _scrub_local(self, ids: list[str]) -> None:
@@ -170,7 +174,7 @@ class VectorIndex:
         if db is None or not db.is_file():
             return
         try:
-            conn = sqlite3.connect(db, timeout=30, isolation_level=None)
+            conn = sqlite3.connect(db, timeout=10, isolation_level=None)
             try:
                 marks = ",".join("?" * len(ids))
                 # operation 3 is chroma's DELETE.
@@ -178,6 +182,37 @@ class VectorIndex:
                 conn.execute("VACUUM")
             finally:
                 conn.close()
+        except sqlite3.Error as exc:
+            raise StorageError(f"chroma at {self.path}: could not scrub forgotten rows ({exc})") from exc
+
+    def scrub_except(self, live: set[str]) -> int:
+        """Drop queued adds/updates of ids no longer live (forgotten, hard or soft), then VACUUM if
+        any went: finishes a hard forget whose scrub found chroma's file busy. Local folder only."""
+        import sqlite3
+
+        db = self.path / "chroma.sqlite3" if self.path and not self.url else None
+        if db is None or not db.is_file():
+            return 0
+        try:
+            with self.write_lock():
+                conn = sqlite3.connect(db, timeout=10, isolation_level=None)
+                try:
+                    queued = {
+                        r[0]
+                        for r in conn.execute("SELECT DISTINCT id FROM embeddings_queue WHERE operation != 3")
+                    }
+                    dead = sorted(queued - live)
+                    for start in range(0, len(dead), 500):
+                        chunk = dead[start : start + 500]
+                        marks = ",".join("?" * len(chunk))
+                        conn.execute(
+                            f"DELETE FROM embeddings_queue WHERE id IN ({marks}) AND operation != 3", chunk
+                        )
+                    if dead:
+                        conn.execute("VACUUM")
+                    return len(dead)
+                finally:
+                    conn.close()
         except sqlite3.Error as exc:
             raise StorageError(f"chroma at {self.path}: could not scrub forgotten rows ({exc})") from exc
 
