@@ -80,6 +80,7 @@ def test_bad_input_is_one_line_and_loses_nothing(invoke, tmp_path):
     kept = _j(invoke("remember", "keep this note", "--json"))
     for args, needle in [
         (("remember", ""), "empty"),
+        (("recall", "  "), "needs a query"),
         (("remember", "x", "--importance", "-1"), "between 0 and 1"),
         (("recall", "x", "--kind", "bogus"), "bogus"),
         (("list", "--kind", "bogus"), "bogus"),

@@ -161,6 +161,9 @@ def remember(
 @json_option
 def recall(query, kind, service, env, since, until, tags, limit, explain, mode, as_json):
     """Find memories relevant to QUERY (hybrid lexical + semantic, then recency and importance)."""
+    if not query.strip():
+        # The library lists newest first for an empty query; on the command line that is `list`.
+        raise UsageError("recall needs a query", hint="`memory.py list` shows the newest memories")
     with _memory() as mem:
         hits = mem.recall(
             query,
