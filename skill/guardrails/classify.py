@@ -143,6 +143,8 @@ _WRAPPER_OPTS: dict[str, frozenset[str]] = {
     "chrt": frozenset(),
     "taskset": frozenset(),
     "runuser": frozenset({"-u", "-g", "-G", "--user", "--group"}),
+    "nsenter": frozenset({"-t", "--target", "-S", "--setuid", "-G", "--setgid", "--wd", "-W"}),
+    "dotenv": frozenset({"-e", "-v", "-c"}),
 }
 
 READ_ONLY = frozenset(
@@ -648,6 +650,31 @@ def unwrap(argv: list[str], dynamic: list[bool], assigns: dict[str, str] | None 
                     break
                 cmd.append(a)
             res.notes.append("unwrapped parallel")
+            inputs: list[str] = []
+            group = None
+            for a in args[idx + len(cmd) :]:
+                if a in (":::", ":::+", "::::", "::::+"):
+                    group = a.rstrip("+")
+                elif group == ":::":
+                    inputs.append(a)
+                else:
+                    inputs = []  # inputs from files or stdin: unknown, judged below
+                    break
+            if inputs:
+                # Literal inputs: with no command each one is a command line; otherwise it fills
+                # {} or is appended to the command, like parallel does.
+                # parallel joins the command's words with spaces (a shell line) and quotes inputs.
+                for item in inputs[:64]:
+                    quoted = _join([item])
+                    if not cmd:
+                        line = item
+                    elif any("{}" in c for c in cmd):
+                        line = " ".join(c.replace("{}", quoted) for c in cmd)
+                    else:
+                        line = " ".join([*cmd, quoted])
+                    res.nested.append((line, "parallel input"))
+                res.done = True
+                return res
             res.args_unknown = True
             res.placeholder = "{}"
             if len(cmd) == 1 and " " in cmd[0]:
@@ -707,6 +734,38 @@ def unwrap(argv: list[str], dynamic: list[bool], assigns: dict[str, str] | None 
                     res.nested.append((" ".join(body), f"tmux {sub}"))
             res.hits.append((2, "tmux.session", f"tmux {sub or 'session'}"))
             res.done = True
+            return res
+        if name in ("sg", "vagrant", "nix-shell", "gdb", "entr"):
+            # tools that take the command to run as an option value or a trailing string
+            body = None
+            if name == "sg" and len(args) >= 2:
+                body = args[2] if args[1] == "-c" and len(args) > 2 else " ".join(args[1:])
+            elif name == "vagrant" and args[:1] == ["ssh"]:
+                for i, a in enumerate(args):
+                    if a in ("-c", "--command") and i + 1 < len(args):
+                        body = args[i + 1]
+            elif name == "nix-shell":
+                for i, a in enumerate(args):
+                    if a in ("--run", "--command") and i + 1 < len(args):
+                        body = args[i + 1]
+            elif name == "gdb":
+                cmds = [args[i + 1] for i, a in enumerate(args[:-1]) if a in ("-ex", "--ex", "-eval-command")]
+                body = "\n".join(
+                    c.split(None, 1)[1] if c.startswith("shell ") else c[1:]
+                    for c in cmds
+                    if c.startswith(("shell ", "!"))
+                )
+                body = body or None
+            elif name == "entr":
+                idx = _skip_options(args, frozenset())
+                rest = args[idx:]
+                if rest:
+                    body = rest[0] if "-s" in args[:idx] else _join(rest)
+            if body is not None:
+                res.nested.append((body, name))
+                res.hits.append((2, f"{name}.runs-command", f"{name} runs a command (classified)"))
+                res.done = True
+                return res
             return res
         if name in ("su",):
             cmd = None

@@ -688,3 +688,31 @@ def test_server_side_programs_accounts_and_resets_ask(command):
 def test_rebinding_command_names_asks(command):
     assert_ask(command)
     assert tier("hash -r") == 1
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        "parallel ::: 'rm -rf ~'",
+        "parallel sh -c ::: 'rm -rf ~'",
+        "parallel rm -rf ::: ~",
+        "nsenter -t 1 -m -- rm -rf /",
+        "sg wheel -c 'rm -rf ~'",
+        "gdb -batch -ex 'shell rm -rf ~'",
+        "entr rm -rf ~ < files",
+        "nix-shell -p x --run 'rm -rf ~'",
+        "dotenv -- rm -rf ~",
+        "op run -- rm -rf ~",
+        "vagrant ssh -c 'rm -rf /'",
+        "docker compose exec db psql -c 'DROP TABLE users'",
+        "docker-compose exec db psql -c 'DROP TABLE users'",
+    ],
+)
+def test_more_wrappers_that_run_their_arguments(command):
+    v = classify_command(command)
+    assert v.tier == 4, (command, v.rule_ids)
+
+
+def test_those_wrappers_stay_allowed_for_ordinary_work():
+    for command in ("parallel gzip ::: a.log b.log", "docker compose exec web ls", "op run -- make test"):
+        assert tier(command) <= 2, command

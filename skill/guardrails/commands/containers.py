@@ -200,15 +200,47 @@ _COMPOSE_VALUE = frozenset(
 )
 
 
+_COMPOSE_EXEC_VALUE = frozenset(
+    {
+        "-e",
+        "--env",
+        "-u",
+        "--user",
+        "-w",
+        "--workdir",
+        "--index",
+        "--name",
+        "--entrypoint",
+        "-l",
+        "--label",
+        "-p",
+        "--publish",
+        "-v",
+        "--volume",
+    }
+)
+
+
 def _compose(ctx: Ctx, args: list[str], sub: str | None = None) -> None:
     pos = positionals(args, _COMPOSE_VALUE)
     for f in Ctx(name="compose", argv=["compose", *args], dynamic=[False] * (len(args) + 1)).values(
         "-f", "--file", "-p", "--project-name", "--env-file"
     ):
         ctx.env(f)
+    given = sub is not None  # `docker compose SUB …` passes the words after SUB
     if sub is None:
         sub = pos[0] if pos else ""
     sctx = Ctx(name=sub, argv=[sub, *args], dynamic=[False] * (len(args) + 1))
+    if sub in ("exec", "run"):
+        # compose exec/run SERVICE CMD…: the command runs in the service container; classify it
+        rest = args if given else args[args.index(sub) + 1 :]
+        i = 0
+        while i < len(rest) and rest[i].startswith("-"):
+            i += 2 if rest[i] in _COMPOSE_EXEC_VALUE else 1
+        if i + 1 < len(rest):
+            from skill.guardrails.commands.network import join_words
+
+            ctx.shell(join_words(rest[i + 1 :]), f"compose {sub} {rest[i]}")
     if sub in (
         "ps",
         "logs",

@@ -31,6 +31,13 @@ def check(ctx: Ctx) -> None:
         _vault(ctx)
     elif ctx.name == "aws-vault":
         _aws_vault(ctx)
+    elif ctx.name == "op" and "run" in ctx.args[:3] and "--" in ctx.args:
+        from skill.guardrails.commands.network import join_words
+
+        rest = ctx.args[ctx.args.index("--") + 1 :]
+        if rest:
+            ctx.shell(join_words(rest), "op run")
+        ctx.hit(2, "secrets.inject", "op run injects secrets into a command (classified)")
     elif ctx.name == "op":
         pos = positionals(
             ctx.args,
