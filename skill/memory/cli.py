@@ -17,6 +17,7 @@ json_option = click.option("--json", "as_json", is_flag=True, help="Machine-read
 
 
 def _filters(f):
+    """The structured filters shared by recall and list; they reach the command as **filters."""
     f = click.option("--tag", "tags", multiple=True, help="Only memories with this tag (repeatable).")(f)
     f = click.option("--until", help="Created at or before (ISO time or a duration ago, e.g. 2h).")(f)
     f = click.option("--since", help="Created at or after (ISO time or a duration ago, e.g. 24h).")(f)
@@ -159,23 +160,13 @@ def remember(
 @click.option("--explain", is_flag=True, help="Show each score part (cosine, coverage, recency, importance).")
 @click.option("--mode", type=click.Choice(["hybrid", "lexical", "vector"]), default="hybrid", hidden=True)
 @json_option
-def recall(query, kind, service, env, since, until, tags, limit, explain, mode, as_json):
+def recall(query, limit, explain, mode, as_json, **filters):
     """Find memories relevant to QUERY (hybrid lexical + semantic, then recency and importance)."""
     if not query.strip():
         # The library lists newest first for an empty query; on the command line that is `list`.
         raise UsageError("recall needs a query", hint="`memory.py list` shows the newest memories")
     with _memory() as mem:
-        hits = mem.recall(
-            query,
-            kind=kind,
-            service=service,
-            env=env,
-            since=since,
-            until=until,
-            tags=tags,
-            limit=limit,
-            mode=mode,
-        )
+        hits = mem.recall(query, limit=limit, mode=mode, **filters)
     if as_json:
         echo_json(_dump(hits))
         return
@@ -192,19 +183,10 @@ def recall(query, kind, service, env, since, until, tags, limit, explain, mode, 
 @click.option("--limit", "-n", type=click.IntRange(1, 100000), default=20, show_default=True)
 @click.option("--all", "include_deleted", is_flag=True, help="Include forgotten and superseded memories.")
 @json_option
-def list_(kind, service, env, since, until, tags, limit, include_deleted, as_json):
+def list_(limit, include_deleted, as_json, **filters):
     """List memories, newest first."""
     with _memory() as mem:
-        rows = mem.list(
-            kind=kind,
-            service=service,
-            env=env,
-            since=since,
-            until=until,
-            tags=tags,
-            limit=limit,
-            include_deleted=include_deleted,
-        )
+        rows = mem.list(limit=limit, include_deleted=include_deleted, **filters)
     if as_json:
         echo_json(_dump(rows))
         return

@@ -1005,6 +1005,16 @@ class Memory:
                 raise UsageError(f"deployment needs a {name}")
         if status not in DEPLOY_STATUSES:
             raise UsageError(f"unknown deployment status {status!r}", hint=", ".join(DEPLOY_STATUSES))
+        deployment = {
+            "commit": commit,
+            "strategy": strategy,
+            "status": status,
+            "started": started,
+            "finished": finished,
+            "rolled_back_from": rolled_back_from,
+            "by": by,
+            "notes": notes,
+        }
         text = f"[devops] Deployed {service} to {env}: {version}"
         if status != "succeeded":
             text += f" ({status}{', rolled back from ' + rolled_back_from if rolled_back_from else ''})"
@@ -1020,18 +1030,7 @@ class Memory:
             source="deployments",
             metadata={"status": status, "commit": commit, "strategy": strategy},
             created_at=started,
-            extra={
-                "deployment": {
-                    "commit": commit,
-                    "strategy": strategy,
-                    "status": status,
-                    "started": started,
-                    "finished": finished,
-                    "rolled_back_from": rolled_back_from,
-                    "by": by,
-                    "notes": notes,
-                }
-            },
+            extra={"deployment": deployment},
         )
         try:
             res = self._store([prepared])[0]
@@ -1047,18 +1046,7 @@ class Memory:
         # Same text already remembered (e.g. the protocol line came first): record the deploy itself anyway.
         return self._write(
             lambda: self._insert_deployment(
-                service=service,
-                env=env,
-                version=version,
-                commit=commit,
-                strategy=strategy,
-                status=status,
-                started=started,
-                finished=finished,
-                rolled_back_from=rolled_back_from,
-                by=by,
-                notes=notes,
-                memory_id=res.id,
+                service=service, env=env, version=version, memory_id=res.id, **deployment
             )
         )
 
