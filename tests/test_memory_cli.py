@@ -190,3 +190,23 @@ def test_reindex_fails_loudly_when_the_index_is_unreachable(invoke, monkeypatch)
     assert r.stderr.strip().splitlines()[-1].startswith("Error: reindex could not update the vector index")
     monkeypatch.delenv("DEVOPS_CHROMA_URL")
     assert _j(invoke("stats", "--json"))["memories"] == 1
+
+
+def test_without_the_model_records_wait_and_reindex_fills_them(invoke, monkeypatch, tmp_path):
+    empty = tmp_path / "no-model"
+    empty.mkdir()
+    monkeypatch.setenv("DEVOPS_MODEL_DIR", str(empty))
+    r = invoke("remember", "kafka consumer lag on orders after the upgrade", "--json")
+    assert r.exit_code == 0 and json.loads(r.stdout)["vector"] == "pending"
+    assert "embedding model unavailable" in r.stderr and "Traceback" not in r.output
+    r = invoke("recall", "kafka lag", "--json")
+    assert r.exit_code == 0 and "fell back to lexical" in r.stderr
+    assert json.loads(r.stdout)[0]["memory"]["text"].startswith("kafka consumer lag")
+    r = invoke("reindex")
+    assert r.exit_code == 1 and r.stderr.strip().splitlines()[-1].startswith("Error: cannot reindex")
+    assert _j(invoke("stats", "--json"))["vectors_pending"] == 1
+    monkeypatch.delenv("DEVOPS_MODEL_DIR")
+    r = invoke("reindex")  # human output: a progress bar on stderr
+    assert r.exit_code == 0 and "embedding" in r.stderr and "embedded 1" in r.stdout
+    st = _j(invoke("stats", "--json"))
+    assert st["vectors_pending"] == 0 and st["vectors_sqlite"] == 1 and st["chroma_count"] == 1
