@@ -248,7 +248,13 @@ def test_hard_forget_leaves_no_byte_of_the_text(tmp_path, embedder):
     again = Memory.open(tmp_path / "data", chroma_url="", embedder=embedder)
     assert again.recall("a live note")[0].memory.id == kept.id
     assert gone.id not in again.index.ids()
-    again.close()
+    # A deployment memory erased: the deployment fact stays (last good version), its notes and
+    # its link to the erased text go.
+    dep = again.record_deployment("api", "prod", "v2.0.0", notes="cassowary rollout notes")
+    again.forget(dep.memory_id, hard=True)
+    assert again.last_good_version("api", "prod") == "v2.0.0"
+    assert [(d.memory_id, d.notes) for d in again.deployments()] == [(None, None)]
+    assert "cassowary" not in _dump_everything(again, tmp_path)
 
 
 def test_reindex_finishes_a_hard_forget_whose_scrub_found_chroma_busy(tmp_path, embedder, monkeypatch):

@@ -916,6 +916,15 @@ class Memory:
                 self.db.conn.execute("PRAGMA secure_delete = ON")
                 try:
                     self.db.conn.execute("DELETE FROM memories WHERE id = ?", (memory_id,))
+                    # The deployment/incident facts stay (history, last good version), but no
+                    # longer point at the erased text, and a deployment's notes came from it.
+                    self.db.conn.execute(
+                        "UPDATE deployments SET memory_id = NULL, notes = NULL WHERE memory_id = ?",
+                        (memory_id,),
+                    )
+                    self.db.conn.execute(
+                        "UPDATE incidents SET memory_id = NULL WHERE memory_id = ?", (memory_id,)
+                    )
                     self.db.conn.execute("INSERT INTO memories_fts(memories_fts) VALUES('optimize')")
                 finally:
                     self.db.conn.execute("PRAGMA secure_delete = OFF")
