@@ -213,6 +213,8 @@ class _Walker:
         self.too_many = False
         self.declared: dict[str, str] = {}
         self._pending_pipe: Simple | None = None
+        self.src = b""
+        self._last_end: int | None = None  # end of the previous word of the current command
 
     # -- words -------------------------------------------------------------------------------
     def word(self, node, depth: int) -> tuple[str, bool]:
@@ -456,6 +458,7 @@ class _Walker:
         assigns: dict[str, str] = {}
         redirects: list[tuple[str, str]] = []
         pipe_src = self._pending_pipe
+        self._last_end = None
         self._pending_pipe = None
         for child in node.children:
             t = child.type
@@ -494,6 +497,19 @@ class _Walker:
 
     def _add_word(self, node, depth: int, argv: list[str], dyn: list[bool]) -> None:
         text, d = self.word(node, depth)
+        glued = (
+            argv
+            and self._last_end is not None
+            and self.src[self._last_end : node.start_byte] in (b"\\\n", b"\\\r\n")
+        )
+        self._last_end = node.end_byte
+        if glued:
+            # The grammar treats backslash-newline as a blank even inside a word; bash removes it
+            # and keeps one word: `r\\<newline>m` is `rm`.
+            argv[-1] += text
+            dyn[-1] = dyn[-1] or d
+            self.notes.append("joined a word split by backslash-newline")
+            return
         if "\x00" in text:
             # ${IFS} splits: `rm${IFS}-rf${IFS}/` is three words at run time.
             self.notes.append("split a word on $IFS")
@@ -553,35 +569,6 @@ def _safe_for_grammar(command: str) -> str:
     return _UNSAFE_CHARS.sub("\ufffd", command)
 
 
-def _join_continuations(command: str) -> str:
-    """Drop backslash-newline pairs outside single quotes, as bash does before splitting words.
-
-    The grammar only honours them between words, so `r\\<newline>m -rf ~` would otherwise reach the
-    rules as the unknown program `r\\` instead of `rm`.
-    """
-    out: list[str] = []
-    i, n = 0, len(command)
-    single = double = False
-    while i < n:
-        c = command[i]
-        if single:
-            single = c != "'"
-        elif c == "\\" and i + 1 < n:
-            if command[i + 1] == "\n":
-                i += 2
-                continue
-            out.append(command[i : i + 2])
-            i += 2
-            continue
-        elif c == '"':
-            double = not double
-        elif c == "'" and not double:
-            single = True
-        out.append(c)
-        i += 1
-    return "".join(out)
-
-
 # A line made only of these characters has no quoting, expansion, globbing, tilde, brace, comment,
 # redirection or operator: bash splits it on blanks and nothing else. `%` (job specs), `=`
 # (assignments), `~`, `!` and every metacharacter are deliberately absent.
@@ -610,11 +597,14 @@ def parse(command: str) -> Parsed:
     words = _plain_words(command)
     if words is not None:
         return Parsed([Simple(argv=words, dynamic=[False] * len(words), text=command.strip())], [])
-    if "\\\n" in command:
-        command = _join_continuations(command)
+    return _parse_tree(command)
+
+
+def _parse_tree(command: str) -> Parsed:
     data = _safe_for_grammar(command).encode("utf-8")
     tree = _parser().parse(data)
     walker = _Walker()
+    walker.src = data
     root = tree.root_node
     walker.statements(root, 0)
     error = walker.error or root.has_error

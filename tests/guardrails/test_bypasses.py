@@ -524,6 +524,11 @@ def test_line_continuation_inside_a_word():
     # bash removes backslash-newline before splitting words: `r\<nl>m` is rm
     assert_denied("r\\\nm -rf ~")
     assert_denied("echo 'a\\\nb'; r\\\nm -rf /")
+    # a comment ends at the newline even after a backslash (bash runs the next line), and quotes in
+    # comments or here-doc bodies must not confuse the joining
+    assert_denied("echo hi # x \\\nrm -rf ~")
+    assert_denied("echo hi # don't\nr\\\nm -rf ~")
+    assert_denied("cat <<EOF\ndon't\nEOF\nr\\\nm -rf ~")
     assert tier("echo 'keep\\\nliteral'") <= 2
 
 
