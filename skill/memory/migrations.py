@@ -143,3 +143,11 @@ def m004_fts_update_trigger(db) -> None:
         END
         """
     )
+
+
+@migrations(name="m005_memory_id_indexes")
+def m005_memory_id_indexes(db) -> None:
+    # export attaches each memory's deployment/incident rows, and forget --hard unlinks them:
+    # both look rows up by memory_id.
+    db.execute("CREATE INDEX IF NOT EXISTS deployments_memory ON deployments(memory_id)")
+    db.execute("CREATE INDEX IF NOT EXISTS incidents_memory ON incidents(memory_id)")
