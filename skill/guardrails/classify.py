@@ -1016,6 +1016,9 @@ def _classify_simple(simple, state: _State, depth: int, inherited_env: str | Non
         hits.append(_script_file(uw.script, uw.script_dynamic, state, depth, inherited_env))
     elif uw.path0 is not None and uw.path0 in state.written:
         hits.append(_script_file(uw.path0, False, state, depth, inherited_env))
+    elif uw.path0 is not None and uw.path0.endswith((".sh", ".bash")) and not (uw.dynamic and uw.dynamic[0]):
+        # `./deploy.sh`: a shell script run by path is read like `sh deploy.sh`
+        hits.append(_script_file(uw.path0, False, state, depth, inherited_env))
     argv = uw.argv
     text = _join(argv) if argv else simple.text
     name = argv[0] if argv else ""
@@ -1306,7 +1309,59 @@ def _script_file(path: str, dynamic: bool, state: _State, depth: int, inherited_
             "shell.dynamic-script",
             f"runs a script whose path is only known at run time ({path[:60]})",
         )
+    found = _script_on_disk(path, state, depth, inherited_env)
+    if found:
+        return (2, "shell.script-read", f"runs the shell script {path} (its commands are judged too)")
     return (2, "shell.script-file", f"runs the shell script {path}")
+
+
+# What the script-on-disk check leaves out: a script's own unknowns (its $1, its syntax) are not
+# the caller's risk; only concrete rules that fired on its commands are carried over.
+_UNRESOLVED_RULES = frozenset(
+    {
+        "shell.parse-error",
+        "shell.dynamic-command",
+        "shell.dynamic-script",
+        "shell.too-deep",
+        "shell.over-budget",
+        "shell.eval-dynamic",
+        "rm.recursive-dynamic",
+        "rm.unknown-targets",
+        "dd.dynamic-target",
+        "shell.stdin-script",
+        "generic.odd-program-name",  # a script's own functions and here-doc text are not programs
+        "generic.destructive-name",
+    }
+)
+MAX_SCRIPT_BYTES = 64 * 1024
+
+
+def _script_on_disk(path: str, state: _State, depth: int, inherited_env) -> bool:
+    """`sh deploy.sh` written by an earlier tool call: judge the concrete commands in the file.
+
+    Only regular files up to 64 KiB are read; parts whose risk comes only from the script's own
+    run-time values are left out, so an ordinary script stays T2 while `rm -rf ~` inside it counts.
+    """
+    import os
+
+    full = os.path.expanduser(path)
+    if not os.path.isabs(full):
+        full = os.path.join(state.cwd or os.getcwd(), full)
+    try:
+        if not os.path.isfile(full) or os.path.getsize(full) > MAX_SCRIPT_BYTES:
+            return False
+        with open(full, "rb") as fh:
+            body = fh.read(MAX_SCRIPT_BYTES).decode("utf-8", "replace")
+    except OSError:
+        return False
+    sub = _State(state.cwd, [], [])
+    _classify_text(body, sub, depth + 1, inherited_env, f"script {path}")
+    for part in sub.parts:
+        concrete = [r for r in part.rule_ids if r not in _UNRESOLVED_RULES]
+        if part.tier >= 3 and concrete and not set(part.rule_ids) & _UNRESOLVED_RULES or part.deny:
+            state.parts.append(part)
+    state.notes.append(f"read {path} ({len(body)} characters) and judged its commands")
+    return True
 
 
 def _exec_builtin(ctx, simple, state: _State) -> None:

@@ -721,3 +721,18 @@ def test_more_wrappers_that_run_their_arguments(command):
 def test_those_wrappers_stay_allowed_for_ordinary_work():
     for command in ("parallel gzip ::: a.log b.log", "docker compose exec web ls", "op run -- make test"):
         assert tier(command) <= 2, command
+
+
+def test_scripts_written_by_an_earlier_call_are_read(tmp_path):
+    # found in review: the natural two-call bypass (Write x.sh, then `sh x.sh`) was T2
+    (tmp_path / "evil.sh").write_text("#!/bin/sh\nset -e\necho cleaning\nrm -rf ~\n")
+    (tmp_path / "deploy.sh").write_text("kubectl delete ns payments --context prod\n")
+    (tmp_path / "build.sh").write_text('#!/bin/bash\nset -euo pipefail\n$CMD "$1"\nrm -rf "$1"\nmake test\n')
+    cwd = str(tmp_path)
+    for command in ("sh evil.sh", "bash ./evil.sh", "./evil.sh", "source evil.sh", "sh < evil.sh"):
+        v = classify_command(command, cwd=cwd)
+        assert v.tier == 4 and v.deny, (command, v.rule_ids)
+    assert classify_command("bash deploy.sh", cwd=cwd).tier == 4
+    # a script's own run-time unknowns ($CMD, "$1") do not make running it an ask
+    assert classify_command("./build.sh", cwd=cwd).tier == 2
+    assert classify_command("sh missing.sh", cwd=cwd).tier == 2
