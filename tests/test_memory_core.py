@@ -397,8 +397,14 @@ def test_export_then_import_into_a_fresh_home_gives_the_same_records(tmp_path, e
     assert b.import_jsonl(exported.splitlines())["created"] == 0  # idempotent
     assert snapshot(b) == (exported, deps, incs, good)
     assert gone.id not in [h.memory.id for h in b.recall("temporary note")]
+    # Into a home that has its own INC-1: the snapshot does not rewrite it.
+    c = Memory.open(tmp_path / "c", chroma_url="", embedder=embedder)
+    own = c.open_incident("billing queue stuck", severity="SEV4", service="billing")
+    c.import_jsonl(exported.splitlines())
+    assert c.get_incident(own.id).model_dump() == own.model_dump()
     a.close()
     b.close()
+    c.close()
 
 
 def test_incident_lifecycle_keeps_history(mem):

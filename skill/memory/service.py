@@ -1111,6 +1111,9 @@ class Memory:
     def _upsert_incident_from_memory(self, rec: dict, d: dict) -> Incident:
         iid = d.get("id") or self._next_incident_id()
         existing = self._incident_row(iid)
+        if existing is not None and d.get("_imported"):
+            # An exported incident snapshot never rewrites an incident this home already has.
+            return self._incident(existing)
         now = iso(_now())
         if existing is None:
             inc = {
