@@ -23,24 +23,36 @@ def fail(message: str, code: int = EXIT_USAGE) -> None:
     sys.exit(code)
 
 
+def _invoke_with_clean_errors(invoke, ctx: click.Context) -> Any:
+    """The one boundary: DevopsError -> its message and exit code; anything else -> one line."""
+    try:
+        return invoke(ctx)
+    except DevopsError as exc:
+        fail(str(exc), exc.exit_code)
+    except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException, SystemExit):
+        raise
+    except KeyboardInterrupt:
+        fail("interrupted", 130)
+    except BrokenPipeError:
+        sys.exit(0)
+    except Exception as exc:  # noqa: BLE001 - the boundary: never a traceback for users
+        if os.environ.get("DEVOPS_DEBUG"):
+            raise
+        fail(f"internal error: {type(exc).__name__}: {exc}", EXIT_USAGE)
+
+
 class ErrorHandlingGroup(click.Group):
     """A click group that maps DevopsError (and anything unexpected) to a one-line error."""
 
     def invoke(self, ctx: click.Context) -> Any:
-        try:
-            return super().invoke(ctx)
-        except DevopsError as exc:
-            fail(str(exc), exc.exit_code)
-        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException, SystemExit):
-            raise
-        except KeyboardInterrupt:
-            fail("interrupted", 130)
-        except BrokenPipeError:
-            sys.exit(0)
-        except Exception as exc:  # noqa: BLE001 - the boundary: never a traceback for users
-            if os.environ.get("DEVOPS_DEBUG"):
-                raise
-            fail(f"internal error: {type(exc).__name__}: {exc}", EXIT_USAGE)
+        return _invoke_with_clean_errors(super().invoke, ctx)
+
+
+class ErrorHandlingCommand(click.Command):
+    """A single command (not in a group of ours) with the same error mapping."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        return _invoke_with_clean_errors(super().invoke, ctx)
 
 
 class LazyGroup(ErrorHandlingGroup):

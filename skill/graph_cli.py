@@ -5,14 +5,13 @@ Exit codes: 0 done, 1 failed/rejected or findings, 3 waiting for approval, 4 blo
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
 import click
 
-from .cli_support import ErrorHandlingGroup, echo_json, fail
-from .errors import EXIT_USAGE, DevopsError, InputError
+from .cli_support import ErrorHandlingCommand, ErrorHandlingGroup, echo_json
+from .errors import InputError
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 
@@ -43,25 +42,7 @@ def _exit(outcome) -> None:
         sys.exit(code)
 
 
-class _Command(click.Command):
-    """A single command with the same DevopsError -> one-line error mapping as the groups."""
-
-    def invoke(self, ctx: click.Context):
-        try:
-            return super().invoke(ctx)
-        except DevopsError as exc:
-            fail(str(exc), exc.exit_code)
-        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException, SystemExit):
-            raise
-        except KeyboardInterrupt:
-            fail("interrupted", 130)
-        except Exception as exc:  # noqa: BLE001 - the boundary: never a traceback for users
-            if os.environ.get("DEVOPS_DEBUG"):
-                raise
-            fail(f"internal error: {type(exc).__name__}: {exc}", EXIT_USAGE)
-
-
-@click.command("ask", cls=_Command)
+@click.command("ask", cls=ErrorHandlingCommand)
 @click.argument("text")
 @click.option(
     "--cwd", type=click.Path(file_okay=False), default=None, help="Project folder the request is about."
@@ -91,7 +72,7 @@ def load_event_file(path: str, source: str | None):
     return parse_event(data, source=source)
 
 
-@click.command("handle", cls=_Command)
+@click.command("handle", cls=ErrorHandlingCommand)
 @click.argument("event_file", metavar="EVENT.json")
 @click.option(
     "--source",

@@ -14,7 +14,7 @@ Imports are lazy so ``import skill.nodes.ci`` stays cheap.
 
 from __future__ import annotations
 
-from typing import Any
+from ...lazy import lazy_exports
 
 _EXPORTS = {
     "pipeline_status": "skill.nodes.ci.pipelines",
@@ -31,10 +31,4 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(name)
-    import importlib
-
-    return getattr(importlib.import_module(module), name)
+__getattr__ = lazy_exports(__name__, _EXPORTS)

@@ -9,7 +9,9 @@ Imports are lazy so that ``import skill.nodes.iac`` stays cheap for the guardrai
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from ...lazy import lazy_exports
 
 if TYPE_CHECKING:
     from .hcl_checks import review_code
@@ -28,10 +30,4 @@ _EXPORTS = {
 __all__ = ["review_plan", "review_code", "PlanReview", "ChangeSummary", "DriftSummary", "load_plan"]
 
 
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        import importlib
-
-        module = importlib.import_module(_EXPORTS[name], __name__)
-        return getattr(module, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_exports(__name__, _EXPORTS)
