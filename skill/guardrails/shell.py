@@ -214,6 +214,7 @@ class _Walker:
         self.declared: dict[str, str] = {}
         self._pending_pipe: Simple | None = None
         self.src = b""
+        self.redirect_args: list = []
         self._last_end: int | None = None  # end of the previous word of the current command
 
     # -- words -------------------------------------------------------------------------------
@@ -377,6 +378,7 @@ class _Walker:
         stdin = None
         redirects: list[tuple[str, str]] = []
         trailing = []
+        extra_args = []
         for child in node.children:
             if child is body or child.type not in (
                 "heredoc_redirect",
@@ -405,6 +407,7 @@ class _Walker:
                         stdin = ("herestring", value, False)
             else:
                 redirects.append(self._file_redirect(child, depth))
+                extra_args.extend(self.redirect_args)
         before = len(self.out)
         if body is not None:
             self.statement(body, depth, substitution, stdin=stdin)
@@ -427,6 +430,24 @@ class _Walker:
             if s.depth == depth and not s.in_substitution:
                 s.redirects.extend(redirects)
                 target = s
+        if extra_args and target is not None and target is self.out[-1]:
+            for extra in extra_args:
+                text, d = self.word(extra, depth)
+                target.argv.append(text)
+                target.dynamic.append(d)
+        elif extra_args:
+            # words after a redirect with no command before it, or after a compound body: judge
+            # them as a command of their own rather than drop them
+            words = [self.word(extra, depth) for extra in extra_args]
+            self.out.append(
+                Simple(
+                    argv=[w for w, _ in words],
+                    dynamic=[d for _, d in words],
+                    text=_txt(node),
+                    depth=depth,
+                    in_substitution=substitution,
+                )
+            )
         for sub in trailing:
             # `cat <<EOF | sh`: the rest of the pipeline sits inside the heredoc node.
             self._pending_pipe = target if sub.type == "pipeline" else None
@@ -440,13 +461,20 @@ class _Walker:
             self._pending_pipe = None
 
     def _file_redirect(self, node, depth: int) -> tuple[str, str]:
+        """(operator, target). Words the grammar hangs after the target (`git push >/dev/null
+        --force main`) are the command's own arguments in bash: left in self.redirect_args."""
         op = ""
         dest = ""
+        seen_dest = False
+        self.redirect_args = []
         for child in node.children:
             if not child.is_named:
                 op = _txt(child)
-            elif child.type != "file_descriptor" and not dest:
+            elif child.type != "file_descriptor" and not seen_dest:
                 dest, _ = self.word(child, depth)
+                seen_dest = True
+            elif child.type != "file_descriptor" and child.type != "comment":
+                self.redirect_args.append(child)
         return op, dest
 
     def command(self, node, depth: int, substitution: bool, stdin=None) -> None:
@@ -474,6 +502,8 @@ class _Walker:
                         stdin = ("herestring", value, False)
             elif t == "file_redirect":
                 redirects.append(self._file_redirect(child, depth))
+                for extra in self.redirect_args:
+                    self._add_word(extra, depth, argv, dyn)
             elif t == "heredoc_redirect":
                 continue
             elif child.is_named and t != "comment":
@@ -496,19 +526,22 @@ class _Walker:
         self.out.append(simple)
 
     def _add_word(self, node, depth: int, argv: list[str], dyn: list[bool]) -> None:
+        last = self._last_end  # read first: resolving the word may walk a nested $(…) command
         text, d = self.word(node, depth)
         glued = (
             argv
-            and self._last_end is not None
-            and self.src[self._last_end : node.start_byte] in (b"\\\n", b"\\\r\n")
+            and last is not None
+            and node.start_byte >= last
+            and self.src[last : node.start_byte] in (b"", b"\\\n", b"\\\r\n")
         )
         self._last_end = node.end_byte
         if glued:
-            # The grammar treats backslash-newline as a blank even inside a word; bash removes it
-            # and keeps one word: `r\\<newline>m` is `rm`.
+            # One shell word the grammar returned as two nodes: split at a backslash-newline (bash
+            # removes it: `r\\<newline>m` is `rm`) or with nothing between them at all
+            # (`\\d\\e\\s$'\\x74'\\r\\o\\y` comes back as `dest` + `roy`).
             argv[-1] += text
             dyn[-1] = dyn[-1] or d
-            self.notes.append("joined a word split by backslash-newline")
+            self.notes.append("joined a word the grammar split in two")
             return
         if "\x00" in text:
             # ${IFS} splits: `rm${IFS}-rf${IFS}/` is three words at run time.

@@ -736,3 +736,50 @@ def test_scripts_written_by_an_earlier_call_are_read(tmp_path):
     # a script's own run-time unknowns ($CMD, "$1") do not make running it an ask
     assert classify_command("./build.sh", cwd=cwd).tier == 2
     assert classify_command("sh missing.sh", cwd=cwd).tier == 2
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        "terraform \\d\\e\\s$'\\x74'\\r\\o\\y",
+        "git push --f'or'\\c\\e origin main",
+        "git push >/dev/null --force origin main",
+        "terraform 2>&1 destroy -auto-approve",
+        "kubectl delete 2>/dev/null ns prod",
+    ],
+)
+def test_words_the_grammar_splits_or_hangs_on_a_redirect(command):
+    # found in review: adjacent pieces of one word came back as two words, and words after a
+    # redirect target were dropped (bash passes them to the command)
+    assert tier(command) == 4, classify_command(command).rule_ids
+
+
+_QUOTINGS = st.sampled_from(["plain", "single", "double", "backslash", "ansi"])
+
+
+def _quote(piece: str, how: str) -> str:
+    if how == "single":
+        return f"'{piece}'"
+    if how == "double":
+        return f'"{piece}"'
+    if how == "backslash":
+        return "".join("\\" + c for c in piece)
+    if how == "ansi":
+        return "$'" + "".join(f"\\x{ord(c):02x}" for c in piece) + "'"
+    return piece
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    target=st.sampled_from(
+        ["rm -rf /", "git push --force origin main", "terraform destroy", "kubectl delete ns prod"]
+    ),
+    data=st.data(),
+)
+def test_any_mix_of_quoting_inside_words_keeps_the_tier(target, data):
+    words = []
+    for word in target.split():
+        cuts = sorted(data.draw(st.sets(st.integers(1, max(1, len(word) - 1)), max_size=3)))
+        pieces = [word[i:j] for i, j in zip([0, *cuts], [*cuts, len(word)], strict=True) if word[i:j]]
+        words.append("".join(_quote(p, data.draw(_QUOTINGS)) for p in pieces))
+    assert tier(" ".join(words)) == 4
