@@ -32,6 +32,8 @@ SETTINGS_DEFAULTS = {
     "unknown_action_tier": 3,
     "approval_ttl": "30m",
     "max_approval_ttl": "24h",
+    # Honoured only from the user layer or $DEVOPS_TRUST_PROJECT_POLICY=1 (see _tighten_only).
+    "trust_project_policy": False,
 }
 # Programs whose risky (T3+) invocations count as deploys or infrastructure changes for freezes.
 FREEZE_PROGRAMS = (
@@ -336,9 +338,98 @@ def load_policy(cwd: str | None = None, files: list[str] | None = None) -> Polic
     # every hook call); its regexes compile only when a command's program matches.
     for i, raw in enumerate(BUILTIN["deny"]):
         policy.deny.append(Rule(raw, section="deny", index=i + 1, source="built-in"))
+    from .paths import project_config_dir
+
+    project_dir = project_config_dir(cwd)
+    project_file = os.path.join(project_dir, "policy.toml") if project_dir is not None else None
     for path in policy_files(cwd) if files is None else files:
-        _apply_layer(policy, read_policy_file(path), path)
+        data = read_policy_file(path)
+        if path == project_file:
+            if isinstance(data, dict) and isinstance(data.get("settings"), dict):
+                if "trust_project_policy" in data["settings"]:
+                    policy.warnings.append(
+                        f"{path}: trust_project_policy is honoured only in the user policy"
+                    )
+                    data["settings"] = {
+                        k: v for k, v in data["settings"].items() if k != "trust_project_policy"
+                    }
+            trusted = policy.settings.get("trust_project_policy") is True or (
+                os.environ.get("DEVOPS_TRUST_PROJECT_POLICY") == "1"
+            )
+            if not trusted:
+                data = _tighten_only(data, policy, path)
+        _apply_layer(policy, data, path)
     return policy
+
+
+_UNTRUSTED = "ignored: a project policy may only tighten the gate (trust it with `trust_project_policy = true` in your user policy)"
+
+
+def _tighten_only(data, policy: Policy, source: str):
+    """A project's policy.toml arrives with the repository, so whoever can push to it wrote it: a
+    cloned repository must not be able to wave `terraform destroy` through. Unless the user trusts
+    project policies, keep only what makes the gate stricter: deny rules, freezes, rules that raise
+    tiers, higher action tiers, a higher unknown-action tier and the default environment."""
+    if not isinstance(data, dict):
+        return data  # _apply_layer reports the shape error
+    from .actions import CATALOGUE, normalize_action
+
+    def ignored(what: str) -> None:
+        policy.warnings.append(f"{source}: {what} {_UNTRUSTED}")
+
+    out = dict(data)
+    if out.get("allow"):
+        ignored("[[allow]] entries")
+        out.pop("allow")
+    settings = out.get("settings")
+    if isinstance(settings, dict):
+        kept = {}
+        for key, value in settings.items():
+            if key == "default_environment" or (
+                key == "unknown_action_tier" and isinstance(value, int) and value >= policy.settings[key]
+            ):
+                kept[key] = value
+            else:
+                ignored(f"setting {key!r}")
+        out["settings"] = kept
+    rules = out.get("rules")
+    if isinstance(rules, list):
+        tightened = []
+        for raw in rules:
+            if isinstance(raw, dict) and "max_tier" in raw:
+                ignored(f"rule {raw.get('id', '?')!r} (max_tier)")
+                continue
+            if isinstance(raw, dict) and isinstance(raw.get("tier"), int):
+                # "tier = N" may lower as well as raise; from an untrusted layer it only raises.
+                floor = (
+                    max(raw["tier"], raw["min_tier"]) if isinstance(raw.get("min_tier"), int) else raw["tier"]
+                )
+                raw = {**{k: v for k, v in raw.items() if k != "tier"}, "min_tier": floor}
+            tightened.append(raw)
+        out["rules"] = tightened
+    actions = out.get("actions")
+    if isinstance(actions, dict):
+        stricter = {}
+        for name, table in actions.items():
+            if not isinstance(table, dict):
+                stricter[name] = table
+                continue
+            table = dict(table)
+            known = CATALOGUE.get(normalize_action(name))
+            floors = (known[0], known[1]) if known else (policy.settings["unknown_action_tier"],) * 2
+            for key, floor in zip(("tier", "production_tier"), floors, strict=True):
+                if isinstance(table.get(key), int) and table[key] < floor:
+                    ignored(f"[actions.{name}] {key} = {table[key]} (below {floor})")
+                    table[key] = floor
+            if "environment" in table:
+                ignored(f"[actions.{name}] environment")
+                table.pop("environment")
+            if table.get("freeze") is False:
+                ignored(f"[actions.{name}] freeze = false")
+                table.pop("freeze")
+            stricter[name] = table
+        out["actions"] = stricter
+    return out
 
 
 def read_policy_file(path: str) -> dict:
