@@ -138,12 +138,19 @@ def create(name: str, variables: dict[str, Any], **kwargs: Any) -> Any:
     if system:
         params["system"] = system
     try:
-        return _client().messages.create(**params)
+        msg = _client().messages.create(**params)
     except Exception as exc:  # noqa: BLE001 - APIError, timeouts, auth TypeError: all mean "no LLM now"
         status = getattr(exc, "status_code", None)
         detail = f"{type(exc).__name__}" + (f" {status}" if status else "")
         message = str(exc).splitlines()[0][:120] if str(exc) else ""
         raise LLMUnavailable(f"{detail}: {message}" if message else detail) from exc
+    # The SDK builds its response models without validating them: a 200 with a body that is not a
+    # Message (a proxy's HTML page, a truncated answer) arrives as a str or a Message whose
+    # content is None. Callers get a list of blocks or nothing.
+    content = getattr(msg, "content", None)
+    if not isinstance(content, list):
+        raise LLMUnavailable(f"malformed response: no content blocks ({type(content).__name__})")
+    return msg
 
 
 def _notice(what: str, exc: Exception) -> str:
@@ -269,8 +276,10 @@ def route(text: str, nodes: tuple[str, ...] | list[str]) -> tuple[Any, str | Non
         node = name.removeprefix("route_")
         if node not in nodes:
             break
+        raw = getattr(block, "input", None)
+        if not isinstance(raw, dict):
+            return None, f"Claude's {name} call had no argument object; used the intent rules"
         allowed = ROUTE_TOOLS[node]["properties"]
-        raw = block.input if isinstance(block.input, dict) else {}
         params = {k: v for k, v in raw.items() if k in allowed and v not in (None, "", [])}
         op_enum = allowed.get("op", {}).get("enum")
         if op_enum and params.get("op") not in op_enum:

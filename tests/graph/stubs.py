@@ -26,7 +26,7 @@ class MessagesStub:
                 )
                 if delay:
                     time.sleep(delay)
-                data = json.dumps(reply).encode()
+                data = reply if isinstance(reply, bytes) else json.dumps(reply).encode()
                 try:
                     self.send_response(status)
                     self.send_header("content-type", "application/json")
@@ -65,6 +65,10 @@ class MessagesStub:
 
     def reply_text(self, text: str) -> None:
         self.replies.append((200, message([{"type": "text", "text": text}], "end_turn"), 0))
+
+    def reply_raw(self, status: int, body: bytes | dict) -> None:
+        """A reply exactly as given: malformed bodies the SDK must not choke on."""
+        self.replies.append((status, body, 0))
 
     def reply_error(self, status: int, kind: str = "overloaded_error", delay: float = 0) -> None:
         self.replies.append(

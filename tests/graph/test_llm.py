@@ -145,3 +145,57 @@ def test_model_from_the_environment_wins(stub, monkeypatch):
     assert stub.requests[-1]["body"]["model"] == "claude-haiku-4-5"
     headers = {k.lower(): v for k, v in stub.requests[-1]["headers"].items()}
     assert "sk-ant-test-key" in headers.get("authorization", "") + headers.get("x-api-key", "")
+
+
+def test_tool_use_naming_an_unknown_node_falls_back_to_the_rules(stub):
+    stub.reply_tool("route_shell", {"command": "rm -rf /"})
+    stub.reply_text("ok")
+    out = run("roll back api in prod")
+    assert (out.node, out.routed_by) == ("deploy", "rules")
+    assert any("did not pick a node" in n for n in out.notices)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"this is not json",
+        {"type": "message", "role": "assistant"},  # no content at all
+        {"type": "message", "content": "a string, not blocks", "stop_reason": "end_turn"},
+        {"type": "message", "content": [{"type": "tool_use", "name": "route_deploy", "input": "x"}]},
+    ],
+    ids=["not-json", "no-content", "content-string", "tool-input-not-object"],
+)
+def test_malformed_answers_fall_back_with_one_line_notices(stub, body):
+    stub.reply_raw(200, body)
+    stub.reply_raw(200, body)
+    out = run("what was the last good version of api?")
+    assert out.status == "done"
+    assert (out.node, out.op, out.routed_by) == ("memory", "recall", "rules")
+    assert out.summary == ""
+    assert out.notices and all("\n" not in n for n in out.notices)
+    assert len(stub.requests) == 2
+
+
+def test_missing_key_never_calls_the_stub(stub, monkeypatch):
+    monkeypatch.delenv("ANTHROPIC_API_KEY")
+    out = run("roll back api in prod")
+    assert out.routed_by == "rules" and stub.requests == []
+    assert not any("Claude" in n for n in out.notices)
+
+
+def test_secrets_in_an_event_are_redacted_before_the_summary_is_sent(stub):
+    stub.reply_text("Alert triaged.")
+    event = {
+        "source": "generic",
+        "type": "alert.firing",
+        "id": "evt-secret-1",
+        "service": "api",
+        "title": "api down",
+        "summary": "token=ghp_abcdefghijklmnopqrstuvwxyz0123456789 leaked in logs",
+    }
+    from skill.events import parse_event
+
+    out = run(event=parse_event(__import__("json").dumps(event).encode(), source="generic"))
+    assert out.summary == "Alert triaged."
+    sent = str(stub.requests[-1]["body"])
+    assert "ghp_abcdefghijklmnopqrstuvwxyz0123456789" not in sent
