@@ -16,6 +16,8 @@ from typing import Any
 import click
 from pydantic import BaseModel
 
+from .errors import DevopsError
+
 
 class Check(BaseModel):
     name: str
@@ -33,6 +35,8 @@ def _data_dir() -> Check:
         return Check(name="data dir", status="ok", detail=f"{path} is writable")
     except OSError as exc:
         return Check(name="data dir", status="fail", detail=f"not writable: {exc}")
+    except DevopsError as exc:  # data_dir() itself refuses (a file where the folder should be)
+        return Check(name="data dir", status="fail", detail=str(exc))
 
 
 def _config() -> list[Check]:
@@ -162,7 +166,16 @@ def _optional() -> list[Check]:
 
 
 def run_checks() -> list[Check]:
-    return [_data_dir(), *_config(), _model(), *_tools(), _chroma(), *_optional()]
+    # The doctor is what a user runs when things are broken: one failing probe is a FAIL row, never
+    # an abort that hides the other rows.
+    out: list[Check] = []
+    for probe in (_data_dir, _config, _model, _tools, _chroma, _optional):
+        try:
+            got = probe()
+        except DevopsError as exc:
+            got = Check(name=probe.__name__.strip("_").replace("_", " "), status="fail", detail=str(exc))
+        out.extend(got if isinstance(got, list) else [got])
+    return out
 
 
 @click.command("doctor")

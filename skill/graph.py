@@ -318,7 +318,7 @@ def run(
     """
     if event is not None and isinstance(event, Event):
         event = event.model_dump(mode="json")
-    if not request and not event:
+    if not (request or "").strip() and not event:
         raise UsageError("give a request text or an event")
     run_id = run_id or new_run_id()
     with open_graph() as graph:
