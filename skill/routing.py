@@ -92,6 +92,18 @@ _SERVICE_VERB = re.compile(
     r"\b(?:deploy|release|ship|promote|roll ?back|revert|rollout|restart|scale)\s+(?!to\b|the\b|version\b)([a-z][\w.-]*)",
     re.I,
 )
+# "the checkout service", "checkout is down", "api 5xx error rate", "errors in payments": the service
+# named as a noun, as the subject of a symptom, or after of/for/in/on/from. Tried after the explicit
+# and the verb forms, and every candidate must not be a common word (_NOT_SERVICES).
+_SERVICE_NOUN = re.compile(r"\b([a-z][\w.-]*)\s+(?:service|svc|app|microservice)\b", re.I)
+_SERVICE_SUBJECT = re.compile(
+    r"^\s*(?:(?:the|our|my)\s+)?([a-z][\w.-]*)(?:'s)?\s+(?:is|are|was|has|had|keeps?|returns?|returning|"
+    r"throws?|throwing|serves?|serving|fails?|failing|failed|crash\w*|times?\s+out|timing\s+out|"
+    r"errors?|erroring|5\d\d|5xx|4xx|latency|p\d\d|down|slow|oom\w*|restart\w*|pods?|deploy\w*|"
+    r"release\w*|rollout|health\w*|can't|cannot|won't|doesn't|isn't)\b",
+    re.I,
+)
+_SERVICE_PREP = re.compile(r"\b(?:of|for|in|on|from|to)\s+(?:the\s+)?([a-z][\w.-]*)(?![\w./-])", re.I)
 _ENV = re.compile(
     r"(?:--env[= ]|\benv(?:ironment)?[= :]+|\bto\s+|\bin\s+|\bon\s+)?\b(" + "|".join(ENV_WORDS) + r")\b", re.I
 )
@@ -102,16 +114,43 @@ _PATH = re.compile(
 )
 _FLAG = re.compile(r"\bflag\s+([A-Za-z0-9_.-]+)|\b([A-Za-z0-9_.-]+)\s+flag\b", re.I)
 _ONOFF = re.compile(r"\b(on|off|enable|disable)d?\b", re.I)
-_NOT_SERVICES = {"to", "the", "a", "an", "it", "version", "production", "prod", "staging", "flag", "feature"}
+_NOT_SERVICES = set(
+    """to the a an it its this that these those there here everything something nothing all me us we
+    i you they he she who what why how when where which hello hi hey please can could would should
+    version versions production prod staging flag flags feature features main master develop trunk
+    branch branches ci cd pipeline pipelines build builds workflow workflows job jobs test tests
+    deploy deploys deployment deployments release releases rollout rollback change changes plan
+    plans terraform tofu infra infrastructure incident incidents alert alerts outage outages error
+    errors latency traffic users customers logs log site website cluster pod pods node nodes
+    last good previous history service services app apps system systems request requests run runs
+    yesterday today tonight morning week now high low elevated increased big huge many lots some no
+    new old our my your their every each""".split()
+)
+_INCIDENT_ID = re.compile(r"^(?:inc|incident|pd|sev)-?\d+$", re.I)
+
+
+def _service_from(text: str) -> str | None:
+    """The service a free-text request is about, or None. The first form that names one wins."""
+    m = _SERVICE.search(text)
+    if m:
+        return m.group(1)
+    for pattern in (_SERVICE_VERB, _SERVICE_NOUN, _SERVICE_SUBJECT, _SERVICE_PREP):
+        for m in pattern.finditer(text):
+            word = m.group(1)
+            lowered = word.lower().rstrip(".")
+            if lowered in _NOT_SERVICES or lowered in ENV_WORDS or _INCIDENT_ID.match(word):
+                continue
+            if _VERSION.fullmatch(word):
+                continue
+            return word.rstrip(".")
+    return None
 
 
 def extract_params(text: str) -> dict[str, Any]:
     """Service, env, version, strategy, steps, path and flag settings found in free text."""
     params: dict[str, Any] = {}
-    if m := _SERVICE.search(text):
-        params["service"] = m.group(1)
-    elif (m := _SERVICE_VERB.search(text)) and m.group(1).lower() not in _NOT_SERVICES | set(ENV_WORDS):
-        params["service"] = m.group(1)
+    if service := _service_from(text):
+        params["service"] = service
     if m := _ENV.search(text):
         params["env"] = ENV_WORDS[m.group(1).lower()]
     if m := _VERSION.search(text):

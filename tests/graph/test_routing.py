@@ -101,3 +101,38 @@ def test_event_params_carry_over():
         {"type": "alert.firing", "title": "HighErrorRate: 5xx", "summary": "7% errors", "service": "api"}
     )
     assert alert.params["query"] == "HighErrorRate: 5xx 7% errors"
+
+
+SERVICES = [
+    ("deploy api 1.4.2 to production", "api"),
+    ("roll back --service payments in prd", "payments"),
+    ("rollback payments", "payments"),
+    ("please rollback checkout to 1.3.9 on staging", "checkout"),
+    ("restart web in staging", "web"),
+    ("api is down", "api"),
+    ("the api is down in prod", "api"),
+    ("checkout returns 502 since 10:00", "checkout"),
+    ("Checkout keeps timing out", "Checkout"),
+    ("api 5xx error rate is spiking", "api"),
+    ("payments-v2 is failing health checks", "payments-v2"),
+    ("the search service is slow", "search"),
+    ("high latency on checkout", "checkout"),
+    ("errors from payments after the release", "payments"),
+    ("what was the last good version of api?", "api"),
+    # none of these names a service
+    ("why is the CI pipeline failing on main?", None),
+    ("the build is broken again", None),
+    ("audit the github workflows in .github/workflows", None),
+    ("review the terraform plan plan.json", None),
+    ("is examples/sample-service ready for production?", None),
+    ("write the postmortem for INC-12", None),
+    ("prod is down", None),
+    ("status of the pipeline", None),
+    ("hello there", None),
+    ("deploy to production", None),
+]
+
+
+@pytest.mark.parametrize("text,service", SERVICES)
+def test_service_from_free_text(text, service):
+    assert extract_params(text).get("service") == service
