@@ -125,7 +125,19 @@ def approval(state: RunState) -> dict[str, Any]:
 def execute(state: RunState) -> dict[str, Any]:
     from . import adapters
 
-    return adapters.execute(state)
+    earlier = run_store.begin_execution(state.run_id)
+    if earlier is not None:
+        # A previous attempt of this node (a process that died, or one still running) owns it.
+        if earlier.result is not None:
+            return earlier.result
+        why = (
+            f"the action was started at {earlier.started[:19]} by process {earlier.pid} on {earlier.host}, "
+            "which stopped before recording its result; it is not run again: check the target by hand"
+        )
+        return {"executed": {"ok": False, "lines": [f"Error: {why}"]}, "status": "failed", "error": why}
+    update = adapters.execute(state)
+    run_store.finish_execution(state.run_id, update)
+    return update
 
 
 def record(state: RunState) -> dict[str, Any]:
@@ -366,6 +378,50 @@ def resume(
             raise UsageError(f"run {claimed.id} has no pending approval in its checkpoint")
         graph.invoke(Command(resume=answer), _config(claimed.id), durability="sync")
         return _finish(graph, claimed.id)
+
+
+def recover(ref: str, *, stale_after_seconds: float = 600) -> RunOutcome:
+    """Finish a run left ``resuming`` by an approving process that died, without repeating anything.
+
+    The run must have been resuming for longer than ``stale_after_seconds`` (one recoverer wins
+    the claim). From its checkpoint: still at the interrupt -> back to ``awaiting_approval`` (the
+    human approves again); past it -> the graph continues, and the execution journal makes the
+    execute node reuse the journaled result or, if the first attempt never finished, end the run
+    as failed instead of acting twice; already finished -> its row is brought up to date.
+    """
+    from .durations import iso, utcnow
+
+    cutoff = iso(utcnow() - timedelta(seconds=stale_after_seconds))
+    found = run_store.get(ref)
+    earlier = run_store.execution(found.id)
+    if earlier is not None and earlier.finished is None and earlier.owner_alive():
+        raise UsageError(
+            f"run {found.id} is still executing in process {earlier.pid} (started {earlier.started[:19]}); "
+            "not recovering a live run"
+        )
+    claimed = run_store.claim_stale(found.id, cutoff)
+    try:
+        with open_graph() as graph:
+            snapshot = graph.get_state(_config(claimed.id))
+            if snapshot.interrupts:
+                run_store.set_status(claimed.id, "awaiting_approval")
+                outcome = _finish(graph, claimed.id)
+                outcome.notices.append(
+                    "the approving process stopped before the run resumed: approve it again"
+                )
+                return outcome
+            if snapshot.next:
+                graph.invoke(None, _config(claimed.id), durability="sync")
+            return _finish(graph, claimed.id)
+    except BaseException:
+        run_store.set_status(claimed.id, "resuming")  # a later recover may try again
+        raise
+
+
+def stale_resumes(stale_after_seconds: float = 600) -> list[run_store.RunRecord]:
+    from .durations import iso, utcnow
+
+    return run_store.stale_resuming(iso(utcnow() - timedelta(seconds=stale_after_seconds)))
 
 
 def pending_approvals() -> list[run_store.RunRecord]:

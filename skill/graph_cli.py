@@ -181,6 +181,32 @@ def runs_prune(older_than: str, as_json: bool) -> None:
         click.echo(f"removed {len(removed)} run(s)")
 
 
+@runs.command("recover")
+@click.argument("run_id")
+@click.option(
+    "--stale-after",
+    default="10m",
+    show_default=True,
+    help="How long a run must have been resuming before it counts as stuck.",
+)
+@json_option
+def runs_recover(run_id: str, stale_after: str, as_json: bool) -> None:
+    """Finish a run stuck in `resuming` (its approving process died), never acting twice.
+
+    Still before the resume: it waits for approval again. Past it: it continues, and an action
+    whose first attempt stopped half-way is reported, not repeated.
+
+    \b
+    devops runs recover run-0123abcd4567
+    """
+    from .durations import parse_duration
+    from .graph import recover
+
+    outcome = recover(run_id, stale_after_seconds=parse_duration(stale_after).total_seconds())
+    _print_outcome(outcome, as_json)
+    _exit(outcome)
+
+
 # ----------------------------------------------------------------------------- approvals
 
 
@@ -193,13 +219,14 @@ def approvals() -> None:
 @json_option
 def approvals_list(as_json: bool) -> None:
     """Runs waiting for a human decision.   devops approvals list"""
-    from .graph import pending_approvals
+    from .graph import pending_approvals, stale_resumes
 
     found = pending_approvals()
+    stuck = stale_resumes()
     if as_json:
-        echo_json([r.model_dump(mode="json") for r in found])
+        echo_json([r.model_dump(mode="json") for r in found + stuck])
         return
-    if not found:
+    if not found and not stuck:
         click.echo("nothing is waiting for approval")
         return
     for r in found:
@@ -207,6 +234,11 @@ def approvals_list(as_json: bool) -> None:
         click.echo(f"{r.request_id}  run {r.id}  T{r.tier}  {action}")
         for reason in r.reasons:
             click.echo(f"    - {reason}")
+    for r in stuck:
+        click.echo(
+            f"{r.request_id}  run {r.id}  STALE: resuming since {r.updated[:19]} (its approver stopped); "
+            f"finish it with: devops runs recover {r.id}"
+        )
 
 
 @approvals.command("approve")

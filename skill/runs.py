@@ -41,6 +41,14 @@ CREATE TABLE IF NOT EXISTS runs (
 );
 CREATE INDEX IF NOT EXISTS runs_status ON runs(status);
 CREATE INDEX IF NOT EXISTS runs_request ON runs(request_id);
+CREATE TABLE IF NOT EXISTS executions (
+    run_id TEXT PRIMARY KEY,
+    started TEXT NOT NULL,
+    host TEXT NOT NULL,
+    pid INTEGER NOT NULL,
+    finished TEXT,
+    result TEXT
+);
 """
 
 
@@ -192,6 +200,110 @@ def release(run_id: str) -> None:
         )
 
 
+# ----------------------------------------------------------------------------- execution journal
+#
+# The execute node's side effects happen between two checkpoints. A process that dies there leaves a
+# checkpoint that says "execute next", and simply continuing would run the deploy again. The journal
+# row is taken (INSERT, one winner) before any side effect and carries the node's result once it is
+# done, so a continued run either reuses that result or, if the first attempt never finished, stops
+# and says so: an action runs at most once, and exactly once whenever its result was journaled.
+
+
+class Execution(BaseModel):
+    run_id: str
+    started: str
+    host: str
+    pid: int
+    finished: str | None = None
+    result: dict[str, Any] | None = None
+
+    def owner_alive(self) -> bool:
+        """True when the process that started it is still running on this host."""
+        import os
+        import socket
+
+        if self.host != socket.gethostname():
+            return False
+        try:
+            os.kill(self.pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        return self.pid != os.getpid()
+
+
+def begin_execution(run_id: str) -> Execution | None:
+    """Take the run's execution slot: None when this call got it, else the earlier attempt."""
+    import os
+    import socket
+
+    with closing(connect()) as conn:
+        cur = conn.execute(
+            "INSERT INTO executions (run_id, started, host, pid) VALUES (?,?,?,?) ON CONFLICT(run_id) DO NOTHING",
+            (run_id, iso(utcnow()), socket.gethostname(), os.getpid()),
+        )
+        if cur.rowcount == 1:
+            return None
+    found = execution(run_id)
+    assert found is not None
+    return found
+
+
+def finish_execution(run_id: str, result: dict[str, Any]) -> None:
+    with closing(connect()) as conn:
+        conn.execute(
+            "UPDATE executions SET finished = ?, result = ? WHERE run_id = ?",
+            (iso(utcnow()), json.dumps(result, default=str), run_id),
+        )
+
+
+def execution(run_id: str) -> Execution | None:
+    with closing(connect()) as conn:
+        row = conn.execute("SELECT * FROM executions WHERE run_id = ?", (run_id,)).fetchone()
+    if row is None:
+        return None
+    data = dict(row)
+    data["result"] = json.loads(data["result"]) if data.get("result") else None
+    return Execution(**data)
+
+
+def stale_resuming(cutoff_iso: str) -> list[RunRecord]:
+    """Runs claimed for a resume and not updated since ``cutoff_iso``: their resumer likely died."""
+    with closing(connect()) as conn:
+        rows = conn.execute(
+            "SELECT * FROM runs WHERE status = 'resuming' AND updated < ? ORDER BY updated", (cutoff_iso,)
+        ).fetchall()
+    return [_row(r) for r in rows]
+
+
+def claim_stale(run_id: str, cutoff_iso: str) -> RunRecord:
+    """Atomically take a stale ``resuming`` run for recovery (one recoverer wins)."""
+    run = get(run_id)
+    with closing(connect()) as conn:
+        cur = conn.execute(
+            "UPDATE runs SET status = 'recovering', updated = ? WHERE id = ? AND status = 'resuming' AND updated < ?",
+            (iso(utcnow()), run.id, cutoff_iso),
+        )
+    if cur.rowcount != 1:
+        current = get(run.id)
+        if current.status == "resuming":
+            raise UsageError(
+                f"run {run.id} has been resuming only since {current.updated[:19]}; "
+                "it is not stale yet (see --stale-after)"
+            )
+        raise UsageError(f"run {run.id} is not stuck resuming (status: {current.status})")
+    return run
+
+
+def set_status(run_id: str, status: str, *, error: str | None = None) -> None:
+    with closing(connect()) as conn:
+        conn.execute(
+            "UPDATE runs SET status = ?, error = COALESCE(?, error), updated = ? WHERE id = ?",
+            (status, error, iso(utcnow()), run_id),
+        )
+
+
 FINISHED = ("done", "failed", "rejected", "blocked")
 
 
@@ -209,3 +321,4 @@ def finished_before(cutoff_iso: str) -> list[str]:
 def delete(run_ids: list[str]) -> None:
     with closing(connect()) as conn:
         conn.executemany("DELETE FROM runs WHERE id = ?", [(r,) for r in run_ids])
+        conn.executemany("DELETE FROM executions WHERE run_id = ?", [(r,) for r in run_ids])
