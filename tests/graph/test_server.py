@@ -195,6 +195,14 @@ def test_body_cap(server, isolated_home, tmp_path):
     big = json.dumps({"type": "alert", "summary": "x" * 4096}).encode()
     r = s.post("generic", big, {"Authorization": "Bearer bearer-token"})
     assert r.status_code == 413
+    # Chunked, without Content-Length: the cap is counted on the stream, not trusted from a header.
+    chunked = httpx.post(
+        f"{s.url}/webhooks/generic",
+        content=iter([big[:1500], big[1500:]]),
+        headers={"Authorization": "Bearer bearer-token"},
+        timeout=10,
+    )
+    assert chunked.status_code == 413
     small = json.dumps({"type": "alert", "summary": "disk full on db-1"}).encode()
     assert s.post("generic", small, {"Authorization": "Bearer bearer-token"}).status_code == 202
     assert [r["source"] for r in inbox_rows(isolated_home)] == ["generic"]
