@@ -239,6 +239,10 @@ def demo(data_dir: str | None, sample: str | None, as_json: bool) -> None:
     from .errors import DevopsError
 
     started = time.monotonic()
+    if data_dir and Path(data_dir).is_dir() and any(Path(data_dir).iterdir()):
+        # The demo seeds memory and provisions an operator key there: never over someone's data
+        # (or over an earlier demo, whose runs and approvals would mix with the new story).
+        fail(f"--data-dir {data_dir} is not empty; give a new or empty folder", 2)
     tmp = None if data_dir else tempfile.TemporaryDirectory(prefix="devops-demo-")
     root = Path(data_dir or tmp.name).resolve()
     root.mkdir(parents=True, exist_ok=True)

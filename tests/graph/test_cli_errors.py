@@ -101,3 +101,13 @@ def test_doctor_with_an_unusable_data_dir_still_shows_every_row(tmp_path, monkey
     assert report["ok"] is False
     assert rows["data dir"]["status"] == "fail" and "cannot create the data dir" in rows["data dir"]["detail"]
     assert {"config.toml", "gh", "chroma server"} <= set(rows)
+
+
+def test_demo_refuses_a_folder_that_already_holds_data(tmp_path):
+    used = tmp_path / "used"
+    (used / "data").mkdir(parents=True)
+    (used / "data" / "memory.db").write_text("someone's data")
+    result = CliRunner().invoke(cli, ["demo", "--data-dir", str(used)])
+    assert result.exit_code == 2
+    assert result.stderr.strip() == f"Error: --data-dir {used} is not empty; give a new or empty folder"
+    assert sorted(p.name for p in used.rglob("*")) == ["data", "memory.db"]
