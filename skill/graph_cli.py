@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 
 from .cli_support import ErrorHandlingCommand, ErrorHandlingGroup, echo_json
-from .errors import InputError
+from .errors import InputError, UsageError
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 
@@ -97,6 +97,8 @@ def handle(
     from .events import parse_event
     from .graph import run
 
+    if github_event and source not in (None, "github"):
+        raise UsageError(f"--event-type names a GitHub event; it cannot go with --source {source}")
     if github_event:
         try:
             data = sys.stdin.buffer.read() if event_file == "-" else Path(event_file).read_bytes()
@@ -120,7 +122,12 @@ def runs() -> None:
 
 @runs.command("list")
 @click.option(
-    "--status", default=None, help="Only runs with this status (done, failed, awaiting_approval ...)."
+    "--status",
+    type=click.Choice(
+        ["running", "awaiting_approval", "resuming", "recovering", "done", "failed", "rejected", "blocked"]
+    ),
+    default=None,
+    help="Only runs with this status.",
 )
 @click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 1000))
 @json_option

@@ -40,6 +40,8 @@ CASES = [
     (["approvals", "approve", "rq-nope"], 2, "Missing option '--by'"),
     (["runs", "show", "run-nope"], 2, "no run or approval request 'run-nope'"),
     (["runs", "prune", "--older-than", "soon"], 2, "soon"),
+    (["handle", "{d}/untyped.json", "--source", "gitlab", "--event-type", "push"], 2, "cannot go with"),
+    (["runs", "list", "--status", "finished"], 2, "Invalid value for '--status'"),
     (["ask", ""], 2, "give a request text"),
     (["ask", "   "], 2, "give a request text"),
 ]
