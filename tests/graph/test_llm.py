@@ -199,3 +199,4 @@ def test_secrets_in_an_event_are_redacted_before_the_summary_is_sent(stub):
     assert out.summary == "Alert triaged."
     sent = str(stub.requests[-1]["body"])
     assert "ghp_abcdefghijklmnopqrstuvwxyz0123456789" not in sent
+    assert "REDACTED" in sent, "the token was in the report and was replaced, not merely absent"
