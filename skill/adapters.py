@@ -32,11 +32,15 @@ def _event(state: RunState) -> dict[str, Any]:
     return state.event or {}
 
 
-def _path(params: dict[str, Any], state: RunState) -> str:
+def _path(params: dict[str, Any], state: RunState, *, must_exist: bool = True) -> str:
     path = params.get("path") or state.cwd or os.getcwd()
     if state.cwd and not os.path.isabs(path):
         path = os.path.join(state.cwd, path)
-    return os.path.normpath(path)
+    path = os.path.normpath(path)
+    if must_exist and not os.path.exists(path):
+        # A review of nothing would report "0 findings" (or a NO-GO for the wrong reason).
+        raise InputError(f"{path} does not exist")
+    return path
 
 
 def _problems(findings: list[Any]) -> list[Any]:
@@ -172,7 +176,7 @@ def _ci_triage(params: dict[str, Any], state: RunState) -> dict[str, Any]:
 def iac(params: dict[str, Any], state: RunState) -> dict[str, Any]:
     from .nodes.iac import review_plan
 
-    source = params.get("plan") or _path(params, state)
+    source = params.get("plan") or _path(params, state, must_exist=False)  # iac explains how to make one
     rev = review_plan(source, env=params.get("env"))
     problems = _problems(rev.findings)
     counts = (

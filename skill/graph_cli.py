@@ -45,7 +45,10 @@ def _exit(outcome) -> None:
 @click.command("ask", cls=ErrorHandlingCommand)
 @click.argument("text")
 @click.option(
-    "--cwd", type=click.Path(file_okay=False), default=None, help="Project folder the request is about."
+    "--cwd",
+    type=click.Path(file_okay=False, exists=True),
+    default=None,
+    help="Project folder the request is about.",
 )
 @json_option
 def ask(text: str, cwd: str | None, as_json: bool) -> None:
@@ -83,7 +86,7 @@ def load_event_file(path: str, source: str | None):
 @click.option(
     "--event-type", "github_event", default=None, help="GitHub X-GitHub-Event name, if not detectable."
 )
-@click.option("--cwd", type=click.Path(file_okay=False), default=None)
+@click.option("--cwd", type=click.Path(file_okay=False, exists=True), default=None)
 @json_option
 def handle(
     event_file: str, source: str | None, github_event: str | None, cwd: str | None, as_json: bool

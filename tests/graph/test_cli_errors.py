@@ -42,6 +42,7 @@ CASES = [
     (["runs", "prune", "--older-than", "soon"], 2, "soon"),
     (["handle", "{d}/untyped.json", "--source", "gitlab", "--event-type", "push"], 2, "cannot go with"),
     (["runs", "list", "--status", "finished"], 2, "Invalid value for '--status'"),
+    (["ask", "is it ready?", "--cwd", "{d}/nowhere"], 2, "does not exist"),
     (["ask", ""], 2, "give a request text"),
     (["ask", "   "], 2, "give a request text"),
 ]
@@ -113,3 +114,15 @@ def test_demo_refuses_a_folder_that_already_holds_data(tmp_path):
     assert result.exit_code == 2
     assert result.stderr.strip() == f"Error: --data-dir {used} is not empty; give a new or empty folder"
     assert sorted(p.name for p in used.rglob("*")) == ["data", "memory.db"]
+
+
+@pytest.mark.parametrize(
+    "request_text",
+    ["is {d}/nowhere ready for production?", "audit the workflows in {d}/nowhere"],
+)
+def test_a_review_of_a_missing_folder_fails_instead_of_passing(files, request_text):
+    result = CliRunner().invoke(cli, ["ask", request_text.format(d=files), "--json"])
+    assert result.exit_code == 1, result.output
+    out = json.loads(result.stdout)
+    assert out["status"] == "failed"
+    assert out["error"] == f"{files}/nowhere does not exist"
