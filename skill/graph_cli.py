@@ -168,6 +168,10 @@ def runs_show(run_id: str, as_json: bool) -> None:
             + (f", resolved by {r.resolved_by}" if r.resolved_by else "")
         )
     click.echo(r.report or r.input)
+    if r.status == "resuming":
+        click.echo(
+            f"\nresuming since {r.updated[:19]}; if the approving process stopped: devops runs recover {r.id}"
+        )
     if r.summary:
         click.echo(f"\nSummary: {r.summary}")
 

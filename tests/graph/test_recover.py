@@ -88,6 +88,13 @@ def test_died_after_the_grant_goes_back_to_waiting_and_is_approved_once(sandbox)
     )
     assert "STALE: resuming since 2000-01-01T00:00:00" in listed.stdout
     assert f"devops runs recover {run_id}" in listed.stdout
+    shown = subprocess.run(
+        [sys.executable, "-m", "skill.cli", "runs", "show", run_id],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert f"if the approving process stopped: devops runs recover {run_id}" in shown.stdout
 
     out = recover(run_id)
     assert out.status == "awaiting_approval"
