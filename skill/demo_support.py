@@ -26,6 +26,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
+from .files import write_text
+
 STATE_ENV = "DEVOPS_DEMO_STATE"
 
 
@@ -37,9 +39,7 @@ def read_state(path: str | Path) -> dict:
 
 
 def write_state(path: str | Path, state: dict) -> None:
-    tmp = Path(f"{path}.tmp{os.getpid()}")
-    tmp.write_text(json.dumps(state))
-    os.replace(tmp, path)
+    write_text(path, json.dumps(state))
 
 
 class _Handler(BaseHTTPRequestHandler):

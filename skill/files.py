@@ -14,17 +14,20 @@ from collections.abc import Callable
 from typing import IO
 
 
-def open_for_output(path: str | os.PathLike, write: Callable[[IO[str]], None]) -> None:
+def open_for_output(
+    path: str | os.PathLike, write: Callable[[IO[str]], None], *, mode: int | None = None
+) -> None:
     """Call ``write(fh)`` with a text handle whose content ends up at ``path``.
 
-    Raises OSError (the caller turns it into a clean error); a failed write leaves no temp file.
+    A replaced regular file keeps its permission bits unless ``mode`` is given. Raises OSError
+    (the caller turns it into a clean error); a failed write leaves no temp file.
     """
     path = os.fspath(path)
     try:
-        mode = os.stat(path).st_mode
+        current = os.stat(path).st_mode
     except FileNotFoundError:
-        mode = None
-    if mode is not None and not stat.S_ISREG(mode):
+        current = None
+    if current is not None and not stat.S_ISREG(current):
         with open(path, "w", encoding="utf-8") as fh:
             write(fh)
         return
@@ -32,6 +35,8 @@ def open_for_output(path: str | os.PathLike, write: Callable[[IO[str]], None]) -
     try:
         with open(tmp, "w", encoding="utf-8") as fh:
             write(fh)
+        if mode is not None or current is not None:
+            os.chmod(tmp, mode if mode is not None else stat.S_IMODE(current))
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
@@ -39,5 +44,5 @@ def open_for_output(path: str | os.PathLike, write: Callable[[IO[str]], None]) -
         raise
 
 
-def write_text(path: str | os.PathLike, text: str) -> None:
-    open_for_output(path, lambda fh: fh.write(text))
+def write_text(path: str | os.PathLike, text: str, *, mode: int | None = None) -> None:
+    open_for_output(path, lambda fh: fh.write(text), mode=mode)

@@ -25,6 +25,7 @@ from pydantic import BaseModel
 
 from .cli_support import ErrorHandlingGroup, echo_json
 from .errors import ConfigError, InputError
+from .files import write_text
 
 MARKER_FILE = ".installed-by-master-devops"
 SOURCE_ROOT = Path(__file__).resolve().parent.parent
@@ -90,11 +91,7 @@ def _write(path: Path, content: str, changes: list[str], *, executable: bool = F
     if path.is_file() and path.read_text(encoding="utf-8") == content:
         return
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(content, encoding="utf-8")
-    if executable:
-        tmp.chmod(0o755)
-    os.replace(tmp, path)
+    write_text(path, content, mode=0o755 if executable else None)
     changes.append(f"wrote {path}")
 
 

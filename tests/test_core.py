@@ -213,3 +213,15 @@ def test_unusable_data_dir_is_a_storage_error(tmp_path, monkeypatch):
     monkeypatch.setenv("DEVOPS_HOME", str(blocker / "home"))
     with pytest.raises(StorageError, match="cannot create the data dir"):
         data_dir()
+
+
+def test_replacing_a_file_keeps_its_mode_unless_one_is_given(tmp_path):
+    from skill.files import write_text
+
+    target = tmp_path / "settings.json"
+    target.write_text("{}")
+    target.chmod(0o600)
+    write_text(target, '{"a": 1}')
+    assert target.read_text() == '{"a": 1}' and (target.stat().st_mode & 0o777) == 0o600
+    write_text(target, "#!/bin/sh\n", mode=0o755)
+    assert (target.stat().st_mode & 0o777) == 0o755
