@@ -11,13 +11,9 @@ import sys
 ROOT = os.path.dirname(os.path.realpath(__file__))
 sys.path.insert(0, ROOT)
 
-from importlib.machinery import PathFinder  # noqa: E402  (loaded at start-up already: free)
+from skill.launcher import ensure_project_python  # noqa: E402
 
-if PathFinder.find_spec("tree_sitter") is None:
-    # Only then pay for the launcher (importlib.util costs ~2 ms of the hook's budget).
-    from skill.launcher import ensure_project_python
-
-    ensure_project_python("tree_sitter", ROOT)
+ensure_project_python("tree_sitter", ROOT)
 
 from skill.guardrails.cli import main  # noqa: E402
 
