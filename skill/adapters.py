@@ -215,7 +215,7 @@ def deploy(params: dict[str, Any], state: RunState) -> dict[str, Any]:
         from_version = None
         mem = _memory()
         try:
-            from .guardrails.environments import normalize
+            from .environments import normalize
 
             environment = normalize(env) or env
             latest = mem.deployments(service=service, env=environment, limit=1)

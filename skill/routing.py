@@ -12,22 +12,11 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from .environments import PROSE_WORDS, normalize
 from .state import NODES
 
-ENV_WORDS = {
-    "prod": "production",
-    "production": "production",
-    "prd": "production",
-    "live": "production",
-    "staging": "staging",
-    "stage": "staging",
-    "stg": "staging",
-    "dev": "dev",
-    "development": "dev",
-    "qa": "qa",
-    "test": "test",
-    "sandbox": "sandbox",
-}
+# Environment words in free text map through the one vocabulary the gate uses (qa is staging).
+ENV_WORDS = {word: normalize(word) for word in PROSE_WORDS}
 
 
 @dataclass

@@ -1100,7 +1100,7 @@ def _classify_simple(simple, state: _State, depth: int, inherited_env: str | Non
     redirect_hits = _redirect_hits(simple.redirects)
     hits.extend(redirect_hits)
     deny = deny or any(h[1] == "redirect.disk-device" for h in redirect_hits)
-    from skill.guardrails.environments import infer_environment
+    from skill.environments import infer_environment
 
     env = infer_environment(*env_hints) if env_hints else None
     if inherited_env and (env is None or _ENV_RANK.get(inherited_env, 0) > _ENV_RANK.get(env, 0)):

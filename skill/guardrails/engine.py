@@ -630,7 +630,7 @@ def _check_file(path, tool, cwd, approval, caller, policy, now) -> Decision:
         raise ValueError("file_path missing")
     pol = _load_policy(policy, cwd)
     tier, rule, reason, deny = classify_path(path, cwd)
-    from .environments import infer_environment
+    from ..environments import infer_environment
 
     env = infer_environment(os.path.basename(path)) if tier > 1 else None
     text = f"{tool} {path}"

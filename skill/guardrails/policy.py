@@ -578,7 +578,7 @@ def _check_entry(source, section, where, raw):
         except re.error as exc:
             raise _err(source, f"{where}: command_regex does not compile: {exc}") from exc
     if "environment" in raw:
-        from .environments import normalize
+        from ..environments import normalize
 
         envs = raw["environment"] if isinstance(raw["environment"], list) else [raw["environment"]]
         out["environment"] = [e if e in ("*", "unknown") else normalize(e) for e in envs]
@@ -614,7 +614,7 @@ def _check_freeze(source, where, raw):
     if out["_end_ts"] <= out["_start_ts"]:
         raise _err(source, f"{where}: end must be after start")
     if "environments" in raw:
-        from .environments import normalize
+        from ..environments import normalize
 
         envs = raw["environments"] if isinstance(raw["environments"], list) else [raw["environments"]]
         out["environments"] = [e if e == "*" else normalize(e) for e in envs]

@@ -161,8 +161,8 @@ def _aws_vault(ctx: Ctx) -> None:
         else:
             inner = pos[2:]
         if inner:
+            from skill.environments import infer_environment
             from skill.guardrails.commands.network import join_words
-            from skill.guardrails.environments import infer_environment
 
             ctx.shell(join_words(inner), f"aws-vault exec {pos[1]}", infer_environment(pos[1]))
         ctx.hit(1, "secrets.exec", f"runs with credentials of profile {pos[1]}")

@@ -193,7 +193,7 @@ def deploy(service, env, version, strategy, steps, rollback_to, do_rollback, app
 
 
 def _rollback_command(service, env, to_version, from_version, approval, by, dry_run, as_json):
-    from ...guardrails.environments import normalize
+    from ...environments import normalize
     from .executor import rollback
     from .plan import check_service
     from .settings import deploy_settings
@@ -240,7 +240,7 @@ def flag_set(name, state, env, approval, by, service, as_json):
     \b
     devops flag set new-checkout on --env staging
     """
-    from ...guardrails.environments import normalize
+    from ...environments import normalize
     from .flags import _check_name, set_flag
     from .settings import require_known_environment
 

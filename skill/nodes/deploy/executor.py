@@ -20,8 +20,8 @@ from collections.abc import Callable
 
 from ...config import data_dir
 from ...durations import iso, utcnow
+from ...environments import normalize
 from ...errors import Blocked, DevopsError, StorageError, UsageError
-from ...guardrails.environments import normalize
 from ...redact import redact
 from .analysis import run_analysis
 from .drivers import Driver, make_driver, render

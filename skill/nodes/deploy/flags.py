@@ -16,8 +16,8 @@ from pydantic import BaseModel
 
 from ...config import db_path
 from ...durations import iso, utcnow
+from ...environments import normalize
 from ...errors import DevopsError, NotFoundError, StorageError, UsageError
-from ...guardrails.environments import normalize
 
 log = logging.getLogger(__name__)
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}")

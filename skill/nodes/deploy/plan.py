@@ -9,8 +9,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from ...environments import PRODUCTION, STAGING, normalize
 from ...errors import EXIT_FINDINGS, ConfigError, DevopsError, StorageError, UsageError
-from ...guardrails.environments import PRODUCTION, STAGING, normalize
 from .analysis import validate_analysis
 from .drivers import Driver, make_driver, render
 from .models import DeployPlan, DeployRequest, HealthGate, PlanStep, RollbackPlan

@@ -100,7 +100,7 @@ def check_environment(env: str, configured: dict[str, Any] | None = None) -> Non
     The gate tiers a deploy by its environment; a typo (``prodution``) or a name nobody knows
     (``eu-live-2``? ``nowhere``?) must not slip through as a low-risk deploy.
     """
-    from ...guardrails.environments import infer_environment
+    from ...environments import infer_environment
 
     name = (env or "").strip()
     if not name:

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ...environments import infer_environment
 from ...findings import Finding, Rule
-from ...guardrails.environments import infer_environment
 from ...redact import find_secrets, redact
 from .secret_names import is_secret_name
 

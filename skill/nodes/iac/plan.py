@@ -22,9 +22,9 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from ...environments import PRODUCTION, infer_environment, normalize
 from ...errors import InputError, ToolMissingError
 from ...findings import Finding, Rule
-from ...guardrails.environments import PRODUCTION, infer_environment, normalize
 from ...redact import find_secrets, redact
 from .models import SUMMARY_KEYS, ChangeSummary, DriftSummary, PlanReview
 from .secret_names import is_secret_name

@@ -14,8 +14,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from ...environments import normalize
 from ...errors import UsageError
-from ...guardrails.environments import normalize
 from .runbooks import RunbookMatch, find_runbooks
 from .severity import SeverityAssessment, classify_severity, parse_severity
 

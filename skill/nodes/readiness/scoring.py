@@ -57,7 +57,7 @@ def normalise_level(value: str | int) -> str:
 def _canonical(env: str) -> str | None:
     # the gate's own reading of environment names (prd, live, api-prod, stg, uat ...), so the
     # readiness target and the deploy gate agree on what "production" is
-    from skill.guardrails.environments import infer_environment
+    from skill.environments import infer_environment
 
     return infer_environment(env)
 

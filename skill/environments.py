@@ -1,6 +1,7 @@
-"""Which environment a target, a flag value or a host name points at.
+"""The one environment vocabulary: which environment a name, a target or a host points at.
 
-Stdlib only (hot path). Production is matched on whole name segments so that ``product-api``
+The gate, routing, deploys, memory and the IaC checks all use it, so ``qa`` means staging
+everywhere. Stdlib only (it is on the hook's hot path). Production is matched on whole name segments so that ``product-api``
 or ``reproduce`` do not count as production, while ``prod``, ``api-prod``, ``prd-eu-1``,
 ``live`` and ``production.us-east-1`` do.
 """
@@ -38,6 +39,24 @@ _ALIASES: tuple[tuple[str, tuple[str, ...]], ...] = (
             "lab",
         ),
     ),
+)
+# The aliases a free-text request may use for an environment ("deploy api to qa"). Words such as
+# "ci", "local", "kind" or "lab" name environments in a kube context but are ordinary words in prose.
+PROSE_WORDS: tuple[str, ...] = (
+    "production",
+    "prod",
+    "prd",
+    "live",
+    "staging",
+    "stage",
+    "stg",
+    "preprod",
+    "uat",
+    "qa",
+    "development",
+    "dev",
+    "sandbox",
+    "test",
 )
 _ALNUM = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")
 _LOOKUP = {alias: env for env, aliases in _ALIASES for alias in aliases if "-" not in alias}
@@ -81,6 +100,11 @@ def infer_environment(*texts: str | None) -> str | None:
             if best is None or rank[env] > rank[best]:
                 best = env
     return best
+
+
+def is_known(env: str | None) -> bool:
+    """True when ``env`` names production, staging or development (directly or by an alias)."""
+    return normalize(env) in (PRODUCTION, STAGING, DEVELOPMENT)
 
 
 def is_production(env: str | None) -> bool:
