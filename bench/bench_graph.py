@@ -88,7 +88,7 @@ def bench_server(home: Path, n: int = 300) -> None:
 def bench_graph(home: Path, n: int = 15) -> None:
     os.environ["DEVOPS_HOME"] = str(home / "graph")
     os.environ["DEVOPS_CONFIG_DIR"] = str(home / "cfg")
-    from skill.graph import run
+    from skill.agent.graph import run
     from skill.memory import Memory
 
     with Memory.open() as mem:
@@ -115,8 +115,8 @@ def bench_graph(home: Path, n: int = 15) -> None:
 
 
 def bench_resume(home: Path, n: int = 8) -> None:
+    from skill.agent.graph import resume, run
     from skill.demo_support import STATE_ENV, SampleService, deploy_config, provision_operator_key
-    from skill.graph import resume, run
     from skill.memory import Memory
 
     with SampleService(home, "1.0.0") as service:

@@ -113,9 +113,9 @@ class Story:
 
 def run_story(echo=click.echo, sample: Path | None = None) -> list[dict[str, Any]]:
     """The story, in the current (sandboxed) environment. Returns one dict per step."""
-    from . import runs as run_store
+    from .agent import runs as run_store
+    from .agent.graph import resume, run
     from .demo_support import MetricsStub, SampleService, deploy_config, provision_operator_key
-    from .graph import resume, run
 
     sample = sample or REPO / "examples" / "sample-service"
     if not sample.is_dir():
@@ -176,7 +176,7 @@ def run_story(echo=click.echo, sample: Path | None = None) -> list[dict[str, Any
         )
 
         # 7: an alert arrives; triage recalls the similar incident and the deploy history.
-        from .events import parse_event
+        from .webhooks.events import parse_event
 
         alert_file = REPO / "examples" / "events" / "alertmanager_orders_api_firing.json"
         story.header(7, "Alert triaged with memory recall", f"devops handle {alert_file.relative_to(REPO)}")

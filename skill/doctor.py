@@ -26,16 +26,16 @@ class Check(BaseModel):
 
 
 def _data_dir() -> Check:
-    from .config import data_dir
+    from .paths import ensure_data_dir
 
     try:
-        path = data_dir()
+        path = ensure_data_dir()
         with tempfile.NamedTemporaryFile(dir=path, prefix=".doctor-", delete=True) as fh:
             fh.write(b"ok")
         return Check(name="data dir", status="ok", detail=f"{path} is writable")
     except OSError as exc:
         return Check(name="data dir", status="fail", detail=f"not writable: {exc}")
-    except DevopsError as exc:  # data_dir() itself refuses (a file where the folder should be)
+    except DevopsError as exc:  # ensure_data_dir() refuses (a file where the folder should be)
         return Check(name="data dir", status="fail", detail=str(exc))
 
 
@@ -132,8 +132,8 @@ def _chroma() -> Check:
 
 
 def _optional() -> list[Check]:
-    from . import llm
-    from .server import ENV, server_settings
+    from .agent import llm
+    from .webhooks.server import ENV, server_settings
 
     out = []
     if llm.enabled():

@@ -69,9 +69,9 @@ def skill_name(skill_md: Path) -> str:
 def claude_base(scope: str, cwd: str | None = None) -> Path:
     if scope == "user":
         return Path(os.environ.get("CLAUDE_CONFIG_DIR") or Path.home() / ".claude")
-    from .config import project_root
+    from .paths import project_root
 
-    root = project_root(cwd) or Path(cwd or os.getcwd())
+    root = Path(project_root(cwd) or cwd or os.getcwd())
     return Path(root) / ".claude"
 
 

@@ -287,7 +287,7 @@ def deploy(
 
 def approvals_list() -> PendingApprovals:
     """Agent runs paused for a human approval (request id, tier, reasons, what would run)."""
-    from .graph import pending_approvals
+    from .agent.graph import pending_approvals
 
     return PendingApprovals(runs=[r.model_dump(mode="json") for r in pending_approvals()])
 

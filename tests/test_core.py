@@ -205,14 +205,14 @@ def test_output_to_a_device_writes_through_and_never_replaces_it(tmp_path):
 
 
 def test_unusable_data_dir_is_a_storage_error(tmp_path, monkeypatch):
-    from skill.config import data_dir
     from skill.errors import StorageError
+    from skill.paths import ensure_data_dir
 
     blocker = tmp_path / "file"
     blocker.write_text("not a dir")
     monkeypatch.setenv("DEVOPS_HOME", str(blocker / "home"))
     with pytest.raises(StorageError, match="cannot create the data dir"):
-        data_dir()
+        ensure_data_dir()
 
 
 def test_replacing_a_file_keeps_its_mode_unless_one_is_given(tmp_path):

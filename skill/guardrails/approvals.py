@@ -99,7 +99,7 @@ def request_id_for(digest: str) -> str:
 def _dir(directory: str | None = None) -> str:
     if directory:
         return directory
-    from .paths import data_dir
+    from ..paths import data_dir
 
     return data_dir()
 

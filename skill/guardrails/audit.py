@@ -166,7 +166,7 @@ def row_for(decision, *, caller: str | None, cwd: str | None, ts: float | None =
 
 
 def _data_dir() -> str:
-    from .paths import data_dir
+    from ..paths import data_dir
 
     return data_dir()
 

@@ -482,7 +482,7 @@ def _resolved_words(verdict, raw: str) -> str:
 
 def _names_data_dir(text: str) -> bool:
     try:
-        from .paths import data_dir
+        from ..paths import data_dir
 
         home = os.path.normpath(data_dir())
     except Exception:  # noqa: BLE001
@@ -496,7 +496,7 @@ def _in_data_dir(folder: str) -> bool:
     if not folder:
         return False
     try:
-        from .paths import data_dir
+        from ..paths import data_dir
 
         home = os.path.normpath(data_dir())
     except Exception:  # noqa: BLE001
@@ -508,7 +508,7 @@ def _in_data_dir(folder: str) -> bool:
 def _gate_data_changes(req: _Request, verdict) -> None:
     """Deleting or rewriting the audit log or the whole data dir erases the gate's record and keys."""
     try:
-        from .paths import data_dir
+        from ..paths import data_dir
 
         home = os.path.normpath(data_dir())
     except Exception:
@@ -574,7 +574,7 @@ def _classify_full_path(full: str) -> tuple[int, str, str, bool]:
     base = os.path.basename(full)
     home = os.path.expanduser("~")
     try:
-        from .paths import data_dir
+        from ..paths import data_dir
 
         gate_dir = os.path.normpath(data_dir())
     except Exception:

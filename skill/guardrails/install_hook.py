@@ -27,9 +27,9 @@ def settings_path(*, user: bool = False, explicit: str | None = None, cwd: str |
     if user:
         base = os.environ.get("CLAUDE_CONFIG_DIR") or os.path.join(os.path.expanduser("~"), ".claude")
         return Path(base) / "settings.json"
-    from ..config import project_root
+    from ..paths import project_root
 
-    root = project_root(cwd) or Path(cwd or os.getcwd())
+    root = Path(project_root(cwd) or cwd or os.getcwd())
     return Path(root) / ".claude" / "settings.json"
 
 

@@ -309,7 +309,7 @@ def _fmt_ts(ts: float) -> str:
 
 def policy_files(cwd: str | None = None) -> list[str]:
     """The policy files that exist, lowest layer first. A missing $DEVOPS_POLICY file is an error."""
-    from .paths import project_config_dir, user_config_dir
+    from ..paths import project_config_dir, user_config_dir
 
     found = []
     user = os.path.join(user_config_dir(), "policy.toml")
@@ -338,7 +338,7 @@ def load_policy(cwd: str | None = None, files: list[str] | None = None) -> Polic
     # every hook call); its regexes compile only when a command's program matches.
     for i, raw in enumerate(BUILTIN["deny"]):
         policy.deny.append(Rule(raw, section="deny", index=i + 1, source="built-in"))
-    from .paths import project_config_dir
+    from ..paths import project_config_dir
 
     project_dir = project_config_dir(cwd)
     project_file = os.path.join(project_dir, "policy.toml") if project_dir is not None else None

@@ -123,9 +123,9 @@ def remember(
         mem = ctx.__enter__()
     except StorageError as exc:
         # The database cannot even be opened (locked, corrupt): keep the record, say where.
-        from ..config import data_dir
+        from ..paths import ensure_data_dir
 
-        spool = spool_dir_record(data_dir(), prepared)
+        spool = spool_dir_record(ensure_data_dir(), prepared)
         raise StorageError(
             f"{exc.message}; the record was kept in {spool} and is stored on the next successful run",
             hint=exc.hint,

@@ -203,11 +203,11 @@ class Memory:
         chroma_url: str | None = None,
         embedder: Embedder | None = None,
     ) -> Memory:
-        from ..config import data_dir as default_data_dir
         from ..config import load_settings
+        from ..paths import ensure_data_dir
 
         settings = load_settings("memory", {"chroma_url": None, "db": None})
-        base = Path(data_dir) if data_dir else default_data_dir()
+        base = Path(data_dir) if data_dir else Path(ensure_data_dir())
         db = Path(settings["db"]).expanduser() if settings.get("db") and not data_dir else base / "memory.db"
         url = chroma_url if chroma_url is not None else _chroma_url(settings)
         return cls(db, chroma_dir=base / "chroma", url=url, embedder=embedder, settings=settings)

@@ -8,9 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from skill import config
+from skill import paths
 from skill.errors import ConfigError
-from skill.guardrails import paths
 from skill.guardrails.engine import check_action, check_command
 from skill.guardrails.policy import load_policy, policy_files
 
@@ -34,19 +33,22 @@ def project(tmp_path, monkeypatch):
     return root
 
 
-def test_paths_mirror_skill_config(tmp_path, monkeypatch):
-    # skill.guardrails.paths avoids pathlib on the hot path; it must resolve the same places.
-    assert paths.data_dir() == str(config.data_dir(create=False))
-    assert paths.user_config_dir() == str(config.user_config_dir())
+def test_paths_follow_the_environment_and_find_the_project(tmp_path, monkeypatch):
+    # skill.paths is the one place that knows locations (stdlib only: the hook imports it).
+    monkeypatch.setenv("DEVOPS_HOME", str(tmp_path / "home"))
+    assert paths.data_dir() == str(tmp_path / "home")
     monkeypatch.delenv("DEVOPS_HOME")
     monkeypatch.delenv("DEVOPS_CONFIG_DIR")
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
-    assert paths.data_dir() == str(config.data_dir(create=False))
-    assert paths.user_config_dir() == str(config.user_config_dir())
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
+    assert paths.data_dir() == str(tmp_path / "xdg-data" / "master-devops")
+    assert paths.user_config_dir() == str(tmp_path / "xdg-config" / "master-devops")
+    monkeypatch.delenv("DEVOPS_PROJECT_DIR", raising=False)
     nested = tmp_path / "repo" / "a" / "b"
     nested.mkdir(parents=True)
     (tmp_path / "repo" / ".devops").mkdir()
-    assert paths.project_config_dir(str(nested)) == str(config.project_config_dir(nested))
+    assert paths.project_config_dir(str(nested)) == str(tmp_path / "repo" / ".devops")
+    assert paths.db_path("audit") == str(tmp_path / "xdg-data" / "master-devops" / "audit.db")
 
 
 def test_layers_apply_in_order_user_project_env(user_policy, project, tmp_path, monkeypatch):

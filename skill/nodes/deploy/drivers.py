@@ -22,9 +22,9 @@ import shlex
 from pathlib import Path
 from typing import Any
 
-from ...config import project_root
 from ...durations import parse_duration
 from ...errors import ConfigError, UsageError
+from ...paths import project_root
 from ...runner import ToolResult, run_tool
 from .settings import fill
 
@@ -291,7 +291,7 @@ class ScriptDriver(Driver):
             raise ConfigError(f"[deploy] script: {exc}") from exc
         first = Path(argv[0]).expanduser()
         if not first.is_absolute() and ("/" in argv[0] or not _on_path(argv[0])):
-            root = project_root() or Path.cwd()
+            root = Path(project_root() or Path.cwd())
             if (root / first).exists():
                 argv[0] = str(root / first)
         return argv

@@ -17,11 +17,12 @@ import contextlib
 import re
 import time
 from collections.abc import Callable
+from pathlib import Path
 
-from ...config import data_dir
 from ...durations import iso, utcnow
 from ...environments import normalize
 from ...errors import Blocked, DevopsError, StorageError, UsageError
+from ...paths import ensure_data_dir
 from ...redact import redact
 from .analysis import run_analysis
 from .drivers import Driver, make_driver, render
@@ -162,7 +163,7 @@ def deploy_lock(service: str, environment: str):
 
     safe = re.sub(r"[^A-Za-z0-9_.-]", "_", f"deploy-{service}-{environment}")
     try:
-        folder = data_dir() / "locks"
+        folder = Path(ensure_data_dir()) / "locks"
         folder.mkdir(parents=True, exist_ok=True)
         lock = FileLock(str(folder / f"{safe}.lock"))
         lock.acquire(timeout=0)

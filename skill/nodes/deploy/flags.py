@@ -14,10 +14,10 @@ from contextlib import closing
 
 from pydantic import BaseModel
 
-from ...config import db_path
 from ...durations import iso, utcnow
 from ...environments import normalize
 from ...errors import DevopsError, NotFoundError, StorageError, UsageError
+from ...paths import db_path
 
 log = logging.getLogger(__name__)
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}")

@@ -70,7 +70,7 @@ def triage_cmd(symptoms, service, window, repo, env, severity, labels, open_inci
 def _refiner():
     """The LLM refinement hook when the agent's client offers one and is configured."""
     try:
-        from ... import llm  # provided by the agent graph issue; optional
+        from ...agent import llm  # provided by the agent graph issue; optional
     except ImportError:
         return None
     factory = getattr(llm, "postmortem_refiner", None)

@@ -28,11 +28,11 @@ Refine = Callable[[str, dict[str, Any]], str]
 
 def template_path(name: str = "postmortem.md") -> Path:
     """The project's ``.devops/prompts/`` copy wins over the one shipped in ``prompts/``."""
-    from ...config import project_config_dir
+    from ...paths import project_config_dir
 
     here = Path(__file__).resolve()
     project = project_config_dir()
-    candidates = [project / "prompts" / name] if project else []
+    candidates = [Path(project) / "prompts" / name] if project else []
     candidates += [here.parents[3] / "prompts" / name, here.parents[2] / "_prompts" / name]
     for candidate in candidates:
         if candidate.is_file():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from skill.routing import extract_params, route_event, route_text
+from skill.agent.routing import extract_params, route_event, route_text
 
 REQUESTS = [
     ("deploy api 1.4.2 to production with canary steps 10,50,100", "deploy", "deploy"),

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from .errors import DevopsError, InputError, UsageError
+from ..errors import DevopsError, InputError, UsageError
 from .state import RunState
 
 # ----------------------------------------------------------------------------- helpers
@@ -58,7 +58,7 @@ def _finding_lines(findings: list[Any], limit: int = 8) -> list[str]:
 
 
 def _memory():
-    from .memory import Memory
+    from ..memory import Memory
 
     return Memory.open()
 
@@ -67,7 +67,7 @@ def _memory():
 
 
 def readiness(params: dict[str, Any], state: RunState) -> dict[str, Any]:
-    from .nodes.readiness import review
+    from ..nodes.readiness import review
 
     path = _path(params, state)
     rep = review(path, env=params.get("env") or "production", target_level=params.get("level"))
@@ -84,7 +84,7 @@ def readiness(params: dict[str, Any], state: RunState) -> dict[str, Any]:
 def ci(params: dict[str, Any], state: RunState) -> dict[str, Any]:
     op = params.get("op", "triage")
     if op == "audit":
-        from .nodes.ci import audit_workflows
+        from ..nodes.ci import audit_workflows
 
         path = _path(params, state)
         rep = audit_workflows(path)
@@ -93,7 +93,7 @@ def ci(params: dict[str, Any], state: RunState) -> dict[str, Any]:
         bad = [f for f in problems if f.severity in ("high", "critical")]
         return {"result": {"ok": not bad, "lines": lines, "data": _dump(rep)}}
     if op == "status":
-        from .nodes.ci import pipeline_status
+        from ..nodes.ci import pipeline_status
 
         found = pipeline_status(cwd=state.cwd or ".", branch=params.get("branch"), limit=10)
         lines = ["Recent pipeline runs:"] + [
@@ -112,7 +112,7 @@ def _ci_triage(params: dict[str, Any], state: RunState) -> dict[str, Any]:
     event = _event(state)
     notices = list(state.notices)
     try:
-        from .nodes.ci import triage_run
+        from ..nodes.ci import triage_run
 
         tri = triage_run(run_id=params.get("run_id"), cwd=state.cwd or ".", remember=True)
         data = _dump(tri)
@@ -174,7 +174,7 @@ def _ci_triage(params: dict[str, Any], state: RunState) -> dict[str, Any]:
 
 
 def iac(params: dict[str, Any], state: RunState) -> dict[str, Any]:
-    from .nodes.iac import review_plan
+    from ..nodes.iac import review_plan
 
     source = params.get("plan") or _path(params, state, must_exist=False)  # iac explains how to make one
     rev = review_plan(source, env=params.get("env"))
@@ -190,7 +190,7 @@ def iac(params: dict[str, Any], state: RunState) -> dict[str, Any]:
 
 
 def deploy(params: dict[str, Any], state: RunState) -> dict[str, Any]:
-    from .nodes import deploy as dep
+    from ..nodes import deploy as dep
 
     op = params.get("op", "deploy")
     service, env = params.get("service"), params.get("env")
@@ -215,7 +215,7 @@ def deploy(params: dict[str, Any], state: RunState) -> dict[str, Any]:
         from_version = None
         mem = _memory()
         try:
-            from .environments import normalize
+            from ..environments import normalize
 
             environment = normalize(env) or env
             latest = mem.deployments(service=service, env=environment, limit=1)
@@ -223,7 +223,7 @@ def deploy(params: dict[str, Any], state: RunState) -> dict[str, Any]:
             if not to_version and from_version:
                 # the same choice the deploy node's rollback() makes, made here so the gate and
                 # the human see the exact version before anything runs
-                from .nodes.deploy.plan import find_rollback_version
+                from ..nodes.deploy.plan import find_rollback_version
 
                 to_version = find_rollback_version(mem, service, environment, from_version)
         finally:
@@ -282,8 +282,8 @@ def deploy(params: dict[str, Any], state: RunState) -> dict[str, Any]:
 
 
 def incident(params: dict[str, Any], state: RunState) -> dict[str, Any]:
+    from ..nodes import incident as inc
     from . import llm
-    from .nodes import incident as inc
 
     if params.get("op") == "postmortem":
         ref = params.get("incident") or _incident_ref(params.get("query") or state.request or "")
@@ -336,7 +336,7 @@ def _sev(value: Any) -> str | None:
 
 
 def _incident_rollback_mode() -> str:
-    from .config import load_settings
+    from ..config import load_settings
 
     return str(load_settings("agent", {"incident_rollback": "propose"}).get("incident_rollback", "propose"))
 
@@ -459,7 +459,7 @@ def run_tool(name: str, state: RunState) -> dict[str, Any]:
 def check(action: dict[str, Any], approval: str | None = None) -> dict[str, Any]:
     """The guardrails decision on an action proposed by a tool node, as a dict."""
     try:
-        from .guardrails.engine import check_action, check_command
+        from ..guardrails.engine import check_action, check_command
 
         if action.get("kind") == "command":
             d = check_command(
@@ -508,7 +508,7 @@ def grant_approval(request_id: str | None, *, by: str | None, ttl: float = 900, 
         raise UsageError("this run has no approval request id")
     if not by:
         raise UsageError("say who approves: --by NAME")
-    from .guardrails import approvals
+    from ..guardrails import approvals
 
     granted = approvals.approve(request_id, by=by, ttl_seconds=ttl, **options)
     return granted.get("token") if isinstance(granted, dict) else getattr(granted, "token", None)
@@ -527,7 +527,7 @@ def execute(state: RunState) -> dict[str, Any]:
     kind = action.get("kind")
     try:
         if kind == "deploy":
-            from .nodes import deploy as dep
+            from ..nodes import deploy as dep
 
             plan = dep.DeployPlan.model_validate(action["plan"])
             res = dep.execute_deploy(plan)
@@ -547,7 +547,7 @@ def execute(state: RunState) -> dict[str, Any]:
                     f"  rolled back to {rb.get('version')}: {rb.get('status')} {rb.get('detail') or ''}".rstrip()
                 )
         elif kind == "rollback":
-            from .nodes import deploy as dep
+            from ..nodes import deploy as dep
 
             res = dep.rollback(
                 action["target"],
@@ -562,14 +562,14 @@ def execute(state: RunState) -> dict[str, Any]:
                 f"Rollback of {action['target']} in {action['env']} to {data.get('version')}: {data.get('status')}"
             ]
         elif kind == "flag":
-            from .nodes import deploy as dep
+            from ..nodes import deploy as dep
 
             res = dep.set_flag(action["flag"], action["state"], action["env"], by=_approver(state))
             data = _dump(res) if not isinstance(res, dict) else res
             ok = True
             lines = [f"Flag {action['flag']} set {action['state']} in {action['env']}"]
         elif kind == "command":
-            from .runner import run_tool as run_cmd
+            from ..runner import run_tool as run_cmd
 
             argv = action["argv"]
             res = run_cmd(argv, timeout=float(action.get("timeout", 300)), cwd=action.get("cwd"))

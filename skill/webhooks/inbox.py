@@ -19,8 +19,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .config import db_path
-from .errors import StorageError
+from ..errors import StorageError
+from ..paths import db_path
 
 MAX_ATTEMPTS = 3
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import click
 
-from .cli_support import ErrorHandlingCommand, ErrorHandlingGroup, echo_json
-from .errors import InputError, UsageError
+from ..cli_support import ErrorHandlingCommand, ErrorHandlingGroup, echo_json
+from ..errors import InputError, UsageError
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 
@@ -66,7 +66,7 @@ def ask(text: str, cwd: str | None, as_json: bool) -> None:
 
 
 def load_event_file(path: str, source: str | None):
-    from .events import parse_event
+    from ..webhooks.events import parse_event
 
     try:
         data = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
@@ -97,7 +97,7 @@ def handle(
     devops handle examples/events/alertmanager_firing.json
     devops handle run.json --source github
     """
-    from .events import parse_event
+    from ..webhooks.events import parse_event
     from .graph import run
 
     if github_event and source not in (None, "github"):
@@ -185,7 +185,7 @@ def runs_prune(older_than: str, as_json: bool) -> None:
     \b
     devops runs prune --older-than 30d
     """
-    from .durations import parse_duration
+    from ..durations import parse_duration
     from .graph import prune
 
     removed = prune(parse_duration(older_than).total_seconds())
@@ -213,7 +213,7 @@ def runs_recover(run_id: str, stale_after: str, as_json: bool) -> None:
     \b
     devops runs recover run-0123abcd4567
     """
-    from .durations import parse_duration
+    from ..durations import parse_duration
     from .graph import recover
 
     outcome = recover(run_id, stale_after_seconds=parse_duration(stale_after).total_seconds())
@@ -269,7 +269,7 @@ def approvals_approve(ref: str, by: str, ttl: str, as_json: bool) -> None:
     \b
     devops approvals approve 3f9c2a1b7d4e --by alice
     """
-    from .durations import parse_duration
+    from ..durations import parse_duration
     from .graph import resume
 
     outcome = resume(ref, approved=True, by=by, ttl=parse_duration(ttl).total_seconds())

@@ -10,7 +10,7 @@
 
 A request is authenticated before its body is parsed (401, nothing stored, on a bad or missing
 secret; a source whose secret is not configured refuses everything), capped in size (413), parsed
-(400 on a malformed payload), then committed to the SQLite inbox (skill.inbox) and answered 202.
+(400 on a malformed payload), then committed to the SQLite inbox (skill.webhooks.inbox) and answered 202.
 A redelivery answers 200 with ``"duplicate": true``. Worker threads run each item through the
 agent graph. SIGTERM/SIGINT: uvicorn stops accepting, finishes open requests, then the workers
 finish the item in hand (up to ``drain_timeout``) and stop; pending items wait in the inbox for
@@ -46,7 +46,7 @@ from typing import Any
 
 import click
 
-from .config import load_settings
+from ..config import load_settings
 
 DEFAULTS: dict[str, Any] = {
     "github_secret": "",
@@ -157,8 +157,8 @@ def verify(source: str, headers: dict[str, str], body: bytes, cfg: dict[str, Any
 
 def process_item(item: dict[str, Any]) -> tuple[str, str]:
     """Run one inbox item through the graph -> (run id, run status)."""
+    from ..agent.graph import run
     from .events import parse_event
-    from .graph import run
 
     event = parse_event(item["body"], source=item["source"], headers=item["headers"])
     outcome = run(
@@ -213,7 +213,7 @@ class Workers:
                     ms=round((time.monotonic() - started) * 1000),
                 )
             except Exception as exc:  # noqa: BLE001 - one bad event must not stop the worker
-                from .errors import DevopsError
+                from ..errors import DevopsError
 
                 retry = not isinstance(exc, DevopsError)
                 self.inbox.fail(item["id"], f"{type(exc).__name__}: {exc}", retry=retry)
@@ -245,7 +245,7 @@ def make_app(cfg: dict[str, Any], inbox, workers: Workers):
     from starlette.responses import JSONResponse
     from starlette.routing import Route
 
-    from .errors import InputError
+    from ..errors import InputError
     from .events import parse_event
 
     max_body = int(cfg.get("max_body") or DEFAULTS["max_body"])
@@ -395,8 +395,8 @@ def serve(host: str, port: int, workers: int | None) -> None:
     \b
     DEVOPS_GITHUB_WEBHOOK_SECRET=... DEVOPS_WEBHOOK_TOKEN=... devops serve --port 8787
     """
-    from .cli_support import fail
-    from .errors import DevopsError
+    from ..cli_support import fail
+    from ..errors import DevopsError
 
     try:
         run_server(host, port, workers=workers)

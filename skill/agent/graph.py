@@ -3,8 +3,8 @@
     intake -> route -> <tool node> -> gate -> [approval] -> execute -> record -> report
                         ci | iac | deploy | readiness | incident | memory
 
-- route: deterministic intent rules (skill.routing), or Claude through tool use when configured.
-- tool nodes: thin adapters (skill.adapters) over the plain functions of skill.nodes.*; they only
+- route: deterministic intent rules (skill.agent.routing), or Claude through tool use when configured.
+- tool nodes: thin adapters (skill.agent.tools) over the plain functions of skill.nodes.*; they only
   read and plan. A change they want is put in ``state.action``.
 - gate: skill.guardrails.engine decides on the action. allow -> execute; ask, or a block an
   approval can lift -> approval; a block nothing can lift -> record.
@@ -18,7 +18,7 @@
 - record: the outcome goes to memory. report: readable text (+ an LLM summary when configured).
 
 Checkpoints live in ``data_dir()/graph.db`` (SqliteSaver); the ``runs`` table in the same file
-(skill.runs) indexes them and holds the exactly-once claim for resumes.
+(skill.agent.runs) indexes them and holds the exactly-once claim for resumes.
 """
 
 from __future__ import annotations
@@ -32,10 +32,10 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from ..errors import EXIT_APPROVAL, EXIT_BLOCKED, EXIT_FINDINGS, EXIT_OK, UsageError
+from ..paths import db_path
+from ..webhooks.events import Event
 from . import runs as run_store
-from .config import db_path
-from .errors import EXIT_APPROVAL, EXIT_BLOCKED, EXIT_FINDINGS, EXIT_OK, UsageError
-from .events import Event
 from .state import NODES, RunState
 
 # ----------------------------------------------------------------------------- nodes
@@ -69,18 +69,18 @@ def route(state: RunState) -> dict[str, Any]:
 
 def _tool_node(name: str):
     def node(state: RunState) -> dict[str, Any]:
-        from . import adapters
+        from . import tools
 
-        return adapters.run_tool(name, state)
+        return tools.run_tool(name, state)
 
     node.__name__ = f"{name}_node"
     return node
 
 
 def gate(state: RunState) -> dict[str, Any]:
-    from . import adapters
+    from . import tools
 
-    decision = adapters.check(state.action or {})
+    decision = tools.check(state.action or {})
     if decision["decision"] == "allow":
         return {"decision": decision}
     if decision["decision"] == "block" and not decision.get("approvable", True):
@@ -91,7 +91,7 @@ def gate(state: RunState) -> dict[str, Any]:
 def approval(state: RunState) -> dict[str, Any]:
     from langgraph.types import interrupt
 
-    from . import adapters
+    from . import tools
 
     decision = state.decision or {}
     answer = interrupt(
@@ -101,7 +101,7 @@ def approval(state: RunState) -> dict[str, Any]:
             "tier": decision.get("tier"),
             "decision": decision.get("decision"),
             "reasons": decision.get("reasons", []),
-            "action": adapters.describe_action(state.action or {}),
+            "action": tools.describe_action(state.action or {}),
         }
     )
     # --- everything below runs only once the run is resumed ---
@@ -111,7 +111,7 @@ def approval(state: RunState) -> dict[str, Any]:
     # The approval was recorded by a human through the guardrails approvals; the gate itself has
     # to accept it now (single use, bound to this action, target and environment).
     # Without a token the gate looks up the pending approval of the same request itself.
-    recheck = adapters.check(state.action or {}, approval=answer.get("token"))
+    recheck = tools.check(state.action or {}, approval=answer.get("token"))
     if recheck["decision"] != "allow":
         return {
             "approval": answer,
@@ -123,7 +123,7 @@ def approval(state: RunState) -> dict[str, Any]:
 
 
 def execute(state: RunState) -> dict[str, Any]:
-    from . import adapters
+    from . import tools
 
     earlier = run_store.begin_execution(state.run_id)
     if earlier is not None:
@@ -135,21 +135,21 @@ def execute(state: RunState) -> dict[str, Any]:
             "which stopped before recording its result; it is not run again: check the target by hand"
         )
         return {"executed": {"ok": False, "lines": [f"Error: {why}"]}, "status": "failed", "error": why}
-    update = adapters.execute(state)
+    update = tools.execute(state)
     run_store.finish_execution(state.run_id, update)
     return update
 
 
 def record(state: RunState) -> dict[str, Any]:
-    from . import adapters
+    from . import tools
 
-    return adapters.record(state)
+    return tools.record(state)
 
 
 def report(state: RunState) -> dict[str, Any]:
-    from . import adapters, llm
+    from . import llm, tools
 
-    text = adapters.render_report(state)
+    text = tools.render_report(state)
     update: dict[str, Any] = {"report": text}
     if state.status == "running":
         update["status"] = "done"
@@ -231,7 +231,7 @@ def open_graph() -> Iterator[Any]:
     from langgraph.checkpoint.sqlite import SqliteSaver
 
     run_store.connect().close()  # creates the file and the runs table in WAL mode
-    conn = sqlite3.connect(str(db_path("graph")), check_same_thread=False, timeout=30)
+    conn = sqlite3.connect(db_path("graph"), check_same_thread=False, timeout=30)
     try:
         yield build_graph().compile(checkpointer=SqliteSaver(conn))
     finally:
@@ -291,7 +291,7 @@ def _finish(graph: Any, run_id: str) -> RunOutcome:
     pending = None
     status = values.get("status") or "running"
     if snapshot.interrupts:
-        from .adapters import render_report
+        from .tools import render_report
 
         pending = snapshot.interrupts[0].value
         status = "awaiting_approval"
@@ -361,13 +361,13 @@ def resume(
     """
     from langgraph.types import Command
 
-    from . import adapters
+    from . import tools
 
     claimed = run_store.claim(ref)
     answer: dict[str, Any] = {"approved": approved, "by": by, "reason": reason}
     if approved:
         try:
-            answer["token"] = adapters.grant_approval(claimed.request_id, by=by, **approval)
+            answer["token"] = tools.grant_approval(claimed.request_id, by=by, **approval)
         except BaseException:
             run_store.release(claimed.id)
             raise
@@ -389,7 +389,7 @@ def recover(ref: str, *, stale_after_seconds: float = 600) -> RunOutcome:
     execute node reuse the journaled result or, if the first attempt never finished, end the run
     as failed instead of acting twice; already finished -> its row is brought up to date.
     """
-    from .durations import iso, utcnow
+    from ..durations import iso, utcnow
 
     cutoff = iso(utcnow() - timedelta(seconds=stale_after_seconds))
     found = run_store.get(ref)
@@ -419,7 +419,7 @@ def recover(ref: str, *, stale_after_seconds: float = 600) -> RunOutcome:
 
 
 def stale_resumes(stale_after_seconds: float = 600) -> list[run_store.RunRecord]:
-    from .durations import iso, utcnow
+    from ..durations import iso, utcnow
 
     return run_store.stale_resuming(iso(utcnow() - timedelta(seconds=stale_after_seconds)))
 
@@ -432,11 +432,11 @@ def prune(older_than_seconds: float) -> list[str]:
     """Delete finished runs (and their checkpoints) older than the given age; paused ones stay."""
     from langgraph.checkpoint.sqlite import SqliteSaver
 
-    from .durations import iso, utcnow
+    from ..durations import iso, utcnow
 
     cutoff = iso(utcnow() - timedelta(seconds=older_than_seconds))
     old = run_store.finished_before(cutoff)
-    conn = sqlite3.connect(str(db_path("graph")), check_same_thread=False, timeout=30)
+    conn = sqlite3.connect(db_path("graph"), check_same_thread=False, timeout=30)
     try:
         saver = SqliteSaver(conn)
         for run_id in old:

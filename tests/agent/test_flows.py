@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from skill.events import parse_event
-from skill.graph import pending_approvals, run
+from skill.agent.graph import pending_approvals, run
 from skill.memory import Memory
+from skill.webhooks.events import parse_event
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "events"
 
@@ -93,8 +93,8 @@ def test_failed_workflow_event_is_triaged_from_the_real_logs(tmp_path, monkeypat
 
 
 def test_prune_deletes_finished_runs_and_their_checkpoints_but_keeps_paused_ones():
-    from skill import runs as store
-    from skill.graph import _config, open_graph, prune
+    from skill.agent import runs as store
+    from skill.agent.graph import _config, open_graph, prune
 
     done = run("what do we know about redis?")
     paused = run("turn the checkout-v2 flag on in production")
@@ -108,8 +108,8 @@ def test_prune_deletes_finished_runs_and_their_checkpoints_but_keeps_paused_ones
 
 
 def test_command_actions_are_gated_with_check_command():
-    from skill import adapters
-    from skill.state import RunState
+    from skill.agent import tools as adapters
+    from skill.agent.state import RunState
 
     risky = adapters.check({"kind": "command", "command": "kubectl delete ns payments --context prod"})
     assert risky["decision"] in ("ask", "block") and risky["tier"] >= 3 and risky["request_id"]
@@ -121,7 +121,7 @@ def test_command_actions_are_gated_with_check_command():
 
 
 def test_the_gate_fails_closed_when_the_engine_breaks(monkeypatch):
-    from skill import adapters
+    from skill.agent import tools as adapters
 
     def broken(*a, **k):
         raise RuntimeError("policy store unreadable")

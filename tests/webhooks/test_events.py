@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from skill.agent.routing import route_event
 from skill.errors import InputError
-from skill.events import EVENT_TYPES, detect_source, parse_event
-from skill.routing import route_event
+from skill.webhooks.events import EVENT_TYPES, detect_source, parse_event
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "events"
 

@@ -3,7 +3,7 @@
 Free text is matched against ordered intent rules (the first rule with the highest score wins, so
 "roll back api in prod" is a deploy/rollback and not an incident); parameters (service, env,
 version, strategy, path) are pulled out with small patterns. Events route by their normalised type.
-With an API key configured, ``skill.llm.route`` is asked first and this is the fallback.
+With an API key configured, ``skill.agent.llm.route`` is asked first and this is the fallback.
 """
 
 from __future__ import annotations

@@ -8,8 +8,8 @@ import sys
 
 import pytest
 
-from skill import llm
-from skill.graph import run
+from skill.agent import llm
+from skill.agent.graph import run
 
 from .stubs import MessagesStub
 
@@ -193,7 +193,7 @@ def test_secrets_in_an_event_are_redacted_before_the_summary_is_sent(stub):
         "title": "api down",
         "summary": "token=ghp_abcdefghijklmnopqrstuvwxyz0123456789 leaked in logs",
     }
-    from skill.events import parse_event
+    from skill.webhooks.events import parse_event
 
     out = run(event=parse_event(__import__("json").dumps(event).encode(), source="generic"))
     assert out.summary == "Alert triaged."

@@ -281,8 +281,8 @@ def test_kill_during_processing_recovers_the_item_once(server, isolated_home):
 def test_event_deploy_to_production_waits_for_a_human_then_runs_once(
     server, isolated_home, tmp_path, monkeypatch
 ):
+    from skill.agent.graph import pending_approvals, resume
     from skill.demo_support import STATE_ENV, SampleService, deploy_config, provision_operator_key
-    from skill.graph import pending_approvals, resume
     from skill.memory import Memory
 
     with SampleService(tmp_path, "1.0.0") as service:

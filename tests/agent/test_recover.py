@@ -16,7 +16,7 @@ from .test_approvals import sandbox  # noqa: F401 - the fixture
 
 CRASHING_APPROVER = r"""
 import os, sys
-from skill import adapters, runs
+from skill.agent import runs, tools as adapters
 where = sys.argv[2]
 def dies_after(fn):
     def wrapped(*a, **k):
@@ -29,13 +29,13 @@ elif where == "after-side-effect":  # the deploy ran, its result was never journ
     adapters.execute = dies_after(adapters.execute)
 elif where == "after-journal":      # the result is journaled, the checkpoint never written
     runs.finish_execution = dies_after(runs.finish_execution)
-from skill.graph import resume
+from skill.agent.graph import resume
 resume(sys.argv[1], approved=True, by="alice")
 """
 
 
 def _paused_deploy():
-    from skill.graph import run
+    from skill.agent.graph import run
 
     out = run("deploy api 1.1.0 to production")
     assert out.status == "awaiting_approval", out.report
@@ -56,7 +56,7 @@ def _crash_approver(run_id: str, where: str) -> None:
 
 def _age(run_id: str) -> None:
     """Pretend the stuck resume happened an hour ago (instead of sleeping past --stale-after)."""
-    from skill import runs as store
+    from skill.agent import runs as store
 
     with closing(store.connect()) as conn:
         conn.execute("UPDATE runs SET updated = '2000-01-01T00:00:00Z' WHERE id = ?", (run_id,))
@@ -73,9 +73,9 @@ def _recover_cli(run_id: str) -> subprocess.CompletedProcess:
 
 
 def test_died_after_the_grant_goes_back_to_waiting_and_is_approved_once(sandbox):  # noqa: F811
-    from skill import runs as store
+    from skill.agent import runs as store
+    from skill.agent.graph import recover, resume
     from skill.errors import UsageError
-    from skill.graph import recover, resume
 
     run_id = _paused_deploy()
     _crash_approver(run_id, "after-grant")
@@ -108,7 +108,7 @@ def test_died_after_the_grant_goes_back_to_waiting_and_is_approved_once(sandbox)
 
 
 def test_died_after_the_side_effect_is_not_repeated_and_fails_loudly(sandbox):  # noqa: F811
-    from skill import runs as store
+    from skill.agent import runs as store
 
     run_id = _paused_deploy()
     _crash_approver(run_id, "after-side-effect")
@@ -126,8 +126,8 @@ def test_died_after_the_side_effect_is_not_repeated_and_fails_loudly(sandbox):  
 
 
 def test_died_after_the_journal_finishes_with_the_journaled_result(sandbox):  # noqa: F811
-    from skill import runs as store
-    from skill.graph import recover
+    from skill.agent import runs as store
+    from skill.agent.graph import recover
 
     run_id = _paused_deploy()
     _crash_approver(run_id, "after-journal")
@@ -140,9 +140,9 @@ def test_died_after_the_journal_finishes_with_the_journaled_result(sandbox):  # 
 
 
 def test_a_live_executor_is_not_recovered(sandbox):  # noqa: F811
-    from skill import runs as store
+    from skill.agent import runs as store
+    from skill.agent.graph import recover
     from skill.errors import UsageError
-    from skill.graph import recover
 
     run_id = _paused_deploy()
     store.claim(run_id)

@@ -27,9 +27,10 @@ import re
 from pathlib import Path
 from typing import Any
 
-from .config import load_settings, project_config_dir
-from .errors import ConfigError
-from .redact import redact
+from ..config import load_settings
+from ..errors import ConfigError
+from ..paths import project_config_dir
+from ..redact import redact
 
 DEFAULTS: dict[str, Any] = {
     "model": "claude-sonnet-4-5",
@@ -73,9 +74,9 @@ def prompt_dirs() -> list[Path]:
     dirs = []
     project = project_config_dir()
     if project:
-        dirs.append(project / "prompts")
-    here = Path(__file__).resolve().parent
-    dirs += [here.parent / "prompts", here / "_prompts"]
+        dirs.append(Path(project) / "prompts")
+    package = Path(__file__).resolve().parent.parent  # skill/
+    dirs += [package.parent / "prompts", package / "_prompts"]
     return dirs
 
 

@@ -15,9 +15,9 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from .config import db_path
-from .durations import iso, utcnow
-from .errors import NotFoundError, StorageError, UsageError
+from ..durations import iso, utcnow
+from ..errors import NotFoundError, StorageError, UsageError
+from ..paths import db_path
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -76,7 +76,7 @@ _READY: set[str] = set()  # files whose schema this process already ensured
 
 
 def connect() -> sqlite3.Connection:
-    path = str(db_path("graph"))
+    path = db_path("graph")
     try:
         conn = sqlite3.connect(path, timeout=30, isolation_level=None)
         conn.row_factory = sqlite3.Row

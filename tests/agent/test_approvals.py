@@ -47,9 +47,9 @@ def cli(*args: str) -> subprocess.CompletedProcess:
 def test_production_deploy_pauses_then_one_of_two_concurrent_approvals_resumes_it_once(
     sandbox, run, repo_root
 ):
-    from skill import runs as store
+    from skill.agent import runs as store
+    from skill.agent.graph import pending_approvals, resume
     from skill.errors import UsageError
-    from skill.graph import pending_approvals, resume
 
     asked = devops(run, "ask", "deploy api 1.1.0 to production", "--json")
     assert asked.returncode == 3, asked.stderr
@@ -108,9 +108,9 @@ def test_production_deploy_pauses_then_one_of_two_concurrent_approvals_resumes_i
 
 
 def test_approval_needs_a_human_and_reject_ends_the_run(sandbox, monkeypatch):
-    from skill import runs as store
+    from skill.agent import runs as store
+    from skill.agent.graph import pending_approvals, resume, run
     from skill.errors import Blocked, UsageError
-    from skill.graph import pending_approvals, resume, run
 
     asked = run("deploy api 1.2.0 to production")
     assert asked.status == "awaiting_approval" and asked.exit_code == 3
@@ -144,7 +144,7 @@ def test_approval_needs_a_human_and_reject_ends_the_run(sandbox, monkeypatch):
 
 
 def test_staging_deploy_passes_the_gate_and_runs_without_a_pause(sandbox):
-    from skill.graph import run
+    from skill.agent.graph import run
 
     out = run("deploy api 1.1.0 to staging")
     assert out.status == "done", out.report
@@ -153,7 +153,7 @@ def test_staging_deploy_passes_the_gate_and_runs_without_a_pause(sandbox):
 
 
 def test_a_deny_rule_blocks_without_an_interrupt(sandbox, tmp_path, monkeypatch):
-    from skill.graph import run
+    from skill.agent.graph import run
 
     policy = tmp_path / "policy.toml"
     policy.write_text(
@@ -168,7 +168,7 @@ def test_a_deny_rule_blocks_without_an_interrupt(sandbox, tmp_path, monkeypatch)
 
 
 def test_rollback_and_flag_requests_go_through_the_gate(sandbox):
-    from skill.graph import resume, run
+    from skill.agent.graph import resume, run
     from skill.memory import Memory
 
     # 1.1.0 went out after 1.0.0; roll it back.
