@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from .environments import PROSE_WORDS, normalize
+from ..environments import PROSE_WORDS, normalize
 from .state import NODES
 
 # Environment words in free text map through the one vocabulary the gate uses (qa is staging).
