@@ -1,9 +1,9 @@
 """The one environment vocabulary: the gate, routing and the deploy commands agree on every name."""
 
 import pytest
-from skill.agent.routing import extract_params
 
 from skill import environments as envs
+from skill.agent.routing import extract_params
 from skill.guardrails.engine import check_action
 
 
