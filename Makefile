@@ -9,7 +9,7 @@ PY := $(VENV)/bin/python
 SHARED ?= ../shared
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench lint dogfood seed-model clean
+.PHONY: demo test bench lint dogfood seed-model prometheus clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -21,6 +21,17 @@ $(STAMP): pyproject.toml
 seed-model:
 	@if [ -x "$(SHARED)/models/seed-chroma-cache.sh" ] || [ -f "$(SHARED)/models/seed-chroma-cache.sh" ]; then \
 		sh "$(SHARED)/models/seed-chroma-cache.sh"; fi
+
+# The SLO and canary tests run a real Prometheus (the Debian package: prometheus + promtool).
+# Installed when missing and we are root with apt-get (CI); otherwise those tests skip and say why.
+# RUNLEVEL=1 keeps the package's own service from being started: tests run their own server.
+prometheus:
+	@command -v promtool >/dev/null 2>&1 && command -v prometheus >/dev/null 2>&1 || { \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			export DEBIAN_FRONTEND=noninteractive RUNLEVEL=1; \
+			apt-get update -qq >/dev/null && apt-get install -y -qq --no-install-recommends prometheus >/dev/null </dev/null \
+			|| { echo "could not install prometheus" >&2; exit 1; }; \
+		else echo "prometheus not installed (apt-get install prometheus as root): its tests will skip" >&2; fi; }
 
 demo: $(STAMP) seed-model
 	$(VENV)/bin/devops demo
@@ -38,13 +49,13 @@ dogfood: $(STAMP)
 	$(VENV)/bin/devops iac review examples/sample-service/infra/plan.json --format md > /dev/null; test $$? -eq 4
 	$(VENV)/bin/devops iac lint examples/sample-service/infra --fail-on critical
 
-test: $(STAMP) seed-model
+test: $(STAMP) seed-model prometheus
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(MAKE) --no-print-directory dogfood
 	$(PY) -m pytest -q -n 2 --dist loadfile
 
-bench: $(STAMP) seed-model
+bench: $(STAMP) seed-model prometheus
 	@for b in bench/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
 
 clean:

@@ -56,3 +56,60 @@ def run_script(*args: str, input: str | None = None, env: dict | None = None, cw
 @pytest.fixture
 def run():
     return run_script
+
+
+@pytest.fixture(scope="module")
+def prometheus_server(tmp_path_factory):
+    """A real Prometheus (Debian package) on 127.0.0.1 with backfilled synthetic history and the
+    generated SLO rules loaded; one per test module, stopped at its end.
+
+    History ends a minute before the start: backfilled blocks may not reach into the future
+    (the server would refuse its own rule results as out of bounds), so a module's queries "now"
+    (canary analysis, live alerts) run within minutes of it; status tests pin ``at`` instead.
+    """
+    from skill.slo import local_prometheus as lp
+
+    if lp.binaries() is None:
+        reason = "prometheus/promtool not installed (apt-get install prometheus; `make test` installs it)"
+        if os.environ.get("CI"):
+            pytest.fail(f"{reason}: required in CI")
+        pytest.skip(reason)
+    from skill.slo.rules import render
+    from skill.slo.spec import load_slos
+
+    work = tmp_path_factory.mktemp("prometheus")
+    spec = work / "slo.yaml"
+    spec.write_text(SLO_SPEC)
+    rules = work / "slo-rules.yaml"
+    rules.write_text(render(load_slos(spec)))
+    end = (int(__import__("time").time()) // 60) * 60 - 60
+    services = [
+        lp.steady("steady"),
+        lp.fast_burner("fast"),
+        lp.short_outage("outage"),
+        lp.idle("idle"),
+    ]
+    server = lp.LocalPrometheus(services, rules=[rules], end=end, workdir=work / "server")
+    server.start()
+    server.at = end + 30  # between two samples: no window edge sits on a sample
+    server.spec, server.rules_file = spec, rules
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+SLO_SPEC = """\
+slos:
+""" + "".join(
+    f"""\
+  - service: {name}
+    name: availability
+    objective: 99.9
+    window: 30d
+    sli:
+      errors: sum(rate(http_requests_total{{service="{name}",code=~"5.."}}[{{{{.window}}}}]))
+      total: sum(rate(http_requests_total{{service="{name}"}}[{{{{.window}}}}]))
+"""
+    for name in ("steady", "fast", "outage")
+)

@@ -1,0 +1,190 @@
+"""SLO rules and status against a real Prometheus with backfilled history (tests/conftest.py).
+
+Every number is checked against the ratio computed in tests/slo/expected.py from the same
+synthetic samples, not against what another part of the code computed.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import time
+
+import httpx
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from skill.cli import cli
+from skill.slo import local_prometheus as lp
+from skill.slo.rules import BURN_WINDOWS, SLI_WINDOWS
+from skill.slo.spec import load_slos
+from skill.slo.status import slo_status
+
+from .expected import error_ratio
+
+SERVICES = {
+    "steady": lp.steady("steady"),
+    "fast": lp.fast_burner("fast"),
+    "outage": lp.short_outage("outage"),
+}
+WINDOW = {
+    "5m": 300,
+    "30m": 1800,
+    "1h": 3600,
+    "2h": 7200,
+    "6h": 21600,
+    "1d": 86400,
+    "3d": 259200,
+    "30d": 2592000,
+}
+
+
+def _expected(name: str, window: str, server, at: float | None = None) -> float | None:
+    return error_ratio(SERVICES[name], server.end, server.at if at is None else at, WINDOW[window])
+
+
+def _wait(predicate, timeout: float = 30.0):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value or time.monotonic() > deadline:
+            return value
+        time.sleep(0.3)
+
+
+def test_generated_rules_load_and_evaluate_without_errors(prometheus_server):
+    url = prometheus_server.url
+    generated = yaml.safe_load(prometheus_server.rules_file.read_text())
+
+    def groups():
+        data = httpx.get(f"{url}/api/v1/rules", timeout=5).json()["data"]["groups"]
+        sli = [g for g in data if g["name"].endswith("-sli")]
+        return data if sli and all(r["health"] == "ok" for g in sli for r in g["rules"]) else None
+
+    loaded = _wait(groups)
+    assert loaded, "the SLI rule groups were never evaluated"
+    assert {g["name"] for g in loaded} == {g["name"] for g in generated["groups"]}
+    assert all(r["health"] != "err" and not r.get("lastError") for g in loaded for r in g["rules"])
+    # the recorded 1h ratio of the fast burner is the one the samples give (10% errors)
+    value = httpx.get(
+        f"{url}/api/v1/query", params={"query": 'slo:sli_error:ratio_rate1h{slo_service="fast"}'}, timeout=5
+    ).json()["data"]["result"]
+    assert len(value) == 1 and float(value[0]["value"][1]) == pytest.approx(0.1, rel=1e-9)
+
+
+def _firing_expected(server, at: float) -> set[tuple[str, str]]:
+    out = set()
+    for name in SERVICES:
+        for bw in BURN_WINDOWS:
+            long, short = _expected(name, bw.long, server, at), _expected(name, bw.short, server, at)
+            threshold = bw.factor(30 * 86400) * 0.001
+            if long is not None and short is not None and long > threshold and short > threshold:
+                out.add((name, bw.severity))
+    return out
+
+
+def test_burn_rate_alerts_fire_for_the_fast_burner_and_not_for_the_steady_service(prometheus_server):
+    url = prometheus_server.url
+
+    def firing():
+        alerts = httpx.get(f"{url}/api/v1/alerts", timeout=5).json()["data"]["alerts"]
+        return {
+            (a["labels"]["slo_service"], a["labels"]["severity"]) for a in alerts if a["state"] == "firing"
+        }
+
+    seen = _wait(lambda: firing() if ("fast", "page") in firing() else None)
+    expected = _firing_expected(prometheus_server, time.time())
+    assert seen == expected
+    assert {("fast", "page"), ("fast", "ticket")} <= seen
+    assert not {s for s in seen if s[0] == "steady"}
+    # the outage ended 15 minutes ago: the 5m window keeps the page quiet, the ticket stays open
+    assert ("outage", "page") not in seen and ("outage", "ticket") in seen
+
+
+def test_status_numbers_match_the_samples(prometheus_server):
+    server = prometheus_server
+    report = slo_status(load_slos(server.spec), server.url, at=server.at)
+    assert report.queries == 2  # 3 SLOs x 8 windows in one instant query, the sparklines in one range query
+    by_service = {s.service: s for s in report.slos}
+    for name, status in by_service.items():
+        period = _expected(name, "30d", server)
+        assert status.error_ratio == pytest.approx(period, rel=1e-9)
+        assert status.sli == pytest.approx((1 - period) * 100, rel=1e-12)
+        assert status.budget_consumed == pytest.approx(period / 0.001, rel=1e-9)
+        assert status.budget_remaining == pytest.approx(1 - period / 0.001, rel=1e-9)
+        for window in SLI_WINDOWS:
+            assert status.burn_rates[window] == pytest.approx(
+                _expected(name, window, server) / 0.001, rel=1e-9
+            )
+    steady, fast, outage = by_service["steady"], by_service["fast"], by_service["outage"]
+    assert steady.burn_rates["1h"] == pytest.approx(0.5) and steady.alerts == []
+    assert steady.exhaustion_seconds == pytest.approx(
+        steady.budget_remaining * 30 * 86400 / steady.burn_rates["1h"], rel=1e-9
+    )
+    assert fast.budget_consumed > 1 and fast.exhaustion_seconds == 0
+    assert {(a.severity, a.long) for a in fast.alerts} == {
+        ("page", "1h"),
+        ("page", "6h"),
+        ("ticket", "1d"),
+        ("ticket", "3d"),
+    }
+    # a 15-minute full outage that ended 15 minutes ago: both tickets, no page (short windows quiet)
+    assert {(a.severity, a.long) for a in outage.alerts} == {("ticket", "1d"), ("ticket", "3d")}
+    for status in report.slos:
+        fired = {(status.service, a.severity) for a in status.alerts}
+        assert fired == {f for f in _firing_expected(server, server.at) if f[0] == status.service}
+    assert 0 < outage.budget_remaining < steady.budget_remaining
+
+
+def test_sparkline_buckets_are_the_burn_of_each_slice_of_the_window(prometheus_server):
+    server = prometheus_server
+    fast = next(
+        s for s in slo_status(load_slos(server.spec), server.url, at=server.at).slos if s.service == "fast"
+    )
+    step = 30 * 86400 // 24
+    assert len(fast.burn_history) == 24 == len(fast.sparkline)
+    last = error_ratio(SERVICES["fast"], server.end, server.at, step)
+    assert fast.burn_history[-1] == pytest.approx(last / 0.001, rel=1e-9)
+    assert fast.sparkline[-1] == "█" and fast.sparkline[0] == "▁"
+
+
+def test_status_command_json_and_table(prometheus_server):
+    server = prometheus_server
+    at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(server.at))
+    runner = CliRunner()
+    args = ["slo", "status", "fast", "--spec", str(server.spec), "--prometheus", server.url, "--at", at]
+    result = runner.invoke(cli, [*args, "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    (fast,) = data["slos"]
+    assert fast["service"] == "fast" and data["queries"] == 2
+    assert fast["burn_rates"]["1h"] == pytest.approx(_expected("fast", "1h", server) / 0.001, rel=1e-9)
+    table = runner.invoke(cli, args)
+    assert table.exit_code == 0, table.output
+    row = table.output.splitlines()[1]
+    assert row.startswith("fast/availability") and "exhausted" in row and "page(1h)" in row
+    assert "in 2 queries" in table.output
+
+
+def test_no_traffic_is_no_data_not_zero(prometheus_server, tmp_path):
+    server = prometheus_server
+    spec = tmp_path / "slo.yaml"
+    spec.write_text(server.spec.read_text().replace('"steady"', '"idle"').replace("steady", "idle"))
+    idle = next(s for s in slo_status(load_slos(spec), server.url, at=server.at).slos if s.service == "idle")
+    # the last 40 minutes had no requests at all: 0/0 is NaN in PromQL, reported as unknown
+    assert idle.burn_rates["5m"] is None and idle.burn_rates["30m"] is None
+    assert idle.burn_rates["1h"] == pytest.approx(0.5, rel=1e-9)
+    assert idle.alerts == []
+
+
+def test_unreachable_prometheus_is_a_one_line_error(prometheus_server, tmp_path):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    result = CliRunner().invoke(
+        cli,
+        ["slo", "status", "--spec", str(prometheus_server.spec), "--prometheus", f"http://127.0.0.1:{port}"],
+    )
+    assert result.exit_code == 1
+    assert result.output.count("\n") == 1 and "unreachable" in result.output
