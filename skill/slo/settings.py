@@ -5,8 +5,9 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from ..config import load_settings, project_root
+from ..config import load_settings
 from ..errors import ConfigError
+from ..paths import project_root
 
 DEFAULTS: dict[str, Any] = {
     "prometheus_url": "",  # empty: [deploy.analysis] prometheus_url
