@@ -387,6 +387,10 @@ def _classify_text(text: str, state: _State, depth: int, inherited_env: str | No
         if count:
             state.notes.append(f"replaced {count} $IFS with a space")
     parsed = shell.parse(text)
+    if len(parsed.commands) > 1:
+        from skill.guardrails.exfiltration import link
+
+        link(parsed.commands, state)
     if label:
         state.notes.append(f"{label}: {len(parsed.commands)} command(s) in {text[:80]!r}")
     elif len(parsed.commands) > 1:
@@ -1093,6 +1097,9 @@ def _classify_simple(simple, state: _State, depth: int, inherited_env: str | Non
         for h in ctx.hits:
             hits.append((h.tier, h.rule_id, h.reason))
             deny = deny or h.deny
+        from skill.guardrails.exfiltration import part_hits
+
+        hits.extend(part_hits(simple, argv, uw.dynamic, uw.assigns, state))
         env_hints = ctx.env_hints
         nested = ctx.nested
         sql = ctx.sql

@@ -267,7 +267,7 @@ def test_sql(command, expected):
         ("gh api repos/o/r", 1),
         ("gh api -X DELETE repos/o/r/releases/1", 3),
         ("glab repo delete g/p", 4),
-        ("vault kv get secret/x", 1),
+        ("vault kv get secret/x", 3),
         ("vault kv put secret/x a=b", 2),
         ("vault kv destroy -versions=1 secret/x", 4),
         ("vault secrets disable kv/", 4),

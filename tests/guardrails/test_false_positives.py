@@ -127,7 +127,7 @@ def test_dry_run_none_is_not_a_dry_run():
         "aws sts get-caller-identity",
         "gcloud compute instances list",
         "az account show",
-        "vault kv get secret/app",
+        "vault kv list secret/app",
         "gh pr list",
         "systemctl status nginx",
         "psql -c 'SELECT count(*) FROM users'",

@@ -109,7 +109,12 @@ def check(ctx: Ctx) -> None:
     for arg in ctx.argv[1:]:
         if arg.startswith("-X") and len(arg) > 2 and not arg.startswith("--"):
             method = arg[2:]
-    method = (method or ctx.value("-X", "--request", "--method") or ("POST" if body else "GET")).upper()
+    implied = "GET"
+    if body or ctx.has("-F", "--form", "--form-string", "--post-file", "--body-file"):
+        implied = "POST"  # a form or a posted file is a POST even with no data flag
+    elif ctx.has("-T", "--upload-file") or any(a.startswith("-T") and len(a) > 2 for a in ctx.args):
+        implied = "PUT"
+    method = (method or ctx.value("-X", "--request", "--method") or implied).upper()
     urls = [p for p in positionals(ctx.args, _CURL_VALUE) if not p.startswith("-")]
     urls += ctx.values("--url")
     for url in urls:
