@@ -136,11 +136,25 @@ def _now_iso(ts: float) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ts))
 
 
+def _storable(text: str | None) -> str | None:
+    """Text SQLite and JSON can store: invalid UTF-8 (lone surrogates) kept visible as ``\\xff``.
+
+    A command that is not valid UTF-8 is exactly the kind of input the log must not lose.
+    """
+    if text is None or text.isascii():
+        return text
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
 def row_for(decision, *, caller: str | None, cwd: str | None, ts: float | None = None) -> dict:
     """The audit row of a Decision, redacted."""
     ts = time.time() if ts is None else ts
-    text = decision.input if len(decision.input) <= 65536 else decision.input[:65536] + "…"
-    reasons = "\n".join(r.replace("\n", " ") for r in decision.reasons)
+    text = _storable(decision.input if len(decision.input) <= 65536 else decision.input[:65536] + "…")
+    reasons = _storable("\n".join(r.replace("\n", " ") for r in decision.reasons))
     # One pre-filter over everything stored; redact each field only when something may be secret.
     clean = not may_hold_secret("\n".join((text, decision.target or "", decision.deciding or "", reasons)))
     scrub = (lambda value: value) if clean else redact_text
@@ -149,16 +163,16 @@ def row_for(decision, *, caller: str | None, cwd: str | None, ts: float | None =
         "ts": ts,
         "time": _now_iso(ts),
         "caller": caller,
-        "cwd": cwd,
+        "cwd": _storable(cwd),
         "kind": decision.kind,
         "input": scrub(text),
-        "target": scrub(decision.target),
+        "target": scrub(_storable(decision.target)),
         "environment": decision.environment,
         "tier": decision.tier,
         "decision": decision.decision,
         "rule_ids": " ".join(decision.rule_ids),
         "reasons": scrub(reasons),
-        "deciding": scrub(decision.deciding),
+        "deciding": scrub(_storable(decision.deciding)),
         "request_id": decision.request_id,
         "approval_used": decision.approval_used,
         "error": decision.error,

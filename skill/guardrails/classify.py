@@ -199,6 +199,7 @@ class _State:
         self.cd_targets: list[str] = []
         self.written: dict[str, str | None] = {}  # file -> literal text written on the line (None: unknown)
         self.session: dict[str, str] = {}  # tool family -> context selected earlier on the line
+        self.plan_reviewed = False  # `devops iac review` earlier on the line gates a saved-plan apply
 
 
 def classify_command(command: str, cwd: str | None = None) -> CommandVerdict:
@@ -241,9 +242,11 @@ def _classify_top(command, cwd: str | None) -> CommandVerdict:
     command, notes = _coerce(command)
     if len(command) > MAX_COMMAND_CHARS:
         return _failed(
+            # T4, not T3: an ask would show the start of the line and hide a `rm -rf ~` at its end;
+            # a human can still approve the exact text.
             f"command is {len(command):,} characters, over the {MAX_COMMAND_CHARS:,} analysis budget",
             "shell.over-budget",
-            3,
+            4,
             command,
         )
     state = _State(cwd=cwd, notes=notes, parts=[])
@@ -500,6 +503,7 @@ class _Unwrapped:
         self.script_dynamic = False
         self.path0: str | None = None  # the program as written, when a path was reduced to its basename
         self.done = False  # fully handled by the unwrapper (e.g. `command -v x`)
+        self.xargs: tuple[list[str], str | None] | None = None  # (command words, -I placeholder)
 
 
 def unwrap(argv: list[str], dynamic: list[bool], assigns: dict[str, str] | None = None) -> _Unwrapped:
@@ -616,6 +620,7 @@ def unwrap(argv: list[str], dynamic: list[bool], assigns: dict[str, str] | None 
                 elif a.startswith(("-i", "--replace")):
                     placeholder = "{}"
             res.notes.append("unwrapped xargs (arguments come from stdin)")
+            res.xargs = (args[idx:], placeholder)
             if idx >= len(args):
                 res.argv, res.dynamic = ["echo"], [False]
                 return res
@@ -685,10 +690,14 @@ def unwrap(argv: list[str], dynamic: list[bool], assigns: dict[str, str] | None 
                 res.nested.append((cmd[0], "parallel"))
                 res.done = True
                 return res
+            if not cmd:
+                # No command: every input line is a command line, like a shell reading its stdin.
+                res.notes.append("parallel runs its input lines as commands")
+                res.argv, res.dynamic = ["sh"], [False]
+                res.args_unknown = False
+                return res
             res.argv = cmd
             res.dynamic = [("{" in a) for a in cmd]
-            if not cmd:
-                return res
             continue
         runner = _runner_start(name, args)
         if runner is not None:
@@ -1005,6 +1014,8 @@ def _classify_simple(simple, state: _State, depth: int, inherited_env: str | Non
             _redirect_only(simple, state, inherited_env)
         return
     argv0, dyn0 = simple.argv, simple.dynamic
+    if simple.unquoted:
+        argv0, dyn0 = _split_variables(argv0, dyn0, simple.unquoted, assigns, state)
     if dyn0 and dyn0[0]:
         argv0, dyn0 = _resolve_variable_name(argv0, dyn0, assigns, state)
     uw = unwrap([_dashes(a) for a in argv0], dyn0, assigns)
@@ -1014,6 +1025,8 @@ def _classify_simple(simple, state: _State, depth: int, inherited_env: str | Non
     prefixed.update(simple.assigns)
     hits.extend(_env_var_hits(prefixed, state, depth, inherited_env))
     env_hints: list[str] = []
+    if uw.xargs is not None and simple.pipe_src is not None:
+        _xargs_literal(uw.xargs, simple.pipe_src, state, depth, inherited_env)
     for text, label in uw.nested:
         _classify_text(text, state, depth + 1, inherited_env, label)
     if uw.script is not None:
@@ -1050,12 +1063,14 @@ def _classify_simple(simple, state: _State, depth: int, inherited_env: str | Non
             dynamic=uw.dynamic,
             stdin=simple.stdin,
             piped_from=_piped_argv(simple),
+            pipe_src=simple.pipe_src,
             redirects=simple.redirects,
             assigns=uw.assigns,
             cwd=state.cwd,
             cd_targets=list(state.cd_targets),
             workspace=state.workspace,
             args_unknown=uw.args_unknown,
+            plan_reviewed=state.plan_reviewed,
         )
         family = family_for(name)
         if family in _HELP_FAMILIES:
@@ -1085,6 +1100,8 @@ def _classify_simple(simple, state: _State, depth: int, inherited_env: str | Non
                 target = posixpath.join(base, target)
             state.cd_targets.append(target)
         _remember_written_file(simple, argv, uw.dynamic, state)
+        if name == "devops" and argv[1:3] == ["iac", "review"]:
+            state.plan_reviewed = True
         if name == "terraform" or name == "tofu":
             if len(argv) >= 4 and argv[1] == "workspace" and argv[2] in ("select", "new"):
                 state.workspace = argv[3]
@@ -1168,6 +1185,73 @@ def _join(argv: list[str]) -> str:
         else:
             out.append("'" + word.replace("'", "'\\''") + "'")
     return " ".join(out)
+
+
+def _xargs_literal(spec, pipe_src, state: _State, depth: int, inherited_env) -> None:
+    """`echo ~ | xargs sh -c 'rm -rf "$0"'`: with literal input, judge the commands xargs builds."""
+    words, placeholder = spec
+    items_text = literal_output(pipe_src)
+    if items_text is None or not words:
+        return
+    items = items_text.splitlines() if placeholder else items_text.split()
+    lines = (
+        [[w.replace(placeholder, item) for w in words] for item in items[:64]]
+        if placeholder
+        else [[*words, *items]]
+    )
+    for argv in lines:
+        _classify_text(
+            _shell_c_with_operands(argv) or _join(argv), state, depth + 1, inherited_env, "xargs input"
+        )
+
+
+def _shell_c_with_operands(argv: list[str]) -> str | None:
+    """`sh -c BODY a b`: BODY with $0, $1…, $@ and $* replaced by the quoted operands."""
+    if _basename(argv[0]) not in SHELLS or "-c" not in argv[1:3]:
+        return None
+    at = argv.index("-c")
+    if at + 1 >= len(argv):
+        return None
+    body, operands = argv[at + 1], argv[at + 2 :]
+    quoted = [_join([o]) for o in operands]
+    for i in range(len(quoted) - 1, -1, -1):
+        for form in (f'"${i}"', f"${{{i}}}", f"${i}"):
+            body = body.replace(form, quoted[i])
+    rest = " ".join(quoted[1:])
+    for form in ('"$@"', '"$*"', "$@", "$*"):
+        body = body.replace(form, rest)
+    return body
+
+
+def _variable_value(word: str, assigns: dict[str, str]) -> str | None:
+    """The literal value of ``$X``/``${X}`` when X was assigned a literal on the line, else None."""
+    if word.startswith("${") and word.endswith("}"):
+        name = word[2:-1]
+    elif word.startswith("$"):
+        name = word[1:]
+    else:
+        return None
+    value = assigns.get(name) if name.isidentifier() else None
+    if value is None or "$" in value or "`" in value:
+        return None
+    return value
+
+
+def _split_variables(argv, dynamic, unquoted, assigns, state):
+    """`X="push --force"; git $X`: an unquoted literal variable is split into words, as bash does."""
+    out: list[str] = []
+    dyn: list[bool] = []
+    for i, word in enumerate(argv):
+        value = _variable_value(word, assigns) if i in unquoted and dynamic[i] else None
+        if value is None:
+            out.append(word)
+            dyn.append(dynamic[i])
+            continue
+        state.notes.append(f"split ${word.strip('${}')} into {value!r}")
+        words = value.split()
+        out.extend(words)
+        dyn.extend([False] * len(words))
+    return out, dyn
 
 
 def _resolve_variable_name(argv, dynamic, assigns, state):
@@ -1282,11 +1366,25 @@ _CODE_VARS = frozenset(
 def _env_var_hits(
     assigns: dict[str, str], state: _State, depth: int, inherited_env
 ) -> list[tuple[int, str, str]]:
+    if not assigns:
+        return []
+    from skill.guardrails.commands._base import local_program
+    from skill.guardrails.commands.git import is_exec_key as git_exec_key
+
     hits: list[tuple[int, str, str]] = []
     for name, value in assigns.items():
         if name in _COMMAND_VARS and value:
             _classify_text(value, state, depth + 1, inherited_env, f"${name}")
             hits.append((1, "env.command-variable", f"{name} is run as a command (classified)"))
+            program = local_program(value)
+            if program:
+                hits.append(
+                    (3, "env.local-program", f"{name} runs the local program {program} (not visible)")
+                )
+        elif name.startswith("GIT_CONFIG_VALUE_") and value:
+            key = assigns.get("GIT_CONFIG_KEY_" + name[17:], "")
+            if git_exec_key(key) and not key.lower().startswith("alias."):
+                _classify_text(value.lstrip("!"), state, depth + 1, inherited_env, f"GIT_CONFIG {key}")
         elif name in _CODE_VARS and value:
             hits.append((3, "env.code-injection", f"{name} makes programs load code the gate cannot see"))
     return hits
@@ -1615,6 +1713,16 @@ def _shell_stdin(ctx, simple, state=None) -> None:
         return
     src = ctx.piped_from
     redirected = [t for op, t in simple.redirects if op == "<"]
+    if not src and redirected and redirected[0].startswith("<("):
+        from skill.guardrails.commands.interpreters import process_substitution_output
+
+        literal = process_substitution_output(redirected[0])
+        if literal is not None:
+            ctx.hit(
+                1, "shell.stdin-literal", "runs literal text from a process substitution (classified below)"
+            )
+            ctx.shell(literal, f"{ctx.name} < <(…)")
+            return
     if not src and redirected:
         tier, rule, reason = _script_file(
             redirected[0], "(" in redirected[0], state or _State(None, [], []), 0, None
@@ -1624,7 +1732,7 @@ def _shell_stdin(ctx, simple, state=None) -> None:
     if not src:
         ctx.hit(2, "shell.interactive", f"starts an interactive {ctx.name}")
         return
-    decoded = _literal_output(simple.pipe_src)
+    decoded = literal_output(simple.pipe_src)
     src_name = src[0]
     if src_name in ("curl", "wget", "fetch", "http", "https", "aria2c", "xh"):
         ctx.hit(3, "network.pipe-to-shell", f"runs a script downloaded by {src_name} without review")
@@ -1639,7 +1747,7 @@ def _shell_stdin(ctx, simple, state=None) -> None:
     ctx.hit(3, "shell.stdin-script", f"runs a script produced by {src_name} that cannot be checked")
 
 
-def _literal_output(src) -> str | None:
+def literal_output(src) -> str | None:
     """What a pipe source prints, when it is static: echo/printf literals, base64 -d of a literal."""
     if src is None:
         return None
@@ -1650,11 +1758,19 @@ def _literal_output(src) -> str | None:
     name = argv[0]
     if name == "echo":
         words = argv[1:]
-        while words and words[0] in ("-n", "-e", "-E", "-ne", "-en"):
+        escapes = False
+        while words and len(words[0]) > 1 and words[0][0] == "-" and set(words[0][1:]) <= set("neE"):
+            escapes = "e" in words[0] or (escapes and "E" not in words[0])
             words = words[1:]
-        return " ".join(words)
-    if name == "printf" and len(argv) >= 2 and "%" not in argv[1]:
-        return argv[1].replace("\\n", "\n")
+        text = " ".join(words)
+        return decode_escapes(text, echo=True) if escapes and "\\" in text else text
+    if name == "printf" and len(argv) >= 2:
+        fmt = argv[1]
+        if "%" in fmt:
+            fmt = _printf_format(fmt, argv[2:])
+            if fmt is None:
+                return None
+        return decode_escapes(fmt) if "\\" in fmt else fmt
     if name == "cat" and len(argv) == 1 and src.stdin is not None:
         return src.stdin
     if name in ("base64", "base32") and any(a in ("-d", "--decode", "-D") for a in argv[1:]):
@@ -1662,7 +1778,7 @@ def _literal_output(src) -> str | None:
         if src.stdin is not None:
             payload = src.stdin
         elif src.pipe_src is not None:
-            payload = _literal_output(src.pipe_src)
+            payload = literal_output(src.pipe_src)
         if payload is None:
             return None
         import base64
@@ -1674,3 +1790,40 @@ def _literal_output(src) -> str | None:
         except (binascii.Error, ValueError):
             return None
     return None
+
+
+def _printf_format(fmt: str, args: list[str]) -> str | None:
+    """printf FORMAT with only %s/%b/%% conversions filled in (once), else None."""
+    out: list[str] = []
+    i = 0
+    it = iter(args)
+    while i < len(fmt):
+        ch = fmt[i]
+        if ch == "%" and i + 1 < len(fmt):
+            conv = fmt[i + 1]
+            if conv == "%":
+                out.append("%")
+            elif conv in "sb":
+                value = next(it, "")
+                out.append(decode_escapes(value) if conv == "b" else value)
+            else:
+                return None
+            i += 2
+            continue
+        out.append(ch)
+        i += 1
+    return "".join(out)
+
+
+def decode_escapes(text: str, echo: bool = False) -> str:
+    """Backslash escapes as printf (and echo -e) expand them: ``\\x72``, ``\\162``, ``\\u0072``.
+
+    The same escapes as bash's ``$'…'``, except that echo -e writes octal as ``\\0NNN``.
+    """
+    from skill.guardrails.shell import ansi_c
+
+    if echo:
+        import re
+
+        text = re.sub(r"\\0([0-7]{1,3})", r"\\\1", text)
+    return ansi_c(text)

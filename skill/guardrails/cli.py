@@ -276,6 +276,9 @@ def _check(args) -> int:
     if args.action is None and args.command is None:
         _err(f"{PROG}: error: check needs --action, --command or --batch")
         return 2
+    if args.command is not None and not args.command.strip():
+        _err(f"{PROG}: error: --command is empty (nothing to check)")
+        return 2
     if args.command is not None and (args.target or args.env or args.plan):
         _err(f"{PROG}: error: --target/--env/--plan go with --action (a command names its own targets)")
         return 2
@@ -296,7 +299,10 @@ def _check(args) -> int:
             plan=args.plan,
         )
     else:
-        d = engine.check_command(args.command, cwd=args.cwd, approval=args.approval, caller=args.caller)
+        # Paths are judged against the working tree the command runs in: the current directory
+        # unless --cwd names another.
+        cwd = args.cwd or os.getcwd()
+        d = engine.check_command(args.command, cwd=cwd, approval=args.approval, caller=args.caller)
     _print_decision(d, json_out=args.json, explain=args.explain)
     if d.error:
         _err(f"{PROG}: {d.error}")
@@ -399,6 +405,8 @@ def _batch_line(raw, lineno, engine, policy, policy_error, audit, cwd, caller):
     command, action = item.get("command"), item.get("action")
     if (command is None) == (action is None):
         return bad("needs exactly one of 'command' or 'action'")
+    if isinstance(command, str) and not command.strip():
+        return bad("'command' is empty")
     for key in ("command", "action", "target", "env", "cwd", "approval", "plan"):
         if item.get(key) is not None and not isinstance(item[key], str):
             return bad(f"{key!r} must be a string")

@@ -111,7 +111,7 @@ def decide(data: dict):
     caller = "claude-code" + (f"/{session[:36]}" if session else "")
     if tool == "Bash":
         command = tool_input.get("command")
-        if not isinstance(command, str):
+        if not isinstance(command, str) or not command.strip():
             raise HookInputError("Bash tool_input has no command string")
         return engine.check_command(command, cwd=cwd, caller=caller)
     key = FILE_TOOLS.get(tool)

@@ -73,6 +73,7 @@ class Simple:
         "text",
         "depth",
         "in_substitution",
+        "unquoted",
     )
 
     def __init__(
@@ -96,6 +97,7 @@ class Simple:
         self.text = text
         self.depth = depth  # nesting level of $(…)/subshell where it was found
         self.in_substitution = in_substitution
+        self.unquoted: list[int] = []  # argv indexes of bare `$X`/`${X}` words (bash splits their value)
 
 
 class Parsed:
@@ -162,7 +164,8 @@ def _unescape(text: str, escapable: str | None = None) -> str:
     return "".join(out)
 
 
-def _ansi_c(body: str) -> str:
+def ansi_c(body: str) -> str:
+    """Decode the backslash escapes of bash's ``$'…'`` (also what printf expands)."""
     out = []
     i = 0
     n = len(body)
@@ -228,7 +231,7 @@ class _Walker:
         if t == "number":
             return _txt(node), False
         if t == "ansi_c_string":
-            return _ansi_c(_txt(node)[2:-1]), False
+            return ansi_c(_txt(node)[2:-1]), False
         if t in ("string", "translated_string"):
             parts = []
             dyn = False
@@ -485,6 +488,7 @@ class _Walker:
         dyn: list[bool] = []
         assigns: dict[str, str] = {}
         redirects: list[tuple[str, str]] = []
+        unquoted: list[int] = []
         pipe_src = self._pending_pipe
         self._last_end = None
         self._pending_pipe = None
@@ -494,7 +498,7 @@ class _Walker:
                 self.assignment(child, depth, assigns)
             elif t == "command_name":
                 for sub in child.children:
-                    self._add_word(sub, depth, argv, dyn)
+                    self._add_word(sub, depth, argv, dyn, unquoted)
             elif t == "herestring_redirect":
                 for sub in child.children:
                     if sub.is_named:
@@ -503,11 +507,11 @@ class _Walker:
             elif t == "file_redirect":
                 redirects.append(self._file_redirect(child, depth))
                 for extra in self.redirect_args:
-                    self._add_word(extra, depth, argv, dyn)
+                    self._add_word(extra, depth, argv, dyn, unquoted)
             elif t == "heredoc_redirect":
                 continue
             elif child.is_named and t != "comment":
-                self._add_word(child, depth, argv, dyn)
+                self._add_word(child, depth, argv, dyn, unquoted)
             elif t == "$":  # a bare `$` the grammar leaves unnamed
                 argv.append("$")
                 dyn.append(True)
@@ -523,9 +527,10 @@ class _Walker:
         )
         if stdin is not None:
             simple.stdin_kind, simple.stdin = stdin[0], stdin[1]
+        simple.unquoted = unquoted
         self.out.append(simple)
 
-    def _add_word(self, node, depth: int, argv: list[str], dyn: list[bool]) -> None:
+    def _add_word(self, node, depth: int, argv: list[str], dyn: list[bool], unquoted=None) -> None:
         last = self._last_end  # read first: resolving the word may walk a nested $(…) command
         text, d = self.word(node, depth)
         glued = (
@@ -551,6 +556,8 @@ class _Walker:
                     argv.append(piece)
                     dyn.append(False)
             return
+        if unquoted is not None and node.type in ("simple_expansion", "expansion") and argv:
+            unquoted.append(len(argv))
         argv.append(text)
         dyn.append(d)
 

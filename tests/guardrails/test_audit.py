@@ -117,3 +117,19 @@ def test_batch_writes_all_rows(run, tmp_path):
     res = run("guardrails.py", "check", "--batch", str(batch))
     assert res.returncode == 0, res.stderr
     assert len(_rows()) == 50
+
+
+def test_invalid_utf8_command_is_still_audited():
+    """Bytes that are not UTF-8 reach the log, visibly escaped, instead of losing the row."""
+    import subprocess
+    import sys
+
+    script = Path(__file__).resolve().parents[2] / "guardrails.py"
+    res = subprocess.run(
+        [sys.executable, str(script), "check", "--command", b"ls \xff\xfe"], capture_output=True, timeout=60
+    )
+    assert res.returncode == 3, res.stderr
+    assert b"warning" not in res.stderr
+    rows = _rows()
+    assert rows[-1]["input"] == "ls \\xff\\xfe"
+    assert "shell.invalid-utf8" in rows[-1]["rule_ids"].split()

@@ -260,3 +260,16 @@ def test_batch_consumes_an_approval_once(tmp_path):
     out = [json.loads(x) for x in proc.stdout.decode().splitlines()]
     assert [o["decision"] for o in out] == ["block", "allow", "block", "block"], proc.stderr
     assert out[1]["approval_used"] and out[2]["request_id"] == d.request_id
+
+
+@pytest.mark.parametrize("command", ["", "   ", "\n"])
+def test_empty_command_is_a_usage_error(run, command):
+    res = run("guardrails.py", "check", "--command", command)
+    assert res.returncode == 2
+    assert "empty" in one_line_error(res)
+
+
+def test_empty_command_in_the_hook_blocks(run):
+    payload = json.dumps({"tool_name": "Bash", "tool_input": {"command": "  "}, "cwd": "/tmp"})
+    res = run("guardrails.py", "hook", input=payload)
+    assert res.returncode == 2 and res.stdout == ""

@@ -120,7 +120,8 @@ def test_filesystem(command, expected):
         ("terraform init", 1),
         ("terraform plan", 1),
         ("terraform apply", 2),
-        ("terraform apply tfplan", 2),
+        ("terraform apply tfplan", 3),  # an unreviewed saved plan applies without a prompt
+        ("devops iac review plan.json && terraform apply tfplan", 2),
         ("terraform apply -auto-approve", 3),
         ("terraform destroy", 4),
         ("terraform apply -destroy -auto-approve", 4),

@@ -135,6 +135,10 @@ _register(
     "pwsh",
     "powershell",
     "osascript",
+    "Rscript",
+    "rscript",
+    "R",
+    "r",
 )
 
 

@@ -26,12 +26,14 @@ class Ctx:
         "dynamic",
         "stdin",
         "piped_from",
+        "pipe_src",
         "redirects",
         "assigns",
         "cwd",
         "cd_targets",
         "workspace",
         "args_unknown",
+        "plan_reviewed",
         "hits",
         "env_hints",
         "nested",
@@ -52,23 +54,36 @@ class Ctx:
         cd_targets: list[str] | None = None,
         workspace: str | None = None,
         args_unknown: bool = False,
+        pipe_src=None,
+        plan_reviewed: bool = False,
     ) -> None:
         self.name = name  # argv[0] basename
         self.argv = argv
         self.dynamic = dynamic
         self.stdin = stdin  # literal here-doc/here-string text fed to the command
         self.piped_from = piped_from  # argv of the command piping into this one (unwrapped)
+        self.pipe_src = pipe_src  # the parsed command piping into this one (shell.Simple)
         self.redirects = redirects if redirects is not None else []
         self.assigns = assigns if assigns is not None else {}  # env for this command (incl. exported)
         self.cwd = cwd  # working directory given by the caller (trusted)
         self.cd_targets = cd_targets if cd_targets is not None else []  # `cd` earlier on the line
         self.workspace = workspace  # terraform workspace selected earlier on the line
         self.args_unknown = args_unknown  # extra args appended at run time (xargs, parallel)
+        self.plan_reviewed = plan_reviewed  # `devops iac review` ran earlier on the line
         self.hits: list[Hit] = []
         self.env_hints: list[str] = []
         self.nested: list[tuple[str, str, str | None]] = []  # (shell text, label, env)
         self.sql: list[tuple[str, str]] = []  # (statements, dialect)
         self.notes: list[str] = []
+
+    @property
+    def piped_literal(self) -> str | None:
+        """What the command piping into this one prints, when it is literal (echo, printf, base64 -d)."""
+        if self.pipe_src is None:
+            return None
+        from skill.guardrails.classify import literal_output
+
+        return literal_output(self.pipe_src)
 
     # -- recording ---------------------------------------------------------------------------
     def hit(self, tier: int, rule_id: str, reason: str, deny: bool = False) -> None:
@@ -103,14 +118,18 @@ class Ctx:
                 return True
         return False
 
-    def short(self, letter: str, long: str | None = None) -> bool:
-        """A single-letter flag, also inside a bundle (``-rf``), or its long form."""
+    def short(self, letter: str, long: str | None = None, values: str = "") -> bool:
+        """A single-letter flag, also inside a bundle (``-rf``), or its long form.
+
+        ``values`` are the letters that take a value: the rest of a bundle after one of them is
+        that value, not more flags (``git checkout -bfeature`` has no ``-f``).
+        """
         for arg in self.argv[1:]:
             if arg == "--":
                 return False
             if long and (arg == long or arg.startswith(long + "=")):
                 return True
-            if len(arg) > 1 and arg[0] == "-" and arg[1] != "-" and letter in arg[1:]:
+            if len(arg) > 1 and arg[0] == "-" and arg[1] != "-" and letter in bundle_flags(arg, values):
                 return True
         return False
 
@@ -145,6 +164,14 @@ class Ctx:
         return out
 
 
+def bundle_flags(arg: str, values: str = "") -> str:
+    """The flag letters of a short-option bundle (``-rf`` -> ``rf``), up to a value-taking letter."""
+    for i, ch in enumerate(arg[1:], 1):
+        if ch in values:
+            return arg[1 : i + 1]
+    return arg[1:]
+
+
 def positional_indexes(args: list[str], with_value: frozenset[str] | set[str] = frozenset()) -> list[int]:
     """Indexes of the non-option words, skipping the values of options listed in ``with_value``."""
     out = []
@@ -171,3 +198,21 @@ def positional_indexes(args: list[str], with_value: frozenset[str] | set[str] = 
 def positionals(args: list[str], with_value: frozenset[str] | set[str] = frozenset()) -> list[str]:
     """Non-option words, skipping the values of options listed in ``with_value``."""
     return [args[i] for i in positional_indexes(args, with_value)]
+
+
+_SYSTEM_BIN = ("/usr/", "/bin/", "/sbin/", "/opt/homebrew/", "/nix/store/", "/snap/bin/")
+
+
+def local_program(command: str) -> str | None:
+    """The program of ``command`` when it is a file of the project or user (``./x``, ``/tmp/x``, ``~/x``).
+
+    Variables and config keys that name a program (GIT_SSH, core.fsmonitor, GIT_EXTERNAL_DIFF) run
+    whatever file they point at; the gate cannot see into it, unlike a system tool found on PATH.
+    """
+    words = command.split()
+    if not words:
+        return None
+    program = words[0].strip("'\"")
+    if "/" not in program or program.startswith(_SYSTEM_BIN):
+        return None
+    return program

@@ -437,7 +437,11 @@ def _az(ctx: Ctx) -> None:
     ):
         ctx.hit(1, "cloud.read", f"az {' '.join(pos[:2])}")
         return
-    if "what-if" in pos and pos[0] == "deployment":
+    if (
+        ("what-if" in pos or ctx.has("--what-if", "-w"))
+        and pos[0] == "deployment"
+        and not ctx.has("--confirm-with-what-if", "-c")
+    ):
         ctx.hit(1, "cloud.dry-run", "az deployment what-if only previews")
         return
     label = "az " + " ".join(pos[:4])

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import posixpath
+import stat
 
 from skill.guardrails.commands._base import Ctx, positional_indexes, positionals
 
@@ -366,8 +368,38 @@ def _mkfs(ctx: Ctx) -> None:
     ]
     if any(is_device(t) for t in targets):
         ctx.hit(4, "mkfs.disk-device", f"formats the device {' '.join(targets)}", deny=True)
+    elif targets and all(_image_file(ctx, t) for t in targets[:1]):
+        ctx.hit(2, "mkfs.image-file", f"creates a file system inside the image file {targets[0]}")
     else:
         ctx.hit(3, "mkfs.format", "creates a file system (erases the target)")
+
+
+_IMAGE_SUFFIXES = (
+    ".img",
+    ".image",
+    ".raw",
+    ".iso",
+    ".qcow2",
+    ".vhd",
+    ".vmdk",
+    ".fs",
+    ".ext4",
+    ".ext2",
+    ".bin",
+)
+
+
+def _image_file(ctx: Ctx, target: str) -> bool:
+    """A regular file (on disk, or an image name that is not one yet): mkfs writes only that file."""
+    if target.startswith("/dev/") or "$" in target:
+        return False
+    path = posixpath.join(ctx.cwd, target) if ctx.cwd and not target.startswith(("/", "~")) else target
+    path = os.path.expanduser(path)
+    try:
+        st = os.stat(path)
+    except OSError:
+        return target.lower().endswith(_IMAGE_SUFFIXES)
+    return stat.S_ISREG(st.st_mode)
 
 
 def _disk_tool(ctx: Ctx) -> None:
@@ -500,6 +532,9 @@ _WRITE_VALUE = {
 }
 
 
+_DOWNLOADERS = ("curl", "wget", "fetch", "http", "https", "xh", "aria2c")
+
+
 def _write_tool(ctx: Ctx) -> None:
     """mv/cp/ln/tee/install/touch/mkdir/tar/split: ordinary writes unless aimed at the system."""
     targets = (
@@ -515,8 +550,22 @@ def _write_tool(ctx: Ctx) -> None:
         return
     if ctx.name == "tar":
         where = ctx.value("-C", "--directory")
-        if where and path_risk(where)[1] in ("root", "system") and (ctx.short("x") or ctx.has("--extract")):
-            ctx.hit(3, "tar.extract-system", f"extracts an archive over {where}")
+        first = ctx.argv[1] if len(ctx.argv) > 1 else ""
+        # old-style keys (`tar xzf - -C /`) have no dash
+        extracting = (
+            ctx.short("x")
+            or ctx.has("--extract", "--get")
+            or (first[:1].isalpha() and "x" in first and "=" not in first)
+        )
+        if where and path_risk(where)[1] in ("root", "system") and extracting:
+            if ctx.piped_from and ctx.piped_from[0] in _DOWNLOADERS:
+                ctx.hit(
+                    4,
+                    "tar.extract-network-system",
+                    f"extracts an archive downloaded by {ctx.piped_from[0]} over {where} unreviewed",
+                )
+            else:
+                ctx.hit(3, "tar.extract-system", f"extracts an archive over {where}")
             return
         # GNU tar runs these values as commands (through sh -c for the exec/command forms).
         for arg in ctx.argv[1:]:

@@ -78,8 +78,15 @@ def _terraform(ctx: Ctx) -> None:
         )
         if sctx.has("-destroy"):
             ctx.hit(4, "terraform.destroy", f"{tool} apply -destroy deletes every resource")
+        elif pos and ctx.plan_reviewed:
+            ctx.hit(2, "terraform.apply-saved-plan", "applies a saved plan reviewed by devops iac review")
         elif pos:
-            ctx.hit(2, "terraform.apply-saved-plan", "applies a saved (previewed) plan")
+            # A plan file applies without a prompt; whoever wrote it, nobody has looked at it here.
+            ctx.hit(
+                3,
+                "terraform.apply-unreviewed-plan",
+                f"{tool} apply PLANFILE changes infrastructure without a prompt (review it: devops iac review)",
+            )
         elif auto:
             ctx.hit(
                 3,

@@ -23,6 +23,7 @@ _CODE_FLAGS = {
     "lua": ("-e",),
     "pwsh": ("-c", "-Command", "-command"),
     "osascript": ("-e",),
+    "r": ("-e", "--eval"),
 }
 
 _STR = r"""(?:"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)'|`((?:[^`\\]|\\.)*)`)"""
@@ -35,7 +36,7 @@ _SHELL_CALLS = re.compile(
 _BACKTICKS = re.compile(r"`([^`]+)`|%x\(([^)]*)\)|%x\{([^}]*)\}|\bqx\{([^}]*)\}")
 _RMTREE = re.compile(
     r"(?:shutil\.rmtree|\.rmSync|\.rmdirSync|\bfs\.rm|\bfs\.rmdir|\.promises\.rm|FileUtils\.(?:rm_rf|rm_r|remove_dir|remove_entry_secure|rmtree)"
-    r"|\brmtree|\bremove_tree|Deno\.remove)"
+    r"|\brmtree|\bremove_tree|Deno\.removeSync|Deno\.remove)"
     r"\s*\(\s*" + _STR
 )
 _UNLINK = re.compile(
@@ -43,7 +44,35 @@ _UNLINK = re.compile(
     r"\s*\(?\s*(?:glob\s*\(\s*)?" + _STR
 )
 _API_DELETE = re.compile(r"\.(?:delete|drop|destroy|purge|truncate|flush|wipe|clear)(?:[A-Z_]\w*)?\s*\(")
-_RECURSIVE_OPT = re.compile(r"recursive\s*:\s*true|recursive=True")
+_RECURSIVE_OPT = re.compile(r"recursive\s*:\s*true|recursive\s*=\s*(?:True|TRUE|T)\b")
+
+
+# Letters that end a short-option bundle by taking a value; for the code letters (``c`` of
+# python, ``e`` of perl) the rest of the bundle or the next word is the program text.
+_VALUE_LETTERS = {
+    "python": "WXm",
+    "perl": "IMmxiCd",
+    "ruby": "IrCEFx",
+    "node": "r",
+}
+_CODE_LETTERS = {"python": "c", "perl": "eE", "ruby": "e", "node": "ep", "bun": "e", "php": "r", "lua": "e"}
+_DOWNLOADERS = ("curl", "wget", "fetch", "http", "https", "xh")
+
+
+def _bundle_code(base: str, arg: str, nxt: str | None) -> tuple[bool, str | None]:
+    """(is a code bundle, code) for a short-option bundle such as ``-we``, ``-Bc``, ``-lne``."""
+    letters = _CODE_LETTERS.get(base, "")
+    if not letters or len(arg) < 3 or arg[0] != "-" or arg[1] == "-":
+        return False, None
+    value_letters = _VALUE_LETTERS.get(base, "")
+    for i, ch in enumerate(arg[1:], 1):
+        if ch in letters:
+            rest = arg[i + 1 :]
+            # `node -pe CODE`: the rest of the bundle is more code letters, the code is the next word
+            return True, rest if rest and not set(rest) <= set(letters) else nxt
+        if ch in value_letters or not ch.isalnum():
+            return False, None
+    return False, None
 
 
 def check(ctx: Ctx) -> None:
@@ -54,6 +83,8 @@ def check(ctx: Ctx) -> None:
         base = "node"
     elif base == "powershell":
         base = "pwsh"
+    elif base in ("Rscript", "R", "rscript", "r"):
+        base = "r"
     flags = _CODE_FLAGS.get(base, ("-c", "-e"))
     code: list[str] = []
     args = ctx.argv[1:]
@@ -64,8 +95,13 @@ def check(ctx: Ctx) -> None:
         if a in flags and i + 1 < len(args):
             code.append(args[i + 1])
             break
-        if base in ("perl", "ruby") and a.startswith(("-e", "-E")) and len(a) > 2 and a[1] in "eE":
-            code.append(a[2:])
+        found, bundled = _bundle_code(base, a, args[i + 1] if i + 1 < len(args) else None)
+        if found:
+            if bundled is not None:
+                code.append(bundled)
+            break
+        if a.startswith(("--eval=", "--print=", "-e=")) and base in ("node", "bun", "r"):
+            code.append(a.split("=", 1)[1])
             break
         if a == "-m" and base == "python":
             mod = args[i + 1] if i + 1 < len(args) else ""
@@ -84,19 +120,42 @@ def check(ctx: Ctx) -> None:
         ):
             i += 2
             continue
-        if not a.startswith("-"):
+        if not a.startswith("-") or a == "-":
             script = a
             break
         if a in ("-V", "--version", "-v") and len(args) == 1:
             ctx.hit(1, "interp.version", "prints the version")
             return
         i += 1
-    if ctx.stdin is not None and not code and script is None:
-        code.append(ctx.stdin)
+    if script is not None and script.startswith("<(") and i < len(ctx.dynamic) - 1 and ctx.dynamic[i + 1]:
+        # `python <(echo 'code')`: the program is the output of a process substitution.
+        literal = process_substitution_output(script)
+        if literal is None:
+            ctx.hit(3, "interp.stdin-code", f"runs {ctx.name} code produced at run time by {script[:60]}")
+            return
+        code.append(literal)
+        script = None
+    if not code and script in (None, "-"):
+        script = None
+        if ctx.stdin is not None:
+            code.append(ctx.stdin)
+        else:
+            stdin_redirect = next((t for op, t in ctx.redirects if op == "<"), None)
+            if stdin_redirect is not None and stdin_redirect.startswith("<("):
+                literal = process_substitution_output(stdin_redirect)
+                if literal is None:
+                    ctx.hit(3, "interp.stdin-code", f"runs {ctx.name} code produced at run time")
+                    return
+                code.append(literal)
+            elif stdin_redirect is not None:
+                ctx.hit(2, "interp.script", f"runs the {ctx.name} program {stdin_redirect}")
+                return
+            elif ctx.piped_literal is not None:
+                code.append(ctx.piped_literal)
     if not code:
         if script is not None:
             ctx.hit(2, "interp.script", f"runs the {ctx.name} program {script}")
-        elif ctx.piped_from and ctx.piped_from[0] in ("curl", "wget", "fetch", "http", "https", "xh"):
+        elif ctx.piped_from and ctx.piped_from[0] in _DOWNLOADERS:
             ctx.hit(
                 3,
                 "network.pipe-to-interpreter",
@@ -109,6 +168,19 @@ def check(ctx: Ctx) -> None:
         return
     for text in code:
         analyse_code(ctx, text)
+
+
+def process_substitution_output(word: str) -> str | None:
+    """What ``<(echo …)`` prints when its command is a literal echo/printf/cat here-doc, else None."""
+    if not (word.startswith("<(") and word.endswith(")")):
+        return None
+    from skill.guardrails import shell
+    from skill.guardrails.classify import literal_output
+
+    parsed = shell.parse(word[2:-1])
+    if len(parsed.commands) != 1 or parsed.error:
+        return None
+    return literal_output(parsed.commands[0])
 
 
 def _strings(match: re.Match, start: int = 1) -> str | None:
@@ -164,7 +236,9 @@ def analyse_code(ctx: Ctx, code: str) -> None:
     for m in _UNLINK.finditer(code):
         found = True
         path = _strings(m)
-        ctx.shell("rm -f " + _q(path or "$unknown"), f"{ctx.name} file deletion")
+        # R's unlink(x, recursive = TRUE) deletes directories
+        rm = "rm -rf " if m.group(0).startswith("unlink") and _RECURSIVE_OPT.search(code) else "rm -f "
+        ctx.shell(rm + _q(path or "$unknown"), f"{ctx.name} file deletion")
     m = _API_DELETE.search(code)
     if m:
         found = True

@@ -93,19 +93,51 @@ def _ssh(ctx: Ctx) -> None:
     if j < len(args) and args[j] == "--":
         j += 1
     remote = args[j:]
-    if not remote:
-        if ctx.piped_from or ctx.stdin is not None:
-            if ctx.stdin is not None:
-                ctx.shell(ctx.stdin, f"ssh {host} <<here-doc")
-                ctx.hit(2, "ssh.remote-command", f"runs commands on {host}")
-            else:
-                ctx.hit(3, "ssh.piped-script", f"runs a script produced by {ctx.piped_from[0]} on {host}")
-            return
-        ctx.hit(2, "ssh.session", f"opens an interactive shell on {host}")
+    if remote:
+        # ssh joins the remaining words with spaces and hands them to the remote shell.
+        ctx.shell(" ".join(remote), f"ssh {host}")
+        ctx.hit(2, "ssh.remote-command", f"runs a command on {host}")
+    if not _remote_reads_stdin(" ".join(remote).split()):
         return
-    # ssh joins the remaining words with spaces and hands them to the remote shell.
-    ctx.shell(" ".join(remote), f"ssh {host}")
-    ctx.hit(2, "ssh.remote-command", f"runs a command on {host}")
+    # The remote shell reads its script from ssh's stdin: judge that script.
+    redirected = next((t for op, t in ctx.redirects if op == "<"), None)
+    if ctx.stdin is not None:
+        ctx.shell(ctx.stdin, f"ssh {host} <<here-doc")
+        ctx.hit(2, "ssh.remote-command", f"runs commands on {host}")
+    elif ctx.piped_from:
+        literal = ctx.piped_literal
+        if literal is not None:
+            ctx.shell(literal, f"{ctx.piped_from[0]} | ssh {host}")
+            ctx.hit(2, "ssh.remote-command", f"runs commands on {host}")
+        else:
+            ctx.hit(3, "ssh.piped-script", f"runs a script produced by {ctx.piped_from[0]} on {host}")
+    elif redirected is not None:
+        # judged like `sh < FILE` here: the file is read when it is a regular file
+        ctx.shell(f"sh < {_quote(redirected)}", f"ssh {host} < {redirected}")
+        ctx.hit(2, "ssh.remote-command", f"runs the script {redirected} on {host}")
+    elif not remote:
+        ctx.hit(2, "ssh.session", f"opens an interactive shell on {host}")
+
+
+_STDIN_SHELLS = frozenset({"sh", "bash", "zsh", "dash", "ksh", "sudo"})
+
+
+def _remote_reads_stdin(words: list[str]) -> bool:
+    """No remote command (the login shell reads stdin) or a shell without -c or a script operand."""
+    if not words:
+        return True
+    if words[0].rsplit("/", 1)[-1] not in _STDIN_SHELLS:
+        return False
+    rest = words[1:]
+    if words[0] == "sudo":
+        return _remote_reads_stdin([w for w in rest if not w.startswith("-")][:1] + rest[1:])
+    if any(w.startswith("-") and not w.startswith("--") and "c" in w for w in rest):
+        return False
+    return "-s" in rest or all(w.startswith("-") for w in rest)
+
+
+def _quote(word: str) -> str:
+    return "'" + word.replace("'", "'\\''") + "'"
 
 
 def _remote_path(spec: str) -> tuple[str | None, str]:

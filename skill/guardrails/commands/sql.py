@@ -217,6 +217,10 @@ def _client(ctx: Ctx, dialect: str, exec_flags, file_flags, host_flags, db_flags
                     statements.append(arg[2:])
     if ctx.stdin is not None:
         statements.append(ctx.stdin)
+    elif ctx.piped_from and not statements:
+        literal = ctx.piped_literal  # `echo 'SELECT 1' | psql`: literal statements are analysed
+        if literal is not None:
+            statements.append(literal)
     if statements:
         ctx.hit(1, "sql.client", f"{ctx.name} runs statements (analysed)")
         for text in statements:
