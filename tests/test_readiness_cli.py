@@ -100,6 +100,7 @@ SAMPLE_FAILING = {
     "repo.tracing",
     "repo.timeouts-retries",
     "repo.slo",
+    "repo.slo-alerts",
     "repo.backups",
     "repo.canary",
     "repo.burn-rate-alerts",

@@ -40,11 +40,13 @@ BURN_WINDOWS = (
 )
 
 
-def alert_name(slo: SLO) -> str:
-    if slo.alerting.name:
-        return slo.alerting.name
-    words = f"{slo.service} {slo.name}".replace("-", " ").replace("_", " ").replace(".", " ").split()
+def default_alert_name(service: str, name: str) -> str:
+    words = f"{service} {name}".replace("-", " ").replace("_", " ").replace(".", " ").split()
     return "".join(w[:1].upper() + w[1:] for w in words) + "ErrorBudgetBurn"
+
+
+def alert_name(slo: SLO) -> str:
+    return slo.alerting.name or default_alert_name(slo.service, slo.name)
 
 
 def _selector(slo: SLO) -> str:

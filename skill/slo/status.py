@@ -175,10 +175,11 @@ def human_seconds(seconds: float | None) -> str:
 def summary_line(s: SLOStatus) -> str:
     """One line for the demo, incident triage and the gate's messages."""
     alerts = ",".join(sorted({a.severity for a in s.alerts})) or "none"
+    left = human_seconds(s.exhaustion_seconds)
     return (
         f"{s.service}/{s.name}: SLI {'-' if s.sli is None else f'{s.sli:.3f}%'} (objective {s.objective:g}%), "
         f"budget {_pct(s.budget_consumed, 0)} spent over {s.window}, burn 1h {_num(s.burn_rates.get('1h'))}x, "
-        f"alerts {alerts}, exhausted in {human_seconds(s.exhaustion_seconds)}"
+        f"alerts {alerts}, " + ("budget exhausted" if left == "exhausted" else f"exhausted in {left}")
     )
 
 
@@ -208,3 +209,27 @@ def render_table(report: StatusReport) -> str:
         f"{len(report.slos)} SLO(s) at {report.at} from {report.prometheus} in {report.queries} queries"
     )
     return "\n".join(lines)
+
+
+def service_burn(service: str | None, *, at: float | None = None) -> list[str]:
+    """Summary lines of a service's SLOs for incident triage; [] when it has none.
+
+    Never raises: triage must work with Prometheus down, and then says so.
+    """
+    from ..errors import DevopsError
+    from .settings import slo_settings
+    from .spec import load_slos
+
+    if not service:
+        return []
+    try:
+        settings = slo_settings()
+        slos = [s for s in (load_slos(settings["spec"]) if settings["spec"] else []) if s.service == service]
+        if not slos:
+            return []
+        if not settings["prometheus_url"]:
+            return ["error budget unknown: no Prometheus URL ([slo] prometheus_url)"]
+        report = slo_status(slos, settings["prometheus_url"], at=at, timeout=settings["timeout"])
+    except DevopsError as exc:
+        return [f"error budget unknown: {exc}"]
+    return [summary_line(s) for s in report.slos]

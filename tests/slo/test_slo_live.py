@@ -188,3 +188,106 @@ def test_unreachable_prometheus_is_a_one_line_error(prometheus_server, tmp_path)
     )
     assert result.exit_code == 1
     assert result.output.count("\n") == 1 and "unreachable" in result.output
+
+
+# --- the error-budget policy of the gate -------------------------------------------------
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _policy(server, service: str, **kwargs):
+    from skill.slo.policy import budget_policy
+
+    defaults = {
+        "environment": "production",
+        "action": "deploy_production",
+        "slos": load_slos(server.spec),
+        "prometheus_url": server.url,
+        "threshold": 1.0,
+        "timeout": 5.0,
+        "at": server.at,
+    }
+    return budget_policy(service, **{**defaults, **kwargs})
+
+
+def test_exhausted_budget_raises_a_production_deploy_one_tier(prometheus_server):
+    from skill.slo.policy import raise_tier
+
+    spent = _expected("fast", "30d", prometheus_server) / 0.001
+    verdict = _policy(prometheus_server, "fast")
+    assert verdict.extra_tier == 1 and spent > 1
+    assert verdict.reasons == [
+        f"error budget exhausted: {spent * 100:.0f}% spent over 30d (fast/availability)"
+    ]
+    assert verdict.consumed["fast-availability"] == pytest.approx(spent, rel=1e-9)
+    assert raise_tier(3, verdict) == 4 and raise_tier(4, verdict) == 4
+    steady = _policy(prometheus_server, "steady")
+    assert steady.extra_tier == 0 and steady.reasons == [] and raise_tier(3, steady) == 3
+
+
+def test_rollbacks_other_environments_and_services_without_slo_are_left_alone(prometheus_server):
+    rollback = _policy(prometheus_server, "fast", action="rollback")
+    assert rollback.extra_tier == 0 and "exempt" in rollback.reasons[0]
+    assert _policy(prometheus_server, "fast", rollback=True).extra_tier == 0
+    assert _policy(prometheus_server, "fast", environment="staging").applies is False
+    assert _policy(prometheus_server, "fast", action="feature_flag_toggle").applies is False
+    unknown = _policy(prometheus_server, "billing")
+    assert unknown.applies and unknown.extra_tier == 0 and unknown.reasons == []
+
+
+def test_threshold_is_configurable_in_config_toml(prometheus_server, tmp_path, monkeypatch):
+    from skill.slo.policy import budget_policy
+
+    config = tmp_path / "devops-config"
+    config.mkdir(exist_ok=True)
+    (config / "config.toml").write_text(
+        f'[slo]\nprometheus_url = "{prometheus_server.url}"\nspec = "{prometheus_server.spec}"\n'
+        "exhausted_threshold = 0.4\n"
+    )
+    monkeypatch.setenv("DEVOPS_CONFIG_DIR", str(config))
+    # steady has spent half its budget: exhausted at a 40% threshold, not at 100%
+    steady = budget_policy("steady", environment="prod", action="deploy", at=prometheus_server.at)
+    assert steady.extra_tier == 1 and steady.reasons[0].startswith(
+        "error budget exhausted: 50% spent over 30d"
+    )
+    lenient = _policy(prometheus_server, "fast", threshold=5.0)
+    assert lenient.extra_tier == 0 and lenient.reasons == []
+
+
+def test_unreachable_prometheus_is_a_reason_never_a_lower_tier(prometheus_server):
+    from skill.slo.policy import raise_tier
+
+    verdict = _policy(prometheus_server, "fast", prometheus_url=f"http://127.0.0.1:{_closed_port()}")
+    assert verdict.extra_tier == 0 and raise_tier(4, verdict) == 4
+    assert len(verdict.reasons) == 1 and "error budget unknown" in verdict.reasons[0]
+    assert "unreachable" in verdict.reasons[0]
+    missing = _policy(prometheus_server, "fast", prometheus_url="")
+    assert missing.extra_tier == 0 and "no Prometheus URL" in missing.reasons[0]
+
+
+def _configure(tmp_path, monkeypatch, url: str, spec) -> None:
+    config = tmp_path / "devops-config"
+    config.mkdir(exist_ok=True)
+    (config / "config.toml").write_text(f'[slo]\nprometheus_url = "{url}"\nspec = "{spec}"\n')
+    monkeypatch.setenv("DEVOPS_CONFIG_DIR", str(config))
+
+
+def test_incident_triage_shows_the_services_current_burn(prometheus_server, tmp_path, monkeypatch):
+    from skill.nodes.incident.triage import render_triage, triage_incident
+
+    _configure(tmp_path, monkeypatch, prometheus_server.url, prometheus_server.spec)
+    rep = triage_incident("5xx errors on fast", "fast", "24h", str(tmp_path))
+    (line,) = rep.error_budget
+    spent = _expected("fast", "30d", prometheus_server) / 0.001
+    assert line.startswith("fast/availability: SLI ") and f"budget {spent * 100:.0f}% spent over 30d" in line
+    assert line.endswith("alerts page,ticket, budget exhausted")
+    assert f"Error budget: {line}" in render_triage(rep)
+    assert triage_incident("slow", "billing", "24h", str(tmp_path)).error_budget == []  # no SLO: nothing said
+
+    _configure(tmp_path, monkeypatch, f"http://127.0.0.1:{_closed_port()}", prometheus_server.spec)
+    down = triage_incident("5xx errors on fast", "fast", "24h", str(tmp_path))
+    assert len(down.error_budget) == 1 and down.error_budget[0].startswith("error budget unknown: ")

@@ -49,6 +49,7 @@ class IncidentReport(BaseModel):
     next_steps: list[str] = Field(default_factory=list)
     incident_id: str | None = None
     warnings: list[str] = Field(default_factory=list)
+    error_budget: list[str] = Field(default_factory=list, description="the service's SLOs and current burn")
 
 
 def _open_memory():
@@ -222,7 +223,14 @@ def triage_incident(
         next_steps=steps,
         incident_id=incident_id,
         warnings=list(tri.warnings),
+        error_budget=_service_burn(service),
     )
+
+
+def _service_burn(service: str | None) -> list[str]:
+    from ...slo.status import service_burn
+
+    return service_burn(service)
 
 
 def render_triage(rep: IncidentReport) -> str:
@@ -254,6 +262,7 @@ def render_triage(rep: IncidentReport) -> str:
     if live:
         lines.append(f"Live version: {live['version']} in {live['env']}")
     lines.append(f"Last good version: {rep.last_good_version or 'none known before the live one'}")
+    lines += [f"Error budget: {line}" for line in rep.error_budget]
     lines.append("Similar incidents:" if rep.similar_incidents else "Similar incidents: none")
     for s in rep.similar_incidents[:5]:
         res = f" -> resolved by: {s['resolution']}" if s.get("resolution") else ""

@@ -381,6 +381,14 @@ CHECKS: dict[str, Check] = {
             "Add OpenSLO/sloth files or docs/slo.md with targets and error budgets.",
         ),
         _C(
+            "repo.slo-alerts",
+            "Burn-rate alerts for every SLO",
+            "L3",
+            "medium",
+            "An SLO nobody is alerted on is a number on a wiki: each needs multi-window burn-rate alerts.",
+            "Generate them with `devops slo generate` (or Sloth/Pyrra) and commit the rule file.",
+        ),
+        _C(
             "repo.alerts",
             "Alerting rules",
             "L3",
