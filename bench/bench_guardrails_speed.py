@@ -39,12 +39,12 @@ COMMANDS = [
 ]
 
 
-def run_once(args, *, stdin: bytes | None, env) -> tuple[float, float]:
+def run_once(args, *, stdin: bytes | None, env, cwd=REPO) -> tuple[float, float]:
     """(wall seconds, CPU seconds of the child): CPU time is what the gate itself costs, wall time
     also counts waiting for a core on a busy machine."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    subprocess.run(args, input=stdin, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, cwd=REPO)
+    subprocess.run(args, input=stdin, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, cwd=cwd)
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
@@ -63,6 +63,18 @@ def hook_input(command: str) -> bytes:
     ).encode()
 
 
+def make_project(tmp: str) -> str:
+    """A git worktree with an ignored build/ folder, for the cost of the worktree path checks."""
+    root = os.path.join(tmp, "project")
+    os.makedirs(os.path.join(root, "build"))
+    os.makedirs(os.path.join(root, "src"))
+    Path(root, ".gitignore").write_text("build/\n")
+    Path(root, "src", "app.py").write_text("print(1)\n")
+    subprocess.run(["git", "init", "-q"], cwd=root, check=True)
+    subprocess.run(["git", "add", "-A"], cwd=root, check=True)
+    return root
+
+
 def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         env = {
@@ -76,20 +88,28 @@ def main() -> int:
         env.pop("PYTHONDONTWRITEBYTECODE", None)
         script = str(REPO / "guardrails.py")
         safe, risky = "kubectl get pods -n payments", "git push --force origin main"
+        project = make_project(tmp)
+        plain = os.path.join(tmp, "plain")
+        os.makedirs(plain)
         cases = {
             "baseline  python -c pass": ([PY, "-c", "pass"], None),
             "check     T1 kubectl get pods": ([PY, script, "check", "--command", safe], None),
             "check     T4 git push --force": ([PY, script, "check", "--command", risky], None),
             "hook      T1 (silent)": ([PY, script, "hook"], hook_input(safe)),
             "hook      T4 (deny + pending)": ([PY, script, "hook"], hook_input(risky)),
+            # the worktree path checks (issue 12 §3): the same delete in a worktree (git answers
+            # check-ignore and ls-files) and in a folder that is not one (no git call)
+            "check     rm -rf build, worktree": ([PY, script, "check", "--command", "rm -rf build"], None),
+            "check     rm -rf build, no worktree": ([PY, script, "check", "--command", "rm -rf build"], None),
         }
-        for args, stdin in cases.values():  # warm caches, create the databases
-            run_once(args, stdin=stdin, env=env)
+        where = {"check     rm -rf build, worktree": project, "check     rm -rf build, no worktree": plain}
+        for name, (args, stdin) in cases.items():  # warm caches, create the databases
+            run_once(args, stdin=stdin, env=env, cwd=where.get(name, REPO))
         walls = {name: [] for name in cases}
         cpus = {name: [] for name in cases}
         for _ in range(RUNS):  # interleaved, so machine load hits every case alike
             for name, (args, stdin) in cases.items():
-                wall, cpu = run_once(args, stdin=stdin, env=env)
+                wall, cpu = run_once(args, stdin=stdin, env=env, cwd=where.get(name, REPO))
                 walls[name].append(wall)
                 cpus[name].append(cpu)
         base_wall = statistics.median(walls["baseline  python -c pass"])

@@ -272,7 +272,7 @@ def _check(args) -> int:
         if args.target or args.env or args.plan:
             _err(f"{PROG}: error: --batch takes targets and environments from each line")
             return 2
-        return run_batch(args.batch, cwd=args.cwd, caller=args.caller, explain=args.explain)
+        return run_batch(args.batch, cwd=args.cwd or os.getcwd(), caller=args.caller, explain=args.explain)
     if args.action is None and args.command is None:
         _err(f"{PROG}: error: check needs --action, --command or --batch")
         return 2

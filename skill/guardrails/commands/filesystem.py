@@ -226,6 +226,13 @@ def _rm(ctx: Ctx) -> None:
         ctx.hit(3, "rm.unknown-targets", "deletes files whose names are produced at run time")
     for path, dyn in targets:
         tier, kind = _risk_in_context(ctx, path, dyn)
+        if kind in _WORKTREE_RULES and (recursive or kind in ("git-dir", "home-glob")):
+            rule, verb = _WORKTREE_RULES[kind]
+            if not recursive and kind == "git-dir":
+                # one file of .git: a stale `index.lock` is an everyday fix, other files break the repo
+                tier, rule = (2, "rm.git-lock") if path.endswith(".lock") else (3, "rm.git-file")
+            ctx.hit(tier, rule, f"{verb} {path}")
+            continue
         if recursive:
             if kind == "root":
                 ctx.hit(4, "rm.root-or-home", f"recursively deletes {path}", deny=True)
@@ -250,19 +257,48 @@ def _rm(ctx: Ctx) -> None:
                 ctx.hit(2, "rm.file", f"deletes {path}")
 
 
-def _risk_in_context(ctx: Ctx, path: str, dyn: bool) -> tuple[int, str]:
-    """Risk of a relative path resolved against the caller's cwd and any `cd` earlier on the line.
+# Worktree/home verdicts (skill.guardrails.worktree) of a delete target: rule id and wording.
+_WORKTREE_RULES = {
+    "worktree-root": ("rm.worktree-root", "deletes the git worktree (or a folder above it):"),
+    "git-dir": ("rm.git-dir", "deletes the repository's .git data:"),
+    "tracked": ("rm.tracked", "deletes tracked or unignored files of the worktree:"),
+    "ignored": ("rm.ignored-output", "deletes git-ignored, regenerable output:"),
+    "home": ("rm.home", "recursively deletes a folder of the home directory:"),
+    "home-glob": ("rm.home-glob", "deletes everything matching a glob in the home directory:"),
+    "temp": ("rm.temp", "deletes scratch files in a temp dir:"),
+}
 
-    The caller's cwd is trusted (it may lower `rm -rf build` inside /tmp to T2); a `cd` on the
-    same line may have failed, so it can only make things stricter.
+
+def _risk_in_context(ctx: Ctx, path: str, dyn: bool) -> tuple[int, str]:
+    """Risk of a path resolved against the caller's cwd, its git worktree and any `cd` on the line.
+
+    The caller's cwd is trusted (git-ignored output of its worktree may be deleted at T2); a `cd`
+    on the same line may have failed, so it can only make things stricter.
     """
     tier, kind = path_risk(path, dyn)
-    if path.startswith(("/", "~", "$")) or dyn:
+    if path.startswith("$") or dyn:
         return tier, kind
-    if ctx.cwd and ctx.cwd.startswith("/"):
-        tier, kind = path_risk(posixpath.join(ctx.cwd, path))
-        if kind == "root" and path not in ("*", ".", "./", "./*", "..", "../*"):
-            tier, kind = 4, "system"  # a subdirectory of / is a system path, not / itself
+    if kind == "system" and path.startswith("/"):
+        from skill.guardrails.worktree import home_dir
+
+        if posixpath.normpath(path) == home_dir():
+            return 4, "root"  # `rm -rf /home/alice` is `rm -rf ~` for alice
+    if ctx.cwd and ctx.cwd.startswith("/") and kind not in ("root", "system"):
+        from skill.guardrails.worktree import absolute, home_dir, judge
+
+        target = absolute(ctx.cwd, path)
+        if target in ("/", home_dir()):
+            return 4, "root"  # `rm -rf ../../..` from /srv/app/x is `rm -rf /`
+        verdict = judge(ctx.cwd, path, TEMP_PREFIXES)
+        if verdict is not None:
+            ctx.notes.append(f"path {path}: {verdict.note} -> T{verdict.tier}")
+            tier, kind = verdict.tier, verdict.kind
+        else:
+            tier, kind = path_risk(target)
+            if kind == "root" and path not in ("*", ".", "./", "./*", "..", "../*"):
+                tier, kind = 4, "system"  # a subdirectory of / is a system path, not / itself
+    if path.startswith(("/", "~")):
+        return tier, kind
     for base in ctx.cd_targets:
         if base.startswith(("/", "~")):
             t2, k2 = path_risk(posixpath.join(base, path))
@@ -311,6 +347,8 @@ def _find(ctx: Ctx) -> None:
             ctx.hit(4, "find.delete-root", "find -delete over / or home", deny=True)
         elif "system" in kinds:
             ctx.hit(4, "find.delete-system", "find -delete under a system directory")
+        elif _find_deletes_ignored(ctx, roots or ["."], args):
+            ctx.hit(2, "find.delete-ignored", "find -delete removes only git-ignored, regenerable output")
         else:
             ctx.hit(3, "find.delete", "find -delete removes every match")
     for i, a in enumerate(args):
@@ -332,6 +370,33 @@ def _find(ctx: Ctx) -> None:
             hit = True
     if not hit:
         ctx.hit(1, "find.read", "find only lists files")
+
+
+def _find_deletes_ignored(ctx: Ctx, roots: list[str], args: list[str]) -> bool:
+    """Every root is git-ignored output, or a lone `-name PATTERN` names only ignored files.
+
+    `find . -name '*.pyc' -delete` in a worktree that ignores *.pyc deletes regenerable files only;
+    git answers for a sample name built from the pattern (it need not exist).
+    """
+    if not ctx.cwd or not ctx.cwd.startswith("/"):
+        return False
+    from skill.guardrails.worktree import absolute, check_ignored, judge, worktree_root
+
+    if all((v := judge(ctx.cwd, r, TEMP_PREFIXES)) is not None and v.kind == "ignored" for r in roots):
+        return True
+    names = [args[i + 1] for i, a in enumerate(args[:-1]) if a in ("-name", "-iname")]
+    if len(names) != 1 or any(a in ("-o", "-or", "-not", "!", "-path", "-regex") for a in args):
+        return False
+    root = worktree_root(ctx.cwd)
+    if root is None:
+        return False
+    for r in roots:
+        base = absolute(ctx.cwd, r)
+        if not (base == root or base.startswith(root + "/")) or base.startswith(root + "/.git"):
+            return False
+        if not check_ignored(root, posixpath.join(base, names[0].replace("*", "x").replace("?", "x"))):
+            return False
+    return True
 
 
 def _quote(word: str) -> str:
@@ -448,10 +513,39 @@ def _shred(ctx: Ctx) -> None:
         ctx.hit(3, "shred.file", "irrecoverably overwrites files")
 
 
+def _repository_hit(ctx: Ctx, targets: list[str], what: str, *, ignored_tier: int | None = None) -> bool:
+    """T4 when an operand is the `.git` folder, the worktree root or above it (judged against cwd).
+
+    With ``ignored_tier``, operands that are all git-ignored output get that tier instead.
+    Returns True when a hit was recorded.
+    """
+    if not ctx.cwd or not ctx.cwd.startswith("/") or not targets:
+        return False
+    from skill.guardrails.worktree import judge
+
+    kinds = []
+    for t in targets:
+        if "$" in t:
+            return False
+        verdict = judge(ctx.cwd, t, TEMP_PREFIXES)
+        if verdict is not None:
+            ctx.notes.append(f"path {t}: {verdict.note} -> T{verdict.tier}")
+        kinds.append(verdict.kind if verdict else None)
+        if verdict is not None and verdict.kind in ("git-dir", "worktree-root"):
+            ctx.hit(4, "fs.repository", f"{what} {t}: {verdict.note}")
+            return True
+    if ignored_tier is not None and all(k == "ignored" for k in kinds):
+        ctx.hit(ignored_tier, "fs.ignored-output", f"{what} git-ignored, regenerable output")
+        return True
+    return False
+
+
 def _truncate(ctx: Ctx) -> None:
     targets = [t for t, _ in _targets(ctx, frozenset({"-s", "-r", "--size", "--reference"}))]
     if any(path_risk(t)[1] in ("system", "root") for t in targets) or any(is_device(t) for t in targets):
         ctx.hit(4, "truncate.system-file", "truncates system files")
+    elif _repository_hit(ctx, targets, "truncates", ignored_tier=2):
+        return
     else:
         ctx.hit(3, "truncate.file", "truncates files (content lost)")
 
@@ -488,6 +582,8 @@ def _chmod(ctx: Ctx) -> None:
         )
     elif recursive and "system" in risks:
         ctx.hit(4, "chmod.recursive-system", "recursively changes permissions of system directories")
+    elif recursive and _repository_hit(ctx, targets, "recursively changes permissions of"):
+        return
     elif _is_world_writable(mode):
         ctx.hit(3, "chmod.world-writable", f"makes files world-writable ({mode})")
     elif _is_setid(mode):
@@ -510,6 +606,8 @@ def _chown(ctx: Ctx) -> None:
         ctx.hit(4, "chown.recursive-root", "recursively changes ownership of / or home", deny=True)
     elif recursive and "system" in risks:
         ctx.hit(4, "chown.recursive-system", "recursively changes ownership of system directories")
+    elif recursive and _repository_hit(ctx, targets, "recursively changes ownership of"):
+        return
     elif owner.split(":")[0].split(".")[0] in ("root", "0") and ctx.name == "chown":
         ctx.hit(3, "chown.to-root", "gives files to root")
     elif "system" in risks:
@@ -547,6 +645,12 @@ def _write_tool(ctx: Ctx) -> None:
             return
     if ctx.name == "mv" and targets and targets[-1] == "/dev/null":
         ctx.hit(3, "mv.dev-null", "moves files onto /dev/null (destroys them)")
+        return
+    if ctx.name in ("mv", "cp") and _repository_hit(
+        ctx,
+        targets if ctx.name == "mv" else targets[-1:],
+        "moves files over" if ctx.name == "mv" else "copies over",
+    ):
         return
     if ctx.name == "tar":
         where = ctx.value("-C", "--directory")

@@ -296,9 +296,15 @@ def _switch(ctx: Ctx, s: Ctx, args: list[str]) -> None:
 def _clean(ctx: Ctx, s: Ctx, args: list[str]) -> None:
     if s.short("n", "--dry-run"):
         ctx.hit(1, "git.clean-dry-run", "git clean -n only lists what would be removed")
+    elif (
+        (s.short("f", "--force") or s.short("i", "--interactive"))
+        and s.short("X", values="e")
+        and not s.short("x", values="e")
+    ):
+        # -X removes only what .gitignore names: build output and caches, regenerable by definition
+        ctx.hit(2, "git.clean-ignored", "git clean -X deletes only git-ignored (regenerable) files")
     elif s.short("f", "--force") or s.short("i", "--interactive"):
-        tier = 3
-        ctx.hit(tier, "git.clean-force", "git clean -f deletes untracked files permanently")
+        ctx.hit(3, "git.clean-force", "git clean -f deletes untracked files permanently")
     else:
         ctx.hit(1, "git.clean-noop", "git clean without -f refuses to delete")
 
