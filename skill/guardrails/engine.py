@@ -174,8 +174,27 @@ def check_file_write(
     now: float | None = None,
 ) -> Decision:
     """Tier a file write by an assistant's Write/Edit tool: secret files and the gate's own files."""
+    return _file_decision(path, tool, cwd, approval, caller, audit, policy, now, read=False)
+
+
+def check_file_read(
+    path: str,
+    tool: str = "Read",
+    cwd: str | None = None,
+    approval: str | None = None,
+    caller: str = "hook",
+    *,
+    audit=None,
+    policy=None,
+    now: float | None = None,
+) -> Decision:
+    """Tier a read by an assistant's Read/Grep/Glob tool: secret material is asked (T3)."""
+    return _file_decision(path, tool, cwd, approval, caller, audit, policy, now, read=True)
+
+
+def _file_decision(path, tool, cwd, approval, caller, audit, policy, now, *, read: bool) -> Decision:
     try:
-        decision = _check_file(path, tool, cwd, approval, caller, policy, now)
+        decision = _check_file(path, tool, cwd, approval, caller, policy, now, read=read)
     except Exception as exc:
         decision = _internal_block(exc, "file", str(path))
     _record(decision, audit, caller, cwd)
@@ -205,7 +224,11 @@ def last_policy(cwd: str | None = None):
 
 
 def _load_policy(policy, cwd):
-    return policy if policy is not None else policy_for(cwd)
+    pol = policy if policy is not None else policy_for(cwd)
+    from .secret_material import configure
+
+    configure(pol.secrets["paths"], pol.secrets["allow"])  # the classifier's secret list follows policy
+    return pol
 
 
 def _check_action(action, target, env, approval, caller, cwd, plan, policy, now) -> Decision:
@@ -625,11 +648,16 @@ def _classify_full_path(full: str) -> tuple[int, str, str, bool]:
     return 1, "file.write", "ordinary file", False
 
 
-def _check_file(path, tool, cwd, approval, caller, policy, now) -> Decision:
+def _check_file(path, tool, cwd, approval, caller, policy, now, read=False) -> Decision:
     if not isinstance(path, str) or not path:
         raise ValueError("file_path missing")
     pol = _load_policy(policy, cwd)
-    tier, rule, reason, deny = classify_path(path, cwd)
+    if read:
+        from .secret_material import read_verdict
+
+        tier, rule, reason, deny = read_verdict(path, cwd)
+    else:
+        tier, rule, reason, deny = classify_path(path, cwd)
     from ..environments import infer_environment
 
     env = infer_environment(os.path.basename(path)) if tier > 1 else None

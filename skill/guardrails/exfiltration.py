@@ -1095,7 +1095,7 @@ def _sent_hit(name: str, sent: Taint) -> tuple[int, str, str]:
             "secrets.environment-sent",
             f"{name} sends the whole environment off the machine ({sent[1]})",
         )
-    return (4, "secrets.exfiltration", f"{name} sends secret material off the machine: {sent[1]}")
+    return (4, "secrets.exfiltration", f"{name} sends secrets off the machine: {sent[1]}")
 
 
 def _payload_taint(simple, payload: _Payload, state, assigns) -> Taint | None:
@@ -1154,9 +1154,9 @@ def _transcript_hit(simple, origin: Taint, f: Flow) -> tuple[int, str, str] | No
                 return None  # written to a file (remembered as secret material for this line)
     if origin[0] == sm.ENVIRONMENT:
         if cur is not simple and cur.argv and _filters_secret_names(cur.argv):
-            return (3, "secrets.read", f"prints secret variables from {origin[1]}")
+            return (3, "secrets.read", f"prints the secret-named variables of {origin[1]}")
         return (2, "secrets.environment", f"prints {origin[1]}")
-    return (3, "secrets.read", f"reads secret material into the transcript: {origin[1]}")
+    return (3, "secrets.read", f"reads secrets into the transcript: {origin[1]}")
 
 
 def _filters_secret_names(argv: list[str]) -> bool:

@@ -7,6 +7,7 @@ exit 2 = blocked, stderr goes to Claude. Any other exit code would let the call 
 every failure here (malformed JSON, wrong shape, internal error) ends in exit 2: fail closed.
 
 - Bash: the command is checked like ``check --command`` (cwd from the hook input).
+- Read/Grep/Glob: reading secret material is asked; the gate's own keys are denied.
 - Write/Edit/MultiEdit/NotebookEdit: secret files (.env, keys, ~/.ssh, cloud credentials,
   kubeconfig) and the gate's own files are protected.
 - T1/T2: silent (or "allow" with ``[settings] hook_emit_allow = true``); T3: ask; T4: deny with
@@ -22,6 +23,12 @@ FILE_TOOLS = {
     "Edit": "file_path",
     "MultiEdit": "file_path",
     "NotebookEdit": "notebook_path",
+}
+# Tools that read files: the path (or glob) keys of their input. Secret material is asked.
+READ_TOOLS = {
+    "Read": ("file_path",),
+    "Grep": ("path", "glob"),
+    "Glob": ("pattern", "path"),
 }
 MAX_INPUT = 4 * 1024 * 1024
 
@@ -114,6 +121,9 @@ def decide(data: dict):
         if not isinstance(command, str) or not command.strip():
             raise HookInputError("Bash tool_input has no command string")
         return engine.check_command(command, cwd=cwd, caller=caller)
+    keys = READ_TOOLS.get(tool)
+    if keys is not None:
+        return _read_decision(tool, tool_input, keys, cwd, caller)
     key = FILE_TOOLS.get(tool)
     if key is not None:
         path = tool_input.get(key)
@@ -121,6 +131,31 @@ def decide(data: dict):
             raise HookInputError(f"{tool} tool_input has no {key}")
         return engine.check_file_write(path, tool=tool, cwd=cwd, caller=caller)
     return None
+
+
+def _read_decision(tool: str, tool_input: dict, keys: tuple[str, ...], cwd, caller):
+    """Judge the strictest of the paths a Read/Grep/Glob call names (none named: no opinion)."""
+    from . import engine
+    from .secret_material import read_verdict
+
+    paths = [tool_input[k] for k in keys if isinstance(tool_input.get(k), str) and tool_input[k]]
+    if tool == "Read" and not paths:
+        raise HookInputError("Read tool_input has no file_path")
+    base = tool_input.get("path")
+    if isinstance(base, str) and base and tool in ("Grep", "Glob"):
+        # a relative glob is matched under `path`: judge the joined pattern too (`~/.ssh` + `id_*`)
+        for k in ("glob", "pattern"):
+            value = tool_input.get(k)
+            if k in keys and isinstance(value, str) and value and not value.startswith(("/", "~")):
+                paths.append(base.rstrip("/") + "/" + value)
+    if not paths:
+        return None
+
+    def rank(path: str) -> tuple[bool, int]:
+        tier, _, _, deny = read_verdict(path, cwd)
+        return deny, tier
+
+    return engine.check_file_read(max(paths, key=rank), tool=tool, cwd=cwd, caller=caller)
 
 
 def render(decision, *, emit_allow: bool = False) -> str | None:

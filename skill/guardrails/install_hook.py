@@ -16,7 +16,7 @@ from pathlib import Path
 
 from ..errors import ConfigError
 
-MATCHER = "Bash|Write|Edit|MultiEdit|NotebookEdit"
+MATCHER = "Bash|Write|Edit|MultiEdit|NotebookEdit|Read|Grep|Glob"
 TIMEOUT = 10
 MARKER = "guardrails"  # our handler's command contains "... guardrails.py hook" or "devops-guardrails hook"
 

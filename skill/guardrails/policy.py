@@ -262,6 +262,8 @@ class Policy:
         self.allow: list[Rule] = []
         self.layers: list[str] = []
         self.warnings: list[str] = []
+        # [secrets]: more secret material (paths) and names that are not (allow), as globs
+        self.secrets: dict[str, list[str]] = {"paths": [], "allow": []}
 
     def active_freezes(self, now: float) -> list[Freeze]:
         return [f for f in self.freezes if f.active(now)]
@@ -294,6 +296,7 @@ class Policy:
                 for f in self.freezes
             ],
             "allow": [entry(r) for r in self.allow],
+            "secrets": {k: list(v) for k, v in self.secrets.items()},
             "warnings": list(self.warnings),
         }
 
@@ -381,6 +384,9 @@ def _tighten_only(data, policy: Policy, source: str):
     if out.get("allow"):
         ignored("[[allow]] entries")
         out.pop("allow")
+    if isinstance(out.get("secrets"), dict) and out["secrets"].get("allow"):
+        ignored("[secrets] allow")
+        out["secrets"] = {k: v for k, v in out["secrets"].items() if k != "allow"}
     settings = out.get("settings")
     if isinstance(settings, dict):
         kept = {}
@@ -454,7 +460,7 @@ def _apply_layer(policy: Policy, data: dict, source: str) -> None:
     if not isinstance(data, dict):
         raise _err(source, "top level must be a table")
     policy.layers.append(source)
-    known = {"settings", "actions", "rules", "deny", "freeze", "allow"}
+    known = {"settings", "actions", "rules", "deny", "freeze", "allow", "secrets"}
     for key in data:
         if key not in known:
             raise _err(source, f"unknown section {key!r} (expected one of {', '.join(sorted(known))})")
@@ -484,12 +490,25 @@ def _apply_layer(policy: Policy, data: dict, source: str) -> None:
             if section == "allow" and checked.get("_expires_ts") is None:
                 policy.warnings.append(f"{source} {where}: allow entry without 'expires' never expires")
             target.append(Rule(checked, section=section, index=len(target) + 1, source=source))
+    _check_secrets(policy, data.get("secrets", {}), source)
     freezes = data.get("freeze", [])
     if not isinstance(freezes, list):
         raise _err(source, "[[freeze]] must be an array of tables")
     for i, raw in enumerate(freezes):
         checked = _check_freeze(source, f"[[freeze]] #{i + 1}", raw)
         policy.freezes.append(Freeze(checked, len(policy.freezes) + 1, source))
+
+
+def _check_secrets(policy: Policy, table, source: str) -> None:
+    """`[secrets] paths = [...]` adds secret material, `allow = [...]` exempts names (globs)."""
+    if not isinstance(table, dict):
+        raise _err(source, "[secrets] must be a table")
+    for key, value in table.items():
+        if key not in ("paths", "allow"):
+            raise _err(source, f"[secrets] has unknown key {key!r} (expected paths, allow)")
+        if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+            raise _err(source, f"secrets.{key} must be a list of non-empty path globs")
+        policy.secrets[key].extend(value)
 
 
 def _check_setting(source, key, value):

@@ -211,7 +211,7 @@ def _match(word: str) -> str | None:
     if lower in _SECRET_NAMES:
         what = _SECRET_NAMES[lower]
         if what is None:
-            return f"{word} (password hashes)" if len(parts) >= 2 and parts[-2] == "etc" else None
+            return f"{word} (the password hash file)" if len(parts) >= 2 and parts[-2] == "etc" else None
         return f"{word} ({what})"
     if lower.endswith(_PUBLIC_SUFFIXES):
         return None
@@ -272,7 +272,7 @@ def _glob_name(lower: str) -> str | None:
 
     for name in _REPRESENTATIVE:
         if fnmatchcase(name, lower) and lower not in ("*", "*.*", "?*"):
-            return "a pattern that matches secret files"
+            return "a glob that can match keys or .env files"
     return None
 
 
@@ -630,3 +630,39 @@ def environment_dump(argv: list[str]) -> str | None:
     if name == "ps" and args and not args[0].startswith("-") and "e" in args[0]:
         return "ps e (the environment of processes)"
     return None
+
+
+# -- the hook's Read/Grep/Glob ---------------------------------------------------------------
+_GATE_FILES = ("approval.key", "approvals.db", "operator-key.json")
+
+
+def read_verdict(path: str, cwd: str | None = None) -> tuple[int, str, str, bool]:
+    """(tier, rule id, reason, deny) for reading ``path`` (or a glob) with a file tool.
+
+    The path as written and, for a symlink, where it points are both judged: `notes.txt ->
+    ~/.ssh/id_rsa` is a key. The gate's own key and approvals are never read (deny).
+    """
+    full = _expand(path, cwd)
+    candidates = [path, full]
+    try:
+        real = os.path.realpath(full)
+        if real != full:
+            candidates.append(real)
+    except (OSError, ValueError):
+        pass
+    try:
+        from skill.paths import data_dir
+
+        gate = os.path.normpath(data_dir())
+    except Exception:  # noqa: BLE001 - no data dir: nothing of the gate's to protect here
+        gate = None
+    for name in candidates:
+        if gate and (name == gate or name.startswith(gate + os.sep)) or os.path.basename(name) in _GATE_FILES:
+            return 4, "file.gate-data", "reads the gate's own keys or approvals", True
+    for name in candidates:
+        label = secret_path(name, cwd)
+        if label is not None and label != "environment":
+            return 3, "file.secret-read", f"reads secrets into the transcript: {label}", False
+        if label == "environment":
+            return 2, "secrets.environment", f"reads a process environment ({name})", False
+    return 1, "file.read", "ordinary file", False

@@ -174,7 +174,7 @@ def test_install_hook_merges_and_is_idempotent(run, tmp_path):
     pre = data["hooks"]["PreToolUse"]
     assert pre[0] == existing["hooks"]["PreToolUse"][0]
     ours = pre[1]
-    assert ours["matcher"] == "Bash|Write|Edit|MultiEdit|NotebookEdit"
+    assert ours["matcher"] == "Bash|Write|Edit|MultiEdit|NotebookEdit|Read|Grep|Glob"
     handler = ours["hooks"][0]
     assert handler["type"] == "command" and handler["timeout"] == 10
     interpreter = handler["command"].split()[0]
