@@ -1117,6 +1117,9 @@ def _classify_simple(simple, state: _State, depth: int, inherited_env: str | Non
         from skill.guardrails.exfiltration import part_hits
 
         hits.extend(part_hits(simple, argv, uw.dynamic, uw.assigns, state))
+        from skill.guardrails.commands.protections import part_hits as protection_hits
+
+        hits.extend(protection_hits(simple, argv))
         env_hints = ctx.env_hints
         nested = ctx.nested
         sql = ctx.sql
@@ -1387,6 +1390,12 @@ def _env_var_hits(
                 _classify_text(value.lstrip("!"), state, depth + 1, inherited_env, f"GIT_CONFIG {key}")
         elif name in _CODE_VARS and value:
             hits.append((3, "env.code-injection", f"{name} makes programs load code the gate cannot see"))
+        else:
+            from skill.guardrails.commands.protections import env_hit
+
+            hit = env_hit(name, value)
+            if hit is not None:
+                hits.append(hit)
     return hits
 
 

@@ -98,6 +98,19 @@ _register(
 _register("secrets", "vault", "op", "doppler", "aws-vault", "sops")
 _register("forges", "gh", "glab")
 _register(
+    "protections",
+    "setenforce",
+    "getenforce",
+    "sestatus",
+    "aa-teardown",
+    "aa-disable",
+    "aa-complain",
+    "aa-status",
+    "apparmor_parser",
+    "auditctl",
+    "firewall-cmd",
+)
+_register(
     "services",
     "systemctl",
     "service",
