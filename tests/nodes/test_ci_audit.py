@@ -91,6 +91,12 @@ SAFE = [
     "${{ 3 }}",
     "${{ steps.build.outputs.digest }}",
     "${{ inputs.dry_run }}",
+    "${{ github.event_name }}",  # not github.event.name: a regex over the text could not tell
+    "${{ (github.event.pull_request || github.event.issue).number }}",  # either way a number
+    "${{ github.event.issue.title && 'x' || 'y' }}",  # && yields 'x' or an empty title; || then 'y'
+    "${{ format('{0}-{1}', github.run_id, github.event.pull_request.number) }}",
+    "${{ hashFiles(github.event.pull_request.title) }}",  # a hash, not the text
+    "${{ github.event.issue.title != '' && github.run_id }}",
 ]
 UNSAFE = [
     ("${{ github.event.issue.title }}", "github.event.issue.title"),
@@ -100,7 +106,12 @@ UNSAFE = [
     ("${{ github.event.pull_request.head.label }}", "github.event.pull_request.head.label"),
     ("${{ github.event.pages[0].page_name }}", "github.event.pages.*.page_name"),
     ("${{ github.event.head_commit.author.name }}", "github.event.head_commit.author.name"),
-    ("${{ github.event.issue.title && 'x' || 'y' }}", "github.event.issue.title"),
+    ("${{ github.event.issue.title || 'y' }}", "github.event.issue.title"),
+    ("${{ github.run_id && github.event.issue.title }}", "github.event.issue.title"),
+    ("${{ (github.event.pull_request || github.event.issue).title }}", "github.event.pull_request.title"),
+    ("${{ fromJSON(toJSON(github.event.comment)).body }}", "github.event.comment.body"),
+    ("${{ github['event']['pull_request']['title'] }}", "github.event.pull_request.title"),
+    ("${{ GitHub.Event.Issue.Title }}", "github.event.issue.title"),  # contexts are case-insensitive
     ("${{ join(github.event.pull_request.labels.*.name, ',') }}", "github.event.pull_request.labels.*.name"),
     ("${{ toJSON(github.event) }}", "github.event"),
     ("${{ inputs.message }}", "inputs.message"),
@@ -293,7 +304,8 @@ _trees = st.recursive(
 
 @settings(max_examples=100, deadline=None)
 @given(
-    doc=st.dictionaries(_keys, _trees, max_size=6), platform=st.sampled_from(["github", "gitlab", "action"])
+    doc=st.dictionaries(_keys, _trees, max_size=6),
+    platform=st.sampled_from(["github", "gitlab", "action", None]),
 )
 def test_any_yaml_shape_gives_findings_never_an_exception(doc, platform):
     text = yaml.safe_dump(doc)
@@ -489,3 +501,63 @@ def test_unreadable_workflow_is_one_line_exit_2(tmp_path):
     assert res.exit_code == 2, res.output
     assert "mem.yml: cannot read (Input/output error)" in res.output
     assert len(res.output.strip().splitlines()) == 1
+
+
+WORKFLOW = """\
+on: pull_request
+permissions: {contents: read}
+jobs:
+  a:
+    runs-on: ubuntu-latest
+    timeout-minutes: 5
+    steps:
+      - run: echo "${{ github.event.pull_request.title }}"
+"""
+
+
+def test_anything_under_github_workflows_is_github_whatever_its_name(tmp_path):
+    wf = tmp_path / ".github" / "workflows"
+    wf.mkdir(parents=True)
+    (wf / "sync-to-gitlab.yml").write_text(WORKFLOW)
+    ids = {f.id for f in audit_workflows(tmp_path).findings}
+    assert "ci.template-injection" in ids
+
+
+@pytest.mark.parametrize(
+    "text,why",
+    [
+        ("version: 2\nupdates:\n  - package-ecosystem: pip\n    directory: /\n", "Dependabot"),
+        ("repos:\n  - repo: https://github.com/astral-sh/ruff-pre-commit\n    rev: v0.6.0\n", "pre-commit"),
+        ("name: docs\nnav:\n  - index.md\n", "not a pipeline"),
+    ],
+)
+def test_a_loose_yaml_file_that_is_not_a_pipeline_is_a_parse_error(tmp_path, text, why):
+    path = tmp_path / "config.yml"
+    path.write_text(text)
+    findings = audit_file(path).findings
+    assert [f.id for f in findings] == ["ci.parse-error"]
+    assert why in findings[0].message
+
+
+def test_a_loose_file_is_routed_by_its_content(tmp_path):
+    gh = tmp_path / "ci.yml"
+    gh.write_text(WORKFLOW)
+    assert "ci.template-injection" in {f.id for f in audit_file(gh).findings}
+    gl = tmp_path / "templates.yml"
+    gl.write_text("stages: [test]\ntest:\n  image: python\n  script: [pytest]\n")
+    found = audit_file(gl).findings
+    assert "ci.mutable-image" in {f.id for f in found} and "ci.parse-error" not in {f.id for f in found}
+
+
+@pytest.mark.parametrize(
+    "text,message",
+    [
+        ("jobs:\n  a:\n    runs-on: ubuntu-latest\n    steps: [{run: echo}]\n", "no on: trigger"),
+        ("on: push\njobs:\n  a:\n    steps: [{run: echo}]\n", "neither runs-on: nor uses:"),
+        ("on: push\njobs:\n  a:\n    runs-on: x\n    steps: [{name: nothing}]\n", "step 1 of job 'a'"),
+        ("on: push\njobs: [a, b]\n", "no jobs: mapping"),
+    ],
+)
+def test_invalid_workflows_are_parse_errors_not_clean(text, message):
+    findings = audit_text(text, ".github/workflows/w.yml", "github").findings
+    assert any(f.id == "ci.parse-error" and message in f.message for f in findings), findings

@@ -18,7 +18,7 @@ from .context import FileContext
 from .github import audit_action, audit_github
 from .gitlab import audit_gitlab
 from .rules import RULES, RULES_BY_ID
-from .yamlpos import load
+from .yamlpos import load, pos_of
 
 __all__ = ["AuditReport", "RULES", "RULES_BY_ID", "audit_file", "audit_text", "audit_workflows", "discover"]
 
@@ -34,16 +34,52 @@ ACTION_FILES = ("action.yml", "action.yaml")
 _AUDITORS = {"github": audit_github, "gitlab": audit_gitlab, "action": audit_action}
 
 
-def _platform(path: Path, text: str) -> str:
+def _platform(path: Path) -> str | None:
+    """The platform a file's location proves, or None when only its content can tell."""
     name = path.name.lower()
     if name in ACTION_FILES:
         return "action"
-    if name.endswith(".gitlab-ci.yml") or name.endswith(".gitlab-ci.yaml") or "gitlab" in name:
+    parts = [p.lower() for p in path.absolute().parts[:-1]]
+    if any(a == ".github" and b == "workflows" for a, b in zip(parts, parts[1:], strict=False)):
+        return "github"  # whatever the file is called ("gitlab-sync.yml" included)
+    if name.endswith((".gitlab-ci.yml", ".gitlab-ci.yaml")):
         return "gitlab"
-    if ".github" in path.parts or "workflows" in path.parts:
-        return "github"
-    # A loose file: GitHub workflows have `on:` and jobs with runs-on/steps; GitLab has script: jobs.
-    return "github" if ("\njobs:" in "\n" + text and ("runs-on" in text or "uses:" in text)) else "gitlab"
+    return None
+
+
+_GITLAB_KEYS = {"stages", "include", "workflow", "default"}
+_GITLAB_JOB_KEYS = {"script", "trigger", "extends"}
+
+
+def _content_platform(doc: object) -> tuple[str | None, str]:
+    """(platform, why not) for a loose file: real evidence of a pipeline, or the reason there is none."""
+    if not isinstance(doc, dict):
+        return None, "not a pipeline: the top level is not a mapping"
+    jobs = doc.get("jobs")
+    if isinstance(jobs, dict) and any(
+        isinstance(j, dict) and ({"runs-on", "steps"} & j.keys() or isinstance(j.get("uses"), str))
+        for j in jobs.values()
+    ):
+        return "github", ""
+    if "version" in doc and isinstance(doc.get("updates"), list):
+        return None, "not a pipeline: a Dependabot configuration (version:, updates:)"
+    if "repos" in doc and isinstance(doc.get("repos"), list):
+        return None, "not a pipeline: a pre-commit configuration (repos:)"
+    gitlab_jobs = [
+        k
+        for k, v in doc.items()
+        if isinstance(v, dict) and _GITLAB_JOB_KEYS & v.keys() and not str(k).startswith(".")
+    ]
+    if gitlab_jobs or (
+        _GITLAB_KEYS & doc.keys() and any(isinstance(v, dict) and "script" in v for v in doc.values())
+    ):
+        return "gitlab", ""
+    if isinstance(doc.get("stages"), list) and _GITLAB_KEYS & doc.keys():
+        return "gitlab", ""
+    return None, (
+        "not a pipeline: no GitHub jobs: with runs-on:/steps:, no GitLab job with script:/trigger: "
+        "(name a GitLab file *.gitlab-ci.yml or put a workflow under .github/workflows/)"
+    )
 
 
 def _looks_like_action(path: Path) -> bool:
@@ -85,7 +121,8 @@ def discover(root: Path) -> list[Path]:
     return list(dict.fromkeys(found))
 
 
-def audit_text(text: str, rel: str, platform: str) -> FileContext:
+def audit_text(text: str, rel: str, platform: str | None = None) -> FileContext:
+    """Audit one file's text; ``platform`` None means decide from the content (a loose file)."""
     ctx = FileContext(rel, text)
     try:
         doc = load(text)
@@ -98,7 +135,12 @@ def audit_text(text: str, rel: str, platform: str) -> FileContext:
     if doc is None:
         ctx.add("ci.parse-error", "the file is empty (no YAML document)", (1, 1))
         return ctx
-    _AUDITORS.get(platform, audit_github)(ctx, doc)
+    if platform is None:
+        platform, why = _content_platform(doc)
+        if platform is None:
+            ctx.add("ci.parse-error", why, pos_of(doc))
+            return ctx
+    _AUDITORS[platform](ctx, doc)
     return ctx
 
 
@@ -107,7 +149,7 @@ def audit_file(path: Path, rel: str | None = None) -> FileContext:
         text = path.read_text(encoding="utf-8", errors="replace")
     except OSError as exc:
         raise InputError(f"{path}: cannot read ({exc.strerror})") from exc
-    return audit_text(text, rel or path.as_posix(), _platform(path, text))
+    return audit_text(text, rel or path.as_posix(), _platform(path))
 
 
 def _shown(file: Path) -> str:

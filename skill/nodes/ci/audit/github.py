@@ -8,8 +8,19 @@ from typing import Any
 
 from skill.redact import find_secrets, redact
 
-from . import expressions
+from . import expressions, shell
+from .actions import (
+    CODE_INPUTS,
+    UNTRUSTED_OUTPUTS,
+    action_name,
+    cache_use,
+    falsy,
+    publish_command,
+    publish_step,
+    truthy,
+)
 from .context import FileContext
+from .expressions import Sources
 from .pipeline import BUILD_ARTIFACT, Job, check_cache, check_needs, check_order, check_rebuild, image_problem
 from .yamlpos import PDict, PList, Pos, pos_of
 
@@ -22,51 +33,17 @@ PERMISSION_LEVELS = {"read", "write", "none"}
 SECRET_NAME = re.compile(
     r"(PASSWORD|PASSWD|TOKEN|SECRET|API_?KEY|PRIVATE_?KEY|ACCESS_?KEY|CREDENTIALS?)", re.I
 )
-CACHING_ACTIONS = (
-    "actions/cache",
-    "swatinem/rust-cache",
-    "gradle/actions/setup-gradle",
-    "gradle/gradle-build-action",
-    "actions/setup-go",  # caches by default since v4 unless cache: false
-)
-SETUP_WITH_CACHE = (
-    "actions/setup-python",
-    "actions/setup-node",
-    "actions/setup-java",
-    "actions/setup-dotnet",
-)
-PUBLISH = re.compile(
-    r"\b(npm publish|yarn publish|pnpm publish|twine upload|uv publish|poetry publish|cargo publish|gem push|"
-    r"docker push|goreleaser|gh release create|mvn (?:-\S+ )*deploy)\b",
-    re.I,
-)
-PUBLISH_ACTIONS = (
-    "pypa/gh-action-pypi-publish",
-    "softprops/action-gh-release",
-    "goreleaser/goreleaser-action",
-)
 HEAD_CHECKOUT = re.compile(
     r"github\.event\.pull_request\.head\.(?:sha|ref)|github\.head_ref|github\.event\.workflow_run\.head_(?:sha|branch)"
     r"|refs/pull/",
 )
-ECHO = re.compile(r"\b(echo|printf|print|cat\s*<<|tee)\b")
 XTRACE = re.compile(r"\bset\s+-[a-wyz]*x|\bset\s+-o\s+xtrace|\bbash\s+-[a-z]*x")
 DEPRECATED = re.compile(r"(?:^|[\s\"'])::(set-output|save-state|set-env|add-path)\b", re.M)
 OUTPUT_REF = re.compile(r"needs\.([A-Za-z0-9_\-]+)\.outputs")
 PRIVILEGED = ("pull_request_target", "workflow_run")
 CANCELLABLE = ("push", "pull_request", "pull_request_target", "merge_group")
-
-
-def _truthy(value: Any) -> bool:
-    return value is True or (isinstance(value, str) and value.strip().lower() == "true")
-
-
-def _falsy(value: Any) -> bool:
-    return value is False or (isinstance(value, str) and value.strip().lower() == "false")
-
-
-def _action(uses: str) -> str:
-    return uses.split("@", 1)[0].lower()
+# Runner variables that carry attacker-controlled text, as if mapped in env:.
+RUNNER_ENV_LOWER = {"github_head_ref": "github.head_ref"}
 
 
 class GitHubAudit:
@@ -91,7 +68,7 @@ class GitHubAudit:
                 for name, decl in inputs.items():
                     kind = decl.get("type", "string") if isinstance(decl, dict) else "string"
                     if kind == "string":
-                        self.string_inputs.add(name)
+                        self.string_inputs.add(name.lower())
         self.jobs_map: PDict = doc.get("jobs") if isinstance(doc.get("jobs"), PDict) else PDict()
         starts = sorted((self.jobs_map.kpos(j)[0], j) for j in self.jobs_map)
         self.job_ranges = [
@@ -101,7 +78,9 @@ class GitHubAudit:
         self.job_range = {j: (start, end) for start, end, j in self.job_ranges}  # O(1) per job
         self._job_starts = [start for start, _, _ in self.job_ranges]
         self.secret_env: set[str] = set()
-        self.tainted_env: set[str] = set()
+        # What carries attacker-controlled text at the current point of the walk (env, step outputs ...).
+        self.sources = Sources(string_inputs=self.string_inputs, env=dict(RUNNER_ENV_LOWER))
+        self.job_outputs: dict[str, str] = {}  # "needs.<job>.outputs.<name>" -> origin
 
     # ------------------------------------------------------------------ helpers
     def job_at(self, line: int) -> tuple[str | None, int | None]:
@@ -116,23 +95,46 @@ class GitHubAudit:
         self.ctx.add(rule, message, pos, job=job, job_line=job_line, **kw)
 
     @property
-    def publishing(self) -> bool:
+    def release_trigger(self) -> bool:
+        """Started by a release or a tag push: everything such a run builds is meant to be shipped."""
         if "release" in self.triggers:
             return True
         push = self.triggers.get("push")
-        if isinstance(push, dict) and "tags" in push and "branches" not in push:
-            return True
-        text = self.ctx.text
-        return (
-            bool(PUBLISH.search(text))
-            or any(a in text.lower() for a in PUBLISH_ACTIONS)
-            or bool(re.search(r"docker/build-push-action[\s\S]{0,400}?push:\s*true", text))
+        return isinstance(push, dict) and "tags" in push and "branches" not in push
+
+    def job_order(self) -> list[str]:
+        """Jobs with the jobs they need first, so job outputs are traced before their readers."""
+        order: list[str] = []
+        seen: set[str] = set()
+
+        def visit(jid: str, stack: tuple[str, ...]) -> None:
+            if jid in seen or jid in stack or jid not in self.jobs_map:
+                return
+            spec = self.jobs_map[jid]
+            needs = spec.get("needs") if isinstance(spec, dict) else None
+            for dep in [needs] if isinstance(needs, str) else needs if isinstance(needs, list) else []:
+                visit(str(dep), (*stack, jid))
+            seen.add(jid)
+            order.append(jid)
+
+        for jid in self.jobs_map:
+            visit(jid, ())
+        return order
+
+    def value_origin(self, text: str) -> str | None:
+        """The attacker-controlled context a shell value carries: a ${{ }} or a tainted $VAR."""
+        origin = expressions.origin_of(text, self.sources)
+        if origin:
+            return origin
+        return next(
+            (self.sources.env[v.lower()] for v in shell.shell_vars(text) if v.lower() in self.sources.env),
+            None,
         )
 
     # ------------------------------------------------------------------ rules
     def run(self) -> None:
         doc = self.doc
-        self.check_env(doc.get("env"), doc, "env", None)
+        self.check_env(doc.get("env"), None)
         top_perms = doc.get("permissions", None)
         if "permissions" in doc:
             self.check_permissions(top_perms, doc.vpos("permissions"), None, None)
@@ -152,15 +154,18 @@ class GitHubAudit:
                 )
         self.check_triggers()
         self.check_concurrency()
-        publishing = self.publishing
         jobs: dict[str, Job] = {}
         matrix_envs: dict[str, Pos] = {}
-        for jid, spec in self.jobs_map.items():
+        for jid in self.job_order():
+            spec = self.jobs_map[jid]
             if not isinstance(spec, PDict):
                 continue
-            workflow_env = set(self.secret_env), set(self.tainted_env)
-            job = self.check_job(jid, spec, top_perms, publishing)
-            self.secret_env, self.tainted_env = workflow_env  # a job's env does not reach the next job
+            saved = set(self.secret_env), self.sources
+            self.sources = Sources(
+                string_inputs=self.string_inputs, env=dict(self.sources.env), needs=dict(self.job_outputs)
+            )
+            job = self.check_job(jid, spec, top_perms)
+            self.secret_env, self.sources = saved  # a job's env does not reach the next job
             jobs[jid] = job
             matrix = (
                 spec.get("strategy", {}).get("matrix") if isinstance(spec.get("strategy"), dict) else None
@@ -173,11 +178,12 @@ class GitHubAudit:
                 and any(k.lower() in ("environment", "env", "stage", "target", "deploy_env") for k in matrix)
             ):
                 matrix_envs[jid] = spec.kpos("strategy")
+        jobs = {jid: jobs[jid] for jid in self.jobs_map if jid in jobs}  # file order for the structural rules
         if check_needs(self.ctx, jobs):
             check_order(self.ctx, jobs)
         check_rebuild(self.ctx, jobs, matrix_envs)
-        if not publishing:
-            check_cache(self.ctx, jobs)
+        # A job that ships what it builds must not restore caches (ci.cache-poisoning says so instead).
+        check_cache(self.ctx, {jid: j for jid, j in jobs.items() if not j.ships})
         self.line_scans()
 
     def check_triggers(self) -> None:
@@ -204,7 +210,7 @@ class GitHubAudit:
             return
         cancel = conc.get("cancel-in-progress") if isinstance(conc, dict) else None
         prs = any(t in self.triggers for t in ("pull_request", "pull_request_target"))
-        if prs and (cancel is None or _falsy(cancel)):
+        if prs and (cancel is None or falsy(cancel)):
             self.add(
                 "ci.no-concurrency",
                 "concurrency without cancel-in-progress: superseded pull-request runs are not cancelled",
@@ -231,7 +237,8 @@ class GitHubAudit:
                 job,
             )
             return
-        top_scopes = top if isinstance(top, dict) else {}
+        # With one job, the workflow's block is that job's block: nothing else receives the scope.
+        single_job = len(self.jobs_map) == 1
         for scope, level in perms.items():
             kpos = perms.kpos(scope)
             if scope not in PERMISSION_SCOPES:
@@ -250,40 +257,31 @@ class GitHubAudit:
                     job,
                 )
                 continue
-            if level == "write" and job is None:
+            # A job granting its own write scope under a read-only top level is what GitHub recommends.
+            if level == "write" and job is None and not single_job:
                 self.add(
                     "ci.excessive-permissions",
                     f"workflow-level '{scope}: write' applies to every job: grant it only to the job that needs it",
                     kpos,
                 )
-            elif (
-                level == "write"
-                and job is not None
-                and top is not None
-                and top_scopes.get(scope) != "write"
-                and top != "write-all"
-            ):
-                self.add(
-                    "ci.excessive-permissions",
-                    f"job '{job}' broadens '{scope}' to write",
-                    kpos,
-                    job,
-                    severity="low",
-                )
 
-    def check_env(self, env: Any, parent: PDict, key: str, job: str | None, *, service: bool = False) -> None:
+    def check_env(self, env: Any, job: str | None, *, service: bool = False) -> None:
         if not isinstance(env, PDict):
             return
         for name, value in env.items():
-            if name == "ACTIONS_ALLOW_UNSECURE_COMMANDS" and _truthy(value):
+            if name == "ACTIONS_ALLOW_UNSECURE_COMMANDS" and truthy(value):
                 self.add(
                     "ci.insecure-commands",
                     "ACTIONS_ALLOW_UNSECURE_COMMANDS re-enables ::set-env and ::add-path",
                     env.kpos(name),
                     job,
                 )
-            if isinstance(value, str) and "${{" in value and expressions.taints(value, self.string_inputs):
-                self.tainted_env.add(name)
+            if not service and isinstance(value, str):
+                origin = self.value_origin(value) if ("${{" in value or "$" in value) else None
+                if origin:
+                    self.sources.env[name.lower()] = origin
+                else:  # redefined with a safe value in an inner scope
+                    self.sources.env.pop(name.lower(), None)
             if isinstance(value, str) and "secrets." in value:
                 self.secret_env.add(name)
             elif (
@@ -303,7 +301,7 @@ class GitHubAudit:
 
     def check_uses(self, uses: str, pos: Pos, job: str | None, reusable: bool = False) -> None:
         uses = uses.strip()
-        if uses.startswith("./"):
+        if uses.startswith(("./", "$/")):  # this repository, at the commit being run: no ref to pin
             return
         if uses.startswith("docker://"):
             if not re.search(r"@sha256:[0-9a-f]{64}$", uses):
@@ -323,7 +321,7 @@ class GitHubAudit:
                 severity="medium" if owner in ("actions", "github") else "high",
             )
 
-    def check_job(self, jid: str, spec: PDict, top_perms: Any, publishing: bool) -> Job:
+    def check_job(self, jid: str, spec: PDict, top_perms: Any) -> Job:
         job = Job(id=jid, pos=self.jobs_map.kpos(jid), name=str(spec.get("name") or ""))
         needs = spec.get("needs")
         job.needs = (
@@ -340,7 +338,18 @@ class GitHubAudit:
 
         if "permissions" in spec:
             self.check_permissions(spec["permissions"], spec.vpos("permissions"), jid, top_perms)
-        self.check_env(spec.get("env"), spec, "env", jid)
+        strategy = spec.get("strategy")
+        if isinstance(strategy, dict) and "matrix" in strategy:
+            # A matrix built from another job's tainted output hands that text to every matrix.* use.
+            self.sources.matrix = next(
+                (
+                    o
+                    for text in _strings(strategy["matrix"])
+                    if (o := expressions.origin_of(text, self.sources))
+                ),
+                None,
+            )
+        self.check_env(spec.get("env"), jid)
 
         reusable = spec.get("uses")
         if isinstance(reusable, str):
@@ -361,67 +370,84 @@ class GitHubAudit:
 
         steps = spec.get("steps") if isinstance(spec.get("steps"), PList) else PList()
         uploads = any(
-            isinstance(s, dict) and _action(str(s.get("uses", ""))) == "actions/upload-artifact"
+            isinstance(s, dict) and action_name(str(s.get("uses", ""))) == "actions/upload-artifact"
             for s in steps
         )
+        restores: list[tuple[str, Pos]] = []
         for step in steps:
             if not isinstance(step, PDict):
                 continue
-            job_env = set(self.secret_env), set(self.tainted_env)
-            self.check_step(step, jid, job, publishing, uploads)
-            self.secret_env, self.tainted_env = job_env  # a step's env stays with that step
+            saved = set(self.secret_env), dict(self.sources.env)
+            self.check_step(step, jid, job, uploads, restores)
+            self.secret_env, self.sources.env = saved  # a step's env stays with that step
+        job.ships = job.publishes or (self.release_trigger and (job.builds or uploads))
+        if job.ships:
+            why = "publishes" if job.publishes else "builds what this release ships"
+            for what, pos in restores:
+                self.add(
+                    "ci.cache-poisoning",
+                    f"{what} restores a cache in job '{jid}', which {why}",
+                    pos,
+                    jid,
+                )
+        outputs = spec.get("outputs")
+        if isinstance(outputs, dict):
+            for name, value in outputs.items():
+                origin = expressions.origin_of(str(value), self.sources) if isinstance(value, str) else None
+                if origin:
+                    self.job_outputs[f"needs.{jid.lower()}.outputs.{name.lower()}"] = origin
         return job
 
-    def check_step(self, step: PDict, jid: str | None, job: Job, publishing: bool, uploads: bool) -> None:
-        self.check_env(step.get("env"), step, "env", jid)
+    def check_step(
+        self, step: PDict, jid: str | None, job: Job, uploads: bool, restores: list[tuple[str, Pos]]
+    ) -> None:
+        self.check_env(step.get("env"), jid)
         uses = step.get("uses")
         with_ = step.get("with") if isinstance(step.get("with"), PDict) else PDict()
+        sid = str(step.get("id")).lower() if step.get("id") else None
         if isinstance(uses, str):
             job.uses.append(uses)
             self.check_uses(uses, step.vpos("uses"), jid)
-            action = _action(uses)
+            action = action_name(uses)
             if action == "actions/checkout":
                 self.check_checkout(step, with_, jid, uploads)
-            if action.startswith(CACHING_ACTIONS) and not (
-                action == "actions/setup-go" and _falsy(with_.get("cache"))
-            ):
+            caches, restore = cache_use(action, with_)
+            if action == "mozilla-actions/sccache-action" and "SCCACHE_GHA_ENABLED" not in self.ctx.text:
+                caches = restore = False  # without it sccache keeps its cache on the runner only
+            if caches:
                 job.cached = True
-                if publishing:
-                    self.add(
-                        "ci.cache-poisoning",
-                        f"{action} restores a cache in a publishing workflow",
-                        step.vpos("uses"),
-                        jid,
-                    )
-            cache_input = (
-                with_.get("cache")
-                or with_.get("enable-cache")
-                or with_.get("bundler-cache")
-                or with_.get("cache-from")
-            )
-            if cache_input and not _falsy(cache_input) and action not in CACHING_ACTIONS:
-                job.cached = True
-                if publishing:
-                    self.add(
-                        "ci.cache-poisoning",
-                        f"{action} restores a cache ({cache_input}) in a publishing workflow",
-                        with_.kpos("cache") if "cache" in with_ else step.vpos("uses"),
-                        jid,
-                    )
+            if restore:
+                switch = next((k for k in ("cache", "enable-cache", "bundler-cache") if k in with_), None)
+                restores.append((action, with_.kpos(switch) if switch else step.vpos("uses")))
+            if publish_step(action, with_):
+                job.publishes = True
             if action == "actions/download-artifact":
                 job.artifacts_in = True
             if action == "docker/build-push-action":
                 job.builds = True
-            if action == "actions/github-script" and isinstance(with_.get("script"), str):
-                self.check_script(with_["script"], with_.vpos("script"), jid, "script")
+            lowered = {k.lower(): k for k in with_}
+            for key in CODE_INPUTS.get(action, ()):
+                value = with_.get(lowered.get(key, key))
+                if isinstance(value, str):
+                    self.check_script(value, with_.vpos(lowered[key]), jid, f"{action} {lowered[key]}")
+            if sid and action in UNTRUSTED_OUTPUTS:
+                self.sources.steps[f"steps.{sid}.outputs.*"] = (
+                    f"{action} outputs ({UNTRUSTED_OUTPUTS[action]})"
+                )
         run = step.get("run")
         if isinstance(run, str):
             pos = step.vpos("run")
             job.scripts.append((run, pos))
             if BUILD_ARTIFACT.search(run):
                 job.builds = True
+            if publish_command(run):
+                job.publishes = True
             self.check_script(run, pos, jid, "run")
             self.check_run(run, pos, jid, step)
+            for write in shell.writes(run):
+                origin = self.value_origin(write.value)
+                if sid and write.file == "OUTPUT" and write.name and origin:
+                    self.sources.steps[f"steps.{sid}.outputs.{write.name.lower()}"] = origin
 
     def check_containers(self, spec: PDict, jid: str) -> None:
         containers: list[tuple[Any, Pos, bool]] = []
@@ -449,10 +475,10 @@ class GitHubAudit:
                             creds.vpos("password"),
                             jid,
                         )
-                self.check_env(item.get("env"), item, "env", jid, service=True)
+                self.check_env(item.get("env"), jid, service=True)
 
     def check_checkout(self, step: PDict, with_: PDict, jid: str | None, uploads: bool) -> None:
-        if not _falsy(with_.get("persist-credentials")):
+        if not falsy(with_.get("persist-credentials")):
             self.add(
                 "ci.persist-credentials",
                 "actions/checkout persists the token in .git/config"
@@ -473,16 +499,19 @@ class GitHubAudit:
 
     def check_script(self, text: str, pos: Pos, jid: str | None, where: str) -> None:
         cursor = pos
-        for taint in expressions.taints(text, self.string_inputs, self.tainted_env):
+        for taint in expressions.taints(text, sources=self.sources):
             at = self.ctx.find_text(taint.expression, cursor)
             cursor = (at[0], at[1] + 1)
+            source = taint.origin if taint.traced else taint.context
+            from_input = source.startswith(("inputs.", "github.event.inputs."))
             self.add(
                 "ci.template-injection",
-                f"{taint.context} is expanded into {where}: (attacker-controllable"
-                + (", it holds an event field)" if taint.kind == "env" else ")"),
+                f"{taint.context} is expanded into {where}:"
+                + (f" it carries {taint.origin}" if taint.traced else "")
+                + " (attacker-controllable)",
                 at,
                 jid,
-                severity="medium" if taint.kind == "input" else "high",
+                severity="medium" if from_input else "high",
             )
 
     def check_run(self, run: str, pos: Pos, jid: str | None, step: PDict) -> None:
@@ -511,23 +540,27 @@ class GitHubAudit:
                     jid,
                 )
         secret_vars = set(self.secret_env)
-        if isinstance(step.get("env"), dict):
-            secret_vars |= {k for k, v in step["env"].items() if isinstance(v, str) and "secrets." in v}
         uses_secret = "secrets." in run or any(re.search(rf"\${{?{re.escape(v)}\b", run) for v in secret_vars)
-        for line in run.splitlines():
-            if not ECHO.search(line):
-                continue
-            leaked = "secrets." in line and "${{" in line
-            var = next((v for v in secret_vars if re.search(rf"\${{?{re.escape(v)}\b", line)), None)
-            if leaked or var:
-                what = "a secret" if leaked else f"${var} (from a secret)"
-                self.add(
-                    "ci.secret-exposure",
-                    f"prints {what}: {redact(line.strip())[:80]}",
-                    self.ctx.find_text(line.strip(), pos),
-                    jid,
-                )
-                break
+        printed = next(
+            (
+                (line, cmd)
+                for line in run.splitlines()
+                for cmd in shell.commands(line)
+                if shell.prints_to_log(cmd)
+                and ("${{" in cmd and "secrets." in cmd or _mentions(cmd, secret_vars))
+            ),
+            None,
+        )
+        if printed:
+            line, cmd = printed
+            var = _mentions(cmd, secret_vars)
+            what = f"${var} (from a secret)" if var and "secrets." not in cmd else "a secret"
+            self.add(
+                "ci.secret-exposure",
+                f"prints {what}: {redact(line.strip())[:80]}",
+                self.ctx.find_text(line.strip(), pos),
+                jid,
+            )
         if uses_secret and XTRACE.search(run):
             self.add(
                 "ci.secret-exposure",
@@ -558,6 +591,20 @@ class GitHubAudit:
                         self.add("ci.secret-exposure", label, (number, m.start() + 1), jid, severity=sev)
             if scan_literals:
                 scan_secret_literals(self.ctx, number, line, jid, self.add)
+
+
+def _mentions(command: str, names: set[str]) -> str | None:
+    return next((v for v in names if re.search(rf"\${{?{re.escape(v)}\b", command)), None)
+
+
+def _strings(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in _strings(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in _strings(v)]
+    return []
 
 
 _LITERAL_KINDS_IGNORED = ("secret-pair", "bearer")
@@ -603,6 +650,7 @@ class ActionAudit(GitHubAudit):
         super().__init__(ctx, PDict())
         self.doc = doc
         self.string_inputs = _EveryName()  # declared or not, an action's inputs are strings
+        self.sources.string_inputs = self.string_inputs
 
     def run(self) -> None:
         runs = self.doc.get("runs")
@@ -612,7 +660,9 @@ class ActionAudit(GitHubAudit):
             job = Job(id="action", pos=self.doc.kpos("runs"))
             for step in steps:
                 if isinstance(step, PDict):
-                    self.check_step(step, None, job, publishing=False, uploads=False)
+                    saved = set(self.secret_env), dict(self.sources.env)
+                    self.check_step(step, None, job, uploads=False, restores=[])
+                    self.secret_env, self.sources.env = saved
         elif using == "docker":
             image = runs.get("image")
             if isinstance(image, str) and image.startswith("docker://"):
@@ -627,8 +677,44 @@ def audit_action(ctx: FileContext, doc: Any) -> None:
     ActionAudit(ctx, doc).run()
 
 
+def workflow_problems(doc: Any) -> list[tuple[str, Pos]]:
+    """Why GitHub would refuse ``doc`` as a workflow (empty when the shape is right)."""
+    if not isinstance(doc, PDict):
+        return [("not a GitHub Actions workflow (the top level is not a mapping)", pos_of(doc))]
+    if not isinstance(doc.get("jobs"), PDict):
+        return [
+            (
+                "not a GitHub Actions workflow (no jobs: mapping)",
+                doc.kpos("jobs") if "jobs" in doc else doc.pos,
+            )
+        ]
+    out = []
+    if "on" not in doc and "true" not in doc:  # YAML 1.1 reads a bare `on` key as true
+        out.append(("invalid workflow: no on: trigger", doc.pos))
+    for jid, spec in doc["jobs"].items():
+        where = doc["jobs"].kpos(jid)
+        if not isinstance(spec, PDict):
+            out.append((f"invalid workflow: job '{jid}' is not a mapping", where))
+        elif "runs-on" not in spec and "uses" not in spec:
+            out.append((f"invalid workflow: job '{jid}' has neither runs-on: nor uses:", where))
+        elif "steps" in spec and not isinstance(spec["steps"], PList):
+            out.append((f"invalid workflow: steps: of job '{jid}' is not a list", spec.vpos("steps")))
+        elif isinstance(spec.get("steps"), PList):
+            for i, step in enumerate(spec["steps"]):
+                if not isinstance(step, PDict) or ("uses" not in step and "run" not in step):
+                    out.append(
+                        (
+                            f"invalid workflow: step {i + 1} of job '{jid}' has neither uses: nor run:",
+                            spec["steps"].item_pos[i],
+                        )
+                    )
+    return out
+
+
 def audit_github(ctx: FileContext, doc: Any) -> None:
-    if not isinstance(doc, PDict) or not isinstance(doc.get("jobs"), PDict):
-        ctx.add("ci.parse-error", "not a GitHub Actions workflow (no jobs: mapping)", pos_of(doc))
+    problems = workflow_problems(doc)
+    for message, pos in problems:
+        ctx.add("ci.parse-error", message, pos)
+    if problems:
         return
     GitHubAudit(ctx, doc).run()

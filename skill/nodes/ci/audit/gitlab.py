@@ -7,6 +7,7 @@ from typing import Any
 
 from skill.redact import redact
 
+from . import shell
 from .context import FileContext
 from .github import SECRET_NAME, SHA, XTRACE, has_secret_literals, scan_secret_literals
 from .pipeline import BUILD_ARTIFACT, Job, check_cache, check_needs, check_order, check_rebuild, image_problem
@@ -17,12 +18,24 @@ RESERVED = {
     "include", "default", "workflow", "spec",
 }  # fmt: skip
 DEFAULT_STAGES = [".pre", "build", "test", "deploy", ".post"]
-SECRET_ECHO = re.compile(r"\b(echo|printf|cat)\b[^\n]*\$\{?([A-Za-z_][A-Za-z0-9_]*)")
 TOKEN_VARS = {"CI_JOB_TOKEN", "CI_REGISTRY_PASSWORD", "CI_DEPLOY_PASSWORD", "CI_JOB_JWT", "CI_JOB_JWT_V2"}
 
 
 def _is_secret_var(name: str) -> bool:
     return name in TOKEN_VARS or bool(SECRET_NAME.search(name))
+
+
+# GitLab's hosted macOS runners boot a VM image named like macos-14-xcode-15: not a container image.
+_VM_IMAGE = re.compile(r"^macos-\d+-xcode-\d+$")
+
+
+def _hosted_vm(spec: dict) -> bool:
+    image = spec.get("image")
+    name = image.get("name") if isinstance(image, dict) else image
+    tags = spec.get("tags") if isinstance(spec.get("tags"), list) else []
+    return bool(isinstance(name, str) and _VM_IMAGE.match(name.strip())) or any(
+        str(t).startswith("saas-macos") for t in tags
+    )
 
 
 def _script_items(value: Any, pos: Pos) -> list[tuple[str, Pos]]:
@@ -74,7 +87,7 @@ class GitLabAudit:
         )
         merged: PDict = PDict()
         for parent in parents:
-            if parent in self.doc and parent not in seen:
+            if isinstance(parent, str) and parent in self.doc and parent not in seen:
                 merged = _merge(merged, self.resolve(parent, (*seen, name)))
         result = _merge(merged, spec)
         result.pos = spec.pos
@@ -151,7 +164,7 @@ class GitLabAudit:
             job.builds = bool(BUILD_ARTIFACT.search(job.script_text))
             job.cached = "cache" in spec
             jobs[name] = job
-            if "image" in spec:
+            if "image" in spec and not _hosted_vm(spec):
                 self.check_image(spec["image"], spec.vpos("image"), name)
             self.check_services(spec.get("services"), name)
             self.check_variables(spec.get("variables"), name)
@@ -247,15 +260,21 @@ class GitLabAudit:
         for text, pos in job.scripts:
             if XTRACE.search(text):
                 traced = True
-            for m in SECRET_ECHO.finditer(text):
-                if _is_secret_var(m.group(2)):
-                    self.add(
-                        "ci.secret-exposure",
-                        f"prints ${m.group(2)}: {redact(text.strip())[:80]}",
-                        pos,
-                        job.id,
-                    )
-                    break
+            printed = [
+                m
+                for line in text.splitlines()
+                for cmd in shell.commands(line)
+                if shell.prints_to_log(cmd)
+                for m in shell.shell_vars(cmd)
+                if _is_secret_var(m)
+            ]
+            if printed:
+                self.add(
+                    "ci.secret-exposure",
+                    f"prints ${printed[0]}: {redact(text.strip())[:80]}",
+                    pos,
+                    job.id,
+                )
         if traced and any(
             re.search(r"\$\{?(" + "|".join(TOKEN_VARS) + r"|[A-Z_]*(TOKEN|PASSWORD|SECRET)[A-Z_]*)\b", t)
             for t, _ in job.scripts
