@@ -62,8 +62,9 @@ def _seed_memory() -> None:
         for env in ("staging", "production"):
             mem.record_deployment(SERVICE, env, "1.2.0", strategy="rolling", status="succeeded", by="ci")
             mem.record_deployment(SERVICE, env, "1.3.0", strategy="rolling", status="succeeded", by="ci")
-        inc = mem.open_incident(
+        inc = mem.open_incident(  # the demo home is empty: a person's short id reads best here
             "orders-api 5xx error rate spike after release 1.2.0",
+            id="INC-1",
             severity="SEV2",
             service=SERVICE,
             summary="5xx ratio reached 9% on checkout; database connection pool exhausted",

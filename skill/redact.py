@@ -59,9 +59,11 @@ def _rules() -> list[tuple[str, re.Pattern[str], str]]:
                 r"\g<pre>[REDACTED:bearer]",
             ),
             # key=value / key: value / --key value / "key": "value" pairs whose key names a secret.
+            # After a bare space the value must hold a digit or a symbol: "token signing key
+            # rotated" names a secret, it does not contain one (redact values, not words).
             (
                 "secret-pair",
-                r"(?P<pre>(?<![A-Za-z0-9])[\"']?(?:--)?[A-Za-z0-9_.\-]*(?:password|passwd|passphrase|pwd|secret|token|api[_\-]?key|apikey|access[_\-]?key|private[_\-]?key|client[_\-]?secret|auth[_\-]?key|credentials?)[\"']?(?:\s*[=:]\s*|\s+(?=[\"']?[^\s\"'-]{6,}))[\"']?)(?P<secret>(?!\[REDACTED)[^\s\"',;}&]{3,})",
+                r"(?P<pre>(?<![A-Za-z0-9])[\"']?(?:--)?[A-Za-z0-9_.\-]*(?:password|passwd|passphrase|pwd|secret|token|api[_\-]?key|apikey|access[_\-]?key|private[_\-]?key|client[_\-]?secret|auth[_\-]?key|credentials?)[\"']?(?:\s*[=:]\s*|\s+(?=[\"']?(?=[^\s\"']*[^A-Za-z\s\"'])[^\s\"'-]{6,}))[\"']?)(?P<secret>(?!\[REDACTED)[^\s\"',;}&]{3,})",
                 r"\g<pre>[REDACTED:secret]",
             ),
             # mysql -pSECRET (no space), a classic leak in shell history.

@@ -150,10 +150,15 @@ def test_import_export_keep_caller_ids_and_are_idempotent(invoke, tmp_path):
     out = tmp_path / "out.jsonl"
     _j(invoke("export", str(out), "--json"))
     exported = [json.loads(line) for line in out.read_text().splitlines()]
-    assert {"ext-1", "ext-2"} <= {e["id"] for e in exported} and len(exported) == 3
-    assert next(e for e in exported if e["id"] == "ext-2")["kind"] == "deployment"
+    memories = [e for e in exported if e["record"] == "memory"]
+    assert {"ext-1", "ext-2"} <= {e["id"] for e in memories} and len(memories) == 3
+    assert next(e for e in memories if e["id"] == "ext-2")["kind"] == "deployment"
+    # The one deployment row (the second import did not add another), and its memory.
+    assert [(e["memory_id"], e["env"]) for e in exported if e["record"] == "deployments"] == [
+        ("ext-2", "production")
+    ]
     stdout_export = invoke("export")
-    assert len(stdout_export.stdout.splitlines()) == 3
+    assert stdout_export.stdout.splitlines() == out.read_text().splitlines()
 
 
 def test_stats_and_reindex(invoke):

@@ -138,19 +138,27 @@ def remember(
         ctx.__exit__(None, None, None)
     if as_json:
         echo_json(_dump(res))
-    elif res.created:
+        return
+    if res.created:
         extra = f", near-duplicate of {res.linked_to}" if res.linked_to else ""
         click.echo(f"remembered {res.id} ({res.kind}, vector {res.vector}{extra})")
-        if res.deployment:
-            d = res.deployment
-            click.echo(f"deployment {d.id}: {d.service} {d.version} -> {d.env}")
-        if res.incident:
-            i = res.incident
-            click.echo(
-                f"incident {i.id} ({i.status}){': resolution ' + i.resolution if i.resolution else ''}"
-            )
+    elif res.deployment or res.incident:
+        click.echo(f"text already remembered as {res.duplicate_of}; the event is recorded again")
     else:
         click.echo(f"already remembered as {res.duplicate_of}")
+    if res.deployment:
+        d = res.deployment
+        rb = f" (rollback from {d.rolled_back_from})" if d.rolled_back_from else ""
+        click.echo(f"deployment {d.id}: {d.service} {d.version} -> {d.env}{rb}")
+    if res.incident:
+        i = res.incident
+        click.echo(
+            f"incident {i.id} ({i.status}"
+            + (f", service {i.service}" if i.service else "")
+            + f"){': resolution ' + i.resolution if i.resolution else ''}"
+        )
+    for notice in res.notices:
+        click.echo(f"note: {notice}")
 
 
 @cli.command()
@@ -284,19 +292,38 @@ def deployments_record(
 @click.option("--env")
 @click.option("--since", help="e.g. 24h or an ISO time.")
 @click.option("--limit", "-n", type=click.IntRange(1, 100000), default=50, show_default=True)
+@click.option("--all", "include_retracted", is_flag=True, help="Include retracted deployments.")
 @json_option
-def deployments_list(service=None, env=None, since=None, limit=50, as_json=False):
+def deployments_list(service=None, env=None, since=None, limit=50, include_retracted=False, as_json=False):
     """List deployments, newest first ("what was deployed to api in the last 24h": -s api --since 24h)."""
     with _memory() as mem:
-        rows = mem.deployments(service=service, env=env, since=since, limit=limit)
+        rows = mem.deployments(
+            service=service, env=env, since=since, limit=limit, include_retracted=include_retracted
+        )
     if as_json:
         echo_json(_dump(rows))
         return
     for d in rows:
         extra = f" (rolled back from {d.rolled_back_from})" if d.rolled_back_from else ""
-        click.echo(f"{d.started}  {d.service:<16} {d.env:<10} {d.version:<14} {d.status}{extra}")
+        if d.retracted_at:
+            extra += f" [retracted {d.retracted_at}: {d.retracted_reason or 'no reason given'}]"
+        click.echo(f"{d.id}  {d.started}  {d.service:<16} {d.env:<10} {d.version:<14} {d.status}{extra}")
     if not rows:
         click.echo("no deployments")
+
+
+@deployments.command(name="retract")
+@click.argument("deployment_id")
+@click.option("--reason", help="Why (kept in the audit log).")
+@json_option
+def deployments_retract(deployment_id, reason, as_json):
+    """Retract a deployment recorded by mistake (kept and audited; lists and last-good skip it)."""
+    with _memory() as mem:
+        dep = mem.retract_deployment(deployment_id, reason=reason)
+    if as_json:
+        echo_json(_dump(dep))
+    else:
+        click.echo(f"retracted {dep.id}: {dep.service} {dep.version} -> {dep.env}")
 
 
 @deployments.command(name="last-good")
@@ -341,7 +368,7 @@ def _echo_incident(inc, as_json: bool) -> None:
 @click.option("--severity", default="SEV3", show_default=True, help="SEV1..SEV4")
 @click.option("--service", "-s")
 @click.option("--summary")
-@click.option("--id", "inc_id", help="Incident id (default INC-<n>).")
+@click.option("--id", "inc_id", help="Incident id (default INC-<date>-<random>, a form people do not type).")
 @json_option
 def incidents_open(title, severity, service, summary, inc_id, as_json):
     """Open an incident."""

@@ -151,3 +151,26 @@ def m005_memory_id_indexes(db) -> None:
     # both look rows up by memory_id.
     db.execute("CREATE INDEX IF NOT EXISTS deployments_memory ON deployments(memory_id)")
     db.execute("CREATE INDEX IF NOT EXISTS incidents_memory ON incidents(memory_id)")
+
+
+@migrations(name="m006_environment_names")
+def m006_environment_names(db) -> None:
+    # `prod`, `prd` and `production` were stored as written, so `--env production` hid `prod`
+    # rows. Rows are rewritten to the gate's canonical names; the text keeps what was written.
+    from .store import env_name
+
+    for table in ("memories", "deployments"):
+        rows = db.execute(f"SELECT rowid, env FROM {table} WHERE env IS NOT NULL").fetchall()
+        for rowid, env in rows:
+            canonical = env_name(env)
+            if canonical != env:
+                extra = ", chroma_synced = 0" if table == "memories" else ""
+                db.execute(f"UPDATE {table} SET env = ?{extra} WHERE rowid = ?", (canonical, rowid))
+
+
+@migrations(name="m007_deployment_retraction")
+def m007_deployment_retraction(db) -> None:
+    # A deployment recorded by mistake is retracted, never deleted: the row stays for the audit,
+    # and lists and last-good skip it.
+    db.execute("ALTER TABLE deployments ADD COLUMN retracted_at TEXT")
+    db.execute("ALTER TABLE deployments ADD COLUMN retracted_reason TEXT")

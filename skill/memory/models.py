@@ -45,6 +45,9 @@ class RememberResult(BaseModel):
     deployment: Deployment | None = None
     incident: Incident | None = None
     warning: str | None = None
+    # What the write path decided on the caller's behalf (a service inferred, a rollback
+    # detected, a line kept as a note), so it is said, not silently done.
+    notices: list[str] = Field(default_factory=list)
 
 
 class RecallHit(BaseModel):
@@ -68,6 +71,8 @@ class Deployment(BaseModel):
     notes: str | None = None
     memory_id: str | None = None
     created_at: str
+    retracted_at: str | None = None
+    retracted_reason: str | None = None
 
 
 class Incident(BaseModel):

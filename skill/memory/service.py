@@ -40,7 +40,7 @@ from .models import (
     TriageReport,
 )
 from .protocol import parse as parse_protocol
-from .store import content_hash, dumps, loads, open_db, scope_of, storage_error
+from .store import content_hash, dumps, env_name, loads, open_db, scope_of, storage_error
 from .vector import LockBusy, VectorIndex, chroma_url, metadata_for, where_for
 
 NEAR_DUPLICATE = 0.95
@@ -339,6 +339,8 @@ class Memory:
             created_at=created_at,
             supersedes=supersedes,
         )
+        if "incident" in prepared["side"]:
+            self._check_incident_line(prepared)
         try:
             return self._store([prepared])[0]
         except StorageError as exc:
@@ -372,22 +374,37 @@ class Memory:
 
         results: list[RememberResult | None] = [None] * len(items)
         todo = []
+        events: list[tuple[int, str]] = []
         for i, item in enumerate(items):
             dup = self._existing(item["rec"])
-            if dup:
+            if dup and item["side"] and not item.get("import"):
+                events.append((i, dup))
+            elif dup:
                 results[i] = self._duplicate(dup, item["rec"]["kind"])
             else:
                 todo.append(i)
         vectors = self._embed([items[i]["rec"]["text"] for i in todo]) if todo else None
         inserted: list[tuple[int, dict, Any]] = []
 
+        def event_of_duplicate(i: int, dup: str) -> None:
+            # The text may dedup, the event may not: a redeploy, a rollback or an incident update
+            # written with words already remembered is still a new deployment or update.
+            results[i] = self._duplicate(dup, items[i]["rec"]["kind"]).model_copy(
+                update=self._side_records({**items[i]["rec"], "id": dup}, items[i]["side"])
+            )
+
         def write() -> None:
             self._cache.ensure(self.db)
             seen_batch: dict[tuple[str, str], str] = {}
+            for i, dup in events:
+                event_of_duplicate(i, dup)
             for n, i in enumerate(todo):
                 rec = items[i]["rec"]
                 key = (rec["scope"], rec["content_hash"])
                 dup = seen_batch.get(key) or self._existing(rec)
+                if dup and items[i]["side"] and not items[i].get("import"):
+                    event_of_duplicate(i, dup)
+                    continue
                 if dup:
                     results[i] = self._duplicate(dup, rec["kind"])
                     continue
@@ -428,13 +445,15 @@ class Memory:
                     **side,
                 )
 
-        if todo:
+        if todo or events:
             self._write(write)
         self._index([rec for _, rec, vec in inserted if vec is not None])
-        if self.warnings:
-            for r in results:
-                if r is not None and r.created:
-                    r.warning = self.warnings[-1]
+        for item, r in zip(items, results, strict=True):
+            if r is None:
+                continue
+            r.notices = [*item.get("notices", ()), *r.notices]
+            if self.warnings and r.created:
+                r.warning = self.warnings[-1]
         return [r for r in results if r is not None]
 
     def _near_duplicate(self, scope: str, vec, rec: dict | None = None) -> str | None:
@@ -460,9 +479,19 @@ class Memory:
         return None
 
     def _side_records(self, rec: dict, side: dict) -> dict:
-        out: dict[str, Any] = {}
+        out: dict[str, Any] = {"notices": []}
         if "deployment" in side and rec["service"] and rec["env"] and rec["version"]:
             d = side["deployment"] or {}
+            fields = {
+                k: d.get(k) for k in ("commit", "strategy", "status", "finished", "rolled_back_from", "by")
+            }
+            if not d.get("_imported") and not fields["rolled_back_from"]:
+                fields["rolled_back_from"] = self._rollback_of(rec["service"], rec["env"], rec["version"])
+                if fields["rolled_back_from"]:
+                    out["notices"].append(
+                        f"recorded as a rollback of {rec['service']} in {rec['env']} from "
+                        f"{fields['rolled_back_from']} to {rec['version']} (an earlier version redeployed)"
+                    )
             out["deployment"] = self._insert_deployment(
                 service=rec["service"],
                 env=rec["env"],
@@ -470,15 +499,32 @@ class Memory:
                 memory_id=rec["id"],
                 started=d.get("started") or rec["created_at"],
                 notes=d.get("notes"),
-                **{
-                    k: d.get(k)
-                    for k in ("commit", "strategy", "status", "finished", "rolled_back_from", "by")
-                },
+                **fields,
             )
         if "incident" in side:
             d = side["incident"] or {}
             out["incident"] = self._upsert_incident_from_memory(rec, d)
         return out
+
+    def _rollback_of(self, service: str, env: str, version: str) -> str | None:
+        """The live version when ``version`` is an earlier one redeployed (a rollback), else None."""
+        rows = self._q(
+            "SELECT version, min(started_ts) AS first, min(rowid) AS seq FROM deployments WHERE service = ? COLLATE NOCASE "
+            "AND env = ? AND retracted_at IS NULL AND status = 'succeeded' GROUP BY version",
+            (service, env_name(env)),
+        )
+        live = self._q(
+            "SELECT version FROM deployments WHERE service = ? COLLATE NOCASE AND env = ? "
+            "AND retracted_at IS NULL AND status = 'succeeded' ORDER BY started_ts DESC, rowid DESC LIMIT 1",
+            (service, env_name(env)),
+        )
+        first = {r["version"]: (r["first"], r["seq"]) for r in rows}
+        if not live or live[0]["version"] == version or version not in first:
+            return None
+        # Going back to a version first shipped before the live one is a rollback; redeploying
+        # a later one (the fix of a version rolled back earlier) is not.
+        current = live[0]["version"]
+        return current if first[version] < first[current] else None
 
     def _index(self, recs: list[dict], *, wait: bool = False) -> None:
         """Push stored vectors to chroma; on failure they stay pending for ``reindex``.
@@ -598,8 +644,8 @@ class Memory:
             where.append(f"{alias}.service = ? COLLATE NOCASE")
             params.append(service)
         if env:
-            where.append(f"{alias}.env = ? COLLATE NOCASE")
-            params.append(env)
+            where.append(f"{alias}.env = ?")
+            params.append(env_name(env))
         if since:
             where.append(f"{alias}.created_ts >= ?")
             params.append(_when(since).timestamp())
@@ -892,7 +938,7 @@ class Memory:
         where = where_for(
             kind=filters.get("kind"),
             service=filters.get("service"),
-            env=filters.get("env"),
+            env=env_name(filters.get("env")),
             since_ts=since.timestamp() if since else None,
             until_ts=until.timestamp() if until else None,
         )
@@ -934,6 +980,10 @@ class Memory:
                     (iso(_now()), reason, memory_id),
                 )
             self._audit("forget-hard" if hard else "forget", memory_id, {"reason": reason})
+            if not hard:
+                # Forgetting a deployment memory says the deployment was wrong: retract what it
+                # recorded, so lists and last-good stop counting it.
+                self._retract("memory_id = ?", (memory_id,), reason or f"memory {memory_id} forgotten")
 
         self._write(write)
         self._cache.dirty = True
@@ -967,7 +1017,7 @@ class Memory:
         dep = {
             "id": fields.get("id") or new_id("dep"),
             "service": fields["service"],
-            "env": fields["env"],
+            "env": env_name(fields["env"]),
             "version": fields["version"],
             "commit": fields.get("commit"),
             "strategy": fields.get("strategy"),
@@ -1059,14 +1109,16 @@ class Memory:
             )
         )
 
-    def deployments(self, service=None, env=None, since=None, limit: int = 50) -> list[Deployment]:
-        where, params = ["1"], []
+    def deployments(
+        self, service=None, env=None, since=None, limit: int = 50, include_retracted: bool = False
+    ) -> list[Deployment]:
+        where, params = ["1" if include_retracted else "retracted_at IS NULL"], []
         if service:
             where.append("service = ? COLLATE NOCASE")
             params.append(service)
         if env:
-            where.append("env = ? COLLATE NOCASE")
-            params.append(env)
+            where.append("env = ?")
+            params.append(env_name(env))
         if since:
             where.append("started_ts >= ?")
             params.append(_when(since).timestamp())
@@ -1074,14 +1126,15 @@ class Memory:
             f"SELECT * FROM deployments WHERE {' AND '.join(where)} ORDER BY started_ts DESC, rowid DESC LIMIT ?",
             [*params, int(limit)],
         )
-        return [Deployment(**{k: v for k, v in r.items() if k != "started_ts"}) for r in rows]
+        return [self._deployment(r) for r in rows]
 
     def last_good_version(self, service: str, env: str, before_version: str | None = None) -> str | None:
         """The newest succeeded deployment of service/env that was not rolled back afterwards."""
         rows = self._q(
             "SELECT version, status, rolled_back_from, started_ts FROM deployments "
-            "WHERE service = ? COLLATE NOCASE AND env = ? COLLATE NOCASE ORDER BY started_ts DESC, rowid DESC",
-            (service, env),
+            "WHERE service = ? COLLATE NOCASE AND env = ? AND retracted_at IS NULL "
+            "ORDER BY started_ts DESC, rowid DESC",
+            (service, env_name(env)),
         )
         bad = {r["version"] for r in rows if r["status"] in ("failed", "rolled_back")}
         bad |= {r["rolled_back_from"] for r in rows if r["rolled_back_from"]}
@@ -1097,16 +1150,115 @@ class Memory:
             return self.last_good_version(service, env)
         return None
 
+    def retract_deployment(self, deployment_id: str, *, reason: str | None = None) -> Deployment:
+        """Mark a deployment recorded by mistake as retracted (audited; the row is kept)."""
+        rows = self._q("SELECT * FROM deployments WHERE id = ?", (deployment_id,))
+        if not rows:
+            raise NotFoundError(f"no deployment with id {deployment_id!r}", hint="`deployments list --all`")
+        if rows[0]["retracted_at"]:
+            raise UsageError(f"deployment {deployment_id} was already retracted at {rows[0]['retracted_at']}")
+        self._write(lambda: self._retract("id = ?", (deployment_id,), reason))
+        return self._deployment(self._q("SELECT * FROM deployments WHERE id = ?", (deployment_id,))[0])
+
+    def _retract(self, where: str, params: tuple, reason: str | None) -> None:
+        now = iso(_now())
+        for row in self._q(f"SELECT id FROM deployments WHERE {where} AND retracted_at IS NULL", params):
+            self.db.conn.execute(
+                "UPDATE deployments SET retracted_at = ?, retracted_reason = ? WHERE id = ?",
+                (now, redact(reason) if reason else None, row["id"]),
+            )
+            self._audit("retract-deployment", row["id"], {"reason": reason})
+
+    @staticmethod
+    def _deployment(row: dict) -> Deployment:
+        return Deployment(**{k: v for k, v in row.items() if k != "started_ts"})
+
     # ----------------------------------------------------------------- incidents
     def _incident_row(self, incident_id: str) -> dict | None:
         rows = self._q("SELECT * FROM incidents WHERE id = ?", (incident_id,))
         return rows[0] if rows else None
 
     def _next_incident_id(self) -> str:
-        n = self._q("SELECT count(*) AS n FROM incidents")[0]["n"] + 1
-        while self._incident_row(f"INC-{n}"):
-            n += 1
-        return f"INC-{n}"
+        # People number incidents INC-1, INC-42 ...; a generated id carries the date and a random
+        # suffix, a form nobody types by hand, so it cannot take a number someone will use later.
+        day = _now().strftime("%Y%m%d")
+        while True:
+            iid = f"INC-{day}-{uuid.uuid4().hex[:4]}"
+            if not self._incident_row(iid):
+                return iid
+
+    def _check_incident_line(self, prepared: dict) -> None:
+        """Refuse a protocol line that names an existing incident but is about something else.
+
+        Also fills in the service: the incident's own for an update, else ``service=`` in the line,
+        else a known service (one with deployments or incidents) the text names.
+        """
+        rec, d = prepared["rec"], (prepared["side"].get("incident") or {})
+        if d.get("_imported"):
+            return
+        existing = self._incident_row(d["id"]) if d.get("id") else None
+        if existing is not None:
+            line_terms = _content_terms(" ".join(filter(None, (d.get("summary"), rec["service"]))))
+            known = " ".join(
+                filter(
+                    None,
+                    [existing[k] for k in ("title", "summary", "root_cause", "resolution", "service")]
+                    + [
+                        r["text"]
+                        for r in self._q(
+                            "SELECT text FROM memories WHERE json_extract(metadata, '$.incident_id') = ?",
+                            (d["id"],),
+                        )
+                    ],
+                )
+            )
+            if line_terms and not line_terms & _content_terms(known):
+                raise UsageError(
+                    f"incident {d['id']} already exists and is about something else "
+                    f"({existing['title']!r}); nothing was changed",
+                    hint=f"to update it, name what it is about or use `incidents update {d['id']}`; "
+                    "for a new incident use another id",
+                )
+            if not rec["service"] and existing["service"]:
+                self._set_service(prepared, existing["service"], None)
+            return
+        if rec["service"]:
+            return
+        services = self._known_services_in(rec["text"])
+        if len(services) == 1:
+            self._set_service(
+                prepared, services[0], f"service {services[0]} inferred from the text (a known service)"
+            )
+        elif len(services) > 1:
+            prepared["notices"].append(
+                f"no service recorded: the text names several known services ({', '.join(services)}); "
+                "add service=NAME to the line"
+            )
+        else:
+            prepared["notices"].append(
+                "no service recorded: the text names no known service; add service=NAME to the line"
+            )
+
+    @staticmethod
+    def _set_service(prepared: dict, service: str, notice: str | None) -> None:
+        prepared["rec"]["service"] = service
+        prepared["rec"]["scope"] = scope_of(prepared["rec"]["kind"], service)
+        if notice:
+            prepared["notices"].append(notice)
+
+    def _known_services_in(self, text: str) -> list[str]:
+        known = {
+            r["service"].casefold(): r["service"]
+            for r in self._q(
+                "SELECT DISTINCT service FROM deployments WHERE retracted_at IS NULL "
+                "UNION SELECT DISTINCT service FROM incidents WHERE service IS NOT NULL"
+            )
+            if r["service"]
+        }
+        words = {w.casefold() for w in S.query_terms(text)}
+        found = sorted({known[w] for w in words if w in known})
+        # "payments-api" also names "payments" when both are known: keep the most specific.
+        return [f for f in found if not any(o != f and f.casefold() in o.casefold() for o in found)]
 
     def _upsert_incident_from_memory(self, rec: dict, d: dict) -> Incident:
         iid = d.get("id") or self._next_incident_id()
@@ -1138,6 +1290,8 @@ class Memory:
             self._incident_event(iid, {"opened": {k: v for k, v in inc.items() if v is not None}})
         else:
             change = {k: v for k, v in d.items() if k in ("summary", "resolution", "root_cause") and v}
+            if rec["service"] and not existing["service"]:
+                change["service"] = rec["service"]
             if change.get("resolution"):
                 change.setdefault("status", "resolved")
                 change["resolved"] = now
@@ -1379,6 +1533,23 @@ class Memory:
             batch.clear()
             after.clear()
 
+        restore_mem: list[dict] = []
+        restore_rows: list[tuple[str, dict]] = []
+
+        def flush_restore() -> None:
+            if not restore_mem and not restore_rows:
+                return
+            res = self._restore(restore_mem, restore_rows)
+            stats["created"] += res["created"]
+            stats["duplicates"] += res["duplicates"]
+            for table, k in res["restored"].items():
+                stats.setdefault("restored", {}).setdefault(table, 0)
+                stats["restored"][table] += k
+            if progress:
+                progress(len(restore_mem) + len(restore_rows))
+            restore_mem.clear()
+            restore_rows.clear()
+
         for lineno, line in enumerate(lines, 1):
             line = line.strip()
             if not line:
@@ -1388,6 +1559,16 @@ class Memory:
                 obj = json.loads(line)
                 if not isinstance(obj, dict):
                     raise ValueError("not a JSON object")
+                if "record" in obj:
+                    table, row = _restore_line(obj)
+                    if table == "memories":
+                        restore_mem.append(row)
+                    else:
+                        restore_rows.append((table, row))
+                    if len(restore_mem) + len(restore_rows) >= batch_size:
+                        flush()
+                        flush_restore()
+                    continue
                 text = obj.get("text") or obj.get("summary") or obj.get("content")
                 tags = obj.get("tags") or ()
                 if isinstance(tags, str):
@@ -1408,13 +1589,20 @@ class Memory:
                     supersedes=obj.get("supersedes"),
                     extra=extra,
                 )
+                if "incident" in prepared["side"]:
+                    self._check_incident_line(prepared)
+                # Re-running an import finishes it without duplicates: a line already stored is
+                # skipped with its event (unlike `remember`, where a repeated line is a new event).
+                prepared["import"] = True
                 batch.append(prepared)
                 after.append(later)
-            except (ValueError, DevopsError) as exc:
+            except (ValueError, TypeError, KeyError, DevopsError) as exc:
                 stats["errors"].append(f"line {lineno}: {exc}")
                 continue
             if len(batch) >= batch_size:
+                flush_restore()
                 flush()
+        flush_restore()
         flush()
         if stats["created"] >= 1000:
             # Many small batches leave many FTS5 segments; one merge keeps term lookups cheap.
@@ -1444,30 +1632,85 @@ class Memory:
         self._cache.dirty = True
 
     def export_jsonl(self, out: IO[str], *, include_deleted: bool = False) -> int:
+        """Write every memory (``record: memory``), then every row of the other tables.
+
+        A memory line is also a plain import line (``text``, ``kind``, ``service`` ...); its
+        ``record`` key makes an import restore it exactly (same id, hash, time, marks) instead of
+        reading it as a new protocol line. Deployments, incidents, incident events and the audit
+        follow as rows, so the round trip gives the same rows in every table.
+        """
         n = 0
         where = "1" if include_deleted else "deleted_at IS NULL"
-        cur = self.db.conn.execute(f"SELECT {MEMORY_COLUMNS} FROM memories WHERE {where} ORDER BY rowid")
+        cur = self.db.conn.execute(
+            f"SELECT {', '.join(EXPORT_MEMORY_COLUMNS)} FROM memories WHERE {where} ORDER BY rowid"
+        )
         cols = [d[0] for d in cur.description]
-        for row in cur:
-            rec = self._record(dict(zip(cols, row, strict=True)))
-            data = rec.model_dump(mode="json", exclude={"vector", "content_hash"}, exclude_none=True)
-            # The structured rows behind the memory, so an import rebuilds them exactly (a
-            # rollback's rolled_back_from decides the last good version).
-            deps = self._q(
-                "SELECT * FROM deployments WHERE memory_id = ? ORDER BY started_ts, rowid", (rec.id,)
-            )
-            if deps:
-                data["deployments"] = [
-                    {k: v for k, v in d.items() if k in _DEPLOY_FIELDS and v is not None} for d in deps
-                ]
-            inc = self._q("SELECT * FROM incidents WHERE memory_id = ?", (rec.id,))
-            if inc:
-                data["incident"] = {
-                    k: v for k, v in inc[0].items() if k in _INCIDENT_FIELDS and v is not None
-                }
-            out.write(json.dumps(data, sort_keys=True) + "\n")
+        for row in cur.fetchall():
+            data = {k: v for k, v in zip(cols, row, strict=True) if v is not None}
+            data["tags"] = loads(data.get("tags"), [])
+            data["metadata"] = loads(data.get("metadata"), {})
+            out.write(json.dumps({"record": "memory", **data}, sort_keys=True) + "\n")
             n += 1
+        for table, order in EXPORT_TABLES.items():
+            for row in self._q(f"SELECT * FROM {table} ORDER BY {order}"):
+                data = {k: v for k, v in row.items() if v is not None}
+                out.write(json.dumps({"record": table, **data}, sort_keys=True) + "\n")
         return n
+
+    def _restore(self, memories: list[dict], rows: list[tuple[str, dict]]) -> dict:
+        """Insert exported rows as they were (an export's ``record`` lines); existing ids are kept."""
+        import numpy as np
+
+        created = duplicates = 0
+        restored: dict[str, int] = {}
+        fresh = [m for m in memories if not self._q("SELECT 1 FROM memories WHERE id = ?", (m["id"],))]
+        live = [m for m in fresh if not m.get("deleted_at")]
+        vectors = self._embed([m["text"] for m in live]) if live else None
+        vec_of = {m["id"]: v for m, v in zip(live, vectors, strict=True)} if vectors is not None else {}
+
+        def write() -> None:
+            nonlocal created, duplicates
+            for m in memories:
+                rec = dict(m)
+                vec = vec_of.get(rec["id"])
+                if vec is not None:
+                    rec["embedding"] = np.asarray(vec, dtype=np.float32).tobytes()
+                    rec["embedding_model"] = self._embedder().model_id
+                cur = self.db.conn.execute(
+                    f"INSERT OR IGNORE INTO memories ({', '.join(rec)}) VALUES ({', '.join('?' * len(rec))})",
+                    tuple(rec.values()),
+                )
+                created += cur.rowcount
+                duplicates += 1 - cur.rowcount
+            for table, row in rows:
+                restored[table] = restored.get(table, 0) + self._restore_row(table, row)
+            self._cache.dirty = True
+
+        self._write(write)
+        self._index([{"id": m["id"]} for m in live], wait=False)
+        return {"created": created, "duplicates": duplicates, "restored": restored}
+
+    def _restore_row(self, table: str, row: dict) -> int:
+        if table in ("deployments", "incidents"):
+            cols = ", ".join(f'"{k}"' for k in row)
+            cur = self.db.conn.execute(
+                f"INSERT OR IGNORE INTO {table} ({cols}) VALUES ({', '.join('?' * len(row))})",
+                tuple(row.values()),
+            )
+            return cur.rowcount
+        # incident_events / audit: the same event is never added twice; its number is kept
+        # when this home does not use it yet (always, when restoring into a fresh home).
+        content = {k: v for k, v in row.items() if k != "seq"}
+        match = " AND ".join(f"{k} IS ?" for k in content)
+        if self._q(f"SELECT 1 FROM {table} WHERE {match}", tuple(content.values())):
+            return 0
+        if row.get("seq") is not None and self._q(f"SELECT 1 FROM {table} WHERE seq = ?", (row["seq"],)):
+            row = content
+        cur = self.db.conn.execute(
+            f"INSERT INTO {table} ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
+            tuple(row.values()),
+        )
+        return cur.rowcount
 
     # ----------------------------------------------------------------- index maintenance
     def iter_pending_vectors(self) -> Iterator[list[dict]]:
@@ -1656,6 +1899,24 @@ def _record_from_chroma(mid: str, r: dict) -> MemoryRecord | None:
         return None
 
 
+# Words that say what happened to an incident, not what it is about.
+_INCIDENT_WORDS = frozenset(
+    """incident issue outage problem update updated resolved resolve mitigated mitigate fixed fix closed
+    close open opened reopened investigating ongoing still now rolled rollback back restarted restart
+    postmortem sev1 sev2 sev3 sev4 status monitoring recovered""".split()
+)
+
+
+def _content_terms(text: str) -> set[str]:
+    """A text's content words, crudely stemmed (errors -> error), without incident-status words."""
+    out = set()
+    for term in S.query_terms(text):
+        if term in _INCIDENT_WORDS:
+            continue
+        out.add(term[:-1] if len(term) > 3 and term.endswith("s") else term)
+    return out
+
+
 def _suggest(
     service, deploys: list[Deployment], similar: list[SimilarIncident], last_good, window: str
 ) -> str:
@@ -1678,6 +1939,53 @@ def _suggest(
     if not parts:
         parts.append("no similar incidents or recent changes on record: investigate from the symptom")
     return "; ".join(parts) + "."
+
+
+# What an export carries of a memory: everything but the derived vector bookkeeping.
+EXPORT_MEMORY_COLUMNS = (
+    "id", "text", "kind", "service", "env", "version", "tags", "importance", "created_at", "created_ts",
+    "source", "content_hash", "scope", "metadata", "linked_to", "supersedes", "superseded_by",
+    "deleted_at", "deleted_reason",
+)  # fmt: skip
+EXPORT_TABLES = {"deployments": "rowid", "incidents": "rowid", "incident_events": "seq", "audit": "seq"}
+_TABLE_COLUMNS = {
+    "deployments": (
+        "id", "service", "env", "version", "commit", "strategy", "status", "started", "started_ts",
+        "finished", "rolled_back_from", "by", "notes", "memory_id", "created_at", "retracted_at",
+        "retracted_reason",
+    ),
+    "incidents": (
+        "id", "title", "severity", "service", "status", "started", "started_ts", "resolved", "summary",
+        "root_cause", "resolution", "memory_id", "updated_at",
+    ),
+    "incident_events": ("seq", "incident_id", "at", "change"),
+    "audit": ("seq", "at", "action", "target", "detail"),
+}  # fmt: skip
+
+
+def _restore_line(obj: dict) -> tuple[str, dict]:
+    """An export's ``record`` line -> (table, row), redacted and checked (raises ValueError)."""
+    table = obj["record"]
+    if table == "memory":
+        row = {k: obj.get(k) for k in EXPORT_MEMORY_COLUMNS if obj.get(k) is not None}
+        for key in ("id", "text", "kind", "created_at", "content_hash", "scope"):
+            if not isinstance(row.get(key), str) or not row[key]:
+                raise ValueError(f"memory record without {key}")
+        if row["kind"] not in KINDS:
+            raise ValueError(f"unknown kind {row['kind']!r}")
+        row["created_ts"] = float(row.get("created_ts") or _when(row["created_at"]).timestamp())
+        row["importance"] = float(row.get("importance", 0.5))
+        row["tags"] = json.dumps(row.get("tags") or [])
+        row["metadata"] = dumps(row.get("metadata") or {})
+        row = {k: redact(v) if isinstance(v, str) else v for k, v in row.items()}
+        row["env"] = env_name(row.get("env"))
+        return "memories", row
+    if table not in _TABLE_COLUMNS:
+        raise ValueError(f"unknown record type {table!r}")
+    row = {k: obj[k] for k in _TABLE_COLUMNS[table] if obj.get(k) is not None}
+    if table == "deployments":
+        row["env"] = env_name(row.get("env"))
+    return table, {k: redact(v) if isinstance(v, str) else v for k, v in row.items()}
 
 
 _DEPLOY_FIELDS = ("commit", "strategy", "status", "started", "finished", "rolled_back_from", "by", "notes")
@@ -1737,6 +2045,7 @@ def prepare(
     created_at=None,
     supersedes=None,
     extra: dict | None = None,
+    protocol: bool = True,
 ) -> dict:
     if not isinstance(text, str) or not text.strip():
         raise UsageError("nothing to remember: the text is empty")
@@ -1749,16 +2058,22 @@ def prepare(
         raise UsageError(f"importance must be a number between 0 and 1, not {importance!r}") from exc
     if not 0.0 <= importance <= 1.0 or importance != importance:
         raise UsageError(f"importance must be between 0 and 1, not {importance}")
-    parsed = parse_protocol(text)
+    parsed = parse_protocol(text) if protocol else None
     side: dict[str, Any] = {}
-    if kind in (None, parsed.kind) and parsed.kind != "note":
+    notices: list[str] = []
+    if parsed and parsed.problem and kind in (None, "note"):
+        notices.append(parsed.problem)
+    if parsed and kind in (None, parsed.kind) and parsed.kind != "note":
         kind = parsed.kind
         if parsed.kind == "deployment":
             service = service or parsed.service
             env = env or parsed.env
             version = version or parsed.version
-            side = {"deployment": {"notes": parsed.notes}}
+            side = {"deployment": {"notes": parsed.notes, "rolled_back_from": parsed.rolled_back_from}}
         else:
+            service = service or parsed.service
+            if parsed.service:
+                notices.append(f"service {parsed.service} taken from service= in the line")
             side = {
                 "incident": {
                     "id": parsed.incident_id,
@@ -1775,7 +2090,7 @@ def prepare(
         "text": text,
         "kind": kind,
         "service": clean(service),
-        "env": clean(env),
+        "env": env_name(clean(env)),
         "version": clean(version),
         "tags": json.dumps(tags_list),
         "importance": importance,
@@ -1790,7 +2105,7 @@ def prepare(
     rec["scope"] = scope_of(kind, rec["service"])
     if extra:
         side.update(extra)
-    return {"rec": rec, "side": side}
+    return {"rec": rec, "side": side, "notices": notices}
 
 
 def spool_dir_record(data_dir: Path, prepared: dict) -> Path:

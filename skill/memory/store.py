@@ -82,6 +82,15 @@ def content_hash(text: str) -> str:
     return hashlib.md5(normalize(text).casefold().encode("utf-8")).hexdigest()
 
 
+def env_name(env: str | None) -> str | None:
+    """The canonical name of an environment (``prod``, ``PRD`` -> ``production``), the gate's vocabulary."""
+    from ..guardrails.environments import normalize
+
+    if env is None or not str(env).strip():
+        return None
+    return normalize(str(env).strip())
+
+
 def scope_of(kind: str, service: str | None) -> str:
     return f"{kind}|{(service or '').casefold()}"
 
