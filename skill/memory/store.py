@@ -84,7 +84,7 @@ def content_hash(text: str) -> str:
 
 def env_name(env: str | None) -> str | None:
     """The canonical name of an environment (``prod``, ``PRD`` -> ``production``), the gate's vocabulary."""
-    from ..guardrails.environments import normalize
+    from ..environments import normalize
 
     if env is None or not str(env).strip():
         return None
