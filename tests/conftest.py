@@ -63,9 +63,9 @@ def prometheus_server(tmp_path_factory):
     """A real Prometheus (Debian package) on 127.0.0.1 with backfilled synthetic history and the
     generated SLO rules loaded; one per test module, stopped at its end.
 
-    History ends a minute before the start: backfilled blocks may not reach into the future
+    History ends a second before the start: backfilled blocks may not reach into the future
     (the server would refuse its own rule results as out of bounds), so a module's queries "now"
-    (canary analysis, live alerts) run within minutes of it; status tests pin ``at`` instead.
+    (canary analysis, live alerts) see fresh samples for a few minutes; status tests pin ``at``.
     """
     from skill.slo import local_prometheus as lp
 
@@ -82,7 +82,7 @@ def prometheus_server(tmp_path_factory):
     spec.write_text(SLO_SPEC)
     rules = work / "slo-rules.yaml"
     rules.write_text(render(load_slos(spec)))
-    end = (int(__import__("time").time()) // 60) * 60 - 60
+    end = int(__import__("time").time()) - 1
     services = [
         lp.steady("steady"),
         lp.fast_burner("fast"),
