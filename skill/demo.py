@@ -124,7 +124,13 @@ def run_story(echo=click.echo, sample: Path | None = None) -> list[dict[str, Any
     story = Story(echo, sample)
     home = Path(os.environ["DEVOPS_HOME"])
     home.mkdir(parents=True, exist_ok=True)
-    with SampleService(home, "1.3.0", bad_versions=["1.5.0"]) as service, MetricsStub(service) as metrics:
+    from .slo.demo_story import DemoSLO
+
+    with (
+        SampleService(home, "1.3.0", bad_versions=["1.5.0"]) as service,
+        MetricsStub(service) as metrics,
+        DemoSLO(SERVICE, home) as slo,  # backfills a month of history while the first steps run
+    ):
         cfg = Path(os.environ["DEVOPS_CONFIG_DIR"])
         cfg.mkdir(parents=True, exist_ok=True)
         (cfg / "config.toml").write_text(deploy_config(service, metrics))
@@ -166,7 +172,15 @@ def run_story(echo=click.echo, sample: Path | None = None) -> list[dict[str, Any
             "Canary deploy of a faulty build (analysis fails -> automatic rollback)",
             f"deploy {SERVICE} 1.5.0 to production with canary steps 10,50,100",
         )
-        _approve(story, resume, run_store, canary, "the operator approves the canary")
+        exposed = time.monotonic()  # from the approval to the verified rollback: the canary's traffic
+        approved = _approve(story, resume, run_store, canary, "the operator approves the canary")
+        exposed = time.monotonic() - exposed
+        budget = [x for x in (slo.status_line(), slo.canary_line(_executed(approved), exposed)) if x]
+        slo.stop()  # not needed any more: the last step runs without it
+        for line in budget:
+            echo("   " + line)
+        if approved is not None:
+            story.steps[-1]["error_budget"] = budget
         echo(
             f"   service now serves {service.state()['version']} (driver calls: "
             + ", ".join(
@@ -193,9 +207,16 @@ def run_story(echo=click.echo, sample: Path | None = None) -> list[dict[str, Any
     return story.steps
 
 
-def _approve(story: Story, resume, run_store, paused, what: str) -> None:
+def _executed(outcome) -> dict | None:
+    if outcome is None:
+        return None
+    data = (outcome.executed or {}).get("data")  # the DeployResult the execute node recorded
+    return data if isinstance(data, dict) else None
+
+
+def _approve(story: Story, resume, run_store, paused, what: str):
     if paused.status != "awaiting_approval":
-        return
+        return None
     rid = (paused.pending or {}).get("request_id")
     story.echo("")
     story.echo(
@@ -216,6 +237,7 @@ def _approve(story: Story, resume, run_store, paused, what: str) -> None:
         story.echo("   " + line)
     story.echo(f"   -> status: {out.status}")
     story.record(f"approved {paused.run_id}", out)
+    return out
 
 
 @click.command("demo")

@@ -233,3 +233,9 @@ def service_burn(service: str | None, *, at: float | None = None) -> list[str]:
     except DevopsError as exc:
         return [f"error budget unknown: {exc}"]
     return [summary_line(s) for s in report.slos]
+
+
+def budget_burnt(slo: SLO, *, error_ratio: float, weight: float, seconds: float) -> float:
+    """Share of the SLO's whole-window budget spent by ``weight``% of traffic failing at
+    ``error_ratio`` for ``seconds`` (traffic assumed even over the window, as the budget is)."""
+    return error_ratio * (weight / 100) * (seconds / slo.window_seconds) / slo.budget

@@ -33,6 +33,10 @@ def test_demo_runs_the_whole_story(run, tmp_path):
         and "rolled back to 1.4.0: succeeded" in canary_done["report"]
     )
     assert canary["request_id"] != prod["request_id"], "an approval binds to one version"
+    # the SLO status line from a real Prometheus (or why not), and what the failed step burnt
+    status_line, burnt = canary_done["error_budget"]
+    assert status_line.startswith(("SLO orders-api/availability: SLI 99.950%", "SLO status: skipped"))
+    assert burnt.startswith("The failed step burnt ") and "31% errors on 10% of traffic" in burnt
 
     alert = by_title["Alert triage"]
     assert alert["node"] == "incident"
