@@ -1,20 +1,23 @@
 """A small Prometheus HTTP API client that batches many SLO expressions into few queries.
 
 Prometheus has no multi-query endpoint, but ``or`` of vectors whose label sets differ keeps
-every element: each expression gets a ``label_replace`` tag (``__batch``) naming it, and one
-instant or range query returns them all. Queries are POSTed (form encoded), so long batches
-are not limited by URL length.
+every element: each expression gets a ``label_replace`` tag (``devops_batch``) naming it, and
+one instant or range query returns them all. Queries are POSTed (form encoded), so long batches
+are not limited by URL length, and a few run at once (Prometheus evaluates each on one core).
 """
 
 from __future__ import annotations
 
 import math
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from ..errors import ToolFailedError
 
 TAG = "devops_batch"
-BATCH_SIZE = 80  # expressions per query: keeps one query's cost and size bounded
+BATCH_SIZE = 40  # expressions per query: keeps one query's cost and size bounded
+PARALLEL = 4  # batches in flight at once: Prometheus evaluates each query on one core
 
 
 class PrometheusError(ToolFailedError):
@@ -35,6 +38,7 @@ class Prometheus:
     timeout: float = 10.0
     queries: int = 0
     _client: object = field(default=None, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def __post_init__(self) -> None:
         self.url = self.url.rstrip("/")
@@ -62,7 +66,8 @@ class Prometheus:
     def _call(self, path: str, params: dict) -> dict:
         import httpx
 
-        self.queries += 1
+        with self._lock:
+            self.queries += 1
         try:
             response = self._http().post(self.url + path, data=params)
         except (httpx.HTTPError, httpx.InvalidURL) as exc:
@@ -119,12 +124,32 @@ def _chunks(items: list, size: int):
         yield items[start : start + size]
 
 
-def batch_query(prom: Prometheus, exprs: dict[str, str], at: float | None = None) -> dict[str, float | None]:
-    """{name: value}: the worst (highest) value of each expression; None when it has no data."""
-    out: dict[str, float | None] = dict.fromkeys(exprs)
-    for chunk in _chunks(list(exprs.items()), BATCH_SIZE):
-        joined = "\nor\n".join(tagged(f"({expr})", name) for name, expr in chunk)
-        for labels, value in prom.query(joined, at):
+def _in_parallel(fn, chunks: list) -> list:
+    if len(chunks) <= 1:
+        return [fn(c) for c in chunks]
+    with ThreadPoolExecutor(max_workers=min(PARALLEL, len(chunks))) as pool:
+        return list(pool.map(fn, chunks))
+
+
+def _joined(chunk: list[tuple[str, str]]) -> str:
+    return "\nor\n".join(tagged(f"({expr})", name) for name, expr in chunk)
+
+
+def batch_query(
+    prom: Prometheus, exprs: dict[str, str] | list[dict[str, str]], at: float | None = None
+) -> dict[str, float | None]:
+    """{name: value}: the worst (highest) value of each expression; None when it has no data.
+
+    ``exprs`` may come in groups that are never mixed in one query: Prometheus loads the data of
+    every selector in a query over the widest range any of them asks for, so a 5m rate batched
+    with a 30d one would read 30 days. Group expressions by range window.
+    """
+    groups = exprs if isinstance(exprs, list) else [exprs]
+    out: dict[str, float | None] = {name: None for group in groups for name in group}
+    chunks = [chunk for group in groups for chunk in _chunks(list(group.items()), BATCH_SIZE)]
+    answers = _in_parallel(lambda chunk: prom.query(_joined(chunk), at), chunks)
+    for result in answers:
+        for labels, value in result:
             name = labels.get(TAG)
             if name in out and value is not None:
                 out[name] = value if out[name] is None else max(out[name], value)
@@ -136,9 +161,9 @@ def batch_range(
 ) -> dict[str, dict[float, float]]:
     """{name: {timestamp: worst value}} over the range."""
     out: dict[str, dict[float, float]] = {name: {} for name in exprs}
-    for chunk in _chunks(list(exprs.items()), BATCH_SIZE):
-        joined = "\nor\n".join(tagged(f"({expr})", name) for name, expr in chunk)
-        for labels, values in prom.query_range(joined, start, end, step):
+    chunks = list(_chunks(list(exprs.items()), BATCH_SIZE))
+    for result in _in_parallel(lambda chunk: prom.query_range(_joined(chunk), start, end, step), chunks):
+        for labels, values in result:
             series = out.get(labels.get(TAG))
             if series is None:
                 continue

@@ -1,8 +1,9 @@
 """``devops slo status``: SLI, error budget, burn rates, alerts and time to exhaustion, live.
 
 Everything is computed from the SLI queries themselves (not from the recorded series), so the
-status is right before the generated rules are deployed and for history older than them. All
-SLOs x windows go into one batched instant query and one batched range query (the sparkline).
+status is right before the generated rules are deployed and for history older than them. The
+queries are batched per window (every SLO's 5m ratio in one query, every 1h ratio in another ...)
+plus one range query for the sparklines, whatever the number of SLOs.
 """
 
 from __future__ import annotations
@@ -73,17 +74,17 @@ def slo_status(
     slos: list[SLO], prometheus_url: str, *, at: float | None = None, timeout: float = 10.0
 ) -> StatusReport:
     at = time.time() if at is None else at
-    instant: dict[str, str] = {}
+    instant: dict[str, dict[str, str]] = {}  # window -> expressions: one query per window
     spark: dict[str, str] = {}
     steps: dict[str, int] = {}
     for slo in slos:
         for w in (*SLI_WINDOWS, slo.window):
-            instant[f"{slo.id}|{w}"] = slo.sli.error_ratio_query(w)
+            instant.setdefault(w, {})[f"{slo.id}|{w}"] = slo.sli.error_ratio_query(w)
         step = max(60, slo.window_seconds // SPARK_BUCKETS)
         steps[slo.id] = step
         spark[slo.id] = slo.sli.error_ratio_query(promql_duration(step))
     with Prometheus(prometheus_url, timeout=timeout) as prom:
-        values = batch_query(prom, instant, at)
+        values = batch_query(prom, list(instant.values()), at)
         # one range query per distinct step (SLOs sharing a window share it)
         history: dict[str, dict[float, float]] = {}
         for step in sorted(set(steps.values())):

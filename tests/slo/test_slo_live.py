@@ -105,7 +105,9 @@ def test_burn_rate_alerts_fire_for_the_fast_burner_and_not_for_the_steady_servic
 def test_status_numbers_match_the_samples(prometheus_server):
     server = prometheus_server
     report = slo_status(load_slos(server.spec), server.url, at=server.at)
-    assert report.queries == 2  # 3 SLOs x 8 windows in one instant query, the sparklines in one range query
+    assert (
+        report.queries == 9
+    )  # one instant query per window (8) for all 3 SLOs, one range query (sparklines)
     by_service = {s.service: s for s in report.slos}
     for name, status in by_service.items():
         period = _expected(name, "30d", server)
@@ -158,13 +160,13 @@ def test_status_command_json_and_table(prometheus_server):
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     (fast,) = data["slos"]
-    assert fast["service"] == "fast" and data["queries"] == 2
+    assert fast["service"] == "fast" and data["queries"] == 9
     assert fast["burn_rates"]["1h"] == pytest.approx(_expected("fast", "1h", server) / 0.001, rel=1e-9)
     table = runner.invoke(cli, args)
     assert table.exit_code == 0, table.output
     row = table.output.splitlines()[1]
     assert row.startswith("fast/availability") and "exhausted" in row and "page(1h)" in row
-    assert "in 2 queries" in table.output
+    assert "in 9 queries" in table.output
 
 
 def test_no_traffic_is_no_data_not_zero(prometheus_server, tmp_path):
@@ -291,3 +293,16 @@ def test_incident_triage_shows_the_services_current_burn(prometheus_server, tmp_
     _configure(tmp_path, monkeypatch, f"http://127.0.0.1:{_closed_port()}", prometheus_server.spec)
     down = triage_incident("5xx errors on fast", "fast", "24h", str(tmp_path))
     assert len(down.error_budget) == 1 and down.error_budget[0].startswith("error budget unknown: ")
+
+
+def test_batches_split_into_chunks_and_keep_every_answer(prometheus_server):
+    from skill.slo.prometheus import BATCH_SIZE, Prometheus, batch_query
+
+    exprs = {f"e{i}": f"vector({i}) * 2" for i in range(BATCH_SIZE + 10)}
+    exprs["empty"] = 'http_requests_total{service="nosuch"}'
+    exprs["nan"] = "vector(0) / 0"
+    with Prometheus(prometheus_server.url) as prom:
+        values = batch_query(prom, [exprs, {"other": "vector(7)"}], prometheus_server.at)
+        assert prom.queries == 3  # two chunks of the first group, one of the second: groups never mix
+    assert all(values[f"e{i}"] == 2 * i for i in range(BATCH_SIZE + 10))
+    assert values["empty"] is None and values["nan"] is None and values["other"] == 7
