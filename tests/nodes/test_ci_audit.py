@@ -280,13 +280,13 @@ def test_devops_ci_audit_as_a_real_process(run):
         "skill.cli",
         "ci",
         "audit",
-        str(FIX / "github" / "pull-request-target-bad.yml"),
+        str(FIX / "github" / "dangerous-triggers-bad.yml"),
         "--format",
         "json",
     )
     assert proc.returncode == 1, proc.stderr
     ids = {f["id"] for f in json.loads(proc.stdout)["findings"]}
-    assert "ci.pull-request-target" in ids
+    assert "ci.dangerous-triggers" in ids
 
 
 _scalars = st.one_of(st.none(), st.booleans(), st.integers(), st.text(max_size=12))
@@ -561,3 +561,40 @@ def test_a_loose_file_is_routed_by_its_content(tmp_path):
 def test_invalid_workflows_are_parse_errors_not_clean(text, message):
     findings = audit_text(text, ".github/workflows/w.yml", "github").findings
     assert any(f.id == "ci.parse-error" and message in f.message for f in findings), findings
+
+
+def test_renamed_rule_ids_still_suppress():
+    text = (FIX / "github" / "dangerous-triggers-bad.yml").read_text()
+    text = text.replace(
+        "pull_request_target:  #", "pull_request_target:  # devops: ignore[ci.pull-request-target] #"
+    )
+    ctx = audit_text(text, "w.yml", "github")
+    lines = {f.line for f in ctx.findings if f.id == "ci.dangerous-triggers"}
+    assert 3 not in lines and lines and ctx.suppressed == 1
+
+
+def test_advisory_list_is_dated_and_names_the_reference_case():
+    from skill.nodes.ci.audit.actions import advisories, compromised
+
+    data = advisories()
+    assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", data["as_of"])
+    assert compromised("tj-actions/changed-files@v45")[0] == "high"
+    assert (
+        compromised("tj-actions/changed-files@v46.0.1") is None
+        or compromised("tj-actions/changed-files@v46.0.1")[0] != "high"
+    )
+    assert compromised("actions/checkout@v4") is None
+
+
+def test_every_rule_id_is_documented_with_an_anchor_and_a_paragraph():
+    doc = (REPO / "docs" / "ci.md").read_text()
+    for rule in RULES:
+        anchor = f'<a id="{rule.id}"></a>'
+        assert anchor in doc, f"{rule.id}: no anchor in docs/ci.md"
+        assert f"](#{rule.id})" in doc, f"{rule.id}: the rules table does not link to it"
+        after = doc.split(anchor, 1)[1].lstrip().splitlines()
+        assert after[0] == f"#### `{rule.id}`", f"{rule.id}: the anchor is not on its heading"
+        paragraph = " ".join(after[1:4])
+        assert len(paragraph) > 80, f"{rule.id}: no paragraph under its heading"
+    documented = set(re.findall(r'<a id="(ci\.[a-z\-]+)"></a>', doc))
+    assert documented == set(RULES_BY_ID), f"documented but not a rule: {documented - set(RULES_BY_ID)}"

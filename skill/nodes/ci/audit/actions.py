@@ -89,8 +89,9 @@ _PUBLISH_CMD = re.compile(
     re.I,
 )
 # Flags that make the command a rehearsal: nothing leaves the runner.
+# A draft release is not public until a person publishes it.
 _REHEARSAL = re.compile(
-    r"(?:^|\s)(?:--dry-run(?:=true)?|-n|--snapshot|--skip[= ]publish|--skip-publish)(?=\s|$)"
+    r"(?:^|\s)(?:--dry-run(?:=true)?|-n|--snapshot|--skip[= ]publish|--skip-publish|--draft)(?=\s|$)"
 )
 _COMMAND_END = re.compile(r"&&|\|\||[;|\n]")
 PUBLISH_ACTIONS = (
@@ -104,6 +105,7 @@ PUBLISH_ACTIONS = (
 
 def publish_command(script: str) -> str | None:
     """The first command in ``script`` that publishes something (not a dry run), or None."""
+    script = re.sub(r"\\\r?\n", " ", script)  # a command continued over several lines is one command
     for m in _PUBLISH_CMD.finditer(script):
         rest = _COMMAND_END.split(script[m.end() :], maxsplit=1)[0]
         line_start = script.rfind("\n", 0, m.start()) + 1

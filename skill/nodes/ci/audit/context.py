@@ -13,7 +13,7 @@ import re
 
 from skill.findings import Finding
 
-from .rules import RULES_BY_ID
+from .rules import RENAMED, RULES_BY_ID
 from .yamlpos import Pos
 
 _IGNORE = re.compile(r"#\s*devops:\s*ignore(-file)?(?:\[([^\]]*)\])?", re.IGNORECASE)
@@ -32,7 +32,10 @@ class FileContext:
         if "devops:" in text:
             for number, line in enumerate(self.lines, start=1):
                 for m in _IGNORE.finditer(line):
-                    ids = {x.strip() for x in (m.group(2) or "").split(",") if x.strip()} or {ALL}
+                    ids = {
+                        RENAMED.get(x.strip(), x.strip()) for x in (m.group(2) or "").split(",") if x.strip()
+                    }
+                    ids = ids or {ALL}
                     target = (
                         self._file_ignores if m.group(1) else self._line_ignores.setdefault(number, set())
                     )

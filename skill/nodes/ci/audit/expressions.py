@@ -71,6 +71,7 @@ class Name:
 class Member:
     obj: object
     name: str  # "*" for .* and [*] and computed indexes
+    bracket: bool = False  # written ['name'] rather than .name
 
 
 @dataclass(frozen=True)
@@ -189,7 +190,7 @@ class _Parser:
                 index = self.binary(0) if self.peek() != ("op", "*") else (self.take(), Lit("*"))[1]
                 self.take("]")
                 key = index.value if isinstance(index, Lit) and isinstance(index.value, str) else "*"
-                node = Member(node, key.lower())
+                node = Member(node, key.lower(), bracket=True)
         return node
 
 

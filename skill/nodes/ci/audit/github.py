@@ -8,12 +8,14 @@ from typing import Any
 
 from skill.redact import find_secrets, redact
 
-from . import expressions, shell
+from . import conditions, expressions, privilege, shell
 from .actions import (
     CODE_INPUTS,
     UNTRUSTED_OUTPUTS,
     action_name,
+    archived,
     cache_use,
+    compromised,
     falsy,
     publish_command,
     publish_step,
@@ -33,14 +35,9 @@ PERMISSION_LEVELS = {"read", "write", "none"}
 SECRET_NAME = re.compile(
     r"(PASSWORD|PASSWD|TOKEN|SECRET|API_?KEY|PRIVATE_?KEY|ACCESS_?KEY|CREDENTIALS?)", re.I
 )
-HEAD_CHECKOUT = re.compile(
-    r"github\.event\.pull_request\.head\.(?:sha|ref)|github\.head_ref|github\.event\.workflow_run\.head_(?:sha|branch)"
-    r"|refs/pull/",
-)
 XTRACE = re.compile(r"\bset\s+-[a-wyz]*x|\bset\s+-o\s+xtrace|\bbash\s+-[a-z]*x")
 DEPRECATED = re.compile(r"(?:^|[\s\"'])::(set-output|save-state|set-env|add-path)\b", re.M)
 OUTPUT_REF = re.compile(r"needs\.([A-Za-z0-9_\-]+)\.outputs")
-PRIVILEGED = ("pull_request_target", "workflow_run")
 CANCELLABLE = ("push", "pull_request", "pull_request_target", "merge_group")
 # Runner variables that carry attacker-controlled text, as if mapped in env:.
 RUNNER_ENV_LOWER = {"github_head_ref": "github.head_ref"}
@@ -81,6 +78,7 @@ class GitHubAudit:
         # What carries attacker-controlled text at the current point of the walk (env, step outputs ...).
         self.sources = Sources(string_inputs=self.string_inputs, env=dict(RUNNER_ENV_LOWER))
         self.job_outputs: dict[str, str] = {}  # "needs.<job>.outputs.<name>" -> origin
+        self.privilege: str | None = None  # why the current job is privileged
 
     # ------------------------------------------------------------------ helpers
     def job_at(self, line: int) -> tuple[str | None, int | None]:
@@ -152,7 +150,7 @@ class GitHubAudit:
                     + " run with the repository's default token scope (possibly write-all)",
                     self.on_pos,
                 )
-        self.check_triggers()
+        privilege.check_triggers(self)
         self.check_concurrency()
         jobs: dict[str, Job] = {}
         matrix_envs: dict[str, Pos] = {}
@@ -184,19 +182,8 @@ class GitHubAudit:
         check_rebuild(self.ctx, jobs, matrix_envs)
         # A job that ships what it builds must not restore caches (ci.cache-poisoning says so instead).
         check_cache(self.ctx, {jid: j for jid, j in jobs.items() if not j.ships})
+        conditions.scan_expressions(self)
         self.line_scans()
-
-    def check_triggers(self) -> None:
-        for event in PRIVILEGED:
-            if event in self.triggers:
-                pos = self.doc.get("on").kpos(event) if isinstance(self.doc.get("on"), PDict) else self.on_pos
-                self.add(
-                    "ci.pull-request-target",
-                    f"{event} runs with secrets and a write token for untrusted contributors: "
-                    "keep untrusted code out of it",
-                    pos,
-                    severity="low",
-                )
 
     def check_concurrency(self) -> None:
         if not any(t in self.triggers for t in CANCELLABLE):
@@ -307,6 +294,13 @@ class GitHubAudit:
             if not re.search(r"@sha256:[0-9a-f]{64}$", uses):
                 self.add("ci.unpinned-action", f"{uses} is not pinned to an image digest", pos, job)
             return
+        conditions.check_uses_path(self, uses, pos, job)
+        bad = compromised(uses)
+        if bad:
+            self.add("ci.known-compromised-action", bad[1], pos, job, severity=bad[0])
+        gone = archived(uses)
+        if gone:
+            self.add("ci.archived-action", gone, pos, job)
         name, _, ref = uses.partition("@")
         owner = name.split("/", 1)[0].lower()
         kind = "reusable workflow" if reusable else "action"
@@ -338,6 +332,8 @@ class GitHubAudit:
 
         if "permissions" in spec:
             self.check_permissions(spec["permissions"], spec.vpos("permissions"), jid, top_perms)
+        conditions.walk_ifs(self, spec, jid)
+        self.privilege = privilege.job_privilege(self, spec, body, top_perms)
         strategy = spec.get("strategy")
         if isinstance(strategy, dict) and "matrix" in strategy:
             # A matrix built from another job's tainted output hands that text to every matrix.* use.
@@ -430,6 +426,7 @@ class GitHubAudit:
                 value = with_.get(lowered.get(key, key))
                 if isinstance(value, str):
                     self.check_script(value, with_.vpos(lowered[key]), jid, f"{action} {lowered[key]}")
+            privilege.check_app_token(self, action, with_, step.vpos("uses"), jid)
             if sid and action in UNTRUSTED_OUTPUTS:
                 self.sources.steps[f"steps.{sid}.outputs.*"] = (
                     f"{action} outputs ({UNTRUSTED_OUTPUTS[action]})"
@@ -444,6 +441,10 @@ class GitHubAudit:
                 job.publishes = True
             self.check_script(run, pos, jid, "run")
             self.check_run(run, pos, jid, step)
+            privilege.check_writes(self, run, pos, jid, job)
+            privilege.check_run_fetch(self, run, pos, jid)
+            if self.privilege:
+                privilege.check_adhoc(self, run, pos, jid, self.privilege)
             for write in shell.writes(run):
                 origin = self.value_origin(write.value)
                 if sid and write.file == "OUTPUT" and write.name and origin:
@@ -478,7 +479,8 @@ class GitHubAudit:
                 self.check_env(item.get("env"), jid, service=True)
 
     def check_checkout(self, step: PDict, with_: PDict, jid: str | None, uploads: bool) -> None:
-        if not falsy(with_.get("persist-credentials")):
+        # An explicit `persist-credentials: true` is a decision (the job pushes), not an oversight.
+        if "persist-credentials" not in with_:
             self.add(
                 "ci.persist-credentials",
                 "actions/checkout persists the token in .git/config"
@@ -487,15 +489,7 @@ class GitHubAudit:
                 jid,
                 severity="medium" if uploads else "low",
             )
-        ref = with_.get("ref")
-        if isinstance(ref, str) and HEAD_CHECKOUT.search(ref) and any(t in self.triggers for t in PRIVILEGED):
-            self.add(
-                "ci.pull-request-target",
-                f"checks out the untrusted head ({ref.strip()}) in a privileged "
-                f"{'/'.join(t for t in PRIVILEGED if t in self.triggers)} workflow",
-                with_.vpos("ref"),
-                jid,
-            )
+        privilege.check_checkout_ref(self, with_.get("ref"), with_.vpos("ref"), jid)
 
     def check_script(self, text: str, pos: Pos, jid: str | None, where: str) -> None:
         cursor = pos
@@ -529,16 +523,6 @@ class GitHubAudit:
                 self.ctx.find_text("ACTIONS_ALLOW_UNSECURE_COMMANDS", pos),
                 jid,
             )
-        if HEAD_CHECKOUT.search(run) and re.search(
-            r"\b(gh pr checkout|git (?:checkout|fetch|switch))\b", run
-        ):
-            if any(t in self.triggers for t in PRIVILEGED):
-                self.add(
-                    "ci.pull-request-target",
-                    "run: checks out the untrusted PR head in a privileged workflow",
-                    pos,
-                    jid,
-                )
         secret_vars = set(self.secret_env)
         uses_secret = "secrets." in run or any(re.search(rf"\${{?{re.escape(v)}\b", run) for v in secret_vars)
         printed = next(

@@ -46,14 +46,6 @@ RULES: list[Rule] = [
         fix="Pass only the secrets the called workflow declares: secrets: { token: ${{ secrets.X }} }.",
     ),
     Rule(
-        id="ci.pull-request-target",
-        title="Privileged trigger runs untrusted code",
-        severity="high",
-        description="pull_request_target and workflow_run run with secrets and a write token; checking out "
-        "the PR head there runs the attacker's code with those privileges.",
-        fix="Use pull_request for building PR code; keep pull_request_target for labelling/commenting without checkout.",
-    ),
-    Rule(
         id="ci.insecure-commands",
         title="ACTIONS_ALLOW_UNSECURE_COMMANDS enabled",
         severity="high",
@@ -150,6 +142,92 @@ RULES: list[Rule] = [
         fix="Pin a version tag (python:3.12.7) or, better, a digest (python@sha256:...).",
     ),
     Rule(
+        id="ci.dangerous-triggers",
+        title="Privileged trigger (pull_request_target, workflow_run, issue_comment) runs untrusted code",
+        severity="high",
+        description="These triggers run the base repository's workflow with its secrets and a write token on "
+        "events outsiders cause. The trigger alone is reported low; checking out or fetching the PR head "
+        "(or the triggering run's head) inside it is high: the outsider's code runs with those privileges.",
+        fix="Use pull_request for building PR code; keep privileged triggers for labelling/commenting "
+        "without checkout, and pass data between the two through artifacts you treat as untrusted.",
+    ),
+    Rule(
+        id="ci.github-env",
+        title="Untrusted text written to GITHUB_ENV, GITHUB_PATH or GITHUB_OUTPUT",
+        severity="high",
+        description="Lines of $GITHUB_ENV become environment variables (BASH_ENV, LD_PRELOAD, NODE_OPTIONS) "
+        "and $GITHUB_PATH entries come first on PATH for every later step; a value with a newline "
+        "sets more than the one name, so an outsider's text there runs their code. Branch names cannot "
+        "hold a newline (medium); titles, bodies and comments can (high).",
+        fix="Keep outsiders' text in a step-level env: variable and quote it where it is used; never write "
+        "it to $GITHUB_ENV/$GITHUB_PATH.",
+    ),
+    Rule(
+        id="ci.bot-conditions",
+        title="Condition trusts the actor's name",
+        severity="high",
+        description="github.actor is whoever caused the latest event, not the PR author: another user "
+        "can make a bot act again (a rebase comment, a push it rebases) so the event runs as the bot. "
+        "High in privileged workflows, medium on pull_request, low elsewhere.",
+        fix="Check the PR's author instead: github.event.pull_request.user.login == 'dependabot[bot]'.",
+    ),
+    Rule(
+        id="ci.unsound-condition",
+        title="if: condition that is always true",
+        severity="high",
+        description="if: ${{ a }} && ${{ b }}, or a block scalar (if: |) that ends in a newline, is a string "
+        "with expressions inside, not one expression; a non-empty string is true, so the job or step "
+        "always runs.",
+        fix="Write one expression: if: ${{ a && b }} (or without ${{ }}), on one line.",
+    ),
+    Rule(
+        id="ci.obfuscation",
+        title="Expression or uses: path written to hide what it reads",
+        severity="low",
+        description="A constant expression (format('{0}', 'x'), 'a' == 'a'), a context read through "
+        "['name'] where .name would do, or a uses: path with '.', '..' or empty parts makes review harder "
+        "and hides what a workflow does.",
+        fix="Write the value, the plain context path (github.event.pull_request.title) or the plain action name.",
+    ),
+    Rule(
+        id="ci.known-compromised-action",
+        title="Action with a published compromise",
+        severity="high",
+        description="The action is on the bundled, dated list of compromised actions "
+        "(skill/nodes/ci/audit/data/advisories.json; tj-actions/changed-files, CVE-2025-30066, is the "
+        "reference case). Critical when pinned to the malicious commit, high when older than the fixed "
+        "release, medium when it follows a moving tag.",
+        fix="Upgrade past the fixed release, pin the reviewed commit SHA, and rotate secrets the affected "
+        "runs could read.",
+    ),
+    Rule(
+        id="ci.archived-action",
+        title="Archived action",
+        severity="medium",
+        description="The action's repository is archived: no security fixes will come. From the bundled, "
+        "dated list in skill/nodes/ci/audit/data/advisories.json.",
+        fix="Move to the maintained replacement the finding names.",
+    ),
+    Rule(
+        id="ci.app-token-scope",
+        title="GitHub App token without scoping",
+        severity="medium",
+        description="actions/create-github-app-token (or tibdex/github-app-token) without permission-* "
+        "inputs mints a token with every permission of the App installation; with owner: but no "
+        "repositories: it reaches every repository of that installation.",
+        fix="Add permission-<scope>: read|write inputs for what the job needs (and repositories:).",
+    ),
+    Rule(
+        id="ci.adhoc-install",
+        title="Unpinned tool installed at run time in a privileged job",
+        severity="medium",
+        description="pip/pipx/uvx/npx/npm -g/go/cargo/gem installs by name without a version, or curl | sh, "
+        "in a job that can write to the repository, reads secrets or runs on a privileged trigger: "
+        "whatever the registry serves that minute runs with those privileges.",
+        fix="Pin the version (pip install tool==1.2.3, go install x@v1.2.3) or install from a locked "
+        "requirements file; better, do it in an unprivileged job.",
+    ),
+    Rule(
         id="ci.parse-error",
         title="Pipeline file cannot be parsed",
         severity="high",
@@ -159,3 +237,5 @@ RULES: list[Rule] = [
 ]
 
 RULES_BY_ID: dict[str, Rule] = {r.id: r for r in RULES}
+# Old ids still honoured in suppression comments.
+RENAMED = {"ci.pull-request-target": "ci.dangerous-triggers"}
