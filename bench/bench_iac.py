@@ -16,7 +16,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from skill.nodes.iac import review_plan  # noqa: E402
-from skill.nodes.iac.stateful import STATEFUL_TYPES  # noqa: E402
+from skill.plan_review.stateful import STATEFUL_TYPES  # noqa: E402
 
 N = 5000
 ROUNDS = 7

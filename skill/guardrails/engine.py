@@ -272,7 +272,7 @@ def _apply_plan(req: _Request, part: _Part, plan, environment) -> None:
         )
     req.plan = _plan_digest(plan)
     try:
-        from ..nodes.iac import review_plan  # lazy: hcl2/pydantic stay off the hot path
+        from ..plan_review import review_plan  # lazy: pydantic stays off the hot path
     except ImportError as exc:
         part.tier = 4
         part.rule_ids.append("plan.unavailable")

@@ -159,7 +159,7 @@ def test_plan_takes_the_stricter_tier(run, tmp_path):
 def test_plan_without_the_review_module_fails_closed(tmp_path):
     plan = REPO / "tests" / "fixtures" / "guardrails" / "plan_delete_db.json"
     code = (
-        "import sys; sys.modules['skill.nodes.iac'] = None\n"
+        "import sys; sys.modules['skill.plan_review'] = None\n"
         "from skill.guardrails.cli import main\n"
         f"sys.exit(main(['check', '--action', 'infra_change', '--target', 'vpc', '--env', 'dev', '--plan', {str(plan)!r}, '--json']))"
     )

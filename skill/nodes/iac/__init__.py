@@ -14,17 +14,17 @@ from typing import TYPE_CHECKING
 from ...lazy import lazy_exports
 
 if TYPE_CHECKING:
+    from ...plan_review.models import ChangeSummary, DriftSummary, PlanReview
     from .hcl_checks import review_code
-    from .models import ChangeSummary, DriftSummary, PlanReview
     from .plan import review_plan
 
 _EXPORTS = {
     "review_plan": ".plan",
-    "load_plan": ".plan",
+    "load_plan": "skill.plan_review.review",
     "review_code": ".hcl_checks",
-    "PlanReview": ".models",
-    "ChangeSummary": ".models",
-    "DriftSummary": ".models",
+    "PlanReview": "skill.plan_review.models",
+    "ChangeSummary": "skill.plan_review.models",
+    "DriftSummary": "skill.plan_review.models",
 }
 
 __all__ = ["review_plan", "review_code", "PlanReview", "ChangeSummary", "DriftSummary", "load_plan"]

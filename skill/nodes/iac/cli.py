@@ -10,9 +10,9 @@ import click
 from ...cli_support import ErrorHandlingGroup, emit, format_option, output_option
 from ...errors import EXIT_FINDINGS, EXIT_OK
 from ...findings import SEVERITY_ORDER, Finding, at_or_above
+from ...plan_review.models import PlanReview
+from ...plan_review.tiers import TIER_DECISION
 from ...report import sort_findings, to_json, to_markdown, to_sarif
-from .models import PlanReview
-from .tiers import TIER_DECISION
 
 _TOOL = "devops-iac"
 
@@ -104,6 +104,13 @@ def lint(ctx, path, fail_on, fmt, as_json, output):
         text = _plain_findings(title, findings)
     if text:
         emit(text, output)
+    unparsed = sorted({f.file or "?" for f in findings if f.id == "iac.parse-error"})
+    if unparsed:  # code nobody checked must not pass as clean, whatever --fail-on says
+        shown = ", ".join(unparsed[:5]) + (f" and {len(unparsed) - 5} more" if len(unparsed) > 5 else "")
+        click.echo(
+            f"error: {len(unparsed)} file(s) could not be parsed and were not checked: {shown}", err=True
+        )
+        ctx.exit(EXIT_FINDINGS)
     ctx.exit(EXIT_FINDINGS if at_or_above(findings, fail_on) else EXIT_OK)
 
 
@@ -112,7 +119,7 @@ def lint(ctx, path, fail_on, fmt, as_json, output):
 @_json_flag
 def stateful(resource_type, as_json):
     """List the resource types whose delete/replace destroys data (or look one up)."""
-    from .stateful import CONSEQUENCES, STATEFUL_TYPES
+    from ...plan_review.stateful import CONSEQUENCES, STATEFUL_TYPES
 
     if resource_type:
         category = STATEFUL_TYPES.get(resource_type)
@@ -198,8 +205,8 @@ def render_review(rep: PlanReview, fmt: str, *, show_all: bool = False) -> str:
         payload["exit_code"] = rep.exit_code
         return to_json(payload)
     if fmt == "sarif":
+        from ...plan_review.review import PLAN_RULES
         from .hcl_checks import RULES
-        from .plan import PLAN_RULES
 
         return to_sarif(_TOOL, _located(rep), [*PLAN_RULES, *RULES.values()])
     changes = _shown_changes(rep, show_all)

@@ -17,8 +17,8 @@ from typing import Any
 
 from ...environments import infer_environment
 from ...findings import Finding, Rule
+from ...plan_review.secret_names import is_secret_name
 from ...redact import find_secrets, redact
-from .secret_names import is_secret_name
 
 RULES: dict[str, Rule] = {
     r.id: r
@@ -90,6 +90,7 @@ RULES: dict[str, Rule] = {
 }
 
 _SKIP_DIRS = {".terraform", ".git", "node_modules", ".venv", ".terragrunt-cache", "__pycache__"}
+_EXAMPLE_DIRS = {"examples", "example", "testdata", "test", "tests", "fixtures", "test-fixtures"}
 _LOCAL_SOURCE = re.compile(r"^\.{1,2}/")
 _REGISTRY_SOURCE = re.compile(r"^(?:[\w.\-]+/)?[\w\-]+/[\w\-]+/[\w\-]+(?://.*)?$")
 _GIT_SOURCE = re.compile(r"^(?:git::|git@|github\.com/|bitbucket\.org/|gitlab\.com/)")
@@ -152,7 +153,14 @@ def parse_file(path: Path, display: str) -> list[Block]:
     from hcl2.rules.base import AttributeRule, BlockRule
 
     opts = _serialize_opts()
-    tree = hcl2.parses(path.read_text(encoding="utf-8", errors="replace"))
+    text = path.read_text(encoding="utf-8", errors="replace")
+    try:
+        tree = hcl2.parses(text)
+    except Exception:  # noqa: BLE001 - python-hcl2 rejects comments between labels; retry without them
+        stripped = strip_comments(text)
+        if stripped == text:
+            raise
+        tree = hcl2.parses(stripped)
 
     def line_of(rule) -> int | None:
         meta = getattr(rule, "_meta", None)
@@ -174,6 +182,44 @@ def parse_file(path: Path, display: str) -> list[Block]:
     if top.attrs:  # .tfvars: bare attributes
         top.blocks.insert(0, Block(type="", labels=[], line=1, file=display, attrs=top.attrs))
     return top.blocks
+
+
+_HEREDOC = re.compile(r"<<-?\s*([A-Za-z_][\w-]*)[ \t]*\n")
+
+
+def strip_comments(text: str) -> str:
+    """``text`` with every comment blanked (newlines kept, so parser lines stay true).
+
+    python-hcl2's grammar refuses valid HCL such as ``resource "t" /* c */ "n" {}``; strings and
+    heredocs are copied as they are, so a ``#`` or ``//`` inside a value survives.
+    """
+    out: list[str] = []
+    i, n = 0, len(text)
+    while i < n:
+        ch = text[i]
+        if ch == '"':
+            j = i + 1
+            while j < n and text[j] != '"' and text[j] != "\n":
+                j += 2 if text[j] == "\\" else 1
+            out.append(text[i : j + 1])
+            i = j + 1
+        elif ch == "<" and (m := _HEREDOC.match(text, i)):
+            end = re.compile(rf"^[ \t]*{re.escape(m.group(1))}[ \t]*$", re.M).search(text, m.end())
+            stop = end.end() if end else n
+            out.append(text[i:stop])
+            i = stop
+        elif ch == "#" or text.startswith("//", i):
+            j = text.find("\n", i)
+            i = n if j == -1 else j
+        elif text.startswith("/*", i):
+            j = text.find("*/", i + 2)
+            j = n if j == -1 else j + 2
+            out.append(re.sub(r"[^\n]", " ", text[i:j]))
+            i = j
+        else:
+            out.append(ch)
+            i += 1
+    return "".join(out)
 
 
 class _JsonPositions:
@@ -322,23 +368,60 @@ class _Checker:
                     line = getattr(exc, "line", None)
                     self.add("iac.parse-error", f"cannot parse: {_parse_problem(exc)}", shown, line)
             modules[directory] = mod
-        roots = [m for m in modules.values() if self.is_root(m)]
+        called = self.local_module_targets(modules.values())
+        roots = [m for m in modules.values() if m.directory not in called and self.is_root(m)]
         for mod in modules.values():
+            start = len(self.findings)
             self.hardcoded_secrets(mod)
-            self.provider_pinned(mod, root=mod in roots)
+            self.provider_pinned(mod, root=mod in roots and not self.is_example(mod))
             self.module_pinned(mod)
+            if self.is_example(mod):
+                self.label_example(start)
         for mod in roots:
-            self.remote_state(mod)
+            if not self.is_example(mod):
+                self.remote_state(mod)
         self.state_committed(states, tfvars)
-        self.env_separation(roots, tfvars)
-        self.copy_paste(roots)
+        production = [m for m in roots if not self.is_example(m)]
+        self.env_separation(production, tfvars)
+        self.copy_paste(production)
         return self.findings
 
+    def is_example(self, mod: _Module) -> bool:
+        """Code under examples/, testdata/, tests/ or fixtures/ shows or tests a module; it is not deployed."""
+        rel = mod.directory.relative_to(self.base).parts if mod.directory != self.base else ()
+        return any(part.lower() in _EXAMPLE_DIRS for part in rel)
+
+    def label_example(self, start: int) -> None:
+        """Findings in example code stay visible, as low warnings that say where they are."""
+        for i in range(start, len(self.findings)):
+            f = self.findings[i]
+            self.findings[i] = f.model_copy(
+                update={"severity": "low", "status": "warn", "message": f"example/test code: {f.message}"}
+            )
+
+    @staticmethod
+    def local_module_targets(modules) -> set[Path]:
+        """Directories another scanned module calls with a local ``source``: reusable, never roots."""
+        targets: set[Path] = set()
+        for mod in modules:
+            for block in mod.top("module"):
+                source_attr = block.attrs.get("source")
+                source = literal(source_attr.value) if source_attr else None
+                if source and _LOCAL_SOURCE.match(source):
+                    targets.add(Path(os.path.normpath(mod.directory / source)))
+        return targets
+
     def is_root(self, mod: _Module) -> bool:
+        """A module that is applied on its own rather than called by another.
+
+        Reusable modules (``modules/``, ``wrappers/``, a directory another scanned module calls
+        with a local source, as a published module's examples do) receive providers from their
+        caller and have no backend; asking them for one is wrong.
+        """
         if any(b.children("backend") or b.children("cloud") for b in mod.top("terraform")):
             return True
         rel = mod.directory.relative_to(self.base).parts if mod.directory != self.base else ()
-        if "modules" in rel:
+        if {"modules", "wrappers"} & {p.lower() for p in rel}:
             return False
         return bool(mod.top("provider") or mod.top("resource") or mod.top("module"))
 

@@ -69,6 +69,25 @@ def _missing_scope_rows(findings: list[Finding], scope: str, reason: str, obj: s
     return rows
 
 
+def _probes_cover_healthcheck(k8s: list[Finding], docker: list[Finding]) -> list[Finding]:
+    """A Dockerfile HEALTHCHECK is n/a where the Kubernetes manifests probe the containers.
+
+    Kubernetes ignores HEALTHCHECK; its probes are the health check the image runs under.
+    """
+    probed = next(
+        (f for f in k8s if f.id in ("k8s.liveness-probe", "k8s.readiness-probe") and f.status == "pass"), None
+    )
+    if probed is None:
+        return docker
+    reason = f"the Kubernetes manifests define probes ({probed.file}:{probed.line}); Kubernetes ignores HEALTHCHECK"
+    return [
+        f.model_copy(update={"status": "n/a", "message": reason, "fix": None})
+        if f.id == "docker.healthcheck" and f.status == "fail"
+        else f
+        for f in docker
+    ]
+
+
 def review(
     path: str | os.PathLike,
     env: str = "production",
@@ -100,7 +119,7 @@ def review(
     findings = run_k8s_checks(scan.objects, env, is_production(env, cfg))
     findings += _missing_scope_rows(findings, "k8s", "no Kubernetes workloads found", repo_obj)
     docker_findings, docker_warnings = run_docker_checks(scan.dockerfiles)
-    findings += docker_findings
+    findings += _probes_cover_healthcheck(findings, docker_findings)
     findings += _missing_scope_rows(findings, "docker", "no Dockerfile found", repo_obj)
     if target.is_dir():
         findings += run_repo_checks(scan, runbook_min=int(cfg.get("runbook_min_scenarios", 5)))

@@ -127,6 +127,7 @@ _SECRET_FILE = re.compile(
 )
 _PIPE = re.compile(r"(?<![|])\|(?![|])")
 _APT_INSTALL = re.compile(r"\bapt(?:-get)?\s+(?:[^;&|]*\s)?install\b([^;&|]*)")
+_APT_UPDATE = re.compile(r"\bapt(?:-get)?\s+(?:-\S+\s+)*update\b")
 _APK_ADD = re.compile(r"\bapk\s+(?:[^;&|]*\s)?add\b([^;&|]*)")
 
 
@@ -148,13 +149,35 @@ def check_non_root_user(df: Dockerfile) -> Finding:
             "docker.non-root-user", "pass", f"final stage runs as USER {user}", df.file, last.line
         )
     image = _expand(final.image, df.pre_args)
-    if "nonroot" in image or image.startswith("cgr.dev/chainguard/") and ":latest-dev" not in image:
+    if "nonroot" in image or _chainguard_non_root(image):
         return _finding(
             "docker.non-root-user", "pass", f"base image {image} runs as non-root", df.file, final.line
         )
     return _finding(
         "docker.non-root-user", "fail", "no USER in the final stage: runs as root", df.file, final.line
     )
+
+
+# Chainguard images that start as root: wolfi-base and the shell-bearing ``-dev`` variants
+_CHAINGUARD_ROOT = ("wolfi-base", "chainguard-base", "busybox")
+
+
+def _chainguard_non_root(image: str) -> bool:
+    if not image.startswith("cgr.dev/chainguard/"):
+        return False
+    name, _, tag = image.removeprefix("cgr.dev/chainguard/").split("@")[0].partition(":")
+    return name not in _CHAINGUARD_ROOT and not tag.endswith("-dev")
+
+
+def has_pipe(script: str) -> bool:
+    """A shell pipe (``a | b``), read as the shell reads it: ``sed 's|a|b|'`` quotes its bars."""
+    lexer = shlex.shlex(script.replace("\\\n", " "), posix=True, punctuation_chars="|&;<>()")
+    lexer.whitespace_split = True
+    lexer.commenters = ""
+    try:
+        return any(tok in ("|", "|&") for tok in lexer)
+    except ValueError:  # unbalanced quotes: the shell would refuse it too; fall back to the text
+        return bool(_PIPE.search(script))
 
 
 def check_multi_stage(df: Dockerfile) -> Finding:
@@ -279,7 +302,7 @@ def check_pipefail(df: Dockerfile) -> Finding:
                 shell = ins
                 if _shell_has_pipefail(ins) and stage is df.final:
                     evidence = evidence or ins.line
-            if ins.keyword != "RUN" or ins.is_json or not _PIPE.search(ins.args):
+            if ins.keyword != "RUN" or ins.is_json or not has_pipe(ins.args):
                 continue
             if _shell_has_pipefail(shell):
                 continue
@@ -326,7 +349,8 @@ def check_apt_cleanup(df: Dockerfile) -> Finding:
     for ins in df.final.instructions:
         if ins.keyword != "RUN":
             continue
-        if _APT_INSTALL.search(ins.args):
+        if _APT_INSTALL.search(ins.args) or _APT_UPDATE.search(ins.args):
+            # a lone `apt-get update` layer keeps the lists as surely as an install does
             found = found or ins.line
             if "/var/lib/apt/lists" not in ins.args and "--mount=type=cache" not in ins.args:
                 return _finding(

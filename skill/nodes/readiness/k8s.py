@@ -622,7 +622,43 @@ def run_k8s_checks(objects: list[K8sObject], env: str, production: bool) -> list
             ctx.pdbs.setdefault(_ns(o), []).append(o)
         elif o.kind == "NetworkPolicy":
             ctx.netpols.setdefault(_ns(o), []).append(o)
-    findings: list[Finding] = []
+    renderings: dict[tuple[str, str, str], list[list[Finding]]] = {}
     for w in workloads(objects):
-        findings.extend(_run_one(w, ctx))
+        renderings.setdefault(_identity(w.obj), []).append(list(_run_one(w, ctx)))
+    findings: list[Finding] = []
+    for copies in renderings.values():
+        findings.extend(_merge_renderings(copies))
     return findings
+
+
+_STATUS_RANK = {"fail": 3, "warn": 2, "pass": 1, "n/a": 0}
+
+
+def _identity(o: K8sObject) -> tuple[str, str, str]:
+    """kind/namespace/name, with "no namespace" and Helm's release namespace read as one."""
+    ns = o.namespace
+    if ns in (None, HELM_RELEASE_NAMESPACE, "default"):
+        ns = ""
+    return o.kind, ns, o.name.replace(HELM_PLACEHOLDER, "")
+
+
+def _merge_renderings(copies: list[list[Finding]]) -> list[Finding]:
+    """One row per check for a workload rendered raw, through kustomize and through Helm.
+
+    The worst status stands; the message says which renderings agree with it and which do not.
+    """
+    if len(copies) == 1:
+        return copies[0]
+    merged = []
+    for rows in zip(*copies, strict=True):
+        worst = max(rows, key=lambda f: _STATUS_RANK.get(f.status, 0))
+        others = [f for f in rows if f is not worst]
+        agree = sorted({f"{f.file}:{f.line}" for f in others if f.status == worst.status})
+        differ = sorted({f"{f.file}:{f.line} ({f.status})" for f in others if f.status != worst.status})
+        note = []
+        if agree:
+            note.append("same in " + ", ".join(agree))
+        if differ:
+            note.append("differs in " + ", ".join(differ))
+        merged.append(worst.model_copy(update={"message": f"{worst.message} [{'; '.join(note)}]"}))
+    return merged

@@ -416,7 +416,8 @@ class K8sObject:
 
     @property
     def name(self) -> str:
-        return str(self.metadata.get("name") or "?")
+        md = self.metadata
+        return str(md.get("name") or f"{md.get('generateName') or ''}*")
 
     @property
     def namespace(self) -> str | None:
@@ -689,8 +690,18 @@ def _load_yaml_file(scan: Scan, path: Path, rel: str, text: str, chart_cache: di
         else:
             items = [doc]
         for item in items:
-            if item.get("kind") and item.get("apiVersion") and item.get("kind") != "Kustomization":
-                scan.objects.append(K8sObject(item, rel, source))
+            if not item.get("kind") or not item.get("apiVersion"):
+                continue
+            if str(item["apiVersion"]).startswith("kustomize.config.k8s.io/"):
+                continue  # Kustomization/Component: build instructions, not cluster objects
+            if item.get("$patch") == "delete":
+                continue  # a kustomize stub that removes the object: nothing is deployed
+            md = item.get("metadata")
+            if not isinstance(md, LMap) or not (md.get("name") or md.get("generateName")):
+                # the API server refuses a nameless object: a fragment or template, not a workload
+                scan.warn(rel, f"{item.get('kind')} without metadata.name skipped", item.line)
+                continue
+            scan.objects.append(K8sObject(item, rel, source))
 
 
 # --------------------------------------------------------------------------- Kustomize ----

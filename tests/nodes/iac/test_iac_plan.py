@@ -13,8 +13,8 @@ import pytest
 
 from skill.errors import InputError
 from skill.nodes.iac import review_plan
-from skill.nodes.iac.stateful import STATEFUL_TYPES, consequence
-from skill.nodes.iac.tiers import change_tier
+from skill.plan_review.stateful import STATEFUL_TYPES, consequence
+from skill.plan_review.tiers import change_tier
 
 PLANS = Path(__file__).resolve().parents[2] / "fixtures" / "iac" / "plans"
 
@@ -174,6 +174,45 @@ def test_errored_plan_is_never_allowed_silently():
     assert review.tier == 3 and any(f.id == "iac.plan-errored" for f in review.findings)
 
 
+def test_errored_plan_is_not_called_deferred():
+    data = load("noop.json")
+    data.update(errored=True, complete=False)
+    ids = {f.id for f in review_plan(data).findings}
+    assert "iac.plan-errored" in ids and "iac.plan-incomplete" not in ids
+
+
+@pytest.mark.parametrize("version", ["0.1", "0.2", "1.0", "1.2", "1.9"])
+def test_format_versions_terraform_json_accepts_are_read(version):
+    data = load("mixed.json")
+    data["format_version"] = version
+    assert review_plan(data).changes
+
+
+@pytest.mark.parametrize("version", ["2.0", "0.0", "x.1", "3"])
+def test_unknown_major_format_is_refused(version):
+    data = load("mixed.json")
+    data["format_version"] = version
+    with pytest.raises(InputError, match="format_version"):
+        review_plan(data)
+
+
+def test_hcp_redacted_plan_export_is_read():
+    # HCP Terraform's json-output-redacted: plan_format_version, same resource_changes
+    data = load("stateful_replace.json")
+    version = data.pop("format_version")
+    export = {
+        "plan_format_version": version,
+        "resource_changes": data["resource_changes"],
+        "resource_drift": [],
+        "output_changes": {},
+        "relevant_attributes": [],
+        "provider_format_version": "1.0",
+        "provider_schemas": {},
+    }
+    review = review_plan(export)
+    assert review.tier == 4 and review.format_version == version
+
+
 def test_unknown_action_is_asked_not_guessed():
     data = load("noop.json")
     data["resource_changes"][0]["change"]["actions"] = ["teleport"]
@@ -195,7 +234,7 @@ def test_unknown_properties_are_ignored():
     [
         ("truncated.json", "truncated"),
         ("not_json.json", "not JSON"),
-        ("future_format.json", "understands 1.x only"),
+        ("future_format.json", "understands 0.1 up to 1.x"),
         ("state.json", "state snapshot"),
         ("malformed_entry.json", "resource_changes[0] is malformed"),
     ],
@@ -313,7 +352,7 @@ def test_dict_input_is_not_mutated():
 
 
 def test_plan_module_import_is_cheap():
-    code = "import skill.nodes.iac, skill.nodes.iac.plan, sys; print(sorted(m for m in ('hcl2', 'lark', 'rich') if m in sys.modules))"
+    code = "import skill.nodes.iac, skill.nodes.iac.plan, skill.plan_review.review, sys; print(sorted(m for m in ('hcl2', 'lark', 'rich') if m in sys.modules))"
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "[]"

@@ -23,6 +23,9 @@ _EXACT = {
     "refresh_token",
     "primary_access_key",
     "secondary_access_key",
+    "secret_string",
+    "secret_data",
+    "secret_value",
 }
 _SUFFIX = re.compile(
     r"_(?:password|passwd|passphrase|secret|token|api_key|apikey|access_key|secret_key|private_key|"
@@ -36,8 +39,15 @@ _NOT_A_VALUE = re.compile(
 
 
 def is_secret_name(name: str) -> bool:
-    """True when an attribute or variable called ``name`` would hold a credential."""
+    """True when an attribute or variable called ``name`` would hold a credential.
+
+    Write-only attributes (Terraform 1.11+: ``password_wo``, ``secret_string_wo``, ``value_wo``)
+    exist to carry secrets out of plan and state, so any of them holds one; a literal written in
+    the code is still in git.
+    """
     lowered = name.lower().strip('"')
+    if lowered.endswith("_wo"):
+        return True
     if _NOT_A_VALUE.search(lowered):
         return False
     return lowered in _EXACT or bool(_SUFFIX.search(lowered))
