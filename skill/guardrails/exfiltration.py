@@ -235,10 +235,11 @@ def output_taint(simple, state) -> Taint | None:
     return t
 
 
-def _compute_output(simple, argv, dynamic, assigns, state) -> Taint | None:
+def _compute_output(simple, argv, dynamic, assigns, state, own=False) -> Taint | None:
     if not argv:
         return None
-    own = own_taint(simple, argv, dynamic, assigns, state)
+    if own is False:  # not computed by the caller yet
+        own = own_taint(simple, argv, dynamic, assigns, state)
     if own is not None:
         return own
     name = argv[0]
@@ -284,8 +285,8 @@ def stdin_taint(simple, state, *, piped: bool = True) -> Taint | None:
 
 
 def _path_label(word: str, state, *, folders: bool = False) -> Taint | None:
-    f = flow(state)
-    if word in f.derived:
+    f = getattr(state, "secret_flow", None)
+    if f is not None and word in f.derived:
         return (sm.MATERIAL, f.derived[word])
     if word.startswith("$"):
         word = _resolve_literal(word, state)
@@ -360,12 +361,14 @@ def _file_operands(name: str, argv: list[str]) -> list[str]:
 def own_taint(simple, argv: list[str], dynamic: list[bool], assigns: dict, state) -> Taint | None:
     """Secret material this command itself reads and prints."""
     name = argv[0]
-    dump = sm.environment_dump(argv)
-    if dump is not None:
-        return (sm.ENVIRONMENT, dump)
-    label = sm.printing_command(argv)
-    if label is not None:
-        return (sm.MATERIAL, label)
+    if name in _DUMPS:
+        dump = sm.environment_dump(argv)
+        if dump is not None:
+            return (sm.ENVIRONMENT, dump)
+    if name in _PRINTING_PROGRAMS or name.startswith("docker-credential-"):
+        label = sm.printing_command(argv)
+        if label is not None:
+            return (sm.MATERIAL, label)
     if name == "printenv":
         for a in argv[1:]:
             if sm.secret_variable(a):
@@ -916,6 +919,8 @@ _SINKS = (
 def sink_payload(simple, argv: list[str]) -> _Payload | None:
     """What a network sink sends, or None when the command sends nothing off the machine."""
     name = argv[0]
+    if name not in _SINKS and name != "tee":
+        return None
     payload = _Payload()
     if name == "curl":
         _curl(argv, payload)
@@ -1003,7 +1008,11 @@ def sink_payload(simple, argv: list[str]) -> _Payload | None:
 _READERS = frozenset({"read", "mapfile", "readarray"})
 _PRINTING_PROGRAMS = frozenset(
     """gh glab aws gcloud az kubectl oc vault op doppler sops pass gopass security secret-tool bw lpass gpg
-    gpg2 age ansible-vault heroku terraform tofu terragrunt""".split()
+    gpg2 age ansible-vault heroku terraform tofu terragrunt git""".split()
+)
+# Programs whose output files can be made from secret material (remembered for the line).
+_DERIVERS = (
+    frozenset({"cp", "mv", "install", "ln", "rsync", "tar", "bsdtar", "gtar", "zip", "7z"}) | _COMPRESSORS
 )
 _DUMPS = frozenset({"env", "printenv", "set", "export", "declare", "typeset", "ps"})
 _WRITERS = frozenset({"cp", "mv", "install", "ln", "rsync", "tar", "bsdtar", "gtar", "zip", "7z", "git"})
@@ -1030,13 +1039,17 @@ def part_hits(
     """Secret-material hits for one simple command (its argv already unwrapped)."""
     name = argv[0]
     if simple.pipe_src is None and not simple.redirects and simple.stdin is None and not _relevant(name):
-        return []  # the common case: nothing here reads, prints, stores or sends secrets
+        # the common case: nothing here reads, prints, stores or sends secrets (and a command
+        # piping into a later part carries nothing either)
+        f = getattr(state, "secret_flow", None)
+        if f is not None:
+            f.out[id(simple)] = None
+        return []
     hits: list[tuple[int, str, str]] = []
-    f = flow(state)
     own = own_taint(simple, argv, dynamic, assigns, state)
     key = id(simple)
     if own is not None:
-        f.out[key] = own
+        flow(state).out[key] = own
     payload = sink_payload(simple, argv)
     if payload is not None:
         if simple.argv and simple.argv[0].rsplit("/", 1)[-1] in ("xargs", "parallel"):
@@ -1063,20 +1076,24 @@ def part_hits(
         if t is not None:
             for a in argv[1:]:
                 if a.isidentifier():
-                    f.tainted[a] = (t[0], f"${a} (read from {t[1]})")
+                    flow(state).tainted[a] = (t[0], f"${a} (read from {t[1]})")
     if name == "git":
-        hit = _git(argv, state, f)
+        hit = _git(argv, state)
         if hit is not None:
             hits.append(hit)
     out = (
         own
         if own is not None
         else (
-            _compute_output(simple, argv, dynamic, assigns, state)
+            _compute_output(simple, argv, dynamic, assigns, state, own=None)
             if simple.pipe_src is not None or simple.redirects
             else None
         )
     )
+    f = getattr(state, "secret_flow", None)
+    if f is None and out is None and name not in _DERIVERS:
+        return hits  # nothing read, nothing written: no need to remember anything for this line
+    f = flow(state)
     f.out[key] = out
     _remember_derived(simple, argv, out, state, f)
     if out is not None and not hits:
@@ -1225,8 +1242,12 @@ def _remember_derived(simple, argv: list[str], out: Taint | None, state, f: Flow
                 return
 
 
-def _git(argv: list[str], state, f: Flow) -> tuple[int, str, str] | None:
+def _git(argv: list[str], state) -> tuple[int, str, str] | None:
     """git push of secret material staged on the line to a remote added on the same line."""
+    f = getattr(state, "secret_flow", None)
+    if "remote" not in argv and "add" not in argv and (f is None or not f.staged):
+        return None
+    f = flow(state)
     words = [a for a in argv[1:] if not a.startswith("-")]
     if words[:2] in (["remote", "add"], ["remote", "set-url"]) and len(words) >= 3:
         f.remotes.add(words[2])

@@ -470,9 +470,44 @@ _KUBE_OUTPUTS = (
 )
 
 
+# A word one of these programs needs before it can print a secret: most calls (`git status`,
+# `aws s3 ls`) are rejected with one set test, which keeps the hook's common path cheap.
+_TRIGGERS = {
+    "git": frozenset({"credential"}),
+    "gh": frozenset({"auth"}),
+    "glab": frozenset({"auth"}),
+    "aws": frozenset(
+        {
+            "secretsmanager",
+            "ssm",
+            "configure",
+            "ecr",
+            "ecr-public",
+            "sts",
+            "iam",
+            "kms",
+            "rds",
+            "codeartifact",
+            "eks",
+        }
+    ),
+    "gcloud": frozenset({"secrets", "auth", "sql"}),
+    "az": frozenset({"keyvault", "account", "storage", "acr", "ad", "cosmosdb", "redis", "webapp"}),
+    "vault": frozenset({"kv", "read", "token", "print"}),
+    "terraform": frozenset({"state"}),
+    "tofu": frozenset({"state"}),
+    "terragrunt": frozenset({"state"}),
+}
+
+
 def printing_command(argv: list[str]) -> str | None:
     """A label when this command prints a secret value (a token, a decrypted secret)."""
     name = argv[0]
+    trigger = _TRIGGERS.get(name)
+    if trigger is not None and trigger.isdisjoint(argv):
+        return None
+    if name in ("kubectl", "oc") and not any("secret" in a or a in ("config", "token") for a in argv):
+        return None
     words = _words(argv)
     if name in ("gh", "glab"):
         if name == "gh" and _seq(words, "auth", "token"):

@@ -170,6 +170,8 @@ def part_hits(simple, argv: list[str]) -> list[tuple[int, str, str]]:
 
 
 def _git(argv: list[str], words: list[str]) -> tuple[int, str, str] | None:
+    if "-c" not in argv and "config" not in argv:
+        return None
     for i, a in enumerate(argv[1:], 1):
         if a == "-c" and i + 1 < len(argv) and _ssl_off(*argv[i + 1].partition("=")[::2]):
             return (3, "protect.tls-verify-off", f"git -c {argv[i + 1]} skips TLS certificate checks")
@@ -206,6 +208,8 @@ def _node_config(name: str, words: list[str]) -> tuple[int, str, str] | None:
 
 
 def _kube(argv: list[str], words: list[str]) -> tuple[int, str, str] | None:
+    if "patch" not in argv and "create" not in argv and "config" not in argv:
+        return None
     text = " ".join(argv)
     for i, w in enumerate(words):  # skip values of global options (`--context prod create …`)
         if w in ("patch", "create", "config"):
@@ -261,8 +265,19 @@ _SERVICES = frozenset(
 )
 
 
+# Text a cloud command must contain to expose anything: one scan rejects `aws s3 ls` and friends.
+_CLOUD_MARKERS = {
+    "aws": ("0.0.0.0/0", "::/0", "public", "AllUsers", "Principal", "--acl"),
+    "gcloud": ("allUsers", "allAuthenticatedUsers", "--allow-unauthenticated", "0.0.0.0/0", "::/0"),
+    "gsutil": ("allUsers", "AllUsers", "allAuthenticatedUsers", "public-read"),
+    "az": ("--public-access", "--allow-blob-public-access", "nsg"),
+}
+
+
 def _cloud(name: str, argv: list[str], words: list[str]) -> tuple[int, str, str] | None:
     text = " ".join(argv)
+    if not any(m in text for m in _CLOUD_MARKERS[name]):
+        return None
     for i, w in enumerate(words):  # skip values of global options (`aws --profile prod ec2 …`)
         if w in _SERVICES:
             words = words[i:]
@@ -370,6 +385,8 @@ def _crontab(argv: list[str]) -> tuple[int, str, str] | None:
 def _config_edits(simple, argv: list[str]) -> list[tuple[int, str, str]]:
     """sed -i / echo >> / tee onto sshd_config or the SELinux config that weaken them."""
     name = argv[0]
+    if not simple.redirects and name not in ("sed", "gsed", "perl", "tee"):
+        return []
     targets = [t for op, t in simple.redirects if op in (">", ">>", ">|")]
     if name in ("sed", "gsed", "perl", "tee"):
         targets += [a for a in argv[1:] if not a.startswith("-")]
