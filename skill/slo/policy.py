@@ -105,3 +105,42 @@ def budget_policy(
 def raise_tier(tier: int, verdict: BudgetVerdict, top: int = 4) -> int:
     """The gate's tier with the policy applied: up by ``extra_tier``, capped, never down."""
     return max(tier, min(top, tier + max(0, verdict.extra_tier)))
+
+
+def apply_budget(decision, change, *, verdict: BudgetVerdict | None = None):
+    """The gate's Decision on ``change`` with the error-budget policy applied (in place, returned).
+
+    ``change`` is a proposed change with ``kind`` (deploy, rollback ...), ``service`` and
+    ``environment``. The policy never lowers anything: an exhausted budget raises the tier by one
+    (T3 ask becomes T4 block-until-approved); an approval already used or an allowlist entry is
+    the human's word on this exact request and stands, with the reason added.
+    """
+    from ..guardrails.model import decision_for_tier
+
+    kind = str(getattr(change, "kind", "") or "")
+    if kind not in ("deploy", "rollback"):
+        return decision
+    if verdict is None:
+        verdict = budget_policy(
+            getattr(change, "service", None),
+            environment=getattr(change, "environment", None),
+            action=kind,
+            rollback=kind == "rollback",
+        )
+    decision.reasons.extend(r for r in verdict.reasons if r not in decision.reasons)
+    if not verdict.extra_tier:
+        return decision
+    decision.rule_ids.append("slo.error-budget-exhausted")
+    human_said_yes = decision.approval_used or any(r.startswith("allow.") for r in decision.rule_ids)
+    tier = raise_tier(decision.tier, verdict)
+    if human_said_yes or tier == decision.tier:
+        return decision
+    decision.tier = tier
+    decision.decision = decision_for_tier(tier)
+    if decision.decision != "allow" and not decision.request_id:
+        # the gate allowed it outright, so it recorded no request a human could approve
+        decision.approvable = False
+        decision.reasons.append(
+            "not approvable while the budget is exhausted: the policy tiers this deploy below T3"
+        )
+    return decision

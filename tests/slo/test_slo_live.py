@@ -306,3 +306,62 @@ def test_batches_split_into_chunks_and_keep_every_answer(prometheus_server):
         assert prom.queries == 3  # two chunks of the first group, one of the second: groups never mix
     assert all(values[f"e{i}"] == 2 * i for i in range(BATCH_SIZE + 10))
     assert values["empty"] is None and values["nan"] is None and values["other"] == 7
+
+
+def test_the_gate_decision_goes_up_one_tier_and_never_down(prometheus_server, tmp_path, monkeypatch):
+    from types import SimpleNamespace
+
+    from skill.guardrails.engine import check_action
+    from skill.slo.policy import apply_budget
+
+    # a team policy that asks (T3) for production deploys, so the budget has a tier to add
+    config = tmp_path / "devops-config"
+    config.mkdir(exist_ok=True)
+    (config / "policy.toml").write_text("[actions.deploy_production]\ntier = 3\nproduction_tier = 3\n")
+    monkeypatch.setenv("DEVOPS_CONFIG_DIR", str(config))
+    deploy = SimpleNamespace(kind="deploy", service="fast", environment="production")
+    exhausted = _policy(prometheus_server, "fast")
+
+    asked = check_action("deploy_production", target="fast", env="production")
+    assert (asked.tier, asked.decision) == (3, "ask") and asked.request_id
+    raised = apply_budget(asked, deploy, verdict=exhausted)
+    assert (raised.tier, raised.decision, raised.approvable) == (4, "block", True)
+    assert raised.request_id and exhausted.reasons[0] in raised.reasons
+    assert "slo.error-budget-exhausted" in raised.rule_ids
+
+    # steady budget: nothing changes, nothing is said
+    calm = apply_budget(
+        check_action("deploy_production", target="steady", env="production"),
+        SimpleNamespace(kind="deploy", service="steady", environment="production"),
+        verdict=_policy(prometheus_server, "steady"),
+    )
+    assert (calm.tier, calm.decision) == (3, "ask") and not any("budget" in r for r in calm.reasons)
+
+    # Prometheus down: said, and the tier stays
+    down = _policy(prometheus_server, "fast", prometheus_url=f"http://127.0.0.1:{_closed_port()}")
+    kept = apply_budget(
+        check_action("deploy_production", target="fast", env="production"), deploy, verdict=down
+    )
+    assert (kept.tier, kept.decision) == (3, "ask") and any("error budget unknown" in r for r in kept.reasons)
+
+    # a rollback of the burning service keeps its tier, with the exemption said
+    rollback = SimpleNamespace(kind="rollback", service="fast", environment="production")
+    before = check_action("rollback", target="fast", env="production")
+    tier = before.tier
+    after = apply_budget(before, rollback, verdict=_policy(prometheus_server, "fast", action="rollback"))
+    assert after.tier == tier and any("exempt" in r for r in after.reasons)
+
+
+def test_apply_budget_reads_the_slo_settings(prometheus_server, tmp_path, monkeypatch):
+    from types import SimpleNamespace
+
+    from skill.guardrails.engine import check_action
+    from skill.slo.policy import apply_budget
+
+    _configure(tmp_path, monkeypatch, prometheus_server.url, prometheus_server.spec)
+    decision = apply_budget(
+        check_action("deploy_production", target="fast", env="production"),
+        SimpleNamespace(kind="deploy", service="fast", environment="production"),
+    )
+    # the default policy blocks production deploys until approved (T4): the budget adds its reason
+    assert decision.tier == 4 and any(r.startswith("error budget exhausted: ") for r in decision.reasons)
