@@ -180,6 +180,13 @@ def recall(query, limit, explain, mode, as_json, **filters):
         return
     if not hits:
         click.echo("no memories match")
+    elif not hits[0].parts.get("strong", True):
+        from .search import MATCH_THRESHOLD, match_strength
+
+        click.echo(
+            f"no strong match (best relevance {match_strength(hits[0].parts):.2f} < {MATCH_THRESHOLD:.2f}); "
+            "the closest memories:"
+        )
     for h in hits:
         click.echo(f"{h.score:.3f}  {_line(h.memory)}")
         if explain:
@@ -459,8 +466,11 @@ def triage(symptom, service, window, limit, as_json):
     for m in rep.recent_changes[:10]:
         click.echo(f"  {m.created_at}  {m.kind}: {m.text[:100]}")
     click.echo(f"\nSimilar past incidents ({len(rep.similar_incidents)}):")
+    if rep.no_strong_match:
+        click.echo(f"  {rep.no_strong_match}")
     for s in rep.similar_incidents:
-        click.echo(f"  {s.score:.3f}  {s.id}: {(s.title or s.text)[:90]}")
+        label = f" [other service: {s.service or 'unknown'}]" if s.match == "other service" else ""
+        click.echo(f"  {s.relevance:.3f}  {s.id}: {(s.title or s.text)[:90]}{label}")
         if s.resolution:
             click.echo(f"         resolution: {s.resolution}")
     click.echo(f"\nLast good version: {rep.last_good_version or 'unknown'}")

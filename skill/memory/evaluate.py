@@ -82,3 +82,19 @@ def evaluate(mem, queries: Iterable[dict], *, sweep: Iterable[float] = ()) -> di
             for qset, vals in sets.items()
         }
     return out
+
+
+def match_calibration(mem, queries: Iterable[dict], thresholds=(0.35, 0.40, 0.45, 0.50, 0.55, 0.60)) -> list:
+    """For each threshold: the share of queries whose best relevant memory reaches it, and the
+    share whose best unrelated memory does (what triage would show when the right incident is
+    not in memory). [(threshold, kept, passed)]"""
+    best_rel, best_other = [], []
+    for q in queries:
+        rel = set(q["relevant"])
+        hits = mem.recall(q["query"], mode="hybrid", limit=20)
+        r = [S.match_strength(h.parts) for h in hits if h.memory.id in rel]
+        o = [S.match_strength(h.parts) for h in hits if h.memory.id not in rel]
+        best_rel.append(max(r, default=0.0))
+        best_other.append(max(o, default=0.0))
+    n = max(len(best_rel), 1)
+    return [(t, sum(x >= t for x in best_rel) / n, sum(x >= t for x in best_other) / n) for t in thresholds]

@@ -102,6 +102,10 @@ class SimilarIncident(BaseModel):
     text: str
     score: float
     memory_id: str | None = None
+    relevance: float = 0.0
+    # "same service", "other service" (only above the stronger threshold) or "any service"
+    # (triage without a service).
+    match: str = "any service"
 
 
 class TriageReport(BaseModel):
@@ -114,6 +118,8 @@ class TriageReport(BaseModel):
     recent_changes: list[MemoryRecord] = Field(default_factory=list)
     last_good_version: str | None = None
     suggestion: str
+    # Set when no past incident is a strong match: "no strong match" beats a padded list.
+    no_strong_match: str | None = None
     warnings: list[str] = Field(default_factory=list)
 
 

@@ -28,6 +28,23 @@ RECENCY_WEIGHT = 0.05
 IMPORTANCE_WEIGHT = 0.1
 RESOLUTION_BONUS = 0.02
 CANDIDATES = 100
+
+# How strong a match must be to be shown as a similar incident, or to have its resolution
+# suggested. Calibrated on the post-mortem corpus with both query sets (bench_memory_quality):
+# the best relevant memory reaches 0.40 for 83 % of the queries while the best unrelated one
+# passes it for 60 %, and 0.55 for 5 % — so a same-service match needs 0.40 (the service already
+# narrowed the field) and another service's incident needs 0.55 before it is shown at all.
+MATCH_THRESHOLD = 0.40
+OTHER_SERVICE_THRESHOLD = 0.55
+# Without vectors (model unavailable) only lexical coverage is known: most of the query's weight.
+COVERAGE_THRESHOLD = 0.6
+
+# Where the hybrid uses the normalised query (normalize_query): chosen on the dev query set.
+EXPAND_LEXICAL = True
+EXPAND_VECTOR = True
+# The query vector is the typed query's plus this share of the normalised one's: the shorthand's
+# meaning is added without letting the appended words pull a plain paraphrase off course.
+EXPANSION_VECTOR_WEIGHT = 2.0
 HALF_LIFE_DAYS = {"deployment": 7.0, "ci_failure": 14.0, "note": 90.0, "incident": 365.0, "resolution": 365.0}
 
 STOPWORDS = frozenset(
@@ -96,3 +113,107 @@ def rrf(ranks: list[int | None], k: int = 60, weights: list[float] | None = None
     """Reciprocal rank fusion, kept for the evaluation's comparison."""
     weights = weights or [1.0] * len(ranks)
     return sum(w / (k + r) for r, w in zip(ranks, weights, strict=True) if r is not None)
+
+
+def match_strength(parts: dict) -> float:
+    """The relevance a hit was scored with (cosine + lexical part), or its coverage without vectors."""
+    if "cosine" in parts:
+        return float(parts.get("relevance", parts["cosine"]))
+    return float(parts.get("coverage", 0.0))
+
+
+def is_strong(parts: dict, *, other_service: bool = False) -> bool:
+    """Whether a hit is a match worth acting on (see MATCH_THRESHOLD)."""
+    if "cosine" not in parts:
+        return match_strength(parts) >= COVERAGE_THRESHOLD + (0.2 if other_service else 0.0)
+    return match_strength(parts) >= (OTHER_SERVICE_THRESHOLD if other_service else MATCH_THRESHOLD)
+
+
+# On-call shorthand -> the words write-ups use for the same thing. Applied to the query only
+# (memories keep their text): "pods OOMKilled" also asks for "out of memory", "5xx" for
+# "errors", "db" for "database". Tuned on the on-call dev query set, never on the held-out half.
+OPS_VOCABULARY: dict[str, str] = {
+    "5xx": "errors server error 500 502 503",
+    "4xx": "errors client error 404",
+    "500": "errors server error",
+    "502": "errors bad gateway",
+    "503": "errors unavailable",
+    "504": "errors timeout gateway",
+    "404": "errors not found",
+    "oom": "out of memory",
+    "oomed": "out of memory",
+    "oomkilled": "out of memory killed",
+    "crashloop": "crash restart",
+    "crashloopbackoff": "crash restart",
+    "segfault": "crash",
+    "segfaulted": "crash",
+    "bluescreen": "crash",
+    "bluescreens": "crash",
+    "panicking": "crash panic",
+    "db": "database",
+    "dbs": "databases",
+    "pg": "postgresql postgres database",
+    "postgres": "postgresql database",
+    "mongo": "mongodb database",
+    "mysql": "mysql database",
+    "k8s": "kubernetes cluster",
+    "kube": "kubernetes",
+    "pod": "kubernetes container",
+    "pods": "kubernetes containers",
+    "lb": "load balancer",
+    "elb": "load balancer",
+    "alb": "load balancer",
+    "cert": "certificate",
+    "certs": "certificates",
+    "tls": "certificate",
+    "creds": "credentials",
+    "secrets": "credentials",
+    "acl": "firewall rules",
+    "dns": "dns resolution",
+    "az": "availability zone",
+    "vm": "instance",
+    "vms": "instances",
+    "p99": "latency slow",
+    "p95": "latency slow",
+    "hangs": "unresponsive stuck",
+    "hung": "unresponsive stuck deadlock",
+    "froze": "unresponsive stuck",
+    "frozen": "unresponsive stuck",
+    "flapping": "unavailable unresponsive",
+    "typo": "human error",
+    "fat-fingered": "typo human error",
+    "nuked": "deleted",
+    "wiped": "deleted",
+    "dropped": "deleted",
+    "purged": "deleted",
+    "ddos": "attack traffic",
+    "xid": "transaction id wraparound",
+    "leaked": "leak",
+    "cron": "batch job",
+    "pegged": "cpu load",
+    "signin": "login authentication",
+    "login": "authentication",
+}
+
+
+def normalize_query(text: str) -> str:
+    """The query plus the write-up words for the on-call shorthand it uses (never removes words)."""
+    extra: list[str] = []
+    for term in query_terms(text):
+        expansion = OPS_VOCABULARY.get(term)
+        if expansion:
+            extra.extend(w for w in expansion.split() if w not in extra)
+    if not extra:
+        return text
+    return f"{text} ({' '.join(extra)})"
+
+
+def blend_query_vectors(typed, expanded=None):
+    """``typed`` + EXPANSION_VECTOR_WEIGHT * ``expanded``, L2-normalised (cosine stays a cosine)."""
+    import numpy as np
+
+    if expanded is None or EXPANSION_VECTOR_WEIGHT <= 0:
+        return typed
+    v = np.asarray(typed, dtype=np.float32) + EXPANSION_VECTOR_WEIGHT * np.asarray(expanded, dtype=np.float32)
+    norm = float(np.linalg.norm(v))
+    return v / norm if norm else typed

@@ -715,7 +715,10 @@ class Memory:
                 for r in self.list(**filters, limit=limit)
             ]
         n_cand = max(S.CANDIDATES, limit * 3)
-        terms = S.query_terms(query)
+        # The hybrid reads on-call shorthand too (5xx, OOMKilled, db); the single-method
+        # baselines see the query as typed.
+        expanded = S.normalize_query(query) if mode == "hybrid" else query
+        terms = S.query_terms(expanded if S.EXPAND_LEXICAL else query)
 
         default_where = where == "m.deleted_at IS NULL AND m.superseded_by IS NULL"
         allowed = None
@@ -763,11 +766,12 @@ class Memory:
         remote: dict[str, dict] = {}
         qvec = None
         if mode != "lexical":
-            qv = self._embed([query])
+            blend = S.EXPAND_VECTOR and expanded != query
+            qv = self._embed([query, expanded] if blend else [query])
             if qv is None:
                 self._warn("recall fell back to lexical search (embedding model unavailable)")
             else:
-                qvec = qv[0]
+                qvec = S.blend_query_vectors(qv[0], qv[1] if blend else None)
         if qvec is not None and self.team_mode:
             try:
                 remote = self._remote_candidates(qvec, n_cand, filters)
@@ -849,7 +853,11 @@ class Memory:
             )
             for score, item, p in scored[: limit * 3 + 10]
         ]
-        return self._fold_links(hits)[:limit]
+        hits = self._fold_links(hits)[:limit]
+        if mode == "hybrid":
+            for h in hits:
+                h.parts["strong"] = S.is_strong(h.parts)
+        return hits
 
     @staticmethod
     def _score(
@@ -1446,43 +1454,7 @@ class Memory:
             for m in self.list(service=service, since=since, limit=50)
             if m.kind in ("deployment", "ci_failure", "note")
         ]
-        # Similar past incidents: same service first; widen to all services when that finds too little.
-        hits = self.recall(symptom, service=service, limit=limit * 4) if service else []
-        pool = [h for h in hits if h.memory.kind in ("incident", "resolution")]
-        if len(pool) < limit:
-            more = self.recall(symptom, limit=limit * 6)
-            seen = {h.memory.id for h in pool}
-            pool += [
-                h for h in more if h.memory.kind in ("incident", "resolution") and h.memory.id not in seen
-            ]
-        similar: dict[str, SimilarIncident] = {}
-        for h in pool:
-            m = h.memory
-            iid = (m.metadata or {}).get("incident_id")
-            inc = self._incident_row(iid) if iid else None
-            key = iid or m.id
-            score = h.score + (
-                0.05 if service and m.service and m.service.lower() == service.lower() else 0.0
-            )
-            resolution = (inc or {}).get("resolution") or (m.metadata or {}).get("resolution")
-            if resolution:
-                score += S.RESOLUTION_BONUS
-            if key in similar and similar[key].score >= score:
-                continue
-            similar[key] = SimilarIncident(
-                id=key,
-                title=(inc or {}).get("title"),
-                service=(inc or {}).get("service") or m.service,
-                status=(inc or {}).get("status"),
-                severity=(inc or {}).get("severity"),
-                started=(inc or {}).get("started") or m.created_at,
-                resolution=resolution,
-                root_cause=(inc or {}).get("root_cause"),
-                text=m.text,
-                score=round(score, 4),
-                memory_id=m.id,
-            )
-        ranked = sorted(similar.values(), key=lambda s: -s.score)[:limit]
+        ranked, no_match = self._similar_incidents(symptom, service, limit)
         last_good = None
         if service:
             envs = [d.env for d in recent_deploys] or [
@@ -1493,7 +1465,7 @@ class Memory:
                 newest = current[0] if current else None
                 before = newest.version if newest and newest.started >= since else None
                 last_good = self.last_good_version(service, envs[0], before_version=before)
-        suggestion = _suggest(service, recent_deploys, ranked, last_good, window)
+        suggestion = _suggest(service, recent_deploys, ranked, last_good, window, no_match)
         return TriageReport(
             symptom=redact(symptom),
             service=service,
@@ -1504,8 +1476,70 @@ class Memory:
             recent_changes=recent_changes,
             last_good_version=last_good,
             suggestion=suggestion,
+            no_strong_match=no_match,
             warnings=list(self.warnings),
         )
+
+    def _similar_incidents(
+        self, symptom: str, service, limit: int
+    ) -> tuple[list[SimilarIncident], str | None]:
+        """Past incidents that match strongly: the service's own first, then other services' only
+        above the stronger threshold, labelled; never padded with weak matches."""
+
+        def same(m: MemoryRecord) -> bool:
+            return bool(service and m.service and m.service.casefold() == service.casefold())
+
+        pool = self.recall(symptom, service=service, limit=limit * 4) if service else []
+        seen = {h.memory.id for h in pool}
+        pool += [h for h in self.recall(symptom, limit=limit * 6) if h.memory.id not in seen]
+        similar: dict[str, SimilarIncident] = {}
+        best = 0.0
+        for h in pool:
+            m = h.memory
+            if m.kind not in ("incident", "resolution"):
+                continue
+            best = max(best, S.match_strength(h.parts))
+            other = bool(service) and not same(m)
+            if not S.is_strong(h.parts, other_service=other):
+                continue
+            iid = (m.metadata or {}).get("incident_id")
+            inc = self._incident_row(iid) if iid else None
+            key = iid or m.id
+            inc_service = (inc or {}).get("service") or m.service
+            if service and inc_service and inc_service.casefold() == service.casefold():
+                match = "same service"
+            elif service:
+                match = "other service"
+            else:
+                match = "any service"
+            resolution = (inc or {}).get("resolution") or (m.metadata or {}).get("resolution")
+            score = h.score + (S.RESOLUTION_BONUS if resolution else 0.0)
+            if key in similar and similar[key].score >= score:
+                continue
+            similar[key] = SimilarIncident(
+                id=key,
+                title=(inc or {}).get("title"),
+                service=inc_service,
+                status=(inc or {}).get("status"),
+                severity=(inc or {}).get("severity"),
+                started=(inc or {}).get("started") or m.created_at,
+                resolution=resolution,
+                root_cause=(inc or {}).get("root_cause"),
+                text=m.text,
+                score=round(score, 4),
+                memory_id=m.id,
+                relevance=round(S.match_strength(h.parts), 4),
+                match=match,
+            )
+        ranked = sorted(similar.values(), key=lambda s: (s.match == "other service", -s.score))[:limit]
+        no_match = None
+        if not ranked:
+            no_match = (
+                f"no strong match among past incidents (best relevance {best:.2f}; a match needs "
+                f"{S.MATCH_THRESHOLD:.2f}"
+                + (f", {S.OTHER_SERVICE_THRESHOLD:.2f} on another service)" if service else ")")
+            )
+        return ranked, no_match
 
     # ----------------------------------------------------------------- import / export
     def import_jsonl(
@@ -1918,24 +1952,41 @@ def _content_terms(text: str) -> set[str]:
 
 
 def _suggest(
-    service, deploys: list[Deployment], similar: list[SimilarIncident], last_good, window: str
+    service,
+    deploys: list[Deployment],
+    similar: list[SimilarIncident],
+    last_good,
+    window: str,
+    no_match: str | None = None,
 ) -> str:
     parts = []
     if deploys:
         d = deploys[0]
-        parts.append(
-            f"{d.service} {d.version} was deployed to {d.env} at {d.started} (inside the {window} window): "
-            "suspect the change first"
-        )
-        if last_good and last_good != d.version:
-            parts.append(f"roll back to {last_good} if the symptom started after that deploy")
+        if d.rolled_back_from:
+            parts.append(
+                f"{d.service} was rolled back from {d.rolled_back_from} to {d.version} in {d.env} at {d.started}: "
+                "if the symptom persists, look beyond that release"
+            )
+        else:
+            parts.append(
+                f"{d.service} {d.version} was deployed to {d.env} at {d.started} (inside the {window} window): "
+                "suspect the change first"
+            )
+            if last_good and last_good != d.version:
+                parts.append(f"roll back to {last_good} if the symptom started after that deploy")
     elif service:
         parts.append(f"no deploys to {service} in the last {window}: look at config, dependencies and load")
-    resolved = [s for s in similar if s.resolution]
-    if resolved:
-        parts.append(f"similar past incident {resolved[0].id} was resolved by: {resolved[0].resolution}")
-    elif similar:
-        parts.append(f"closest past incident: {similar[0].id} (no resolution recorded)")
+    # Only strong matches reach here; the first one decides what is said, so a weaker incident's
+    # resolution is never put ahead of the best match (which may not be resolved yet).
+    if similar:
+        top = similar[0]
+        where = f" on another service ({top.service})" if top.match == "other service" else ""
+        if top.resolution:
+            parts.append(f"similar past incident {top.id}{where} was resolved by: {top.resolution}")
+        else:
+            parts.append(f"closest past incident: {top.id}{where} (no resolution recorded)")
+    elif no_match:
+        parts.append(no_match)
     if not parts:
         parts.append("no similar incidents or recent changes on record: investigate from the symptom")
     return "; ".join(parts) + "."

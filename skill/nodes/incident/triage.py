@@ -200,9 +200,21 @@ def triage_incident(
                 f"A feature flag changed in the window; switching it back is quick: `{flag}` (gated)"
             )
             break
-    for s in similar[:2]:
-        if s.get("resolution"):
-            steps.append(f"Similar incident {s['id']} was resolved by: {s['resolution']}")
+    # Memory only returns strong matches; the best one speaks first, so a weaker incident's fix
+    # is never offered ahead of a closer incident that has none yet.
+    if similar:
+        top = similar[0]
+        where = (
+            f" (other service: {top.get('service') or 'unknown'})"
+            if top.get("match") == "other service"
+            else ""
+        )
+        if top.get("resolution"):
+            steps.append(f"Similar incident {top['id']}{where} was resolved by: {top['resolution']}")
+        else:
+            steps.append(f"Closest past incident {top['id']}{where} has no resolution recorded yet")
+    elif tri.no_strong_match:
+        steps.append(tri.no_strong_match[0].upper() + tri.no_strong_match[1:])
     if runbooks:
         steps.append(f"Follow the runbook {runbooks[0].path} ({runbooks[0].title})")
     else:
@@ -266,7 +278,10 @@ def render_triage(rep: IncidentReport) -> str:
     lines.append("Similar incidents:" if rep.similar_incidents else "Similar incidents: none")
     for s in rep.similar_incidents[:5]:
         res = f" -> resolved by: {s['resolution']}" if s.get("resolution") else ""
-        lines.append(f"  - {s['id']} {s.get('title') or s['text'][:80]}{res}")
+        other = (
+            f" [other service: {s.get('service') or 'unknown'}]" if s.get("match") == "other service" else ""
+        )
+        lines.append(f"  - {s['id']} {s.get('title') or s['text'][:80]}{other}{res}")
     if rep.runbook:
         lines.append(
             f"Runbook: {rep.runbook.path} - {rep.runbook.title} (matched: {', '.join(rep.runbook.matched_terms)})"
