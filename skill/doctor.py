@@ -1,7 +1,8 @@
 """`devops doctor`: check the installation without changing anything that matters.
 
 Checks: the data dir is writable; config.toml and the guardrails policy parse; the embedding
-model is in the cache; the external tools are on PATH (gh, glab, terraform or tofu, kubectl,
+model is in the cache; every SQLite store in the data dir passes ``PRAGMA quick_check``; the
+installed Claude Code hook runs; the external tools are on PATH (gh, glab, terraform or tofu, kubectl,
 helm); a configured chroma server answers its heartbeat; the optional LLM and webhook secrets
 are configured. Each check is ok, warn (works, with less) or fail (something will break).
 Exit code 1 when any check fails.
@@ -37,6 +38,53 @@ def _data_dir() -> Check:
         return Check(name="data dir", status="fail", detail=f"not writable: {exc}")
     except DevopsError as exc:  # ensure_data_dir() refuses (a file where the folder should be)
         return Check(name="data dir", status="fail", detail=str(exc))
+
+
+# Every SQLite file the package keeps in the data dir; a store that does not exist yet is fine.
+STORES = ("memory", "audit", "approvals", "graph", "inbox", "flags")
+
+
+def _quick_check(path: str) -> str | None:
+    """None when SQLite finds the file sound, else the first problem it names."""
+    import sqlite3
+
+    try:
+        # mode=rw: never create a file the user does not have; quick_check itself only reads.
+        conn = sqlite3.connect(f"file:{path}?mode=rw", uri=True, timeout=5)
+        try:
+            rows = [r[0] for r in conn.execute("PRAGMA quick_check(3)")]
+        finally:
+            conn.close()
+    except sqlite3.Error as exc:  # "file is not a database", "database disk image is malformed", locked
+        return str(exc)
+    if rows == ["ok"]:
+        return None
+    lines = [ln for r in rows for ln in str(r).splitlines() if ln.strip() and not ln.startswith("***")]
+    return "; ".join(lines)
+
+
+def _stores() -> list[Check]:
+    from .paths import data_dir
+
+    out = []
+    for name in STORES:
+        path = os.path.join(data_dir(), f"{name}.db")
+        if not os.path.isfile(path):
+            continue
+        problem = _quick_check(path)
+        if problem is None:
+            out.append(Check(name=f"{name}.db", status="ok", detail=f"{path} passes quick_check"))
+        else:
+            out.append(
+                Check(
+                    name=f"{name}.db",
+                    status="fail",
+                    detail=f"{path} is damaged ({problem}); fix: stop devops, `mv {path} {path}.bad`, "
+                    f"salvage what is left with `sqlite3 {path}.bad .recover | sqlite3 {path}` "
+                    "(without it the next use starts an empty store)",
+                )
+            )
+    return out
 
 
 def _config() -> list[Check]:
@@ -169,7 +217,7 @@ def run_checks() -> list[Check]:
     # The doctor is what a user runs when things are broken: one failing probe is a FAIL row, never
     # an abort that hides the other rows.
     out: list[Check] = []
-    for probe in (_data_dir, _config, _model, _tools, _chroma, _optional):
+    for probe in (_data_dir, _stores, _config, _model, _tools, _chroma, _optional):
         try:
             got = probe()
         except DevopsError as exc:

@@ -1,0 +1,70 @@
+"""`devops doctor` against real damaged SQLite files in the data dir."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+from click.testing import CliRunner
+
+from skill.cli import cli
+
+
+def _real_store(path, rows=400):
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE events (id INTEGER PRIMARY KEY, body TEXT)")
+    conn.execute("CREATE INDEX events_body ON events (body)")
+    conn.executemany(
+        "INSERT INTO events (body) VALUES (?)", [(f"event {i} " + "x" * 200,) for i in range(rows)]
+    )
+    conn.commit()
+    conn.close()
+
+
+def _trash_pages(path):
+    """Overwrite pages after the first (the schema stays readable, the b-trees do not)."""
+    data = bytearray(path.read_bytes())
+    page = 4096
+    for start in range(page * 2, min(len(data), page * 12), page):
+        data[start : start + 64] = b"\xff" * 64
+    path.write_bytes(bytes(data))
+
+
+def _doctor():
+    result = CliRunner().invoke(cli, ["doctor", "--json"])
+    return result.exit_code, {c["name"]: c for c in json.loads(result.stdout)["checks"]}
+
+
+def test_sound_stores_pass_and_missing_ones_are_not_listed(isolated_home):
+    isolated_home.mkdir(parents=True)
+    _real_store(isolated_home / "memory.db")
+    _, rows = _doctor()
+    assert rows["memory.db"]["status"] == "ok"
+    assert "audit.db" not in rows
+
+
+def test_every_corrupt_store_fails_with_its_file_and_the_fix(isolated_home):
+    isolated_home.mkdir(parents=True)
+    names = ("memory", "audit", "approvals", "graph", "inbox", "flags")
+    for name in names:
+        _real_store(isolated_home / f"{name}.db")
+        _trash_pages(isolated_home / f"{name}.db")
+    code, rows = _doctor()
+    assert code == 1
+    for name in names:
+        row = rows[f"{name}.db"]
+        path = str(isolated_home / f"{name}.db")
+        assert row["status"] == "fail", row
+        assert (
+            path in row["detail"] and f"mv {path} {path}.bad" in row["detail"] and ".recover" in row["detail"]
+        )
+
+
+def test_a_file_that_is_not_a_database_fails_and_is_left_as_it_was(isolated_home):
+    isolated_home.mkdir(parents=True)
+    junk = isolated_home / "audit.db"
+    junk.write_bytes(b"this is not sqlite at all\n" * 100)
+    code, rows = _doctor()
+    assert code == 1 and rows["audit.db"]["status"] == "fail"
+    assert "not a database" in rows["audit.db"]["detail"]
+    assert junk.read_bytes() == b"this is not sqlite at all\n" * 100
