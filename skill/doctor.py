@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from pathlib import Path
 from typing import Any
 
 import click
@@ -84,6 +85,116 @@ def _stores() -> list[Check]:
                     "(without it the next use starts an empty store)",
                 )
             )
+    return out
+
+
+# A PreToolUse call the gate must deny: if the installed hook lets it through, it is not gating.
+_PROBE_COMMAND = "rm -rf /"
+
+
+def _settings_files() -> list[tuple[str, str]]:
+    """(settings file, project root or "") in Claude Code's order: user, project, project local."""
+    from .paths import project_root
+
+    user = os.environ.get("CLAUDE_CONFIG_DIR") or os.path.join(os.path.expanduser("~"), ".claude")
+    files = [(os.path.join(user, "settings.json"), "")]
+    root = project_root()
+    if root:
+        files += [
+            (os.path.join(root, ".claude", name), root) for name in ("settings.json", "settings.local.json")
+        ]
+    return files
+
+
+def _hook_env(files: list[tuple[str, str]], root: str) -> dict[str, str]:
+    """The environment Claude Code gives a hook: ours, every settings file's env block, the project dir."""
+    import json
+
+    env = dict(os.environ)
+    for path, _ in files:
+        try:
+            block = json.loads(open(path, encoding="utf-8").read()).get("env")
+        except (OSError, ValueError, AttributeError):
+            continue
+        if isinstance(block, dict):
+            env.update({str(k): str(v) for k, v in block.items()})
+    env["CLAUDE_PROJECT_DIR"] = root or os.getcwd()
+    return env
+
+
+def _probe_hook(command: str, env: dict[str, str], cwd: str) -> str | None:
+    """None when the hook command runs and denies the probe, else what went wrong."""
+    import json
+    import subprocess
+
+    event = {
+        "session_id": "devops-doctor",
+        "hook_event_name": "PreToolUse",
+        "tool_name": "Bash",
+        "tool_input": {"command": _PROBE_COMMAND, "description": "devops doctor probe"},
+        "cwd": cwd,
+        "permission_mode": "default",
+    }
+    try:
+        proc = subprocess.run(
+            ["/bin/sh", "-c", command],
+            input=json.dumps(event),
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=cwd,
+            timeout=30,
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"could not run it: {exc}"
+    try:
+        out = json.loads(proc.stdout) if proc.stdout.strip() else {}
+        decision = out.get("hookSpecificOutput", {}).get("permissionDecision")
+    except (ValueError, AttributeError):
+        decision = None
+    if proc.returncode == 0 and decision == "deny":
+        return None
+    reason = (proc.stderr.strip().splitlines() or ["no output"])[-1]
+    if proc.returncode == 2 and "guardrails hook: blocked" in proc.stderr:
+        return None  # the gate's own fail-closed answer is still a block
+    if proc.returncode == 0:
+        return f"it let a probe `{_PROBE_COMMAND}` through (decision {decision or 'none'})"
+    return f"exit {proc.returncode}: {reason}"
+
+
+def _hook() -> list[Check]:
+    from .guardrails.install_hook import find_ours
+
+    files = _settings_files()
+    out = []
+    for path, root in files:
+        for command in find_ours(Path(path)):
+            problem = _probe_hook(command, _hook_env(files, root), root or os.getcwd())
+            if problem is None:
+                out.append(
+                    Check(
+                        name="claude hook",
+                        status="ok",
+                        detail=f"{path}: runs and denies a probe `{_PROBE_COMMAND}`",
+                    )
+                )
+            else:
+                out.append(
+                    Check(
+                        name="claude hook",
+                        status="fail",
+                        detail=f"{path}: the hook does not gate ({problem}); fix: run `devops install claude` "
+                        "in the project (or `--user`) on this machine",
+                    )
+                )
+    if not out:
+        return [
+            Check(
+                name="claude hook",
+                status="warn",
+                detail="no guardrails hook in any Claude Code settings (run `devops install claude`)",
+            )
+        ]
     return out
 
 
@@ -217,7 +328,7 @@ def run_checks() -> list[Check]:
     # The doctor is what a user runs when things are broken: one failing probe is a FAIL row, never
     # an abort that hides the other rows.
     out: list[Check] = []
-    for probe in (_data_dir, _stores, _config, _model, _tools, _chroma, _optional):
+    for probe in (_data_dir, _stores, _config, _hook, _model, _tools, _chroma, _optional):
         try:
             got = probe()
         except DevopsError as exc:

@@ -9,8 +9,17 @@ What it writes, all reversible with ``--uninstall``:
     <base>/settings.json                          the guardrails PreToolUse hook, merged in
 
 ``<base>`` is ``<project>/.claude`` (``--project``, the default) or ``~/.claude`` (``--user``;
-``$CLAUDE_CONFIG_DIR`` wins). Launchers use absolute paths because hosts start hooks with a minimal
-environment, and a hook whose path does not resolve silently disables the gate.
+``$CLAUDE_CONFIG_DIR`` wins).
+
+A user install is this machine's alone: launchers pin this interpreter and this source tree by
+absolute path. A project install is committed and runs on teammates' machines, so nothing in
+``.claude/settings.json`` or the skill folder names a path of this machine: the hook command is
+relative to ``$CLAUDE_PROJECT_DIR``, the launchers find their interpreter at run time
+(``$DEVOPS_PYTHON``/``$DEVOPS_SOURCE``, which this machine gets from the ``env`` block of the
+uncommitted ``.claude/settings.local.json``; else ``devops``/``devops-guardrails`` on PATH), and a
+launcher that finds none exits 2 with the fix. The hook command ends in ``|| exit 2`` because
+Claude Code treats any other failing exit (127 for a missing file) as "proceed": a teammate
+without the package is blocked with a message, never silently ungated.
 """
 
 from __future__ import annotations
@@ -35,6 +44,46 @@ _LAUNCHERS = {
     "memory.py": "from skill.memory.cli import main\n\nmain()\n",
     "devops": "from skill.cli import main\n\nmain()\n",
 }
+# launcher name -> (module run with -m, console script of a pip-installed master-devops)
+_ENTRY_POINTS = {
+    "guardrails.py": ("skill.guardrails.cli", "devops-guardrails"),
+    "memory.py": ("skill.memory.cli", "devops-memory"),
+    "devops": ("skill.cli", "devops"),
+}
+# Set per machine in .claude/settings.local.json; read by the portable launchers.
+LOCAL_ENV = ("DEVOPS_PYTHON", "DEVOPS_SOURCE")
+FAIL_CLOSED = " || exit 2"
+
+_PORTABLE = """#!/usr/bin/env python3
+# Launcher written by `devops install claude --project`; it names no path of any machine, so the
+# skill folder can be committed. Each machine says where master-devops lives in the env block of
+# its own .claude/settings.local.json (`devops install claude` writes it); else an installed
+# master-devops on PATH is used; else exit 2, which blocks the hook instead of skipping it.
+import os
+import shutil
+import sys
+
+MODULE, CONSOLE = {module!r}, {console!r}
+args = sys.argv[1:]
+python = os.environ.get("DEVOPS_PYTHON", "")
+if python and os.access(python, os.X_OK):
+    env = dict(os.environ)
+    source = env.get("DEVOPS_SOURCE", "")
+    if source:
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (source, env.get("PYTHONPATH", "")) if p)
+    os.execve(python, [python, "-m", MODULE] + args, env)
+console = shutil.which(CONSOLE)
+if console and os.path.realpath(console) != os.path.realpath(__file__):
+    os.execv(console, [console] + args)
+sys.stderr.write(
+    "master-devops is not installed for this project on this machine"
+    + (" ($DEVOPS_PYTHON=%s is not executable)" % python if python else "")
+    + ": run `devops install claude` in the project, or pip install master-devops so that "
+    + CONSOLE
+    + " is on PATH\\n"
+)
+sys.exit(2)
+"""
 
 
 class InstallReport(BaseModel):
@@ -87,6 +136,43 @@ def _launcher(body: str) -> str:
     )
 
 
+def _portable_launcher(name: str) -> str:
+    module, console = _ENTRY_POINTS[name]
+    return _PORTABLE.format(module=module, console=console)
+
+
+def project_hook_command(skill_folder: str) -> str:
+    """The committed hook command: relative to the project, failing closed when it cannot run."""
+    return f'"$CLAUDE_PROJECT_DIR"/.claude/skills/{skill_folder}/scripts/guardrails.py hook{FAIL_CLOSED}'
+
+
+def _local_env() -> dict[str, str]:
+    # A venv interpreter must stay a symlink path: resolving it would lose the venv's site-packages.
+    return {"DEVOPS_PYTHON": os.path.abspath(sys.executable), "DEVOPS_SOURCE": str(SOURCE_ROOT)}
+
+
+def _merge_local_env(path: Path, wanted: dict[str, str] | None) -> bool:
+    """Set (or with None remove) our keys in the env block of settings.local.json; other keys stay."""
+    from .guardrails.install_hook import load_settings, save_settings
+
+    data = load_settings(path)
+    env = data.get("env", {})
+    if not isinstance(env, dict):
+        raise ConfigError(f"{path}: 'env' is not an object; nothing was changed")
+    before = dict(env)
+    for key in LOCAL_ENV:
+        env.pop(key, None)
+    env.update(wanted or {})
+    if env == before:
+        return False
+    if env:
+        data["env"] = env
+    else:
+        data.pop("env", None)
+    save_settings(path, data)
+    return True
+
+
 def _write(path: Path, content: str, changes: list[str], *, executable: bool = False) -> None:
     if path.is_file() and path.read_text(encoding="utf-8") == content:
         return
@@ -113,11 +199,22 @@ def install_claude(scope: str = "project", cwd: str | None = None) -> InstallRep
         if stale.name not in wanted:
             stale.unlink()
             changes.append(f"removed stale {stale}")
+    portable = scope == "project"
     for name, body in _LAUNCHERS.items():
-        _write(target / "scripts" / name, _launcher(body), changes, executable=True)
+        text = _portable_launcher(name) if portable else _launcher(body)
+        _write(target / "scripts" / name, text, changes, executable=True)
     _write(target / MARKER_FILE, "This folder is managed by `devops install claude`.\n", changes)
     settings = base / "settings.json"
-    command = f"{os.path.abspath(sys.executable)} {target / 'scripts' / 'guardrails.py'} hook"
+    if portable:
+        command = project_hook_command(target.name)
+        local = base / "settings.local.json"
+        if _merge_local_env(local, _local_env()):
+            changes.append(f"wrote this machine's interpreter into {local} (env {', '.join(LOCAL_ENV)})")
+        # A hook from `guardrails.py install-hook --project` would run the gate a second time.
+        if local.exists() and install_hook.uninstall(local)["changed"]:
+            changes.append(f"removed the machine-specific guardrails hook from {local}")
+    else:
+        command = f"{os.path.abspath(sys.executable)} {target / 'scripts' / 'guardrails.py'} hook"
     hook = install_hook.install(settings, command=command)
     if hook["changed"]:
         changes.append(hook["message"])
@@ -141,6 +238,9 @@ def uninstall_claude(scope: str = "project", cwd: str | None = None) -> InstallR
     hook = install_hook.uninstall(settings)
     if hook["changed"]:
         changes.append(hook["message"])
+    local = base / "settings.local.json"
+    if scope == "project" and local.exists() and _merge_local_env(local, None):
+        changes.append(f"removed {', '.join(LOCAL_ENV)} from {local}")
     return InstallReport(skill_dir=str(target), settings=str(settings), changes=changes, uninstalled=True)
 
 

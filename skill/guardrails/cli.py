@@ -81,9 +81,13 @@ def _parser():
 
     sub.add_parser("hook", help="Claude Code PreToolUse hook: JSON on stdin")
 
-    ih = sub.add_parser("install-hook", help="add the hook to .claude/settings.json")
+    ih = sub.add_parser("install-hook", help="add the hook to .claude/settings.local.json")
     scope = ih.add_mutually_exclusive_group()
-    scope.add_argument("--project", action="store_true", help="<project>/.claude/settings.json (default)")
+    scope.add_argument(
+        "--project",
+        action="store_true",
+        help="<project>/.claude/settings.local.json, this machine only (default)",
+    )
     scope.add_argument("--user", action="store_true", help="~/.claude/settings.json")
     scope.add_argument("--settings", metavar="PATH", help="an explicit settings.json")
     ih.add_argument("--uninstall", action="store_true", help="remove the hook again")

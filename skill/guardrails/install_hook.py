@@ -3,7 +3,9 @@
 Merging, not overwriting: every other key, hook and matcher stays as it was; running it twice
 changes nothing; a settings file that is not valid JSON is left alone with an error. The command
 uses absolute paths (interpreter and script) because a hook whose path does not resolve exits 127,
-which Claude Code treats as a non-blocking error: the gate would be silently off.
+which Claude Code treats as a non-blocking error: the gate would be silently off. Absolute paths
+are this machine's, so ``--project`` writes the uncommitted ``.claude/settings.local.json``; the
+portable, committable install is ``devops install claude --project``.
 """
 
 from __future__ import annotations
@@ -30,7 +32,8 @@ def settings_path(*, user: bool = False, explicit: str | None = None, cwd: str |
     from ..paths import project_root
 
     root = Path(project_root(cwd) or cwd or os.getcwd())
-    return Path(root) / ".claude" / "settings.json"
+    # The command names this machine's interpreter: it belongs in the uncommitted local file.
+    return Path(root) / ".claude" / "settings.local.json"
 
 
 def _interpreter() -> str:
@@ -73,15 +76,31 @@ def _in_venv() -> bool:
 
 
 def _is_ours(handler) -> bool:
-    return (
-        isinstance(handler, dict)
-        and isinstance(handler.get("command"), str)
-        and MARKER in handler["command"]
-        and handler["command"].rstrip().endswith(" hook")
-    )
+    if not isinstance(handler, dict) or not isinstance(handler.get("command"), str):
+        return False
+    command = handler["command"].rstrip()
+    command = command.removesuffix("|| exit 2").rstrip()  # the fail-closed form of a project install
+    return MARKER in command and command.endswith(" hook")
 
 
-def _load(path: Path) -> dict:
+def find_ours(path: Path) -> list[str]:
+    """The commands of our handlers in a settings file (none when it is missing or unreadable)."""
+    try:
+        data = load_settings(path)
+    except ConfigError:
+        return []
+    hooks = data.get("hooks")
+    entries = hooks.get("PreToolUse") if isinstance(hooks, dict) else None
+    return [
+        h["command"]
+        for e in (entries if isinstance(entries, list) else [])
+        if isinstance(e, dict) and isinstance(e.get("hooks"), list)
+        for h in e["hooks"]
+        if _is_ours(h)
+    ]
+
+
+def load_settings(path: Path) -> dict:
     if not path.exists():
         return {}
     try:
@@ -99,7 +118,7 @@ def _load(path: Path) -> dict:
     return data
 
 
-def _save(path: Path, data: dict) -> None:
+def save_settings(path: Path, data: dict) -> None:
     from ..files import write_text
 
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -116,13 +135,33 @@ def _pre_tool_use(data: dict, path: Path) -> list:
     return entries
 
 
+def _portable(command: str) -> bool:
+    return "$CLAUDE_PROJECT_DIR" in command
+
+
 def install(path: Path, command: str | None = None) -> dict:
     command = command or hook_command()
-    data = _load(path)
+    notes = ""
+    if path.name == "settings.local.json":
+        # The committed settings.json next to it is shared: a portable hook there (from `devops
+        # install claude`) already gates this machine; an absolute one (older installs) breaks on
+        # every other machine and moves here.
+        committed = path.with_name("settings.json")
+        found = find_ours(committed)
+        if any(_portable(c) for c in found):
+            return {
+                "path": str(path),
+                "changed": False,
+                "command": next(c for c in found if _portable(c)),
+                "message": f"already installed, portable, in {committed}; nothing added to {path}",
+            }
+        if found and uninstall(committed)["changed"]:
+            notes = f"; moved the machine-specific hook out of {committed}"
+    data = load_settings(path)
     entries = _pre_tool_use(data, path)
     handler = {"type": "command", "command": command, "timeout": TIMEOUT}
     found = False
-    changed = False
+    changed = bool(notes)
     for entry in entries:
         if not isinstance(entry, dict) or not isinstance(entry.get("hooks"), list):
             continue
@@ -142,18 +181,19 @@ def install(path: Path, command: str | None = None) -> dict:
         entries.append({"matcher": MATCHER, "hooks": [handler]})
         changed = True
     if changed:
-        _save(path, data)
+        save_settings(path, data)
     return {
         "path": str(path),
         "changed": changed,
         "command": command,
         "message": (f"installed the guardrails hook in {path}" if changed else f"already installed in {path}")
-        + f" ({MATCHER}: {command})",
+        + f" ({MATCHER}: {command})"
+        + notes,
     }
 
 
 def uninstall(path: Path) -> dict:
-    data = _load(path)
+    data = load_settings(path)
     changed = False
     hooks = data.get("hooks")
     if isinstance(hooks, dict) and isinstance(hooks.get("PreToolUse"), list):
@@ -174,7 +214,7 @@ def uninstall(path: Path) -> dict:
                 del hooks["PreToolUse"]
                 if not hooks:
                     del data["hooks"]
-            _save(path, data)
+            save_settings(path, data)
     return {
         "path": str(path),
         "changed": changed,

@@ -155,7 +155,7 @@ def settings_of(path):
 
 def test_install_hook_merges_and_is_idempotent(run, tmp_path):
     project = tmp_path / "proj"
-    settings = project / ".claude" / "settings.json"
+    settings = project / ".claude" / "settings.local.json"  # --project: absolute paths stay on this machine
     settings.parent.mkdir(parents=True)
     existing = {
         "permissions": {"allow": ["Bash(npm test)"]},
