@@ -17,7 +17,7 @@ from typing import Any, Literal
 import click
 from pydantic import BaseModel, Field
 
-from .errors import ApprovalRequired, Blocked, DevopsError
+from .errors import ApprovalRequired, DevopsError, GateRefusal
 from .memory.models import RememberResult, TriageReport
 from .nodes.ci.audit import AuditReport
 from .nodes.ci.models import CiTriage
@@ -89,10 +89,15 @@ def _tool_errors(fn):
 
 
 def _gate_result(decision) -> GateResult:
+    from .changes import is_approvable
+
     data = decision.to_dict()
     how = None
-    if data.get("request_id") and data["decision"] != "allow" and decision.approvable:
-        how = f"a human runs `guardrails.py approve {data['request_id']} --by NAME`, then the same call passes once"
+    if data.get("request_id") and data["decision"] != "allow" and is_approvable(decision):
+        how = (
+            f"a human runs `guardrails.py approve {data['request_id']} --by NAME`, "
+            "then the same call (same arguments) passes once"
+        )
     return GateResult(
         **{k: data.get(k) for k in GateResult.model_fields if k != "how_to_approve"}, how_to_approve=how
     )
@@ -261,28 +266,32 @@ def deploy(
     approval: str | None = None,
 ) -> DeployOutcome:
     """Deploy through the safety gate. Production (T4) returns approval_required with a request id
-    instead of acting; a human approves with `guardrails.py approve ID --by NAME`, then call again."""
-    from .nodes.deploy import check_gate, execute_deploy, plan_deploy, require_rollback
+    instead of acting; a human approves with `guardrails.py approve ID --by NAME`, then call again
+    with the same arguments (the approval covers exactly this service, environment, version,
+    strategy, steps and rollback_to)."""
+    from . import changes
 
-    plan = plan_deploy(_deploy_request(service, env, version, strategy, steps, rollback_to))
-    require_rollback(plan)
+    change = changes.Deploy(
+        service=service,
+        environment=env,
+        version=version,
+        strategy=strategy,
+        steps=steps,
+        rollback_to=rollback_to,
+        by="mcp",
+    )
+    proposal = changes.propose(change)
     try:
-        check_gate(plan.gate_action, target=service, env=plan.environment, approval=approval, caller="mcp")
-    except (ApprovalRequired, Blocked) as exc:
-        decision = getattr(exc, "decision", None)
+        changes.gate_or_raise(proposal.change, approval, caller="mcp")
+    except GateRefusal as exc:
         return DeployOutcome(
             status="approval_required" if isinstance(exc, ApprovalRequired) else "blocked",
-            message=str(exc),
-            request_id=getattr(decision, "request_id", None),
-            tier=getattr(decision, "tier", None),
+            message=exc.message,
+            request_id=exc.request_id,
+            tier=exc.tier,
         )
-    result = execute_deploy(plan)
-    data = result.model_dump(mode="json")
-    return DeployOutcome(
-        status=data.get("status", "unknown"),
-        message=data.get("message") or data.get("status", ""),
-        result=data,
-    )
+    result = changes.execute(proposal)
+    return DeployOutcome(status=result.status, message=result.message, result=result.data)
 
 
 def approvals_list() -> PendingApprovals:

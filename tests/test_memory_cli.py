@@ -191,7 +191,7 @@ def test_reindex_fails_loudly_when_the_index_is_unreachable(invoke, monkeypatch)
         port = s.getsockname()[1]
     monkeypatch.setenv("DEVOPS_CHROMA_URL", f"http://127.0.0.1:{port}")
     r = invoke("reindex")
-    assert r.exit_code == 1
+    assert r.exit_code == 5  # an operational failure, not a finding
     assert r.stderr.strip().splitlines()[-1].startswith("Error: reindex could not update the vector index")
     monkeypatch.delenv("DEVOPS_CHROMA_URL")
     assert _j(invoke("stats", "--json"))["memories"] == 1
@@ -208,7 +208,7 @@ def test_without_the_model_records_wait_and_reindex_fills_them(invoke, monkeypat
     assert r.exit_code == 0 and "fell back to lexical" in r.stderr
     assert json.loads(r.stdout)[0]["memory"]["text"].startswith("kafka consumer lag")
     r = invoke("reindex")
-    assert r.exit_code == 1 and r.stderr.strip().splitlines()[-1].startswith("Error: cannot reindex")
+    assert r.exit_code == 5 and r.stderr.strip().splitlines()[-1].startswith("Error: cannot reindex")
     assert _j(invoke("stats", "--json"))["vectors_pending"] == 1
     monkeypatch.delenv("DEVOPS_MODEL_DIR")
     r = invoke("reindex")  # human output: a progress bar on stderr

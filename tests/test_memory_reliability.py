@@ -175,7 +175,7 @@ def test_locked_database_gives_clear_error_and_keeps_the_record(isolated_home):
     finally:
         blocker.execute("ROLLBACK")
         blocker.close()
-    assert proc.returncode == 1
+    assert proc.returncode == 5
     assert "locked" in proc.stderr and "Traceback" not in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1
     hits = _json(_memory("recall", "written while locked", "--json"))
@@ -197,7 +197,7 @@ def test_locked_database_gives_clear_error_and_keeps_the_record(isolated_home):
     finally:
         blocker.execute("ROLLBACK")
         blocker.close()
-    assert proc.returncode == 1 and "locked" in proc.stderr and "Traceback" not in proc.stderr
+    assert proc.returncode == 5 and "locked" in proc.stderr and "Traceback" not in proc.stderr
     deps = _json(_memory("deployments", "list", "--json"))
     assert [(d["version"], d["rolled_back_from"]) for d in deps] == [("v7.1.0", "v7.2.0")]
 
@@ -206,10 +206,10 @@ def test_corrupt_database_gives_clear_error_and_keeps_the_record(isolated_home):
     isolated_home.mkdir(parents=True, exist_ok=True)
     (isolated_home / "memory.db").write_bytes(b"this is not a database" * 200)
     proc = _memory("remember", "note written while the db is corrupt")
-    assert proc.returncode == 1
+    assert proc.returncode == 5
     assert "corrupt" in proc.stderr and "Traceback" not in proc.stderr
     recall = _memory("recall", "anything")
-    assert recall.returncode == 1 and "corrupt" in recall.stderr and "Traceback" not in recall.stderr
+    assert recall.returncode == 5 and "corrupt" in recall.stderr and "Traceback" not in recall.stderr
     (isolated_home / "memory.db").rename(isolated_home / "memory.db.broken")
     hits = _json(_memory("recall", "db is corrupt", "--json"))
     assert [h["memory"]["text"] for h in hits] == ["note written while the db is corrupt"]

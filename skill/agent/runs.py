@@ -132,10 +132,9 @@ def update_from_state(run_id: str, values: dict[str, Any], *, status: str | None
 
 
 def _action_brief(action: dict[str, Any]) -> dict[str, Any]:
+    # the brief fields skill.changes.Proposal.to_state() puts beside the change
     return {
-        k: action.get(k)
-        for k in ("kind", "action", "target", "env", "version", "command", "summary")
-        if action.get(k)
+        k: action.get(k) for k in ("kind", "target", "env", "version", "command", "summary") if action.get(k)
     }
 
 

@@ -28,9 +28,9 @@ class RunState(BaseModel):
     routed_by: str | None = None  # "rules" | "llm"
     # tool node
     result: dict[str, Any] = Field(default_factory=dict)
-    # A change the tool node proposes; the gate decides on it and execute performs it.
-    # {"kind": "deploy"|"rollback"|"flag"|"command", "action": guardrails action name, "target", "env",
-    #  "command": str (for kind command), ... kind-specific fields}
+    # A change the tool node proposes: skill.changes.Proposal.to_state() (the typed change, its
+    # summary, the deploy plan as shown, and brief fields for the run index). The gate decides on
+    # it and execute performs it, both through skill.changes.
     action: dict[str, Any] | None = None
     # gate
     decision: dict[str, Any] | None = None

@@ -190,7 +190,8 @@ def iac(params: dict[str, Any], state: RunState) -> dict[str, Any]:
 
 
 def deploy(params: dict[str, Any], state: RunState) -> dict[str, Any]:
-    from ..nodes import deploy as dep
+    """Propose a deploy, rollback or flag change (skill.changes); the gate node decides on it."""
+    from .. import changes
 
     op = params.get("op", "deploy")
     service, env = params.get("service"), params.get("env")
@@ -198,87 +199,32 @@ def deploy(params: dict[str, Any], state: RunState) -> dict[str, Any]:
         name, value = params.get("flag"), params.get("state")
         if not name or value not in ("on", "off") or not env:
             raise UsageError("a flag change needs a flag name, on|off and an environment")
-        action = {
-            "kind": "flag",
-            "action": "feature_flag_toggle",
-            "target": name,
-            "env": env,
-            "flag": name,
-            "state": value,
-            "summary": f"set flag {name} {value} in {env}",
-        }
-        return {"result": {"ok": True, "lines": [f"Proposed: {action['summary']}"]}, "action": action}
-    if not service or not env:
+        change = changes.FlagToggle(flag=name, state=value, environment=env, by=params.get("by"))
+    elif not service or not env:
         raise UsageError(f"a {op} needs a service and an environment (e.g. 'deploy api 1.4.2 to staging')")
-    if op == "rollback":
-        to_version = params.get("version")
-        from_version = None
-        mem = _memory()
-        try:
-            from ..environments import normalize
-
-            environment = normalize(env) or env
-            latest = mem.deployments(service=service, env=environment, limit=1)
-            from_version = latest[0].version if latest else None
-            if not to_version and from_version:
-                # the same choice the deploy node's rollback() makes, made here so the gate and
-                # the human see the exact version before anything runs
-                from ..nodes.deploy.plan import find_rollback_version
-
-                to_version = find_rollback_version(mem, service, environment, from_version)
-        finally:
-            mem.close()
-        if not to_version:
-            raise InputError(
-                f"no last good version of {service} in {env} in memory; say which version to roll back to"
-            )
-        action = {
-            "kind": "rollback",
-            "action": "rollback",
-            "target": service,
-            "gate_target": f"{service}@{to_version}",
-            "env": env,
-            "version": str(to_version),
-            "from_version": from_version,
-            "summary": f"roll {service} in {env} back"
-            + (f" from {from_version}" if from_version else "")
-            + f" to {to_version}",
-        }
-        return {"result": {"ok": True, "lines": [f"Proposed: {action['summary']}"]}, "action": action}
-    version = params.get("version")
-    if not version:
-        raise UsageError("a deploy needs a version (git sha or semver)")
-    request = dep.DeployRequest(
-        service=service,
-        env=env,
-        version=str(version),
-        strategy=params.get("strategy") or "rolling",
-        steps=params.get("steps"),
-        by=params.get("by"),
-    )
-    plan = dep.plan_deploy(request)
-    # No rollback plan, no deploy: refuse before asking anyone to approve a plan that cannot run.
-    dep.require_rollback(plan)
-    data = _dump(plan)
-    action = {
-        "kind": "deploy",
-        "action": plan.gate_action,
-        "target": service,
-        "gate_target": f"{service}@{version}",
-        "env": plan.environment,
-        "version": str(version),
-        "plan": data,
-        "summary": f"deploy {service} {version} to {plan.environment} ({request.strategy}, driver {plan.driver})",
-    }
-    lines = [f"Deploy plan: {action['summary']}"]
-    for step in plan.steps:
-        lines.append(f"  {step.index}. {step.description}")
-    if plan.rollback:
-        lines.append(
-            f"  rollback: to {plan.rollback.version} ({plan.rollback.source}): {plan.rollback.command}"
+    elif op == "rollback":
+        # propose() pins the version the executor would choose, so the human approves that version
+        change = changes.Rollback(service=service, environment=env, to_version=params.get("version"))
+    else:
+        if not params.get("version"):
+            raise UsageError("a deploy needs a version (git sha or semver)")
+        change = changes.Deploy(
+            service=service,
+            environment=env,
+            version=str(params["version"]),
+            strategy=params.get("strategy") or "rolling",
+            steps=params.get("steps"),
+            by=params.get("by"),
         )
-    lines += [f"  warning: {w}" for w in plan.warnings]
-    return {"result": {"ok": True, "lines": lines, "data": data}, "action": action}
+    proposal = changes.propose(change)
+    return {
+        "result": {
+            "ok": True,
+            "lines": proposal.lines,
+            "data": proposal.plan or proposal.change.model_dump(mode="json"),
+        },
+        "action": proposal.to_state(),
+    }
 
 
 def incident(params: dict[str, Any], state: RunState) -> dict[str, Any]:
@@ -314,16 +260,12 @@ def incident(params: dict[str, Any], state: RunState) -> dict[str, Any]:
     if rb is not None and _incident_rollback_mode() == "propose":
         # The suggested rollback goes through the gate like any change: in production that is an
         # approval request, and nothing runs until a human approves it.
-        update["action"] = {
-            "kind": "rollback",
-            "action": rb.gate_action,
-            "target": rb.service,
-            "gate_target": f"{rb.service}@{rb.to_version}",
-            "env": rb.env,
-            "version": rb.to_version,
-            "from_version": rb.from_version,
-            "summary": f"roll {rb.service} in {rb.env} back from {rb.from_version} to {rb.to_version}",
-        }
+        from .. import changes
+
+        change = changes.Rollback(
+            service=rb.service, environment=rb.env, to_version=rb.to_version, from_version=rb.from_version
+        )
+        update["action"] = changes.Proposal(change=change, summary=change.describe()).to_state()
     return update
 
 
@@ -457,44 +399,28 @@ def run_tool(name: str, state: RunState) -> dict[str, Any]:
 
 
 def check(action: dict[str, Any], approval: str | None = None) -> dict[str, Any]:
-    """The guardrails decision on an action proposed by a tool node, as a dict."""
-    try:
-        from ..guardrails.engine import check_action, check_command
+    """The guardrails decision on the proposal in the graph state, as a dict (skill.changes.gate)."""
+    from .. import changes
 
-        if action.get("kind") == "command":
-            d = check_command(
-                action["command"], cwd=action.get("cwd"), approval=approval, caller="devops-agent"
-            )
-        else:
-            # Deploys and rollbacks are gated as SERVICE@VERSION: the request id, and so the
-            # approval, then binds to that one version, not to any deploy of the service.
-            d = check_action(
-                action["action"],
-                target=action.get("gate_target") or action.get("target"),
-                env=action.get("env"),
-                approval=approval,
-                caller="devops-agent",
-            )
-    except Exception as exc:  # noqa: BLE001 - no gate, no change: fail closed
+    try:
+        change = changes.Proposal.from_state(action).change
+    except Exception as exc:  # noqa: BLE001 - an unreadable proposal is never allowed
         return {
             "tier": 4,
             "decision": "block",
-            "reasons": [f"safety gate unavailable: {type(exc).__name__}: {exc}"],
-            "rule_ids": ["gate.unavailable"],
+            "reasons": [f"the proposed change is not readable: {type(exc).__name__}: {exc}"],
+            "rule_ids": ["gate.bad-change"],
             "request_id": None,
             "approvable": False,
         }
+    d = changes.gate(change, approval, caller="devops-agent")
     out = d.to_dict()
-    out["approvable"] = bool(getattr(d, "approvable", True))
+    out["approvable"] = changes.is_approvable(d)
     return out
 
 
 def describe_action(action: dict[str, Any]) -> str:
-    return (
-        action.get("summary")
-        or action.get("command")
-        or f"{action.get('action')} {action.get('target') or ''}".strip()
-    )
+    return action.get("summary") or action.get("command") or str(action.get("kind") or "change")
 
 
 def grant_approval(request_id: str | None, *, by: str | None, ttl: float = 900, **options: Any) -> str | None:
@@ -522,74 +448,38 @@ def _approver(state: RunState) -> str:
 
 
 def execute(state: RunState) -> dict[str, Any]:
-    """Perform the approved action. The only side-effecting step of the graph."""
-    action = state.action or {}
-    kind = action.get("kind")
+    """Perform the approved change through skill.changes (which records it in memory once)."""
+    from .. import changes
+
     try:
-        if kind == "deploy":
-            from ..nodes import deploy as dep
-
-            plan = dep.DeployPlan.model_validate(action["plan"])
-            res = dep.execute_deploy(plan)
-            data = _dump(res)
-            ok = data.get("status") == "succeeded"
-            lines = [f"Deploy {data.get('status')}: {data.get('message')}"]
-            for step in data.get("steps") or []:
-                lines.append(
-                    f"  step {step['index']} {step['action']}"
-                    + (f" {step['weight']}%" if step.get("weight") else "")
-                    + f": {step['status']}"
-                    + (f" — {step['detail']}" if step.get("detail") else "")
-                )
-            if data.get("rollback"):
-                rb = data["rollback"]
-                lines.append(
-                    f"  rolled back to {rb.get('version')}: {rb.get('status')} {rb.get('detail') or ''}".rstrip()
-                )
-        elif kind == "rollback":
-            from ..nodes import deploy as dep
-
-            res = dep.rollback(
-                action["target"],
-                action["env"],
-                to_version=action.get("version"),
-                from_version=action.get("from_version"),
-                by=_approver(state),
-            )
-            data = _dump(res)
-            ok = data.get("status") == "succeeded"
-            lines = [
-                f"Rollback of {action['target']} in {action['env']} to {data.get('version')}: {data.get('status')}"
-            ]
-        elif kind == "flag":
-            from ..nodes import deploy as dep
-
-            res = dep.set_flag(action["flag"], action["state"], action["env"], by=_approver(state))
-            data = _dump(res) if not isinstance(res, dict) else res
-            ok = True
-            lines = [f"Flag {action['flag']} set {action['state']} in {action['env']}"]
-        elif kind == "command":
-            from ..runner import run_tool as run_cmd
-
-            argv = action["argv"]
-            res = run_cmd(argv, timeout=float(action.get("timeout", 300)), cwd=action.get("cwd"))
-            data = {"returncode": res.returncode, "stdout": res.stdout[-2000:], "stderr": res.stderr[-2000:]}
-            ok = res.ok
-            lines = [f"$ {action.get('command')} -> exit {res.returncode}"]
-        else:
-            raise UsageError(f"unknown action kind {kind!r}")
+        proposal = changes.Proposal.from_state(state.action or {})
+        if not proposal.change.by:
+            proposal.change.by = _approver(state)  # who asked is not part of what was approved
+        res = changes.execute(proposal)
     except DevopsError as exc:
         return {"executed": {"ok": False, "lines": [f"Error: {exc}"]}, "status": "failed", "error": str(exc)}
     except Exception as exc:  # noqa: BLE001
         msg = f"{type(exc).__name__}: {exc}"
         return {"executed": {"ok": False, "lines": [f"Error: {msg}"]}, "status": "failed", "error": msg}
-    return {"executed": {"ok": ok, "lines": lines, "data": data}, "status": "done" if ok else "failed"}
+    update: dict[str, Any] = {
+        "executed": {"ok": res.ok, "lines": res.lines, "data": res.data},
+        "status": "done" if res.ok else "failed",
+        "memory_ids": [*state.memory_ids, *res.memory_ids],
+    }
+    if not res.ok:
+        # `runs show` must say why a step failed, never "failed" with error: null
+        update["error"] = res.message
+    return update
 
 
 def record(state: RunState) -> dict[str, Any]:
-    """Remember what the run decided and did (deploys are recorded by the deploy node itself)."""
+    """Remember a decision that changed nothing (blocked, rejected, failed before acting).
+
+    An executed change was recorded by skill.changes.execute; writing it here too would
+    remember it twice.
+    """
     action = state.action
-    if not action or (state.executed and action.get("kind") in ("deploy", "rollback")):
+    if not action or state.executed:
         return {}
     outcome = state.status if state.status != "running" else "done"
     by = (state.approval or {}).get("by")

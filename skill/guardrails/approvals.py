@@ -69,6 +69,7 @@ def canonical_request(
     environment: str | None,
     cwd: str | None = None,
     plan: str | None = None,
+    details: dict | None = None,
 ) -> str:
     import json
 
@@ -77,6 +78,9 @@ def canonical_request(
         body["cwd"] = cwd
     if plan is not None:
         body["plan"] = plan
+    if details:
+        # the identifying fields of a change (version, strategy, flag value): bound, and shown
+        body["details"] = details
     return json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
@@ -488,6 +492,9 @@ def describe_pending(pending: dict) -> str:
     if body.get("target"):
         lines.append(f"  target: {body['target']}")
     lines.append(f"  environment: {body.get('environment') or 'unknown'}")
+    for key, value in (body.get("details") or {}).items():
+        # what exactly is approved: the version, strategy or flag value, not just the service
+        lines.append(f"  {key}: {redact(str(value))}")
     if body.get("cwd"):
         lines.append(f"  cwd: {body['cwd']}")
     for reason in (pending.get("reasons") or "").split("\n"):

@@ -48,6 +48,7 @@ class _Request:
         "environment",
         "cwd",
         "plan",
+        "details",
         "parts",
         "explain",
         "whole",
@@ -61,6 +62,7 @@ class _Request:
         self.environment = None
         self.cwd = cwd
         self.plan = None
+        self.details: dict | None = None
         self.parts: list[_Part] = []
         self.explain: list[str] = []
         self.whole = None
@@ -130,13 +132,18 @@ def check_action(
     cwd: str | None = None,
     plan: str | None = None,
     *,
+    details: dict | None = None,
     audit=None,
     policy=None,
     now: float | None = None,
 ) -> Decision:
-    """Tier a named action (deploy_production, infra_change ...) for a target and environment."""
+    """Tier a named action (deploy_production, infra_change ...) for a target and environment.
+
+    ``details`` are the change's identifying fields (version, strategy, flag value ...): they are
+    part of the request digest, so an approval binds to them and to nothing else.
+    """
     try:
-        decision = _check_action(action, target, env, approval, caller, cwd, plan, policy, now)
+        decision = _check_action(action, target, env, approval, caller, cwd, plan, policy, now, details)
     except Exception as exc:
         decision = _internal_block(exc, "action", str(action), target)
     _record(decision, audit, caller, cwd)
@@ -231,7 +238,7 @@ def _load_policy(policy, cwd):
     return pol
 
 
-def _check_action(action, target, env, approval, caller, cwd, plan, policy, now) -> Decision:
+def _check_action(action, target, env, approval, caller, cwd, plan, policy, now, details=None) -> Decision:
     from .actions import classify_action
 
     pol = _load_policy(policy, cwd)
@@ -245,6 +252,7 @@ def _check_action(action, target, env, approval, caller, cwd, plan, policy, now)
     )
     req = _Request("action", verdict.action, target=target, action=verdict.action, cwd=cwd)
     req.environment = verdict.environment
+    req.details = details or None
     part = _Part(
         verdict.action,
         None,
@@ -826,6 +834,7 @@ def _approval_step(req: _Request, d: Decision, approval, caller, now) -> None:
         environment=d.environment,
         cwd=req.cwd if req.kind != "action" else None,
         plan=req.plan,
+        details=req.details,
     )
     digest = ap.digest_of(canonical)
     d.request_id = ap.request_id_for(digest)

@@ -107,20 +107,28 @@ def test_prune_deletes_finished_runs_and_their_checkpoints_but_keeps_paused_ones
         assert graph.get_state(_config(paused.run_id)).interrupts
 
 
+def _proposed(change) -> dict:
+    from skill import changes
+
+    return changes.Proposal(change=change, summary=change.describe()).to_state()
+
+
 def test_command_actions_are_gated_with_check_command():
+    from skill import changes
     from skill.agent import tools as adapters
     from skill.agent.state import RunState
 
-    risky = adapters.check({"kind": "command", "command": "kubectl delete ns payments --context prod"})
+    risky = adapters.check(_proposed(changes.Command(command="kubectl delete ns payments --context prod")))
     assert risky["decision"] in ("ask", "block") and risky["tier"] >= 3 and risky["request_id"]
-    harmless = adapters.check({"kind": "command", "command": "kubectl get pods -n payments"})
+    harmless = adapters.check(_proposed(changes.Command(command="kubectl get pods -n payments")))
     assert harmless["decision"] == "allow"
-    state = RunState(action={"kind": "command", "command": "echo hi", "argv": ["echo", "hi"]})
+    state = RunState(action=_proposed(changes.Command(command="echo hi")))
     done = adapters.execute(state)
     assert done["status"] == "done" and done["executed"]["data"]["stdout"] == "hi\n"
 
 
 def test_the_gate_fails_closed_when_the_engine_breaks(monkeypatch):
+    from skill import changes
     from skill.agent import tools as adapters
 
     def broken(*a, **k):
@@ -128,6 +136,16 @@ def test_the_gate_fails_closed_when_the_engine_breaks(monkeypatch):
 
     monkeypatch.setattr("skill.guardrails.engine.check_action", broken)
     d = adapters.check(
+        _proposed(changes.Deploy(service="api", environment="staging", version="1.0.0", rollback_to="0.9.0"))
+    )
+    assert (d["decision"], d["approvable"], d["tier"]) == ("block", False, 4)
+
+
+def test_an_unreadable_proposal_is_blocked():
+    from skill.agent import tools as adapters
+
+    d = adapters.check(
         {"kind": "deploy", "action": "deploy_staging", "target": "api@1.0.0", "env": "staging"}
     )
     assert (d["decision"], d["approvable"], d["tier"]) == ("block", False, 4)
+    assert d["rule_ids"] == ["gate.bad-change"]

@@ -121,7 +121,8 @@ def test_missing_cli_and_unauthenticated(gh, monkeypatch):
     with pytest.raises(ToolFailedError, match="not authenticated"):
         pipeline_status(gh.repo)
     res = CliRunner().invoke(ci, ["status", "--cwd", str(gh.repo)])
-    assert res.exit_code == 1 and "gh auth login" in res.output and "Traceback" not in res.output
+    # a tool that failed is an operational failure (5), not a finding (1)
+    assert res.exit_code == 5 and "gh auth login" in res.output and "Traceback" not in res.output
     empty = gh.data / "emptybin"
     empty.mkdir()
     git = shutil.which("git")
@@ -238,10 +239,10 @@ def test_watch_gitlab_pipeline(glab):
     assert run.succeeded and run.platform == "gitlab"
 
 
-def _policy(tier: int) -> None:
+def _policy(text: str) -> None:
     cfg = Path(os.environ["DEVOPS_CONFIG_DIR"])
     cfg.mkdir(parents=True, exist_ok=True)
-    (cfg / "policy.toml").write_text(f"[actions.ci_rerun]\ntier = {tier}\n")
+    (cfg / "policy.toml").write_text(text)
 
 
 def test_rerun_is_allowed_by_the_default_gate(gh):
@@ -251,10 +252,19 @@ def test_rerun_is_allowed_by_the_default_gate(gh):
     assert "gh run rerun 9001 -R acme/shop --failed" in gh.calls()
 
 
-@pytest.mark.parametrize("tier,exc,code", [(3, ApprovalRequired, 3), (4, Blocked, 4)])
-def test_rerun_not_allowed_does_nothing(gh, tier, exc, code):
+@pytest.mark.parametrize(
+    "policy,exc,code",
+    [
+        ("[actions.ci_rerun]\ntier = 3\n", ApprovalRequired, 3),
+        # a T4 action a human may approve is "approval required" on every front-end, not "blocked"
+        ("[actions.ci_rerun]\ntier = 4\n", ApprovalRequired, 3),
+        ('[[deny]]\nid = "no-reruns"\naction = "ci_rerun"\n', Blocked, 4),
+    ],
+    ids=["T3", "T4", "deny"],
+)
+def test_rerun_not_allowed_does_nothing(gh, policy, exc, code):
     pytest.importorskip("skill.guardrails.engine")
-    _policy(tier)
+    _policy(policy)
     with pytest.raises(exc):
         rerun_failed("9001", gh.repo)
     res = CliRunner().invoke(ci, ["rerun", "9001", "--failed", "--cwd", str(gh.repo)])
@@ -361,7 +371,7 @@ def test_bad_numeric_setting_is_a_one_line_config_error(gh, monkeypatch, name, v
 def test_unexpected_json_shapes_from_gh_are_a_clean_tool_error(gh):
     (gh.data / "run-list.raw").write_text('{"message": "API rate limit exceeded"}')
     res = CliRunner().invoke(ci, ["status", "--cwd", str(gh.repo)])
-    assert res.exit_code == 1, res.output
+    assert res.exit_code == 5, res.output
     assert "returned a JSON dict, expected a list" in res.output and "Traceback" not in res.output
     run = json.loads((gh.data / "run-9001.json").read_text())
     run["jobs"] = ["not-a-job", *run["jobs"]]

@@ -6,7 +6,7 @@ import os
 import time
 from collections.abc import Callable
 
-from skill.errors import ApprovalRequired, Blocked, NotFoundError, ToolFailedError, UsageError
+from skill.errors import NotFoundError, ToolFailedError, UsageError
 
 from .models import PipelineRun, RerunResult
 from .platforms import Client, client, current_branch, git
@@ -61,54 +61,7 @@ def watch_run(
         time.sleep(interval)
 
 
-def _engine():
-    try:
-        from skill.guardrails import engine
-    except ImportError as exc:
-        raise Blocked(f"the guardrails engine is not available ({exc}); refusing to act") from exc
-    return engine
-
-
-def _enforce(decision, what: str) -> None:
-    """Turn a gate Decision into nothing (allow), ApprovalRequired (ask) or Blocked."""
-    verdict = getattr(decision, "decision", "block")
-    why = "; ".join(getattr(decision, "reasons", []) or []) or "policy"
-    if verdict == "allow":
-        return
-    if verdict == "ask":
-        rid = getattr(decision, "request_id", None)
-        hint = (
-            f"approve with: guardrails.py approve {rid} --by NAME, then run the same command again"
-            if rid
-            else None
-        )
-        raise ApprovalRequired(f"{what} needs approval: {why}", hint=hint)
-    raise Blocked(f"{what} blocked: {why}")
-
-
-def _gate(target: str, cwd: str | os.PathLike, approval: str | None) -> None:
-    """The guardrail gate for ci_rerun. Fails closed when the engine cannot be loaded."""
-    decision = _engine().check_action(
-        "ci_rerun", target=target, approval=approval, caller="devops", cwd=str(cwd)
-    )
-    _enforce(decision, f"ci_rerun of {target}")
-
-
-def _gate_push(remote: str, branch: str, cwd: str | os.PathLike, approval: str | None) -> None:
-    """pushflow runs `git push` for the caller, so the push is judged as if typed (force-push rules ...)."""
-    command = f"git push {remote} {branch}"
-    decision = _engine().check_command(command, cwd=str(cwd), approval=approval, caller="devops")
-    _enforce(decision, command)
-
-
-def rerun_failed(
-    run_id: str | None = None,
-    cwd: str | os.PathLike = ".",
-    approval: str | None = None,
-    ci: Client | None = None,
-) -> RerunResult:
-    """Rerun the failed jobs of a run after the guardrail gate allows action ``ci_rerun``."""
-    c = ci or client(cwd)
+def _resolve_failed_run(c: Client, run_id: str | None, cwd: str | os.PathLike) -> PipelineRun:
     if run_id:
         run = c.view_run(run_id)
     else:
@@ -121,9 +74,33 @@ def rerun_failed(
         raise UsageError(f"run {run.id} is still {run.raw_status or run.status}: wait for it to finish")
     if run.succeeded:
         raise UsageError(f"run {run.id} succeeded: no failed jobs to rerun")
-    target = f"{c.remote.slug}#{run.id}"
-    _gate(target, cwd, approval)
-    done = c.rerun(run, failed_only=True)
+    return run
+
+
+def rerun_failed(
+    run_id: str | None = None,
+    cwd: str | os.PathLike = ".",
+    approval: str | None = None,
+    ci: Client | None = None,
+) -> RerunResult:
+    """Rerun the failed jobs of a run through the change pipeline (gate ``ci_rerun`` first)."""
+    from skill import changes
+
+    c = ci or client(cwd)
+    run = _resolve_failed_run(c, run_id, cwd)
+    change = changes.PipelineRerun(repo=c.remote.slug, run_id=str(run.id), cwd=os.fspath(cwd))
+    changes.gate_or_raise(change, approval, cwd=os.fspath(cwd))
+    result = changes.execute(changes.Proposal(change=change, summary=change.describe()), ci=c)
+    if not result.ok:
+        raise ToolFailedError(result.message)
+    return RerunResult.model_validate(result.data)
+
+
+def request_rerun(change, ci: Client | None = None) -> RerunResult:
+    """Ask the CI platform to rerun a run (not gated here: changes.execute runs it after the gate)."""
+    c = ci or client(change.cwd or ".")
+    run = c.view_run(change.run_id)
+    done = c.rerun(run, failed_only=change.failed_only)
     return RerunResult(
         run_id=run.id,
         platform=run.platform,
@@ -150,7 +127,12 @@ def pushflow(
     if not branch:
         raise UsageError("detached HEAD: name the branch to push (devops ci pushflow origin BRANCH)")
     c = client(cwd, remote)
-    _gate_push(remote, branch, cwd, approval)
+    from skill import changes
+
+    # pushflow runs `git push` for the caller, so the push is judged as if typed (force-push rules ...).
+    changes.gate_or_raise(
+        changes.Command(command=f"git push {remote} {branch}", cwd=os.fspath(cwd)), approval
+    )
     git(["push", remote, branch], cwd, timeout=300)
     sha = (
         git(["rev-parse", f"refs/heads/{branch}"], cwd, check=False).stdout.strip()

@@ -3,7 +3,7 @@ each step (health checks, canary analysis), roll back automatically, record in m
 
     from skill.nodes.deploy import DeployRequest, plan_deploy, execute_deploy
     plan = plan_deploy(DeployRequest(service="api", env="staging", version="v1.4.0"))
-    # gate plan.gate_action here (CLI: check_gate; graph: approval interrupt), then:
+    # gate it through skill.changes (propose -> gate -> execute), then:
     result = execute_deploy(plan)
 
 Names resolve lazily so ``import skill.nodes.deploy`` stays cheap.
@@ -26,7 +26,6 @@ _EXPORTS = {
     "get_flag": "flags",
     "list_flags": "flags",
     "FlagState": "flags",
-    "check_gate": "gate",
     "check_health": "health",
     "run_analysis": "analysis",
     "classify_version": "versions",

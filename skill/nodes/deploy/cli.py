@@ -12,33 +12,27 @@ import sys
 import click
 
 from ...cli_support import ErrorHandlingGroup, echo_json
-from ...errors import EXIT_FINDINGS, EXIT_OK, ApprovalRequired, Blocked
+from ...errors import EXIT_FINDINGS, EXIT_OK, ApprovalRequired, GateRefusal
 
 STRATEGIES = ("rolling", "blue-green", "canary")
 
 
-def _decision_payload(exc: Exception) -> dict:
-    decision = getattr(exc, "decision", None)
-    payload = {
-        "status": "approval_required" if isinstance(exc, ApprovalRequired) else "blocked",
-        "error": str(exc),
-    }
-    if decision is not None:
-        payload["decision"] = decision.to_dict() if hasattr(decision, "to_dict") else vars(decision)
-        payload["request_id"] = getattr(decision, "request_id", None)
-    return payload
-
-
-def _gate_or_exit(action: str, *, target: str, env: str, approval: str | None, as_json: bool) -> None:
-    from .gate import check_gate
+def _gate_or_exit(change, *, approval: str | None, as_json: bool) -> None:
+    """The change pipeline's gate; a refusal prints this command's own hint (or the JSON payload)."""
+    from ... import changes
 
     try:
-        check_gate(action, target=target, env=env, approval=approval)
-    except (ApprovalRequired, Blocked) as exc:
-        if not as_json:
-            raise
-        echo_json(_decision_payload(exc))
-        sys.exit(exc.exit_code)
+        changes.gate_or_raise(change, approval)
+    except GateRefusal as exc:
+        if as_json:
+            echo_json(exc.payload())
+            sys.exit(exc.exit_code)
+        if isinstance(exc, ApprovalRequired) and exc.request_id:
+            exc.hint = (
+                f"a human approves with `guardrails.py approve {exc.request_id} --by NAME`, "
+                "then run this same command again (the approval covers exactly this change)"
+            )
+        raise
 
 
 def _plan_json(plan) -> dict:
@@ -139,72 +133,83 @@ def deploy(service, env, version, strategy, steps, rollback_to, do_rollback, app
         return
     if not version:
         raise UsageError("--version is required", hint="a git SHA, a semver tag or an image digest")
-    from .executor import execute_deploy
-    from .models import DeployRequest
-    from .plan import parse_steps, plan_deploy, require_rollback
+    from ... import changes
+    from .models import DeployPlan
+    from .plan import open_memory, parse_steps
 
     if steps and strategy != "canary":
         raise UsageError("--steps only applies to --strategy canary")
-    request = DeployRequest(
+    change = changes.Deploy(
         service=service,
-        env=env,
+        environment=env,
         version=version,
         strategy=strategy,
         steps=parse_steps(steps) if steps else None,
         rollback_to=rollback_to,
         by=by,
     )
-    from .plan import open_memory
-
     memory = open_memory()
     try:
-        plan = plan_deploy(request, memory=memory)
         if dry_run:
-            if as_json:
-                echo_json(
-                    {
-                        "status": "planned",
-                        "ready": plan.ready,
-                        "plan": _plan_json(plan),
-                    }
-                )
-            else:
-                click.echo(render_plan(plan))
-            if not plan.ready:
-                click.echo(
-                    "Error: no rollback plan: this deploy would be refused (give --rollback-to)", err=True
-                )
-            sys.exit(EXIT_OK if plan.ready else EXIT_FINDINGS)
-        require_rollback(plan)
-        _gate_or_exit(
-            plan.gate_action, target=service, env=plan.environment, approval=approval, as_json=as_json
-        )
+            _dry_run(change, memory, as_json)
+        proposal = changes.propose(change, memory=memory)
+        _gate_or_exit(proposal.change, approval=approval, as_json=as_json)
+        plan = DeployPlan.model_validate(proposal.plan)
         if not as_json:
             click.echo(render_plan(plan))
         progress = None if as_json else (lambda line: click.echo(line))
-        result = execute_deploy(plan, memory=memory, progress=progress)
+        result = changes.execute(proposal, memory=memory, progress=progress)
     finally:
         memory.close()
     if as_json:
-        echo_json({**result.model_dump(mode="json"), "plan": _plan_json(plan)})
+        echo_json({**result.data, "plan": _plan_json(plan)})
     else:
-        click.echo(render_result(result))
+        click.echo(_render_deploy_result(result.data))
     sys.exit(EXIT_OK if result.ok else EXIT_FINDINGS)
 
 
-def _rollback_command(service, env, to_version, from_version, approval, by, dry_run, as_json):
-    from ...environments import normalize
-    from .executor import rollback
-    from .plan import check_service
-    from .settings import deploy_settings
+def _dry_run(change, memory, as_json: bool) -> None:
+    """Print the plan (T1: reads only) and exit: 0 when it could run, 1 without a rollback plan."""
+    from .models import DeployRequest
+    from .plan import plan_deploy
 
-    check_service(service)
-    environment = normalize(env) or env
-    deploy_settings(env, environment)  # an unknown environment is a usage error before the gate
+    request = DeployRequest(
+        service=change.service,
+        env=change.environment,
+        version=change.version,
+        strategy=change.strategy,
+        steps=change.steps,
+        rollback_to=change.rollback_to,
+        by=change.by,
+    )
+    plan = plan_deploy(request, memory=memory)
+    if as_json:
+        echo_json({"status": "planned", "ready": plan.ready, "plan": _plan_json(plan)})
+    else:
+        click.echo(render_plan(plan))
+    if not plan.ready:
+        click.echo("Error: no rollback plan: this deploy would be refused (give --rollback-to)", err=True)
+    sys.exit(EXIT_OK if plan.ready else EXIT_FINDINGS)
+
+
+def _render_deploy_result(data: dict) -> str:
+    from .models import DeployResult
+
+    return render_result(DeployResult.model_validate(data))
+
+
+def _rollback_command(service, env, to_version, from_version, approval, by, dry_run, as_json):
+    from ... import changes
+
+    change = changes.Rollback(
+        service=service, environment=env, to_version=to_version, from_version=from_version, by=by
+    )
+    proposal = changes.propose(change)  # every check (service, environment, versions) first
     if dry_run:
         from .executor import plan_rollback
 
-        planned = plan_rollback(service, env, to_version, from_version=from_version)
+        pinned = proposal.change
+        planned = plan_rollback(service, env, pinned.to_version, from_version=pinned.from_version)
         msg = (
             f"would roll {service} in {planned['env']} back"
             + (f" from {planned['from_version']}" if planned["from_version"] else "")
@@ -215,9 +220,9 @@ def _rollback_command(service, env, to_version, from_version, approval, by, dry_
         else:
             click.echo("\n".join([msg, *(f"       $ {cmd}" for cmd in planned["commands"])]))
         return
-    _gate_or_exit("rollback", target=service, env=environment, approval=approval, as_json=as_json)
-    result = rollback(service, env, to_version, from_version=from_version, by=by)
-    echo_json(result.model_dump(mode="json")) if as_json else click.echo(render_result(result))
+    _gate_or_exit(proposal.change, approval=approval, as_json=as_json)
+    result = changes.execute(proposal)
+    echo_json(result.data) if as_json else click.echo(_render_deploy_result(result.data))
     sys.exit(EXIT_OK if result.ok else EXIT_FINDINGS)
 
 
@@ -240,20 +245,17 @@ def flag_set(name, state, env, approval, by, service, as_json):
     \b
     devops flag set new-checkout on --env staging
     """
-    from ...environments import normalize
-    from .flags import _check_name, set_flag
-    from .settings import require_known_environment
+    from ... import changes
 
-    _check_name(name)
-    require_known_environment(env)  # before the gate opens an approval request for it
-    environment = normalize(env) or env
-    _gate_or_exit("feature_flag_toggle", target=name, env=environment, approval=approval, as_json=as_json)
-    result = set_flag(name, state, env, by=by, service=service)
+    proposal = changes.propose(
+        changes.FlagToggle(flag=name, state=state, environment=env, service=service, by=by)
+    )
+    _gate_or_exit(proposal.change, approval=approval, as_json=as_json)
+    result = changes.execute(proposal)
     if as_json:
-        echo_json(result.model_dump(mode="json"))
+        echo_json(result.data)
     else:
-        was = "" if result.previous is None else f" (was {'on' if result.previous else 'off'})"
-        click.echo(f"{result.name} is {'on' if result.enabled else 'off'} in {result.env}{was}")
+        click.echo(result.message)
 
 
 @flag.command("get")

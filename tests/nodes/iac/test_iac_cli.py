@@ -227,7 +227,7 @@ def test_uninitialised_directory_says_what_to_do(fake_terraform, tmp_path):
     work.mkdir()
     shutil.copy(HCL / "no_backend" / "main.tf", work / "main.tf")
     result = devops("iac", "review", str(work))
-    assert result.exit_code == 1 and "terraform init" in result.output
+    assert result.exit_code == 5 and "terraform init" in result.output
     assert "terraform plan failed (exit 1): Error: Required plugins are not installed" in result.output
     assert len(result.output.strip().splitlines()) == 1
     shutil.copy(PLANS / "mixed.json", work / "plan.json")
