@@ -146,9 +146,12 @@ def _fatal(exc: BaseException, argv) -> int:
     if isinstance(exc, BrokenPipeError):
         return 4
     name = "interrupted" if isinstance(exc, KeyboardInterrupt) else f"{type(exc).__name__}: {exc}"
-    _err(f"{PROG}: internal error, failing closed: {name}")
     if argv[:1] == ["hook"]:
+        # the same words as the hook's own boundary: a signal may land before the hook module
+        # has loaded, and Claude Code shows this line to the user as the reason for the block
+        _err(f"guardrails hook: internal error, blocking: {name}")
         return 2
+    _err(f"{PROG}: internal error, failing closed: {name}")
     if "--json" in argv and argv[:1] == ["check"]:
         import json
 

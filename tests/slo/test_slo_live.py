@@ -188,7 +188,7 @@ def test_unreachable_prometheus_is_a_one_line_error(prometheus_server, tmp_path)
         cli,
         ["slo", "status", "--spec", str(prometheus_server.spec), "--prometheus", f"http://127.0.0.1:{port}"],
     )
-    assert result.exit_code == 1
+    assert result.exit_code == 5  # an operational failure, not a finding
     assert result.output.count("\n") == 1 and "unreachable" in result.output
 
 
