@@ -108,6 +108,20 @@ format_option = click.option(
     show_default=True,
     help="Output format.",
 )
+json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON (same as --format json).")
+
+
+def resolve_format(fmt: str, as_json: bool) -> str:
+    """--json is --format json; asking for both JSON and another explicit format is a usage error."""
+    if not as_json:
+        return fmt
+    ctx = click.get_current_context(silent=True)
+    explicit = ctx is not None and ctx.get_parameter_source("fmt") == click.core.ParameterSource.COMMANDLINE
+    if explicit and fmt != "json":
+        raise click.UsageError(f"--json and --format {fmt} ask for two formats; give one")
+    return "json"
+
+
 output_option = click.option(
     "--output",
     "-o",

@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from skill.cli_support import ErrorHandlingGroup, echo_json, emit, output_option
+from skill.cli_support import ErrorHandlingGroup, echo_json, emit, json_option, output_option, resolve_format
 from skill.errors import EXIT_FINDINGS, EXIT_OK, InputError, UsageError
 
 _DIR = click.Path(file_okay=False, exists=True)
@@ -225,13 +225,16 @@ def pushflow_cmd(
     show_default=True,
     help="Exit 1 when a finding is at or above this severity.",
 )
+@json_option
 @output_option
-def audit_cmd(path: str, fmt: str, fail_on: str, output: str | None) -> None:
+def audit_cmd(path: str, fmt: str, fail_on: str, as_json: bool, output: str | None) -> None:
     """Audit .github/workflows/*.yml and .gitlab-ci.yml.  Example: devops ci audit . --format sarif -o ci.sarif"""
     from skill import report
     from skill.findings import at_or_above
 
     from .audit import RULES, audit_workflows
+
+    fmt = resolve_format(fmt, as_json)
 
     rep = audit_workflows(path)
     if not rep.files:  # a wrong directory must not pass as a clean audit

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ...cli_support import ErrorHandlingGroup, echo_json, emit
+from ...cli_support import ErrorHandlingGroup, echo_json, emit, json_option
 from ...errors import UsageError
 
 
@@ -83,16 +83,22 @@ def _refiner():
     "--output", "-o", type=click.Path(dir_okay=False), default=None, help="Write the Markdown here."
 )
 @click.option("--no-refine", is_flag=True, help="Skip the LLM refinement even when configured.")
-def postmortem_cmd(incident_id, output, no_refine):
+@json_option
+def postmortem_cmd(incident_id, output, no_refine, as_json):
     """Draft a blameless post-mortem for INCIDENT_ID from the memory records.
 
     \b
     devops incident postmortem INC-3 --output postmortem-INC-3.md
+    devops incident postmortem INC-3 --json      {"incident": ..., "markdown": ...}
     """
+    import json
+
     from ...errors import InputError
     from .postmortem import draft_postmortem
 
     text = draft_postmortem(incident_id, refine=None if no_refine else _refiner())
+    if as_json:
+        text = json.dumps({"incident": incident_id, "markdown": text}, indent=2, ensure_ascii=False) + "\n"
     try:
         emit(text, output)
     except OSError as exc:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from skill.cli_support import emit, format_option, output_option
+from skill.cli_support import emit, format_option, json_option, output_option, resolve_format
 from skill.errors import EXIT_FINDINGS, EXIT_OK, InputError
 from skill.report import print_table, to_json, to_markdown, to_sarif
 
@@ -35,9 +35,12 @@ def _anchored(findings, path: str):
     "--level", "level", default=None, help="Target level L1..L4 (default: [readiness.targets] for --env)."
 )
 @format_option
+@json_option
 @output_option
 @click.option("--all", "show_all", is_flag=True, help="Text/Markdown: also list passing and n/a checks.")
-def readiness(path: str, env: str, level: str | None, fmt: str, output: str | None, show_all: bool) -> None:
+def readiness(
+    path: str, env: str, level: str | None, fmt: str, as_json: bool, output: str | None, show_all: bool
+) -> None:
     """Score PATH (a repository, folder or file) L1-L4 for production readiness.
 
     \b
@@ -46,6 +49,7 @@ def readiness(path: str, env: str, level: str | None, fmt: str, output: str | No
     """
     from . import review
 
+    fmt = resolve_format(fmt, as_json)
     rep = review(path, env=env, target_level=level)
     title = f"{REPORT_MARKER[3:]}{path}"
     blocking = list(dict.fromkeys(f.id for f in rep.failing(rep.target_level)))
