@@ -91,11 +91,14 @@ class Rollback(_Change):
     # Pinned by propose() when not given: the version the human approves is the version that runs.
     to_version: str | None = None
     from_version: str | None = None
+    # "incident": the agent suggested it during an incident and [agent] incident_rollback is
+    # "propose"; it is gated as incident_rollback, which a human approves in every environment.
+    origin: Literal["request", "incident"] = "request"
 
     _env = field_validator("environment", mode="before")(_environment)
 
     def gate_request(self) -> tuple[str, str]:
-        return "rollback", self.service
+        return ("incident_rollback" if self.origin == "incident" else "rollback"), self.service
 
     def describe(self) -> str:
         frm = f" from {self.from_version}" if self.from_version else ""

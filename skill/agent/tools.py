@@ -257,13 +257,19 @@ def incident(params: dict[str, Any], state: RunState) -> dict[str, Any]:
         "result": {"ok": True, "lines": inc.render_triage(rep).splitlines(), "data": _dump(rep)}
     }
     rb = rep.suggested_rollback
-    if rb is not None and _incident_rollback_mode() == "propose":
-        # The suggested rollback goes through the gate like any change: in production that is an
-        # approval request, and nothing runs until a human approves it.
+    mode = _incident_rollback_mode()
+    if rb is not None and mode != "off":
+        # "propose" (the default) means propose: the change is gated as incident_rollback, which
+        # stops at an approval request in every environment; only "execute" lets the gate's
+        # ordinary rollback tier decide (and a staging rollback then runs at once).
         from .. import changes
 
         change = changes.Rollback(
-            service=rb.service, environment=rb.env, to_version=rb.to_version, from_version=rb.from_version
+            service=rb.service,
+            environment=rb.env,
+            to_version=rb.to_version,
+            from_version=rb.from_version,
+            origin="incident" if mode == "propose" else "request",
         )
         update["action"] = changes.Proposal(change=change, summary=change.describe()).to_state()
     return update
@@ -279,8 +285,12 @@ def _sev(value: Any) -> str | None:
 
 def _incident_rollback_mode() -> str:
     from ..config import load_settings
+    from ..errors import ConfigError
 
-    return str(load_settings("agent", {"incident_rollback": "propose"}).get("incident_rollback", "propose"))
+    mode = str(load_settings("agent", {"incident_rollback": "propose"}).get("incident_rollback", "propose"))
+    if mode not in ("off", "propose", "execute"):
+        raise ConfigError(f'[agent] incident_rollback = "{mode}" is not one of off, propose, execute')
+    return mode
 
 
 def _incident_ref(text: str) -> str | None:

@@ -22,6 +22,9 @@ CATALOGUE: dict[str, tuple[int, int, bool, str | None, str]] = {
     "deploy_staging": (2, 4, True, envs.STAGING, "deploy to staging"),
     "deploy_production": (4, 4, True, envs.PRODUCTION, "deploy to production"),
     "rollback": (2, 3, True, None, "roll back to the last good release"),
+    # The agent's own suggestion during an incident ([agent] incident_rollback = "propose"): a
+    # human approves it in every environment; "execute" gates it as a plain rollback instead.
+    "incident_rollback": (3, 4, True, None, "a rollback the agent proposes during an incident"),
     "infra_plan": (1, 1, False, None, "preview an infrastructure change (plan, diff)"),
     "infra_change": (3, 4, True, None, "apply an infrastructure change"),
     "infra_destroy": (4, 4, True, None, "destroy infrastructure"),

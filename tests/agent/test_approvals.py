@@ -193,3 +193,68 @@ def test_rollback_and_flag_requests_go_through_the_gate(sandbox):
     from skill.nodes.deploy import get_flag
 
     assert get_flag("checkout-v2", "production").enabled is True
+
+
+def _alert_on_a_fresh_staging_deploy():
+    from skill.agent.graph import run
+    from skill.webhooks.events import parse_event
+
+    assert run("deploy api 1.1.0 to staging").status == "done"
+    alert = parse_event(
+        {
+            "type": "alert.firing",
+            "id": "alert-1",
+            "service": "api",
+            "env": "staging",
+            "title": "HighErrorRate: api 5xx",
+        }
+    )
+    return run(event=alert)
+
+
+@pytest.mark.parametrize("mode", ["default", "propose"])
+def test_propose_means_propose_even_where_a_rollback_would_be_allowed(sandbox, mode, tmp_path):
+    from skill.agent.graph import resume
+    from skill.agent.runs import get
+
+    if mode == "propose":
+        config = tmp_path / "devops-config" / "config.toml"
+        config.write_text(config.read_text() + '\n[agent]\nincident_rollback = "propose"\n')
+    out = _alert_on_a_fresh_staging_deploy()
+    assert (out.node, out.status) == ("incident", "awaiting_approval"), out.report
+    assert out.pending["tier"] == 3 and "incident_rollback" in out.decision["rule_ids"][0]
+    assert [c["action"] for c in sandbox.calls()] == ["deploy"]  # nothing rolled back yet
+    assert get(out.run_id).status == "awaiting_approval"
+    done = resume(out.run_id, approved=True, by="alice")
+    assert done.status == "done", done.report
+    assert [(c["action"], c["version"]) for c in sandbox.calls()] == [
+        ("deploy", "1.1.0"),
+        ("rollback", "1.0.0"),
+    ]
+
+
+def test_execute_mode_gates_the_suggestion_as_a_plain_rollback(sandbox, tmp_path):
+    config = tmp_path / "devops-config" / "config.toml"
+    config.write_text(config.read_text() + '\n[agent]\nincident_rollback = "execute"\n')
+    out = _alert_on_a_fresh_staging_deploy()
+    assert (out.node, out.status) == ("incident", "done"), out.report
+    assert [(c["action"], c["version"]) for c in sandbox.calls()] == [
+        ("deploy", "1.1.0"),
+        ("rollback", "1.0.0"),
+    ]
+
+
+def test_a_failed_executed_step_says_why_in_runs_show(sandbox, tmp_path, run):
+    from skill.agent.graph import resume
+
+    out = _alert_on_a_fresh_staging_deploy()
+    assert out.status == "awaiting_approval"
+    from skill.demo_support import write_state
+
+    state = sandbox.state()
+    write_state(sandbox.state_file, {**state, "bad_versions": ["1.0.0"]})  # the rollback target fails health
+    done = resume(out.run_id, approved=True, by="alice")
+    assert done.status == "failed"
+    shown = run("-m", "skill.cli", "runs", "show", out.run_id, "--json", timeout=120)
+    record = json.loads(shown.stdout)
+    assert record["status"] == "failed" and record["error"], record
