@@ -23,7 +23,6 @@ Checkpoints live in ``data_dir()/graph.db`` (SqliteSaver); the ``runs`` table in
 
 from __future__ import annotations
 
-import sqlite3
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -32,6 +31,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from .. import database
 from ..errors import EXIT_APPROVAL, EXIT_BLOCKED, EXIT_FINDINGS, EXIT_OK, UsageError
 from ..paths import db_path
 from ..webhooks.events import Event
@@ -231,7 +231,7 @@ def open_graph() -> Iterator[Any]:
     from langgraph.checkpoint.sqlite import SqliteSaver
 
     run_store.connect().close()  # creates the file and the runs table in WAL mode
-    conn = sqlite3.connect(db_path("graph"), check_same_thread=False, timeout=30)
+    conn = database.connect(db_path("graph"), "runs", check_same_thread=False)
     try:
         yield build_graph().compile(checkpointer=SqliteSaver(conn))
     finally:
@@ -436,7 +436,7 @@ def prune(older_than_seconds: float) -> list[str]:
 
     cutoff = iso(utcnow() - timedelta(seconds=older_than_seconds))
     old = run_store.finished_before(cutoff)
-    conn = sqlite3.connect(db_path("graph"), check_same_thread=False, timeout=30)
+    conn = database.connect(db_path("graph"), "runs", check_same_thread=False)
     try:
         saver = SqliteSaver(conn)
         for run_id in old:

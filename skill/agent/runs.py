@@ -15,11 +15,12 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from ..database import Migration, Schema, open_store
 from ..durations import iso, utcnow
-from ..errors import NotFoundError, StorageError, UsageError
+from ..errors import NotFoundError, UsageError
 from ..paths import db_path
 
-_SCHEMA = """
+_M001_RUNS = """
 CREATE TABLE IF NOT EXISTS runs (
     id TEXT PRIMARY KEY,
     created TEXT NOT NULL,
@@ -51,6 +52,8 @@ CREATE TABLE IF NOT EXISTS executions (
 );
 """
 
+SCHEMA = Schema("runs", (Migration("m001_runs_and_executions", _M001_RUNS),))
+
 
 class RunRecord(BaseModel):
     id: str
@@ -72,21 +75,8 @@ class RunRecord(BaseModel):
     error: str | None = None
 
 
-_READY: set[str] = set()  # files whose schema this process already ensured
-
-
 def connect() -> sqlite3.Connection:
-    path = db_path("graph")
-    try:
-        conn = sqlite3.connect(path, timeout=30, isolation_level=None)
-        conn.row_factory = sqlite3.Row
-        if path not in _READY:
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.executescript(_SCHEMA)
-            _READY.add(path)
-    except sqlite3.Error as exc:
-        raise StorageError(f"cannot open the run store {db_path('graph')}: {exc}") from exc
-    return conn
+    return open_store(db_path("graph"), SCHEMA)
 
 
 def _row(row: sqlite3.Row) -> RunRecord:

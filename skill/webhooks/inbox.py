@@ -19,12 +19,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-from ..errors import StorageError
+from ..database import Migration, Schema, open_store
 from ..paths import db_path
 
 MAX_ATTEMPTS = 3
 
-_SCHEMA = """
+_M001_INBOX = """
 CREATE TABLE IF NOT EXISTS inbox (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     source TEXT NOT NULL,
@@ -43,20 +43,15 @@ CREATE TABLE IF NOT EXISTS inbox (
 CREATE INDEX IF NOT EXISTS inbox_status ON inbox(status, id);
 """
 
+SCHEMA = Schema("inbox", (Migration("m001_inbox", _M001_INBOX),))
+
 
 class Inbox:
     def __init__(self, path: str | Path | None = None):
         self.path = str(path or db_path("inbox"))
         self._lock = threading.Lock()
-        try:
-            self._conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
-            self._conn.row_factory = sqlite3.Row
-            self._conn.execute("PRAGMA journal_mode=WAL")
-            # FULL: the 202 promises the event is on disk, not only in the OS cache.
-            self._conn.execute("PRAGMA synchronous=FULL")
-            self._conn.executescript(_SCHEMA)
-        except sqlite3.Error as exc:
-            raise StorageError(f"cannot open the event inbox {self.path}: {exc}") from exc
+        # FULL: the 202 promises the event is on disk, not only in the OS cache.
+        self._conn = open_store(self.path, SCHEMA, synchronous="FULL", check_same_thread=False)
 
     def close(self) -> None:
         with self._lock:

@@ -14,6 +14,7 @@ from contextlib import closing
 
 from pydantic import BaseModel
 
+from ...database import Migration, Schema, open_store
 from ...durations import iso, utcnow
 from ...environments import normalize
 from ...errors import DevopsError, NotFoundError, StorageError, UsageError
@@ -21,7 +22,7 @@ from ...paths import db_path
 
 log = logging.getLogger(__name__)
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}")
-_SCHEMA = """
+_M001_FLAGS = """
 CREATE TABLE IF NOT EXISTS flags (
     name TEXT NOT NULL, env TEXT NOT NULL, enabled INTEGER NOT NULL,
     updated_at TEXT NOT NULL, updated_by TEXT,
@@ -32,6 +33,8 @@ CREATE TABLE IF NOT EXISTS flag_history (
     enabled INTEGER NOT NULL, previous INTEGER, at TEXT NOT NULL, by TEXT
 );
 """
+
+SCHEMA = Schema("flags", (Migration("m001_flags_and_history", _M001_FLAGS),))
 
 
 class FlagState(BaseModel):
@@ -61,12 +64,9 @@ def _check_name(name: str) -> str:
 
 
 def _connect() -> sqlite3.Connection:
-    try:
-        conn = sqlite3.connect(db_path("flags"), timeout=10)
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.executescript(_SCHEMA)
-    except (sqlite3.Error, OSError) as exc:
-        raise StorageError(f"cannot open the flag store: {exc}") from exc
+    # Python-managed transactions ("with conn:"), as the writers below expect; rows as tuples.
+    conn = open_store(db_path("flags"), SCHEMA, row_factory=None)
+    conn.isolation_level = ""
     return conn
 
 
