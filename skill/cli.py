@@ -53,6 +53,15 @@ def cli() -> None:
     \b
     Every action that changes something passes the safety gate (guardrails.py);
     outcomes are remembered (memory.py) and recalled during triage.
+
+    \b
+    Exit codes, the same for every command:
+      0  ok / allowed
+      1  findings at or above --fail-on, a NO-GO, a failed deploy
+      2  usage or input error
+      3  approval required (the output names the request id)
+      4  blocked by the safety gate
+      5  operational failure (a store or an external tool failed)
     """
 
 

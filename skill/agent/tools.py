@@ -130,46 +130,17 @@ def _ci_triage(params: dict[str, Any], state: RunState) -> dict[str, Any]:
             raise
         # No gh/glab here (or no access): triage from what the webhook told us, and remember it.
         notices.append(f"CI logs unavailable ({exc}); triaged from the event alone")
-    failed_jobs = (event.get("data") or {}).get("failed_jobs") or []
-    text = f"CI failure: {event.get('title')}" + (
-        f" — {event.get('summary')}" if event.get("summary") else ""
-    )
-    lines = [text]
-    lines += [
-        f"  failed job {j.get('name')} ({j.get('stage')}): {j.get('failure_reason')}" for j in failed_jobs
-    ]
-    similar: list[str] = []
-    memory_ids: list[str] = []
-    try:
-        mem = _memory()
-        try:
-            hits = mem.recall(text, kind="ci_failure", service=event.get("service"), limit=3)
-            similar = [h.memory.text for h in hits]
-            res = mem.remember(
-                text,
-                kind="ci_failure",
-                service=event.get("service"),
-                tags=("ci", event.get("source") or "event"),
-                source="agent",
-                metadata={
-                    "url": event.get("url"),
-                    "commit": event.get("commit"),
-                    "branch": event.get("branch"),
-                },
-            )
-            memory_ids.append(res.id)
-        finally:
-            mem.close()
-    except Exception as exc:  # noqa: BLE001 - memory is best effort in triage
-        notices.append(f"memory unavailable: {type(exc).__name__}: {exc}")
-    if similar:
-        lines.append("  seen before:")
-        lines += [f"    - {s[:160]}" for s in similar]
-    lines.append(f"  next: open {event.get('url') or 'the run'} and read the first error of the failed job")
+    from ..nodes.ci import triage_event
+
+    tri = triage_event(event)
     return {
-        "result": {"ok": True, "lines": lines, "data": {"event": event.get("id"), "similar": similar}},
-        "memory_ids": memory_ids,
-        "notices": notices,
+        "result": {
+            "ok": True,
+            "lines": tri.lines,
+            "data": {"event": event.get("id"), "similar": tri.similar},
+        },
+        "memory_ids": tri.memory_ids,
+        "notices": notices + tri.notices,
     }
 
 
@@ -322,21 +293,10 @@ def memory(params: dict[str, Any], state: RunState) -> dict[str, Any]:
                 "result": {"ok": True, "lines": [f"Remembered {res.id}: {text}"], "data": _dump(res)},
                 "memory_ids": [res.id],
             }
+        from ..memory import events as memory_events
+
         if op == "record_deployment":
-            status = {"deploy.succeeded": "succeeded", "deploy.failed": "failed"}.get(
-                event.get("type"), "in_progress"
-            )
-            if not (event.get("service") and event.get("env") and event.get("version")):
-                raise InputError("a deployment event needs service, environment and version")
-            d = mem.record_deployment(
-                event["service"],
-                event["env"],
-                event["version"],
-                commit=event.get("commit"),
-                status=status,
-                by=(event.get("data") or {}).get("by"),
-                notes=event.get("title"),
-            )
+            d = memory_events.record_deployment_event(mem, event)
             return {
                 "result": {
                     "ok": True,
@@ -346,37 +306,9 @@ def memory(params: dict[str, Any], state: RunState) -> dict[str, Any]:
                 "memory_ids": [d.memory_id] if d.memory_id else [],
             }
         if op == "resolve":
-            opened = mem.incidents(status="open", service=event.get("service"), limit=200)
-            # The incident the firing alert/page opened first (resolved notifications keep the
-            # title), else the service's newest open one.
-            opened = sorted(opened, key=lambda i: i.title != (event.get("title") or ""))
-            if opened:
-                mem.resolve_incident(opened[0].id, resolution=f"resolved upstream: {event.get('title')}")
-                line = f"Resolved incident {opened[0].id} ({opened[0].title})"
-            else:
-                res = mem.remember(
-                    f"resolved: {event.get('title')}",
-                    kind="note",
-                    service=event.get("service"),
-                    source="agent",
-                )
-                line = f"No open incident for {event.get('service')}; noted {res.id}"
-            return {"result": {"ok": True, "lines": [line]}}
+            return {"result": {"ok": True, "lines": [memory_events.resolve_from_event(mem, event)]}}
         # record_ci, record_change, note: keep a line in memory for later triage ("what changed?")
-        text = event.get("title") or params.get("query") or ""
-        if event.get("summary"):
-            text += f" — {event['summary']}"
-        tags = ["change"] if op == "record_change" else [op]
-        res = mem.remember(
-            text,
-            kind="note",
-            service=event.get("service"),
-            env=event.get("env"),
-            version=event.get("version"),
-            tags=tuple(tags),
-            source="agent",
-            metadata={"commit": event.get("commit"), "url": event.get("url")},
-        )
+        res, text = memory_events.note_event(mem, event, op, params.get("query") or "")
         return {"result": {"ok": True, "lines": [f"Noted {res.id}: {text}"]}, "memory_ids": [res.id]}
     finally:
         mem.close()

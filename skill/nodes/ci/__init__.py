@@ -22,6 +22,7 @@ _EXPORTS = {
     "rerun_failed": "skill.nodes.ci.pipelines",
     "pushflow": "skill.nodes.ci.pipelines",
     "triage_run": "skill.nodes.ci.triage",
+    "triage_event": "skill.nodes.ci.triage",
     "CiTriage": "skill.nodes.ci.models",
     "PipelineRun": "skill.nodes.ci.models",
     "audit_workflows": "skill.nodes.ci.audit",

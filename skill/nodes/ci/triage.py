@@ -9,6 +9,8 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 
+from pydantic import BaseModel, Field
+
 from skill.errors import NotFoundError, UsageError
 
 from .logs import extract_error_lines
@@ -256,3 +258,57 @@ def _with_memory(t: CiTriage, c: Client, remember: bool) -> None:
             mem.close()
         except Exception:  # noqa: BLE001
             pass
+
+
+class EventTriage(BaseModel):
+    """Triage of a CI failure from a webhook event alone (no gh/glab access to the logs)."""
+
+    lines: list[str]
+    similar: list[str] = Field(default_factory=list)
+    memory_ids: list[str] = Field(default_factory=list)
+    notices: list[str] = Field(default_factory=list)
+
+
+def triage_event(event: dict, memory=None) -> EventTriage:
+    """What the event itself says (title, failed jobs and their reasons), similar past failures,
+    and the failure remembered for next time. Memory is best effort: a failure is a notice."""
+    failed_jobs = (event.get("data") or {}).get("failed_jobs") or []
+    text = f"CI failure: {event.get('title')}" + (
+        f" — {event.get('summary')}" if event.get("summary") else ""
+    )
+    out = EventTriage(lines=[text])
+    out.lines += [
+        f"  failed job {j.get('name')} ({j.get('stage')}): {j.get('failure_reason')}" for j in failed_jobs
+    ]
+    try:
+        from skill.memory import Memory
+
+        mem = memory or Memory.open()
+        try:
+            hits = mem.recall(text, kind="ci_failure", service=event.get("service"), limit=3)
+            out.similar = [h.memory.text for h in hits]
+            res = mem.remember(
+                text,
+                kind="ci_failure",
+                service=event.get("service"),
+                tags=("ci", event.get("source") or "event"),
+                source="agent",
+                metadata={
+                    "url": event.get("url"),
+                    "commit": event.get("commit"),
+                    "branch": event.get("branch"),
+                },
+            )
+            out.memory_ids.append(res.id)
+        finally:
+            if memory is None:
+                mem.close()
+    except Exception as exc:  # noqa: BLE001 - memory is best effort in triage
+        out.notices.append(f"memory unavailable: {type(exc).__name__}: {exc}")
+    if out.similar:
+        out.lines.append("  seen before:")
+        out.lines += [f"    - {s[:160]}" for s in out.similar]
+    out.lines.append(
+        f"  next: open {event.get('url') or 'the run'} and read the first error of the failed job"
+    )
+    return out
