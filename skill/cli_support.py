@@ -108,6 +108,15 @@ format_option = click.option(
     show_default=True,
     help="Output format.",
 )
+
+
+def not_blank(ctx: click.Context, param: click.Parameter, value):
+    """Option callback: an empty value (``--since ""``) is a usage error, not "no filter"."""
+    if isinstance(value, str) and not value.strip():
+        raise click.BadParameter("must not be empty")
+    return value
+
+
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON (same as --format json).")
 
 

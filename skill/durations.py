@@ -17,7 +17,7 @@ def parse_duration(text: str) -> timedelta:
     if not raw:
         raise UsageError("empty duration")
     if re.fullmatch(r"\d+(?:\.\d+)?", raw):
-        return timedelta(seconds=float(raw))
+        return _bounded(text, float(raw))
     pos, total = 0, 0.0
     for match in _PART.finditer(raw):
         if raw[pos : match.start()].strip():
@@ -26,7 +26,14 @@ def parse_duration(text: str) -> timedelta:
         pos = match.end()
     if pos == 0 or raw[pos:].strip():
         raise UsageError(f"invalid duration {text!r}", hint="use e.g. 30m, 24h, 7d, 1h30m")
-    return timedelta(seconds=total)
+    return _bounded(text, total)
+
+
+def _bounded(text: str, seconds: float) -> timedelta:
+    try:
+        return timedelta(seconds=seconds)
+    except OverflowError:  # timedelta stops at 999999999 days
+        raise UsageError(f"duration {text!r} is too long", hint="use e.g. 30m, 24h, 7d, 1h30m") from None
 
 
 def utcnow() -> datetime:
@@ -39,7 +46,13 @@ def parse_when(text: str, *, now: datetime | None = None) -> datetime:
     try:
         when = datetime.fromisoformat(raw.replace("Z", "+00:00"))
     except ValueError:
-        return (now or utcnow()) - parse_duration(raw)
+        ago = parse_duration(raw)
+        try:
+            return (now or utcnow()) - ago
+        except OverflowError:  # before year 1
+            raise UsageError(
+                f"{text!r} reaches back before year 1", hint="use e.g. 24h, 7d or an ISO time"
+            ) from None
     return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 

@@ -107,5 +107,21 @@ def is_known(env: str | None) -> bool:
     return normalize(env) in (PRODUCTION, STAGING, DEVELOPMENT)
 
 
+def require_known(env: str | None) -> str | None:
+    """``env`` unchanged when it is not given or names a known environment; else a UsageError.
+
+    For options where a typo must not pass as "some environment" (``--env marsbase`` would
+    otherwise be reviewed as if it were not production).
+    """
+    if env is None or is_known(env):
+        return env
+    from .errors import UsageError
+
+    raise UsageError(
+        f"unknown environment {env!r}",
+        hint="use production, staging or development (or an alias such as prod, stg, dev)",
+    )
+
+
 def is_production(env: str | None) -> bool:
     return normalize(env) == PRODUCTION

@@ -250,13 +250,11 @@ def install() -> None:
 
 
 @install.command("claude")
-@click.option(
-    "--project", "scope", flag_value="project", default=True, help="Into this project's .claude/ (default)."
-)
-@click.option("--user", "scope", flag_value="user", help="Into ~/.claude/ for every project.")
+@click.option("--project", is_flag=True, help="Into this project's .claude/ (default).")
+@click.option("--user", is_flag=True, help="Into ~/.claude/ for every project.")
 @click.option("--uninstall", is_flag=True, help="Remove the skill folder and the hook again.")
 @click.option("--json", "as_json", is_flag=True, help="Print what changed as JSON.")
-def claude(scope: str, uninstall: bool, as_json: bool) -> None:
+def claude(project: bool, user: bool, uninstall: bool, as_json: bool) -> None:
     """Install the skill folder into .claude/skills/ and merge the guardrails hook into settings.json.
 
     \b
@@ -264,6 +262,9 @@ def claude(scope: str, uninstall: bool, as_json: bool) -> None:
     devops install claude --user     # every project of this user
     devops install claude --uninstall
     """
+    if project and user:
+        raise click.UsageError("--project and --user are two places; give one")
+    scope = "user" if user else "project"
     report = uninstall_claude(scope) if uninstall else install_claude(scope)
     if as_json:
         echo_json(report.model_dump())

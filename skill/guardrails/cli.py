@@ -20,6 +20,19 @@ class _Usage(Exception):
     pass
 
 
+def _positive_int(text: str) -> int:
+    """argparse type for counts: a negative --limit is a usage error, not "everything"."""
+    import argparse
+
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid int value: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, not {value}")
+    return value
+
+
 def _parser():
     import argparse
 
@@ -62,11 +75,11 @@ def _parser():
 
     pe = sub.add_parser("pending", help="list requests waiting for an approval")
     pe.add_argument("--json", action="store_true")
-    pe.add_argument("--limit", type=int, default=20)
+    pe.add_argument("--limit", type=_positive_int, default=20)
 
     au = sub.add_parser("audit", help="show the audit log")
     au.add_argument("--since", default=None, help="e.g. 1h, 7d or an ISO time")
-    au.add_argument("--limit", type=int, default=100)
+    au.add_argument("--limit", type=_positive_int, default=100)
     au.add_argument("--decision", choices=("allow", "ask", "block"))
     au.add_argument("--json", action="store_true", help="JSON Lines")
 
@@ -547,7 +560,7 @@ def _audit(args) -> int:
     from ..durations import parse_when
     from .audit import read_audit
 
-    since = parse_when(args.since).timestamp() if args.since else None
+    since = parse_when(args.since).timestamp() if args.since is not None else None  # "" is an error
     rows = read_audit(since=since, limit=args.limit)
     if args.decision:
         rows = [r for r in rows if r.get("decision") == args.decision]

@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from ..cli_support import ErrorHandlingGroup, echo_json
+from ..cli_support import ErrorHandlingGroup, echo_json, not_blank
 from ..errors import InputError, StorageError, UsageError
 
 KIND_CHOICE = click.Choice(["note", "deployment", "incident", "resolution", "ci_failure"])
@@ -19,8 +19,12 @@ json_option = click.option("--json", "as_json", is_flag=True, help="Machine-read
 def _filters(f):
     """The structured filters shared by recall and list; they reach the command as **filters."""
     f = click.option("--tag", "tags", multiple=True, help="Only memories with this tag (repeatable).")(f)
-    f = click.option("--until", help="Created at or before (ISO time or a duration ago, e.g. 2h).")(f)
-    f = click.option("--since", help="Created at or after (ISO time or a duration ago, e.g. 24h).")(f)
+    f = click.option(
+        "--until", callback=not_blank, help="Created at or before (ISO time or a duration ago, e.g. 2h)."
+    )(f)
+    f = click.option(
+        "--since", callback=not_blank, help="Created at or after (ISO time or a duration ago, e.g. 24h)."
+    )(f)
     f = click.option("--env", help="Only this environment.")(f)
     f = click.option("--service", "-s", help="Only this service.")(f)
     f = click.option("--kind", "-k", type=KIND_CHOICE, help="Only this kind.")(f)
@@ -297,7 +301,7 @@ def deployments_record(
 @deployments.command(name="list")
 @click.option("--service", "-s")
 @click.option("--env")
-@click.option("--since", help="e.g. 24h or an ISO time.")
+@click.option("--since", callback=not_blank, help="e.g. 24h or an ISO time.")
 @click.option("--limit", "-n", type=click.IntRange(1, 100000), default=50, show_default=True)
 @click.option("--all", "include_retracted", is_flag=True, help="Include retracted deployments.")
 @json_option

@@ -16,7 +16,9 @@ def review_plan(
     include_code: bool | None = None,
 ) -> PlanReview:
     """``skill.plan_review.review_plan``; ``include_code`` (default: SOURCE is a directory) adds lint."""
-    rep = _review.review_plan(source, env)
+    from ...environments import require_known
+
+    rep = _review.review_plan(source, require_known(env))
     if include_code is None:
         include_code = not isinstance(source, dict) and str(source) != "-" and Path(source).is_dir()
     if include_code:
