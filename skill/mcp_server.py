@@ -12,12 +12,12 @@ closes its own SQLite connections (a connection cannot cross threads).
 from __future__ import annotations
 
 import functools
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import click
 from pydantic import BaseModel, Field
 
-from .errors import ApprovalRequired, DevopsError, GateRefusal
+from .errors import ApprovalRequired, DevopsError, GateRefusal, UsageError
 from .memory.models import RememberResult, TriageReport
 from .nodes.ci.audit import AuditReport
 from .nodes.ci.models import CiTriage
@@ -74,7 +74,19 @@ class PendingApprovals(BaseModel):
 
 
 def _tool_errors(fn):
-    """DevopsError -> ToolError with the same message (anything else the SDK sanitises)."""
+    """DevopsError -> ToolError with the same message (anything else the SDK sanitises).
+
+    Library hints name CLI flags (``--rollback-to``); here they name this tool's parameters
+    (``rollback_to``), or are left out when the tool has no such parameter.
+    """
+    import inspect
+    import re
+
+    params = set(inspect.signature(fn).parameters)
+
+    def as_parameter(match: re.Match) -> str:
+        name = match.group(1).replace("-", "_")
+        return name if name in params else match.group(0)
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
@@ -83,9 +95,24 @@ def _tool_errors(fn):
         try:
             return fn(*args, **kwargs)
         except DevopsError as exc:
-            raise ToolError(str(exc)) from exc
+            message = exc.message
+            if exc.hint:
+                hint = re.sub(r"--([a-z][a-z0-9-]*)", as_parameter, exc.hint)
+                if "--" not in hint:  # a hint about a CLI flag this tool lacks would mislead
+                    message += f" ({hint})"
+            raise ToolError(message) from exc
 
     return wrapper
+
+
+def _known_env(env: str | None) -> str | None:
+    from .environments import is_known
+
+    if env is not None and not is_known(env):
+        raise UsageError(
+            f"unknown environment {env!r}: use production, staging or development (or prod, stage, dev ...)"
+        )
+    return env
 
 
 def _gate_result(decision) -> GateResult:
@@ -104,11 +131,19 @@ def _gate_result(decision) -> GateResult:
 
 
 def guardrails_check(
-    command: str | None = None,
-    action: str | None = None,
-    target: str | None = None,
-    env: str | None = None,
-    cwd: str | None = None,
+    command: Annotated[str | None, Field(description="a raw shell command line, as it would be run")] = None,
+    action: Annotated[
+        str | None, Field(description="a named action: deploy_production, infra_change, rollback ...")
+    ] = None,
+    target: Annotated[str | None, Field(description="what the action touches: a service, a stack")] = None,
+    env: Annotated[str | None, Field(description=ENV_DOC)] = None,
+    cwd: Annotated[str | None, Field(description="the working directory the command runs in")] = None,
+    plan: Annotated[
+        str | None, Field(description="a Terraform plan (JSON or binary) to tier an infra_* action by")
+    ] = None,
+    approval: Annotated[
+        str | None, Field(description="an approval token a human granted (guardrails.py approve)")
+    ] = None,
 ) -> GateResult:
     """Classify a shell command or a named action (deploy_production, infra_change, ...) T1-T4.
 
@@ -118,13 +153,15 @@ def guardrails_check(
     from .guardrails.engine import check_action, check_command
 
     if bool(command) == bool(action):
-        from .errors import UsageError
-
         raise UsageError("give exactly one of command or action")
     if command:
-        decision = check_command(command, cwd=cwd, caller="mcp")
+        if plan:
+            raise UsageError("plan goes with an infra_* action, not with a command")
+        decision = check_command(command, cwd=cwd, approval=approval, caller="mcp")
     else:
-        decision = check_action(action, target=target, env=env, caller="mcp", cwd=cwd)
+        decision = check_action(
+            action, target=target, env=_known_env(env), caller="mcp", cwd=cwd, plan=plan, approval=approval
+        )
     return _gate_result(decision)
 
 
@@ -132,7 +169,7 @@ def memory_remember(
     text: str,
     kind: Literal["note", "deployment", "incident", "resolution", "ci_failure"] | None = None,
     service: str | None = None,
-    env: str | None = None,
+    env: Annotated[str | None, Field(description=ENV_DOC)] = None,
     version: str | None = None,
     tags: list[str] | None = None,
     importance: float = 0.5,
@@ -159,18 +196,21 @@ def memory_remember(
 
 def memory_recall(
     query: str,
-    kind: str | None = None,
+    kind: Literal["note", "deployment", "incident", "resolution", "ci_failure"] | None = None,
     service: str | None = None,
-    env: str | None = None,
-    since: str | None = None,
+    env: Annotated[str | None, Field(description=ENV_DOC)] = None,
+    since: Annotated[str | None, Field(description=SINCE_DOC)] = None,
     limit: int = 10,
 ) -> RecallResults:
     """Hybrid (lexical + semantic) recall of past deployments, incidents and notes, best first."""
     from .memory import Memory
 
+    if not query.strip():
+        raise UsageError("query must not be empty: say what to look for")
+
     mem = Memory.open()
     try:
-        hits = mem.recall(query, kind=kind, service=service, env=env, since=since, limit=limit)
+        hits = mem.recall(query, kind=kind, service=service, env=_known_env(env), since=since, limit=limit)
         return RecallResults(
             hits=[h.model_dump(mode="json") for h in hits], warnings=list(getattr(mem, "warnings", []))
         )
@@ -178,7 +218,11 @@ def memory_recall(
         mem.close()
 
 
-def memory_triage(symptom: str, service: str | None = None, window: str = "24h") -> TriageReport:
+def memory_triage(
+    symptom: str,
+    service: str | None = None,
+    window: Annotated[str, Field(description="how far back to look for deploys: 30m, 24h, 7d")] = "24h",
+) -> TriageReport:
     """Incident triage from memory: similar past incidents with resolutions, recent deploys to the
     service inside the window, and the last good version to roll back to."""
     from .memory import Memory
@@ -190,11 +234,15 @@ def memory_triage(symptom: str, service: str | None = None, window: str = "24h")
         mem.close()
 
 
-def readiness_review(path: str = ".", env: str = "production", level: str | None = None) -> ReadinessReport:
+def readiness_review(
+    path: str = ".",
+    env: Annotated[str, Field(description=ENV_DOC)] = "production",
+    level: Literal["L1", "L2", "L3", "L4"] | None = None,
+) -> ReadinessReport:
     """Production readiness of a repository, folder or file: level L1-L4, go/no-go, checks with evidence."""
     from .nodes.readiness import review
 
-    return review(path, env=env, target_level=level)
+    return review(path, env=_known_env(env), target_level=level)
 
 
 def ci_status(path: str = ".", branch: str | None = None, limit: int = 10) -> PipelineRuns:
@@ -220,12 +268,12 @@ def ci_audit(path: str = ".") -> AuditReport:
     return audit_workflows(path)
 
 
-def iac_review(source: str, env: str | None = None) -> PlanReview:
+def iac_review(source: str, env: Annotated[str | None, Field(description=ENV_DOC)] = None) -> PlanReview:
     """Review a Terraform/OpenTofu plan (plan JSON, binary plan or directory): every change explained,
     stateful destroys flagged, an overall safety tier (gate terraform apply on it)."""
     from .nodes.iac import review_plan
 
-    return review_plan(source, env=env)
+    return review_plan(source, env=_known_env(env))
 
 
 def _deploy_request(service, env, version, strategy, steps, rollback_to):
@@ -244,7 +292,7 @@ def _deploy_request(service, env, version, strategy, steps, rollback_to):
 
 def deploy_plan(
     service: str,
-    env: str,
+    env: Annotated[str, Field(description=ENV_DOC)],
     version: str,
     strategy: Literal["rolling", "blue-green", "canary"] = "rolling",
     steps: list[int] | None = None,
@@ -253,12 +301,12 @@ def deploy_plan(
     """The deploy plan without executing anything: steps, health gates, rollback plan, gate action."""
     from .nodes.deploy import plan_deploy
 
-    return plan_deploy(_deploy_request(service, env, version, strategy, steps, rollback_to))
+    return plan_deploy(_deploy_request(service, _known_env(env), version, strategy, steps, rollback_to))
 
 
 def deploy(
     service: str,
-    env: str,
+    env: Annotated[str, Field(description=ENV_DOC)],
     version: str,
     strategy: Literal["rolling", "blue-green", "canary"] = "rolling",
     steps: list[int] | None = None,
@@ -273,7 +321,7 @@ def deploy(
 
     change = changes.Deploy(
         service=service,
-        environment=env,
+        environment=_known_env(env),
         version=version,
         strategy=strategy,
         steps=steps,
@@ -291,6 +339,11 @@ def deploy(
             tier=exc.tier,
         )
     result = changes.execute(proposal)
+    if not result.ok:
+        # a deploy that ran and failed (rolled back, paused) is an error result, not a success
+        from mcp.server.mcpserver.exceptions import ToolError
+
+        raise ToolError(f"deploy {result.status}: {result.message}")
     return DeployOutcome(status=result.status, message=result.message, result=result.data)
 
 
@@ -304,17 +357,43 @@ def approvals_list() -> PendingApprovals:
 def build_server():
     """The MCPServer with every tool registered (imported lazily: mcp costs ~1 s to import)."""
     from mcp.server import MCPServer
+    from mcp.types import ToolAnnotations
+
+    from . import __version__
 
     server = MCPServer(
         "master-devops",
+        version=__version__,
         instructions=(
             "DevOps tools with a safety gate. Call guardrails_check before any change; on ask or block, "
             "stop and show the request id to a human. Recall memory before acting during incidents."
         ),
     )
     for name in TOOL_NAMES:
-        server.tool(name=name)(_tool_errors(globals()[name]))
+        read_only = name not in CHANGING_TOOLS
+        hints = ToolAnnotations(
+            read_only_hint=read_only,
+            destructive_hint=name in CHANGING_TOOLS and name != "memory_remember",
+            idempotent_hint=read_only,
+            open_world_hint=name in OPEN_WORLD_TOOLS,
+        )
+        server.tool(name=name, annotations=hints)(_tool_errors(globals()[name]))
+    for tool in server._tool_manager.list_tools():
+        # An argument the tool does not have is a mistake (a typo'd "enviroment" would silently
+        # fall back to a default), so refuse it, and say so in the published schema.
+        model = tool.fn_metadata.arg_model
+        model.model_config["extra"] = "forbid"
+        model.model_rebuild(force=True)
+        tool.parameters = model.model_json_schema(by_alias=True)
     return server
+
+
+# Tools that change something (memory_remember only adds a record; deploy changes the world).
+CHANGING_TOOLS = frozenset({"deploy", "memory_remember"})
+# Tools that reach outside this machine's files (CI platforms, the deploy target).
+OPEN_WORLD_TOOLS = frozenset({"ci_status", "ci_triage", "deploy"})
+ENV_DOC = "production, staging or development (aliases such as prod, stage, dev are accepted)"
+SINCE_DOC = "how far back: a duration (30m, 24h, 7d) or an ISO date/time (2026-12-01T09:00Z)"
 
 
 @click.command("mcp")

@@ -130,3 +130,73 @@ async def test_real_stdio_subprocess(isolated_home):
         result = await client.call_tool("guardrails_check", {"command": "terraform destroy -auto-approve"})
         payload = result.structured_content or json.loads(result.content[0].text)
         assert payload["decision"] in ("ask", "block") and payload["tier"] >= 3
+
+
+@pytest.mark.anyio
+async def test_published_contract_version_annotations_enums_and_descriptions(isolated_home):
+    params = StdioServerParameters(
+        command=sys.executable,
+        args=["-m", "skill.cli", "mcp"],
+        env={**os.environ, "DEVOPS_HOME": str(isolated_home)},
+        cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+    )
+    from skill import __version__
+
+    async with Client(params) as client:
+        assert client.server_info.version == __version__
+        tools = {t.name: t for t in (await client.list_tools()).tools}
+        deploy, recall = tools["deploy"], tools["memory_recall"]
+        assert deploy.annotations.destructive_hint is True and deploy.annotations.read_only_hint is False
+        assert tools["memory_triage"].annotations.read_only_hint is True
+        assert tools["guardrails_check"].annotations.idempotent_hint is True
+        assert deploy.input_schema["properties"]["strategy"]["enum"] == ["rolling", "blue-green", "canary"]
+        assert "production" in deploy.input_schema["properties"]["env"]["description"]
+        assert "24h" in json.dumps(recall.input_schema["properties"]["since"])
+        assert "ci_failure" in json.dumps(recall.input_schema["properties"]["kind"])
+        assert deploy.input_schema.get("additionalProperties") is False
+
+        typo = await client.call_tool("deploy", {"service": "api", "enviroment": "prod", "version": "v1"})
+        assert typo.is_error and "enviroment" in typo.content[0].text
+        empty = await client.call_tool("memory_recall", {"query": "   "})
+        assert empty.is_error and "must not be empty" in empty.content[0].text
+        mars = await client.call_tool(
+            "guardrails_check", {"action": "deploy", "target": "api", "env": "marsbase"}
+        )
+        assert mars.is_error and "unknown environment 'marsbase'" in mars.content[0].text
+
+
+@pytest.mark.anyio
+async def test_hints_name_the_tools_parameters_not_cli_flags():
+    async with Client(build_server()) as client:
+        # no deployment in memory: no rollback plan, and the fix is the tool's rollback_to parameter
+        out = await _call(client, "deploy", {"service": "api", "env": "staging", "version": "v2.0.0"})
+        assert out.is_error
+        text = out.content[0].text
+        assert "rollback_to" in text and "--rollback-to" not in text
+
+
+@pytest.mark.anyio
+async def test_guardrails_check_takes_an_approval_and_a_plan():
+    plan = os.path.join(SAMPLE, "infra", "plan.json")
+    async with Client(build_server()) as client:
+        asked = await _call(
+            client, "guardrails_check", {"action": "rollback", "target": "api", "env": "prod"}
+        )
+        rid = asked.structured_content["request_id"]
+        assert asked.structured_content["decision"] == "ask" and rid
+        from skill.guardrails import approvals
+
+        granted = approvals.approve(rid, by="alice", ttl_seconds=600, authorize=lambda pending: "test")
+        ok = await _call(
+            client,
+            "guardrails_check",
+            {"action": "rollback", "target": "api", "env": "prod", "approval": granted["token"]},
+        )
+        assert ok.structured_content["decision"] == "allow"
+        reviewed = await _call(
+            client, "guardrails_check", {"action": "infra_change", "target": "orders", "plan": plan}
+        )
+        assert reviewed.structured_content["tier"] == 4
+        assert any("plan" in r for r in reviewed.structured_content["reasons"])
+        wrong = await _call(client, "guardrails_check", {"command": "ls", "plan": plan})
+        assert wrong.is_error and "infra_" in wrong.content[0].text
