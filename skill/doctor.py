@@ -43,6 +43,30 @@ def _data_dir() -> Check:
 
 # Every SQLite file the package keeps in the data dir; a store that does not exist yet is fine.
 STORES = ("memory", "audit", "approvals", "graph", "inbox", "flags")
+# Where a store's versioned schema (skill.database.Schema) is declared, for those that have one.
+_SCHEMAS = {
+    "graph": "skill.agent.runs",
+    "inbox": "skill.webhooks.inbox",
+    "flags": "skill.nodes.deploy.flags",
+    "audit": "skill.guardrails.audit",
+    "approvals": "skill.guardrails.approvals",
+}
+
+
+def _schema_problem(name: str, path: str) -> tuple[str, str | None]:
+    """("schema vN", None) or with the problem when the file is newer than this code."""
+    import importlib
+
+    from .database import Schema, schema_status
+
+    module = _SCHEMAS.get(name)
+    schema = getattr(importlib.import_module(module), "SCHEMA", None) if module else None
+    if not isinstance(schema, Schema):
+        return "", None
+    have, known = schema_status(path, schema)
+    if have > known:
+        return f"schema v{have}", f"schema version {have} is newer than this master-devops knows ({known})"
+    return f"schema v{have}" + (f", migrates to v{known} on next use" if have < known else ""), None
 
 
 def _quick_check(path: str) -> str | None:
@@ -74,7 +98,21 @@ def _stores() -> list[Check]:
             continue
         problem = _quick_check(path)
         if problem is None:
-            out.append(Check(name=f"{name}.db", status="ok", detail=f"{path} passes quick_check"))
+            try:
+                version, newer = _schema_problem(name, path)
+            except Exception as exc:  # noqa: BLE001 - a row, never an abort
+                version, newer = "", f"cannot read its schema version: {exc}"
+            if newer:
+                out.append(
+                    Check(
+                        name=f"{name}.db",
+                        status="fail",
+                        detail=f"{path}: {newer}; fix: upgrade master-devops (it will not read or change it)",
+                    )
+                )
+                continue
+            passes = f"{path} passes quick_check" + (f" ({version})" if version else "")
+            out.append(Check(name=f"{name}.db", status="ok", detail=passes))
         else:
             out.append(
                 Check(

@@ -68,3 +68,21 @@ def test_a_file_that_is_not_a_database_fails_and_is_left_as_it_was(isolated_home
     assert code == 1 and rows["audit.db"]["status"] == "fail"
     assert "not a database" in rows["audit.db"]["detail"]
     assert junk.read_bytes() == b"this is not sqlite at all\n" * 100
+
+
+def test_a_store_written_by_newer_code_fails_and_an_older_one_is_ok(isolated_home):
+    from skill.webhooks.inbox import SCHEMA
+
+    isolated_home.mkdir(parents=True)
+    for name, version in (("inbox", SCHEMA.version + 1), ("flags", 0)):
+        _real_store(isolated_home / f"{name}.db")
+        conn = sqlite3.connect(isolated_home / f"{name}.db")
+        conn.execute(f"PRAGMA user_version = {version}")
+        conn.commit()
+        conn.close()
+    code, rows = _doctor()
+    assert code == 1
+    assert rows["inbox.db"]["status"] == "fail"
+    assert f"schema version {SCHEMA.version + 1} is newer" in rows["inbox.db"]["detail"]
+    assert "upgrade master-devops" in rows["inbox.db"]["detail"]
+    assert rows["flags.db"]["status"] == "ok" and "schema v0, migrates to v" in rows["flags.db"]["detail"]
