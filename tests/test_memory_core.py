@@ -593,3 +593,15 @@ def test_deployments_of_different_versions_are_not_near_duplicates(tmp_path, emb
         assert again.duplicate_of == second.id or again.linked_to == second.id
     finally:
         mem.close()
+
+
+def test_open_on_an_unusable_data_dir_is_a_storage_error(tmp_path, monkeypatch):
+    from skill.errors import StorageError
+
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("a file where the data dir should be")
+    monkeypatch.setenv("DEVOPS_HOME", str(blocker / "home"))
+    with pytest.raises(StorageError, match="Not a directory"):
+        Memory.open()
+    with pytest.raises(StorageError, match="cannot open memory"):
+        Memory.open(blocker / "home")

@@ -13,6 +13,7 @@ import os
 from typing import Any
 
 from ..errors import DevopsError, InputError, UsageError
+from ..memory import Memory
 from .state import RunState
 
 # ----------------------------------------------------------------------------- helpers
@@ -55,12 +56,6 @@ def _finding_lines(findings: list[Any], limit: int = 8) -> list[str]:
     if len(findings) > limit:
         out.append(f"  ... and {len(findings) - limit} more")
     return out
-
-
-def _memory():
-    from ..memory import Memory
-
-    return Memory.open()
 
 
 # ----------------------------------------------------------------------------- tool nodes
@@ -274,7 +269,7 @@ def _incident_ref(text: str) -> str | None:
 def memory(params: dict[str, Any], state: RunState) -> dict[str, Any]:
     op = params.get("op", "recall")
     event = _event(state)
-    mem = _memory()
+    mem = Memory.open()
     try:
         if op == "recall":
             query = params.get("query") or state.request or ""
@@ -429,7 +424,7 @@ def record(state: RunState) -> dict[str, Any]:
     if state.error:
         text += f": {state.error}"
     try:
-        mem = _memory()
+        mem = Memory.open()
         try:
             res = mem.remember(
                 text,

@@ -217,3 +217,55 @@ def blend_query_vectors(typed, expanded=None):
     v = np.asarray(typed, dtype=np.float32) + EXPANSION_VECTOR_WEIGHT * np.asarray(expanded, dtype=np.float32)
     norm = float(np.linalg.norm(v))
     return v / norm if norm else typed
+
+
+# The scoring of one recall, as pure functions of plain values (recall gathers them).
+def score(
+    kind: str,
+    importance: float,
+    resolved: bool,
+    created_ts: float,
+    p: dict,
+    cov: float,
+    mode: str,
+    now: float,
+) -> float:
+    """One candidate's score; in hybrid mode the parts are written into ``p`` (--explain shows them)."""
+    cos = p.get("cosine", 0.0)
+    if mode == "lexical":
+        return p.get("bm25", 0.0)
+    if mode == "vector":
+        return cos
+    rel = relevance(cos, cov)
+    age_days = max(now - created_ts, 0.0) / 86400.0
+    rec_term = RECENCY_WEIGHT * recency(age_days, kind)
+    imp_term = IMPORTANCE_WEIGHT * (importance - 0.5)
+    bonus = RESOLUTION_BONUS if resolved else 0.0
+    p.update(coverage=cov, relevance=rel, recency=rec_term, importance=imp_term, resolution_bonus=bonus)
+    return rel + rec_term + imp_term + bonus
+
+
+def coverage_text(terms: list[str], text: str) -> float:
+    words = set(query_terms(text))
+    if not terms:
+        return 0.0
+    return sum(1 for t in terms if t in words) / len(terms)
+
+
+def fold_links(hits: list) -> list:
+    """Near-duplicates collapse into one hit: the original when it is among the hits, with the group's best score."""
+    groups: dict[str, list] = {}
+    for h in hits:  # hits arrive best first
+        groups.setdefault(h.memory.linked_to or h.memory.id, []).append(h)
+    out = []
+    for root, members in groups.items():
+        best = members[0]
+        rep = next((h for h in members if h.memory.id == root), best)
+        if rep is not best:
+            rep = rep.model_copy(update={"score": best.score, "parts": dict(best.parts)})
+        others = [h.memory.id for h in members if h is not rep and h.memory.id != rep.memory.id]
+        if others:
+            rep.parts["linked"] = others
+        out.append(rep)
+    out.sort(key=lambda h: -h.score)
+    return out

@@ -203,14 +203,22 @@ class Memory:
         chroma_url: str | None = None,
         embedder: Embedder | None = None,
     ) -> Memory:
+        """Open the memory of ``data_dir`` (default: the data dir); every failure is a StorageError."""
         from ..config import load_settings
         from ..paths import ensure_data_dir
 
-        settings = load_settings("memory", {"chroma_url": None, "db": None})
-        base = Path(data_dir) if data_dir else Path(ensure_data_dir())
-        db = Path(settings["db"]).expanduser() if settings.get("db") and not data_dir else base / "memory.db"
-        url = chroma_url if chroma_url is not None else _chroma_url(settings)
-        return cls(db, chroma_dir=base / "chroma", url=url, embedder=embedder, settings=settings)
+        try:
+            settings = load_settings("memory", {"chroma_url": None, "db": None})
+            base = Path(data_dir) if data_dir else Path(ensure_data_dir())
+            db = (
+                Path(settings["db"]).expanduser()
+                if settings.get("db") and not data_dir
+                else base / "memory.db"
+            )
+            url = chroma_url if chroma_url is not None else _chroma_url(settings)
+            return cls(db, chroma_dir=base / "chroma", url=url, embedder=embedder, settings=settings)
+        except OSError as exc:  # an unusable $DEVOPS_HOME: said before anything runs
+            raise StorageError(f"cannot open memory: {exc}") from exc
 
     def close(self) -> None:
         if self._sync_owed:
@@ -826,7 +834,7 @@ class Memory:
             if row["id"] in remote and "cosine" not in p:
                 p["cosine"] = remote[row["id"]]["similarity"]
             resolved = row["kind"] == "incident" and bool(loads(row["metadata"], {}).get("resolution"))
-            score = self._score(
+            score = S.score(
                 row["kind"], row["importance"], resolved, row["created_ts"], p, covs.get(rid, 0.0), mode, now
             )
             scored.append((score, row, p))
@@ -838,11 +846,9 @@ class Memory:
             rec = _record_from_chroma(mid, r)
             if rec is None or (tags and not set(tags) <= set(rec.tags)):
                 continue
-            cov = self._coverage_text(terms, rec.text) if mode == "hybrid" else 0.0
+            cov = S.coverage_text(terms, rec.text) if mode == "hybrid" else 0.0
             p = {"cosine": r["similarity"], "vec_rank": r["rank"], "origin": "chroma-server"}
-            score = self._score(
-                rec.kind, rec.importance, False, _ts(rec.created_at) or now, p, cov, mode, now
-            )
+            score = S.score(rec.kind, rec.importance, False, _ts(rec.created_at) or now, p, cov, mode, now)
             scored.append((score, rec, p))
         scored.sort(key=lambda t: -t[0])
         hits = [
@@ -853,35 +859,11 @@ class Memory:
             )
             for score, item, p in scored[: limit * 3 + 10]
         ]
-        hits = self._fold_links(hits)[:limit]
+        hits = S.fold_links(hits)[:limit]
         if mode == "hybrid":
             for h in hits:
                 h.parts["strong"] = S.is_strong(h.parts)
         return hits
-
-    @staticmethod
-    def _score(
-        kind: str,
-        importance: float,
-        resolved: bool,
-        created_ts: float,
-        p: dict,
-        cov: float,
-        mode: str,
-        now: float,
-    ) -> float:
-        cos = p.get("cosine", 0.0)
-        if mode == "lexical":
-            return p.get("bm25", 0.0)
-        if mode == "vector":
-            return cos
-        rel = S.relevance(cos, cov)
-        age_days = max(now - created_ts, 0.0) / 86400.0
-        rec_term = S.RECENCY_WEIGHT * S.recency(age_days, kind)
-        imp_term = S.IMPORTANCE_WEIGHT * (importance - 0.5)
-        bonus = S.RESOLUTION_BONUS if resolved else 0.0
-        p.update(coverage=cov, relevance=rel, recency=rec_term, importance=imp_term, resolution_bonus=bonus)
-        return rel + rec_term + imp_term + bonus
 
     def _coverage_all(self, terms: list[str]):
         """Coverage of every memory, as an array indexed by rowid (see search.py), or None.
@@ -914,31 +896,6 @@ class Memory:
         if total <= 0:
             return None
         return acc / total
-
-    def _coverage_text(self, terms: list[str], text: str) -> float:
-        words = set(S.query_terms(text))
-        if not terms:
-            return 0.0
-        return sum(1 for t in terms if t in words) / len(terms)
-
-    @staticmethod
-    def _fold_links(hits: list[RecallHit]) -> list[RecallHit]:
-        """Near-duplicates collapse into one hit: the original when it is among the hits, with the group's best score."""
-        groups: dict[str, list[RecallHit]] = {}
-        for h in hits:  # hits arrive best first
-            groups.setdefault(h.memory.linked_to or h.memory.id, []).append(h)
-        out = []
-        for root, members in groups.items():
-            best = members[0]
-            rep = next((h for h in members if h.memory.id == root), best)
-            if rep is not best:
-                rep = rep.model_copy(update={"score": best.score, "parts": dict(best.parts)})
-            others = [h.memory.id for h in members if h is not rep and h.memory.id != rep.memory.id]
-            if others:
-                rep.parts["linked"] = others
-            out.append(rep)
-        out.sort(key=lambda h: -h.score)
-        return out
 
     def _remote_candidates(self, qvec, n: int, filters: dict) -> dict[str, dict]:
         since = _when(filters.get("since"))

@@ -134,8 +134,9 @@ def deploy(service, env, version, strategy, steps, rollback_to, do_rollback, app
     if not version:
         raise UsageError("--version is required", hint="a git SHA, a semver tag or an image digest")
     from ... import changes
+    from ...memory import Memory
     from .models import DeployPlan
-    from .plan import open_memory, parse_steps
+    from .plan import parse_steps
 
     if steps and strategy != "canary":
         raise UsageError("--steps only applies to --strategy canary")
@@ -148,7 +149,7 @@ def deploy(service, env, version, strategy, steps, rollback_to, do_rollback, app
         rollback_to=rollback_to,
         by=by,
     )
-    memory = open_memory()
+    memory = Memory.open()
     try:
         if dry_run:
             _dry_run(change, memory, as_json)

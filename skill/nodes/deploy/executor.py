@@ -22,13 +22,14 @@ from pathlib import Path
 from ...durations import iso, utcnow
 from ...environments import normalize
 from ...errors import Blocked, DevopsError, StorageError, UsageError
+from ...memory import Memory
 from ...paths import ensure_data_dir
 from ...redact import redact
 from .analysis import run_analysis
 from .drivers import Driver, make_driver, render
 from .health import check_health
 from .models import DeployPlan, DeployResult, HealthGate, RollbackResult, StepResult
-from .plan import check_service, find_rollback_version, health_gate, open_memory, require_rollback
+from .plan import check_service, find_rollback_version, health_gate, require_rollback
 from .settings import deploy_settings
 from .versions import classify_version
 
@@ -333,7 +334,7 @@ def _scrub(result: DeployResult) -> None:
 
 def _record(plan: DeployPlan, result: DeployResult, memory) -> None:
     req = plan.request
-    mem = memory if memory is not None else open_memory()
+    mem = memory if memory is not None else Memory.open()
     try:
         commit = req.version if plan.version_kind == "sha" else None
         memory_status = {"paused": "in_progress"}.get(result.status, result.status)
@@ -472,7 +473,7 @@ def _rollback_target(service, env, to_version, from_version, memory):
     check_service(service)
     environment = normalize(env) or env
     settings = deploy_settings(env, environment)  # an unknown environment fails here, first
-    mem = memory if memory is not None else open_memory()
+    mem = memory if memory is not None else Memory.open()
     try:
         from_version, to_version = _rollback_versions(mem, service, environment, to_version, from_version)
         yield environment, settings, mem, from_version, to_version

@@ -10,7 +10,8 @@ import re
 from typing import Any
 
 from ...environments import PRODUCTION, STAGING, normalize
-from ...errors import EXIT_FINDINGS, ConfigError, DevopsError, StorageError, UsageError
+from ...errors import EXIT_FINDINGS, ConfigError, DevopsError, UsageError
+from ...memory import Memory
 from .analysis import validate_analysis
 from .drivers import Driver, make_driver, render
 from .models import DeployPlan, DeployRequest, HealthGate, PlanStep, RollbackPlan
@@ -134,15 +135,6 @@ def rollback_worst_case(driver_timeout: float, gate: HealthGate | None) -> float
     return round(total, 1)
 
 
-def open_memory():
-    from ...memory import Memory
-
-    try:
-        return Memory.open()
-    except OSError as exc:  # an unusable $DEVOPS_HOME: say so before anything runs
-        raise StorageError(f"cannot open memory: {exc}") from exc
-
-
 def find_rollback_version(memory, service: str, environment: str, version: str) -> str | None:
     """The version to return to if ``version`` fails: what runs now, when memory counts it good.
 
@@ -256,7 +248,7 @@ def plan_deploy(
     if request.rollback_to:
         good, source = request.rollback_to, "explicit"
     else:
-        mem = memory if memory is not None else open_memory()
+        mem = memory if memory is not None else Memory.open()
         try:
             good, source = find_rollback_version(mem, request.service, environment, request.version), "memory"
         finally:

@@ -19,6 +19,7 @@ from typing import Any
 
 from ...durations import iso, parse_when
 from ...errors import InputError
+from ...memory import Memory
 from .severity import MATRIX
 
 log = logging.getLogger(__name__)
@@ -74,12 +75,6 @@ def _duration(start: datetime | None, end: datetime | None) -> str:
         return TODO if start else "unknown"
     minutes = int((end - start).total_seconds() // 60)
     return f"{minutes // 60} h {minutes % 60} min" if minutes >= 60 else f"{minutes} min"
-
-
-def _open_memory():
-    from ...memory import Memory
-
-    return Memory.open()
 
 
 def gather(incident_id: str, memory) -> dict[str, Any]:
@@ -234,7 +229,7 @@ def draft_postmortem(
     template: str | None = None,
 ) -> str:
     """The post-mortem of ``incident_id`` as Markdown (NotFoundError when there is no such incident)."""
-    mem = memory if memory is not None else _open_memory()
+    mem = memory if memory is not None else Memory.open()
     try:
         records = gather(incident_id, mem)
     finally:

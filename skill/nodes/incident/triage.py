@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 
 from ...environments import normalize
 from ...errors import UsageError
+from ...memory import Memory
 from .runbooks import RunbookMatch, find_runbooks
 from .severity import SeverityAssessment, classify_severity, parse_severity
 
@@ -50,12 +51,6 @@ class IncidentReport(BaseModel):
     incident_id: str | None = None
     warnings: list[str] = Field(default_factory=list)
     error_budget: list[str] = Field(default_factory=list, description="the service's SLOs and current burn")
-
-
-def _open_memory():
-    from ...memory import Memory
-
-    return Memory.open()
 
 
 def suggest_rollback(
@@ -136,7 +131,7 @@ def triage_incident(
         parse_severity(severity)  # a typo is an error, not a silent fall back to the words
         labels = {**(labels or {}), "severity": severity}
     assessed = classify_severity(symptoms, labels)
-    mem = memory if memory is not None else _open_memory()
+    mem = memory if memory is not None else Memory.open()
     try:
         tri = mem.triage(symptoms, service=service, window=window, limit=5)
         similar = [s.model_dump(mode="json") for s in tri.similar_incidents]
