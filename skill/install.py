@@ -54,35 +54,37 @@ _ENTRY_POINTS = {
 LOCAL_ENV = ("DEVOPS_PYTHON", "DEVOPS_SOURCE")
 FAIL_CLOSED = " || exit 2"
 
-_PORTABLE = """#!/usr/bin/env python3
+# A sh script that Python can also read (a string, then a re-exec through sh): the hook runs it on
+# every tool call, and sh starts in a millisecond where a system python3 can take a tenth of a
+# second; `python3 guardrails.py` still works. sh stops at `exit 2` before it reaches the Python;
+# the sh part must never contain three single quotes.
+_PORTABLE = """#!/bin/sh
+''':'
 # Launcher written by `devops install claude --project`; it names no path of any machine, so the
 # skill folder can be committed. Each machine says where master-devops lives in the env block of
 # its own .claude/settings.local.json (`devops install claude` writes it); else an installed
 # master-devops on PATH is used; else exit 2, which blocks the hook instead of skipping it.
+if [ -n "$DEVOPS_PYTHON" ] && [ -x "$DEVOPS_PYTHON" ]; then
+  if [ -n "$DEVOPS_SOURCE" ]; then
+    PYTHONPATH="$DEVOPS_SOURCE${{PYTHONPATH:+:$PYTHONPATH}}"
+    export PYTHONPATH
+  fi
+  exec "$DEVOPS_PYTHON" -m {module} "$@"
+fi
+# DEVOPS_LAUNCHED stops a launcher that finds itself on PATH from starting itself again.
+if [ -z "$DEVOPS_LAUNCHED" ] && command -v {console} >/dev/null 2>&1; then
+  DEVOPS_LAUNCHED=1 exec {console} "$@"
+fi
+if [ -n "$DEVOPS_PYTHON" ]; then
+  echo "master-devops: DEVOPS_PYTHON=$DEVOPS_PYTHON is not executable" >&2
+fi
+echo "master-devops is not installed for this project on this machine: run 'devops install claude' in the project, or pip install master-devops so that {console} is on PATH" >&2
+exit 2
+#'''
 import os
-import shutil
 import sys
 
-MODULE, CONSOLE = {module!r}, {console!r}
-args = sys.argv[1:]
-python = os.environ.get("DEVOPS_PYTHON", "")
-if python and os.access(python, os.X_OK):
-    env = dict(os.environ)
-    source = env.get("DEVOPS_SOURCE", "")
-    if source:
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (source, env.get("PYTHONPATH", "")) if p)
-    os.execve(python, [python, "-m", MODULE] + args, env)
-console = shutil.which(CONSOLE)
-if console and os.path.realpath(console) != os.path.realpath(__file__):
-    os.execv(console, [console] + args)
-sys.stderr.write(
-    "master-devops is not installed for this project on this machine"
-    + (" ($DEVOPS_PYTHON=%s is not executable)" % python if python else "")
-    + ": run `devops install claude` in the project, or pip install master-devops so that "
-    + CONSOLE
-    + " is on PATH\\n"
-)
-sys.exit(2)
+os.execv("/bin/sh", ["/bin/sh", os.path.abspath(__file__)] + sys.argv[1:])
 """
 
 

@@ -128,6 +128,13 @@ def test_installed_launchers_run_the_gate_as_real_processes(project):
     assert (
         subprocess.run([str(scripts / "devops"), "--version"], capture_output=True, env=env).returncode == 0
     )
+    # Run through python3 as well as directly.
+    via_python = subprocess.run(
+        ["python3", str(scripts / "guardrails.py"), "check", "--command", "rm -rf /"],
+        capture_output=True,
+        env=env,
+    )
+    assert via_python.returncode == 4
 
 
 def test_project_install_commits_no_path_of_this_machine(project):
@@ -152,7 +159,17 @@ def test_a_teammate_clone_is_gated_or_blocked_never_silently_open(project, tmp_p
     bare = {k: v for k, v in os.environ.items() if not k.startswith("DEVOPS_PY")} | {"PATH": BARE_PATH}
     # Without master-devops on that machine: a block with the fix, not a pass.
     proc, _ = _run_hook(command, clone, bare)
-    assert proc.returncode == 2 and "run `devops install claude`" in proc.stderr
+    assert proc.returncode == 2 and "run 'devops install claude'" in proc.stderr
+    # The skill folder's own scripts on PATH do not start themselves in a loop.
+    scripts = clone / ".claude" / "skills" / "master-devops" / "scripts"
+    looped = subprocess.run(
+        [str(scripts / "devops"), "--version"],
+        capture_output=True,
+        text=True,
+        env={**bare, "PATH": f"{scripts}:{BARE_PATH}"},
+        timeout=30,
+    )
+    assert looped.returncode == 2 and "not installed" in looped.stderr
     # With master-devops installed (its console script on PATH): the gate runs.
     console_dir = os.path.dirname(
         shutil.which("devops-guardrails", path=os.path.dirname(sys.executable)) or ""
