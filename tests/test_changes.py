@@ -201,3 +201,18 @@ def test_cli_rollback_and_flag_approvals_bind_to_the_version_and_the_value(deplo
     assert flipped.exit_code == 3, flipped.output
     done = _cli("flag", "set", "new-checkout", "on", "--env", "production", "--json")
     assert done.exit_code == 0 and json.loads(done.stdout)["enabled"] is True
+
+
+def test_one_approval_ttl_rule_for_every_approve_command(tmp_path, monkeypatch):
+    from skill.guardrails.approvals import approval_ttl
+
+    assert approval_ttl() == 30 * 60  # the default of guardrails.py approve and devops approvals approve
+    assert approval_ttl("10m") == 600
+    policy = tmp_path / "policy.toml"
+    policy.write_text('[settings]\napproval_ttl = "5m"\nmax_approval_ttl = "1h"\n')
+    monkeypatch.setenv("DEVOPS_POLICY", str(policy))
+    assert approval_ttl() == 300
+    with pytest.raises(UsageError, match="max_approval_ttl"):
+        approval_ttl("2h")
+    res = _cli("approvals", "approve", "rq-0000000000000000", "--by", "alice", "--ttl", "2h")
+    assert res.exit_code == 2 and "max_approval_ttl" in res.output

@@ -258,7 +258,11 @@ def approvals_list(as_json: bool) -> None:
 @approvals.command("approve")
 @click.argument("ref", metavar="ID")
 @click.option("--by", required=True, help="Who approves (a human's name).")
-@click.option("--ttl", default="15m", show_default=True, help="How long the approval stays valid.")
+@click.option(
+    "--ttl",
+    default=None,
+    help="How long the approval stays valid (default: the policy's approval_ttl, 30m; at most max_approval_ttl).",
+)
 @json_option
 def approvals_approve(ref: str, by: str, ttl: str, as_json: bool) -> None:
     """Approve a paused run (by request id or run id) and resume it.
@@ -267,12 +271,13 @@ def approvals_approve(ref: str, by: str, ttl: str, as_json: bool) -> None:
     name) or the operator key in $DEVOPS_OPERATOR_KEY. The run then resumes exactly once.
 
     \b
-    devops approvals approve 3f9c2a1b7d4e --by alice
+    devops approvals approve rq-3f9c2a1b7d4e5f60 --by alice
+    devops approvals approve run-20261205-1a2b3c --by alice --ttl 10m
     """
-    from ..durations import parse_duration
+    from ..guardrails.approvals import approval_ttl
     from .graph import resume
 
-    outcome = resume(ref, approved=True, by=by, ttl=parse_duration(ttl).total_seconds())
+    outcome = resume(ref, approved=True, by=by, ttl=approval_ttl(ttl))
     _print_outcome(outcome, as_json)
     _exit(outcome)
 

@@ -360,7 +360,9 @@ def describe_action(action: dict[str, Any]) -> str:
     return action.get("summary") or action.get("command") or str(action.get("kind") or "change")
 
 
-def grant_approval(request_id: str | None, *, by: str | None, ttl: float = 900, **options: Any) -> str | None:
+def grant_approval(
+    request_id: str | None, *, by: str | None, ttl: float | None = None, **options: Any
+) -> str | None:
     """Record a human approval through the guardrails approvals (never a second mechanism).
 
     ``skill.guardrails.approvals.approve`` enforces who may approve: a human typing the target's
@@ -373,6 +375,7 @@ def grant_approval(request_id: str | None, *, by: str | None, ttl: float = 900, 
         raise UsageError("say who approves: --by NAME")
     from ..guardrails import approvals
 
+    ttl = approvals.approval_ttl() if ttl is None else ttl  # one default for every approve command
     granted = approvals.approve(request_id, by=by, ttl_seconds=ttl, **options)
     return granted.get("token") if isinstance(granted, dict) else getattr(granted, "token", None)
 

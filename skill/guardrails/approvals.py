@@ -424,6 +424,28 @@ def parse_token(token: str, key: bytes) -> tuple[dict | None, str | None]:
 # ---------------------------------------------------------------- creating approvals
 
 
+def approval_ttl(requested: str | None = None) -> float:
+    """Seconds an approval stays valid: ``requested`` (30m, 2h ...) or the policy's approval_ttl
+    (default 30m), never above max_approval_ttl (default 24h). One rule for every approve command."""
+    from ..durations import parse_duration
+    from ..errors import UsageError
+    from .policy import load_policy
+
+    try:
+        settings = load_policy().settings
+    except Exception:  # a broken policy does not lengthen anything: the defaults apply
+        settings = {}
+    ttl = parse_duration(requested or settings.get("approval_ttl", "30m")).total_seconds()
+    limit = parse_duration(settings.get("max_approval_ttl", "24h")).total_seconds()
+    if ttl <= 0:
+        raise UsageError("--ttl must be positive")
+    if ttl > limit:
+        raise UsageError(
+            f"--ttl is longer than the policy's max_approval_ttl ({settings.get('max_approval_ttl', '24h')})"
+        )
+    return ttl
+
+
 def approve(
     request_id: str,
     *,

@@ -460,23 +460,9 @@ def _batch_line(raw, lineno, engine, policy, policy_error, audit, cwd, caller):
 
 
 def _approve(args) -> int:
-    from ..durations import parse_duration
-    from ..errors import UsageError
     from . import approvals
-    from .policy import load_policy
 
-    try:
-        settings = load_policy().settings
-    except Exception:
-        settings = {"approval_ttl": "30m", "max_approval_ttl": "24h"}
-    ttl = parse_duration(args.ttl or settings.get("approval_ttl", "30m")).total_seconds()
-    limit = parse_duration(settings.get("max_approval_ttl", "24h")).total_seconds()
-    if ttl <= 0:
-        raise UsageError("--ttl must be positive")
-    if ttl > limit:
-        raise UsageError(
-            f"--ttl is longer than the policy's max_approval_ttl ({settings.get('max_approval_ttl')})"
-        )
+    ttl = approvals.approval_ttl(args.ttl)
     result = approvals.approve(args.request_id, by=args.by, ttl_seconds=ttl)
     if args.json:
         import json

@@ -194,7 +194,7 @@ def parse_event(
     try:
         event = parser(payload, h)
     except (KeyError, TypeError, AttributeError) as exc:
-        raise InputError(f"not a valid {src} event: missing or malformed {exc}") from exc
+        raise InputError(f"not a valid {src} event: {_shape_problem(src, payload, exc)}") from exc
     if not event.id:
         event.id = body_hash(raw_bytes)
     return event
@@ -550,3 +550,38 @@ def _generic(p: dict, h: dict[str, str]) -> Event:
         labels={str(k): str(v) for k, v in labels.items()},
         data={k: p[k] for k in ("strategy", "steps", "path", "plan", "query") if k in p},
     )
+
+
+# Fields each source sends as JSON objects; naming the one that is not lets a sender fix it
+# (an HTTP 400 body must say what is wrong, not echo a Python error).
+_OBJECT_FIELDS = {
+    "github": (
+        "workflow_run",
+        "workflow_job",
+        "deployment",
+        "deployment_status",
+        "repository",
+        "sender",
+        "head_commit",
+        "pull_request",
+        "check_run",
+        "check_suite",
+    ),
+    "gitlab": ("object_attributes", "project", "user", "commit", "environment", "builds"),
+    "alertmanager": ("alerts", "commonLabels", "commonAnnotations", "groupLabels"),
+    "pagerduty": ("event", "data", "service"),
+    "generic": ("labels", "data"),
+}
+
+
+def _shape_problem(src: str, payload: Any, exc: BaseException) -> str:
+    if isinstance(exc, KeyError):
+        return f"the field {exc.args[0]!r} is missing"
+    wrong = [
+        f"{name!r} ({type(payload[name]).__name__.replace('str', 'text')})"
+        for name in _OBJECT_FIELDS.get(src, ())
+        if isinstance(payload, dict) and name in payload and not isinstance(payload[name], dict | list)
+    ]
+    if wrong:
+        return "expected an object in " + ", ".join(wrong)
+    return "a field has the wrong type (an object or a list where a plain value was sent, or the reverse)"

@@ -171,6 +171,13 @@ def test_signatures_tokens_and_health(server, isolated_home):
     assert s.post("pagerduty", pd2, {"X-PagerDuty-Signature": f"v1=00ff, {pd_sig}"}).status_code == 202
     assert s.post("pagerduty", pd2, {"X-PagerDuty-Signature": "v1=00ff"}).status_code == 401
     assert s.post("generic", b"{not json", {"Authorization": "Bearer bearer-token"}).status_code == 400
+    # a well-formed body of the wrong shape: the 400 names the field, never a Python error text
+    shaped = b'{"object_kind": "pipeline", "object_attributes": "oops"}'
+    wrong = s.post("gitlab", shaped, {"X-Gitlab-Token": "gl-token", "X-Gitlab-Event": "Pipeline Hook"})
+    assert wrong.status_code == 400
+    assert wrong.json() == {
+        "error": "not a valid gitlab event: expected an object in 'object_attributes' (text)"
+    }
     assert s.post("nowhere", b"{}", {"Authorization": "Bearer bearer-token"}).status_code == 404
 
     # only the authenticated, well-formed deliveries were stored
