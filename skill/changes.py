@@ -295,6 +295,9 @@ def gate(
                 cwd=getattr(change, "cwd", None) or cwd,
                 details=change.identity(),
             )
+            from .slo.policy import apply_budget  # an exhausted error budget: one tier up, never down
+
+            decision = apply_budget(decision, change)
     except Exception as exc:  # noqa: BLE001 - no gate, no change: fail closed
         from .guardrails.model import Decision
 

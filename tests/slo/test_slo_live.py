@@ -365,3 +365,19 @@ def test_apply_budget_reads_the_slo_settings(prometheus_server, tmp_path, monkey
     )
     # the default policy blocks production deploys until approved (T4): the budget adds its reason
     assert decision.tier == 4 and any(r.startswith("error budget exhausted: ") for r in decision.reasons)
+
+
+def test_the_change_pipeline_gate_applies_the_budget_policy(prometheus_server, tmp_path, monkeypatch):
+    from skill.changes import Deploy, Rollback, gate
+
+    _configure(tmp_path, monkeypatch, prometheus_server.url, prometheus_server.spec)
+    (tmp_path / "devops-config" / "policy.toml").write_text(
+        "[actions.deploy_production]\ntier = 3\nproduction_tier = 3\n"
+    )
+    burning = gate(Deploy(service="fast", environment="prod", version="v1.2.3"))
+    assert (burning.tier, burning.decision) == (4, "block")
+    assert any(r.startswith("error budget exhausted: ") for r in burning.reasons)
+    steady = gate(Deploy(service="steady", environment="prod", version="v1.2.3"))
+    assert (steady.tier, steady.decision) == (3, "ask")
+    back = gate(Rollback(service="fast", environment="prod", to_version="v1.2.2"))
+    assert any("exempt" in r for r in back.reasons) and "slo.error-budget-exhausted" not in back.rule_ids
