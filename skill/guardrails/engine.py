@@ -355,6 +355,27 @@ def _check_command(command, cwd, approval, caller, policy, now) -> Decision:
     return _decide(req, pol, approval, caller, now)
 
 
+SELF_APPROVAL_REASON = (
+    "an approval must come from a human: the agent that asked cannot approve its own request "
+    "(self-approval). Show the user the request id; they run the approve command in their own terminal"
+)
+
+
+def _deny_run_approval(req: _Request, verdict) -> None:
+    """`devops approvals approve` resumes a paused run: the same self-approval as guardrails.py approve."""
+    for p in verdict.parts:
+        words = [os.path.basename(a) for a in p.argv]
+        if "approvals" not in words:
+            continue
+        at = words.index("approvals")
+        launcher = words[:at]
+        if any(w in ("devops", "skill.cli") for w in launcher) and "approve" in words[at + 1 : at + 2]:
+            req.parts = [q for q in req.parts if q.text != p.text]
+            req.parts.append(
+                _Part(p.text, "devops", 4, ["gate.self-approval"], [SELF_APPROVAL_REASON], None, True)
+            )
+
+
 def _self_protection(req: _Request, verdict) -> None:
     """Commands that approve on the gate's behalf or read its keys are denied, whoever asks."""
     text = req.input
@@ -364,6 +385,8 @@ def _self_protection(req: _Request, verdict) -> None:
         # `approval.k*` and `pol{icy,x}.toml` name the same files as the plain spelling.
         text = text + "\n" + resolved
     lowered = text.lower()
+    if "approvals" in lowered and "approve" in lowered:
+        _deny_run_approval(req, verdict)
     if "guardrails" in lowered and ("approve" in lowered or "operator-key" in lowered):
         for p in verdict.parts:
             names = [os.path.basename(a) for a in p.argv]
@@ -375,11 +398,17 @@ def _self_protection(req: _Request, verdict) -> None:
                             name,
                             4,
                             ["gate.self-approval"],
-                            ["approving gate requests is for a human at a terminal, never for the agent"],
+                            [SELF_APPROVAL_REASON],
                             None,
                             True,
                         )
                     )
+                    # "guardrails.py is not a known program" beside it would only confuse the reason
+                    req.parts = [
+                        q
+                        for q in req.parts
+                        if not (q.text == p.text and q.rule_ids == ["generic.unknown-program"])
+                    ]
                     break
         # The text fallback is for lines the classifier could not resolve (eval, dynamic names);
         # a resolved `git commit -m "… guardrails.py approve …"` is data, not a self-approval.
