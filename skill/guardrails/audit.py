@@ -307,6 +307,10 @@ class AuditLog:
             finally:
                 os.close(fd)
             self.warnings.append(f"{message}; decision spooled to {SPOOL_NAME}")
+            # every time: a broken audit store must be noticed, not discovered at the next incident
+            _warn(
+                f"guardrails: warning: {message}; the decision was kept in {SPOOL_NAME} (decision unchanged)"
+            )
         except Exception as exc2:
             self.warnings.append(f"{message}; spool failed too ({type(exc2).__name__}: {exc2})")
             _warn(f"guardrails: warning: {message}; could not spool the audit row either ({exc2})")
@@ -357,7 +361,15 @@ def read_audit(*, since: float | None = None, limit: int = 200, directory: str |
             finally:
                 conn.close()
         except sqlite3.Error as exc:
-            raise StorageError(f"cannot read the audit log {path}: {exc}") from exc
+            if not os.path.exists(spool):
+                raise StorageError(
+                    f"cannot read the audit log {path}: {exc}",
+                    hint=f"move {path} aside; a new one is started",
+                ) from exc
+            _warn(
+                f"guardrails: warning: cannot read the audit log {path} ({exc}); showing the spooled "
+                f"decisions only (move {path} aside to start a new log)"
+            )
     # Rows still in the spool (database unwritable) are shown too.
     if os.path.exists(spool):
         import json

@@ -91,8 +91,19 @@ def test_corrupt_or_unusable_audit_db(damage):
     no_traceback(res)
     ok = gate("check", "--command", "ls")
     assert ok.returncode == 0
+    # the decision stands, and the broken audit store is said on every check that spools
+    for proc in (res, ok):
+        warning = proc.stderr.decode()
+        assert "warning: audit database unavailable" in warning and "audit-spool.jsonl" in warning
     spooled = (home / "audit-spool.jsonl").read_text().splitlines()
     assert [json.loads(line)["decision"] for line in spooled] == ["block", "allow"]
+    if damage == "junk":
+        # the audit command still shows what was decided, from the spool, and names the file to move
+        listed = gate("audit", "--json")
+        assert listed.returncode == 0, listed.stderr
+        inputs = [json.loads(line)["input"] for line in listed.stdout.decode().splitlines()]
+        assert inputs == ["ls", "rm -rf /"]
+        assert "move" in listed.stderr.decode() and "audit.db" in listed.stderr.decode()
 
 
 def test_data_dir_that_cannot_be_created_still_decides(tmp_path):
