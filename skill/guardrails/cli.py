@@ -296,6 +296,10 @@ def _check(args) -> int:
     if args.action is None and args.command is None:
         _err(f"{PROG}: error: check needs --action, --command or --batch")
         return 2
+    if args.env is not None:
+        from ..environments import require_known
+
+        require_known(args.env)  # a typo must not be judged as "some unknown environment"
     if args.command is not None and not args.command.strip():
         _err(f"{PROG}: error: --command is empty (nothing to check)")
         return 2
@@ -380,7 +384,11 @@ def run_batch(source: str, *, cwd: str | None = None, caller: str = "cli", expla
     except Exception as exc:  # every line then fails closed with the same reason
         policy, policy_error = None, exc
     worst = 0
-    fh = sys.stdin.buffer if source == "-" else open(source, "rb")  # noqa: SIM115
+    try:
+        fh = sys.stdin.buffer if source == "-" else open(source, "rb")  # noqa: SIM115
+    except OSError as exc:  # a missing file or a folder is the caller's mistake: usage, not a block
+        _err(f"{PROG}: error: cannot read --batch {source}: {exc.strerror or exc}")
+        return 2
     out = sys.stdout
     try:
         with approvals.batch_session():

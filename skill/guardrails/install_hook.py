@@ -105,8 +105,9 @@ def load_settings(path: Path) -> dict:
         return {}
     try:
         text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"cannot read {path}: {exc}") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = "it is not UTF-8 text" if isinstance(exc, UnicodeDecodeError) else (exc.strerror or str(exc))
+        raise ConfigError(f"cannot read {path}: {reason}; nothing was changed") from exc
     if not text.strip():
         return {}
     try:

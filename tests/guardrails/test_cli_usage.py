@@ -1,0 +1,45 @@
+"""guardrails.py usage errors are exit 2 with one line: the caller's mistake is not a gate block."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+SCRIPT = str(Path(__file__).resolve().parents[2] / "guardrails.py")
+
+
+def _gate(*args: str, cwd=None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, SCRIPT, *args], capture_output=True, text=True, timeout=60, cwd=cwd
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (("check", "--batch", "missing.json"), "cannot read --batch missing.json"),
+        (("check", "--batch", "."), "Is a directory"),
+        (
+            ("check", "--action", "deploy", "--target", "api", "--env", "marsbase"),
+            "unknown environment 'marsbase'",
+        ),
+        (("check", "--command", "   "), "empty"),
+        (("install-hook", "--settings", "binary.dat"), "not UTF-8 text"),
+    ],
+    ids=["batch-missing", "batch-dir", "unknown-env", "empty-command", "binary-settings"],
+)
+def test_usage_errors_exit_2_with_one_line(tmp_path, args, says):
+    (tmp_path / "binary.dat").write_bytes(bytes(range(256)) * 4)
+    res = _gate(*args, cwd=tmp_path)
+    assert res.returncode == 2, (res.returncode, res.stderr)
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 1 and says in lines[0] and "Traceback" not in res.stderr
+    assert (tmp_path / "binary.dat").read_bytes() == bytes(range(256)) * 4  # nothing was changed
+
+
+def test_known_environment_aliases_still_pass(tmp_path):
+    res = _gate("check", "--action", "deploy", "--target", "api", "--env", "stg", "--json", cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
