@@ -1132,6 +1132,10 @@ def _classify_simple(simple, state: _State, depth: int, inherited_env: str | Non
     env = infer_environment(*env_hints) if env_hints else None
     if inherited_env and (env is None or _ENV_RANK.get(inherited_env, 0) > _ENV_RANK.get(env, 0)):
         env = inherited_env
+        state.notes.append(f"environment {env}: inherited from the enclosing command")
+    elif env is not None:
+        signal = next((h for h in env_hints if infer_environment(h) == env), env_hints[0])
+        state.notes.append(f"environment {env}: signal {signal[:80]!r} of {name or text[:40]}")
     for body, label, nested_env in nested:
         _classify_text(body, state, depth + 1, nested_env or env, label)
     for body, dialect in sql:
@@ -1154,11 +1158,41 @@ def _classify_simple(simple, state: _State, depth: int, inherited_env: str | Non
         tier += 1
         rule_ids.append("env.production")
         reasons.append("targets production (one tier stricter)")
+    elif env in ("staging", "development") and tier == 4 and not deny and _environment_scoped(hits):
+        # The environment orders the answer: the same destructive command is T4 in production and
+        # one tier below elsewhere (a DELETE without WHERE on a local database is asked, not blocked).
+        tier = 3
+        rule_ids.append("env.non-production")
+        reasons.append(f"targets {env} (one tier below production)")
     state.parts.append(
         PartVerdict(
             text=text, argv=argv, tier=tier, rule_ids=rule_ids, reasons=reasons, environment=env, deny=deny
         )
     )
+
+
+# Rule families whose T4 is about the environment they act on (a cluster, a database, a cloud
+# account): elsewhere one tier lower. Secrets leaving the machine or a wiped disk are T4 anywhere.
+_ENV_SCOPED = (
+    "kubectl.",
+    "helm.",
+    "velero.",
+    "terraform.",
+    "pulumi.",
+    "ansible.",
+    "cloud.",
+    "sql.",
+    "mongo.",
+    "redis.",
+    "migrate.",
+    "docker.",
+    "compose.",
+    "forge.",
+)
+
+
+def _environment_scoped(hits) -> bool:
+    return all(h[1].startswith(_ENV_SCOPED) for h in hits if h[0] == 4)
 
 
 _DASHES = "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe63\uff0d"

@@ -346,9 +346,10 @@ def test_cwd_names_the_terraform_environment():
     assert tier("terraform apply", cwd="/srv/infra/envs/dev") == 2
 
 
-def test_resource_names_in_paths_do_not_count_as_environment():
-    # A bucket or index called prod-* is data; environment comes from profiles, contexts and hosts.
-    assert v("aws s3 cp a s3://prod-bucket/a").environment is None
+def test_bucket_names_count_as_environment():
+    # Issue 12 §4: a bucket named for production is production (was: names are data).
+    assert v("aws s3 cp a s3://prod-bucket/a").environment == "production"
+    assert v("aws s3 cp a s3://product-assets/a").environment is None
 
 
 def test_relative_paths_use_the_callers_cwd():

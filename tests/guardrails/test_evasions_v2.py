@@ -10,6 +10,8 @@ import pytest
 
 from skill.guardrails.classify import MAX_COMMAND_CHARS, classify_command
 
+from .verdicts import expect_rule
+
 
 def verdict(command: str, cwd: str | None = None):
     return classify_command(command, cwd)
@@ -259,8 +261,7 @@ def test_escape_and_split_lookalikes_stay_allowed(command):
     ],
 )
 def test_network_archives_extracted_over_the_system_are_t4(command):
-    v = verdict(command)
-    assert v.tier == 4 and "tar.extract-network-system" in v.rule_ids, (command, v.rule_ids)
+    expect_rule(command, 4, "tar.extract-network-system")
 
 
 @pytest.mark.parametrize(

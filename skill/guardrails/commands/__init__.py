@@ -98,6 +98,25 @@ _register(
 _register("secrets", "vault", "op", "doppler", "aws-vault", "sops")
 _register("forges", "gh", "glab")
 _register(
+    "migrations",
+    "prisma",
+    "rails",
+    "rake",
+    "alembic",
+    "flyway",
+    "knex",
+    "sequelize",
+    "sequelize-cli",
+    "goose",
+    "migrate",
+    "dbmate",
+    "liquibase",
+    "sqitch",
+    "atlas",
+    "typeorm",
+    "diesel",
+)
+_register(
     "protections",
     "setenforce",
     "getenforce",

@@ -96,7 +96,16 @@ _SECRET_WRITE = (
 )
 
 
+def _resource_hints(ctx: Ctx) -> None:
+    """Bucket, cluster and project names say which environment they belong to (`s3://acme-web-prod`)."""
+    ctx.env(ctx.value("--cluster"), ctx.value("--bucket"), ctx.value("--cluster-name"))
+    for arg in ctx.argv[1:]:
+        if arg.startswith(("s3://", "gs://", "az://", "abfss://")):
+            ctx.env(arg.split("://", 1)[1].split("/", 1)[0])
+
+
 def check(ctx: Ctx) -> None:
+    _resource_hints(ctx)
     if ctx.name == "aws":
         _aws(ctx)
     elif ctx.name in ("gcloud",):

@@ -127,8 +127,18 @@ _RISKY = {
 }
 
 
+# Workflow inputs that name the environment a run deploys to (`gh workflow run deploy.yml -f environment=prod`).
+_ENV_INPUTS = frozenset({"environment", "env", "stage", "target", "deploy_env", "deploy_environment", "tier"})
+
+
 def check(ctx: Ctx) -> None:
     ctx.env(ctx.value("-R", "--repo"), ctx.value("-e", "--env"), ctx.value("--hostname"))
+    for field in ctx.values("-f", "-F", "--field", "--raw-field", "--variables", "-V"):
+        key, _, value = (
+            field.replace(":", "=", 1).partition("=") if "=" not in field else field.partition("=")
+        )
+        if key.strip().lower() in _ENV_INPUTS:
+            ctx.env(value)
     pos = positionals(ctx.args, _VALUE)
     if not pos or pos[0] in ("help", "version", "completion", "status", "browse", "search"):
         ctx.hit(1, "forge.read", f"{ctx.name} {' '.join(pos[:1])}")

@@ -152,6 +152,20 @@ def check(ctx: Ctx) -> None:
                 return
             elif ctx.piped_literal is not None:
                 code.append(ctx.piped_literal)
+    if not code and script is not None and script.rsplit("/", 1)[-1] == "manage.py" and "migrate" in args:
+        from skill.guardrails.commands.migrations import check as migrations
+
+        # `python manage.py migrate`: Django's migrations, judged like the other migration tools
+        inner = Ctx(
+            name="manage.py",
+            argv=["manage.py", *args[args.index(script) + 1 :]],
+            dynamic=[],
+            assigns=ctx.assigns,
+        )
+        migrations(inner)
+        ctx.hits.extend(inner.hits)
+        ctx.env_hints.extend(inner.env_hints)
+        return
     if not code:
         if script is not None:
             ctx.hit(2, "interp.script", f"runs the {ctx.name} program {script}")
