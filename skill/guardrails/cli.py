@@ -608,10 +608,26 @@ def _policy(args) -> int:
             f"ok: {len(files)} file(s) valid ({', '.join(files) or 'built-in defaults only'}); "
             f"{counts['rules']} rules, {counts['deny']} deny, {counts['allow']} allow, {len(policy.freezes)} freeze"
         )
-        for warning in policy.warnings:
+        for warning in policy.warnings + unknown_rule_ids(policy):
             _out(f"warning: {warning}")
         return 0
     raise _Usage("policy needs show or validate")
+
+
+def unknown_rule_ids(policy) -> list[str]:
+    """Warnings for `rule_id` matchers that match no catalogued rule (a typo silently does nothing)."""
+    from .rules import is_known
+
+    out = []
+    for entry in (*policy.rules, *policy.deny, *policy.allow):
+        patterns = entry.match.get("rule_id")
+        for pattern in patterns if isinstance(patterns, list) else [patterns] if patterns else []:
+            if not is_known(pattern):
+                out.append(
+                    f"{entry.source} {entry.id}: rule_id {pattern!r} matches no rule of the gate"
+                    " (see docs/guardrails-rules.md, Rule catalogue)"
+                )
+    return out
 
 
 def _install_hook(args) -> int:
