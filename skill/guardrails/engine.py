@@ -293,6 +293,16 @@ def _apply_plan(req: _Request, part: _Part, plan, environment) -> None:
         part.rule_ids.append("plan.unreadable")
         part.reasons.append(f"plan review failed ({type(exc).__name__}: {exc}); failing closed")
         return
+    plan_env = getattr(review, "environment", None)
+    if plan_env and not environment:
+        # The plan names its environment (a variable, a workspace, a tfvars file): report it the
+        # way `devops iac review` does, and drop the "no recognisable environment" guess.
+        req.environment = part.environment = plan_env
+        source = getattr(review, "environment_source", None)
+        req.explain.append(f"environment {plan_env} from the plan" + (f" ({source})" if source else ""))
+        part.rule_ids = [r for r in part.rule_ids if r != "env.unknown"]
+        part.reasons = [r for r in part.reasons if "no recognisable environment" not in r]
+        part.reasons.append(f"environment {plan_env} from the plan" + (f" ({source})" if source else ""))
     plan_tier = int(getattr(review, "tier", 4) or 4)
     summary = getattr(review, "summary", None)
     if isinstance(summary, dict):
