@@ -33,21 +33,72 @@ def _positive_int(text: str) -> int:
     return value
 
 
+_HOOK_HELP = """\
+Read one Claude Code PreToolUse event (JSON) on stdin and answer on stdout.
+
+input:  {"tool_name": "Bash", "tool_input": {"command": "..."}, "cwd": "...", ...}
+        (Bash commands; Read, Grep, Glob on secret material; Write, Edit, MultiEdit,
+        NotebookEdit on protected files)
+output: nothing for an allow; for an ask or a block
+        {"hookSpecificOutput": {"hookEventName": "PreToolUse",
+         "permissionDecision": "ask" | "deny", "permissionDecisionReason": "..."}}
+exit:   0 with that answer; 2 (reason on stderr) when the input cannot be read or
+        anything fails, which Claude Code treats as a block
+
+example:
+  echo '{"tool_name":"Bash","tool_input":{"command":"rm -rf /"}}' | guardrails.py hook
+"""
+
+_EXAMPLES = {
+    "check": """examples:
+  guardrails.py check --command "terraform destroy -auto-approve"
+  guardrails.py check --action deploy_production --target api
+  guardrails.py check --action infra_change --target orders --plan plan.json --explain
+  guardrails.py check --batch commands.jsonl > decisions.jsonl""",
+    "approve": """examples (a human, in their own terminal):
+  guardrails.py approve rq-7f2a2582547a61c4 --by alice
+  guardrails.py approve rq-7f2a2582547a61c4 --by alice --ttl 10m""",
+    "pending": """example:
+  guardrails.py pending --limit 5""",
+    "audit": """examples:
+  guardrails.py audit --since 1h
+  guardrails.py audit --since 2026-12-01T09:00Z --decision block --json""",
+    "policy": """examples:
+  guardrails.py policy show
+  guardrails.py policy validate .devops/policy.toml""",
+    "install-hook": """examples:
+  guardrails.py install-hook                 # this project, this machine
+  guardrails.py install-hook --user --uninstall""",
+    "operator-key": """examples:
+  guardrails.py operator-key status
+  guardrails.py operator-key init            # interactive terminal only""",
+}
+
+
 def _parser():
     import argparse
 
     class Parser(argparse.ArgumentParser):
+        def __init__(self, *args, **kwargs):
+            # examples keep their own lines instead of being run into the description
+            kwargs.setdefault("formatter_class", argparse.RawDescriptionHelpFormatter)
+            super().__init__(*args, **kwargs)
+
         def error(self, message):  # one line, exit 2 (argparse prints usage + two lines by default)
             raise _Usage(message)
 
     p = Parser(
         prog=PROG,
         description="The safety gate: tier an action or a shell command T1-T4 and answer allow, ask or block.",
-        epilog="Exit codes: 0 allow, 3 approval needed, 4 blocked (also on internal errors), 2 usage error.",
+        epilog="exit codes: 0 allow, 3 approval needed, 4 blocked (also on internal errors), 2 usage error\n\n"
+        + _EXAMPLES["check"],
     )
     sub = p.add_subparsers(dest="cmd", metavar="COMMAND", parser_class=Parser)
 
-    c = sub.add_parser("check", help="check a named action, a shell command or a batch")
+    def command(name: str, summary: str, **kwargs):
+        return sub.add_parser(name, help=summary, description=summary, epilog=_EXAMPLES.get(name), **kwargs)
+
+    c = command("check", "check a named action, a shell command or a batch")
     what = c.add_mutually_exclusive_group()
     what.add_argument("--action", help="named action, e.g. deploy_production, infra_change")
     what.add_argument("--command", help="a raw shell command line")
@@ -65,36 +116,36 @@ def _parser():
     c.add_argument("--json", action="store_true", help="print one JSON object")
     c.add_argument("--explain", action="store_true", help="show the parse and every rule that fired")
 
-    a = sub.add_parser(
-        "approve", help="approve a pending request once (a human at a terminal, or operator key)"
-    )
-    a.add_argument("request_id", metavar="REQUEST_ID")
+    a = command("approve", "approve a pending request once (a human at a terminal, or operator key)")
+    a.add_argument("request_id", metavar="REQUEST_ID", help="the rq-... id a check printed")
     a.add_argument("--by", required=True, metavar="NAME", help="who approves")
-    a.add_argument("--ttl", default=None, help="how long the approval stays valid (default 30m)")
-    a.add_argument("--json", action="store_true")
+    a.add_argument(
+        "--ttl", default=None, help="how long the approval stays valid (default: policy approval_ttl, 30m)"
+    )
+    a.add_argument("--json", action="store_true", help="print the approval as JSON")
 
-    pe = sub.add_parser("pending", help="list requests waiting for an approval")
-    pe.add_argument("--json", action="store_true")
-    pe.add_argument("--limit", type=_positive_int, default=20)
+    pe = command("pending", "list requests waiting for an approval")
+    pe.add_argument("--json", action="store_true", help="JSON Lines")
+    pe.add_argument("--limit", type=_positive_int, default=20, help="at most N requests (default 20)")
 
-    au = sub.add_parser("audit", help="show the audit log")
-    au.add_argument("--since", default=None, help="e.g. 1h, 7d or an ISO time")
-    au.add_argument("--limit", type=_positive_int, default=100)
-    au.add_argument("--decision", choices=("allow", "ask", "block"))
+    au = command("audit", "show the audit log (spooled rows too), newest first")
+    au.add_argument("--since", default=None, help="a duration (1h, 7d) or an ISO time (2026-12-01T09:00Z)")
+    au.add_argument("--limit", type=_positive_int, default=100, help="at most N rows (default 100)")
+    au.add_argument("--decision", choices=("allow", "ask", "block"), help="only this decision")
     au.add_argument("--json", action="store_true", help="JSON Lines")
 
-    po = sub.add_parser("policy", help="show or validate the layered policy")
+    po = command("policy", "show or validate the layered policy")
     posub = po.add_subparsers(dest="policy_cmd", metavar="show|validate", parser_class=Parser)
     ps = posub.add_parser("show", help="print the effective policy and its layers")
-    ps.add_argument("--json", action="store_true")
-    ps.add_argument("--cwd", default=None)
+    ps.add_argument("--json", action="store_true", help="print it as JSON")
+    ps.add_argument("--cwd", default=None, help="the project whose .devops/policy.toml applies")
     pv = posub.add_parser("validate", help="check policy files (default: the layers in effect)")
-    pv.add_argument("files", nargs="*")
-    pv.add_argument("--cwd", default=None)
+    pv.add_argument("files", nargs="*", help="policy.toml files to check")
+    pv.add_argument("--cwd", default=None, help="the project whose layers to check")
 
-    sub.add_parser("hook", help="Claude Code PreToolUse hook: JSON on stdin")
+    sub.add_parser("hook", help="Claude Code PreToolUse hook: JSON on stdin", description=_HOOK_HELP)
 
-    ih = sub.add_parser("install-hook", help="add the hook to .claude/settings.local.json")
+    ih = command("install-hook", "add the hook to .claude/settings.local.json")
     scope = ih.add_mutually_exclusive_group()
     scope.add_argument(
         "--project",
@@ -104,12 +155,12 @@ def _parser():
     scope.add_argument("--user", action="store_true", help="~/.claude/settings.json")
     scope.add_argument("--settings", metavar="PATH", help="an explicit settings.json")
     ih.add_argument("--uninstall", action="store_true", help="remove the hook again")
-    ih.add_argument("--json", action="store_true")
+    ih.add_argument("--json", action="store_true", help="print what changed as JSON")
 
-    ok = sub.add_parser("operator-key", help="manage the operator key that can approve without a terminal")
+    ok = command("operator-key", "manage the operator key that can approve without a terminal")
     oksub = ok.add_subparsers(dest="ok_cmd", metavar="init|status", parser_class=Parser)
     oi = oksub.add_parser("init", help="create the key (interactive terminal only; shown once)")
-    oi.add_argument("--force", action="store_true")
+    oi.add_argument("--force", action="store_true", help="replace an existing key")
     oksub.add_parser("status", help="is an operator key configured?")
     return p
 

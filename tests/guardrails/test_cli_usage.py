@@ -43,3 +43,21 @@ def test_usage_errors_exit_2_with_one_line(tmp_path, args, says):
 def test_known_environment_aliases_still_pass(tmp_path):
     res = _gate("check", "--action", "deploy", "--target", "api", "--env", "stg", "--json", cwd=tmp_path)
     assert res.returncode == 0, res.stderr
+
+
+def test_help_describes_every_option_and_shows_examples_on_their_own_lines():
+    import re
+
+    from skill.guardrails.cli import _parser
+
+    parser = _parser()
+    subparsers = next(a for a in parser._actions if a.dest == "cmd").choices
+    for name, sub in subparsers.items():
+        for action in sub._actions:
+            if action.option_strings and action.dest != "help":
+                assert action.help, f"guardrails.py {name} {action.option_strings[0]} has no description"
+        if name not in ("hook",):
+            text = sub.format_help()
+            assert re.search(r"^examples?.*:\n  guardrails\.py ", text, re.M), f"{name}: no examples"
+    hook = subparsers["hook"].format_help()
+    assert "input:" in hook and "output:" in hook and "exit:" in hook
