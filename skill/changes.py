@@ -226,9 +226,10 @@ def propose(change: ProposedChange, *, memory=None) -> Proposal:
     return Proposal(change=change, summary=change.describe(), lines=[f"Proposed: {change.describe()}"])
 
 
-def _propose_deploy(change: Deploy, memory) -> Proposal:
+def plan_for(change: Deploy, memory=None):
+    """The deploy node's plan of ``change`` (read-only; it may lack a rollback plan: see propose)."""
     from .nodes.deploy.models import DeployRequest
-    from .nodes.deploy.plan import plan_deploy, require_rollback
+    from .nodes.deploy.plan import plan_deploy
 
     request = DeployRequest(
         service=change.service,
@@ -239,7 +240,13 @@ def _propose_deploy(change: Deploy, memory) -> Proposal:
         rollback_to=change.rollback_to,
         by=change.by,
     )
-    plan = plan_deploy(request, memory=memory)
+    return plan_deploy(request, memory=memory)
+
+
+def _propose_deploy(change: Deploy, memory) -> Proposal:
+    from .nodes.deploy.plan import require_rollback
+
+    plan = plan_for(change, memory)
     require_rollback(plan)
     pinned = change.model_copy(update={"rollback_to": plan.rollback.version, "environment": plan.environment})
     lines = [f"Deploy plan: {pinned.describe()}, driver {plan.driver}"]

@@ -17,6 +17,7 @@ from typing import Annotated, Any, Literal
 import click
 from pydantic import BaseModel, Field
 
+from .environments import require_known
 from .errors import ApprovalRequired, DevopsError, GateRefusal, UsageError
 from .memory.models import RememberResult, TriageReport
 from .nodes.ci.audit import AuditReport
@@ -105,16 +106,6 @@ def _tool_errors(fn):
     return wrapper
 
 
-def _known_env(env: str | None) -> str | None:
-    from .environments import is_known
-
-    if env is not None and not is_known(env):
-        raise UsageError(
-            f"unknown environment {env!r}: use production, staging or development (or prod, stage, dev ...)"
-        )
-    return env
-
-
 def _gate_result(decision) -> GateResult:
     from .changes import is_approvable
 
@@ -160,7 +151,7 @@ def guardrails_check(
         decision = check_command(command, cwd=cwd, approval=approval, caller="mcp")
     else:
         decision = check_action(
-            action, target=target, env=_known_env(env), caller="mcp", cwd=cwd, plan=plan, approval=approval
+            action, target=target, env=require_known(env), caller="mcp", cwd=cwd, plan=plan, approval=approval
         )
     return _gate_result(decision)
 
@@ -210,7 +201,7 @@ def memory_recall(
 
     mem = Memory.open()
     try:
-        hits = mem.recall(query, kind=kind, service=service, env=_known_env(env), since=since, limit=limit)
+        hits = mem.recall(query, kind=kind, service=service, env=require_known(env), since=since, limit=limit)
         return RecallResults(
             hits=[h.model_dump(mode="json") for h in hits], warnings=list(getattr(mem, "warnings", []))
         )
@@ -242,7 +233,7 @@ def readiness_review(
     """Production readiness of a repository, folder or file: level L1-L4, go/no-go, checks with evidence."""
     from .nodes.readiness import review
 
-    return review(path, env=_known_env(env), target_level=level)
+    return review(path, env=require_known(env), target_level=level)
 
 
 def ci_status(path: str = ".", branch: str | None = None, limit: int = 10) -> PipelineRuns:
@@ -273,7 +264,7 @@ def iac_review(source: str, env: Annotated[str | None, Field(description=ENV_DOC
     stateful destroys flagged, an overall safety tier (gate terraform apply on it)."""
     from .nodes.iac import review_plan
 
-    return review_plan(source, env=_known_env(env))
+    return review_plan(source, env=require_known(env))
 
 
 def _deploy_request(service, env, version, strategy, steps, rollback_to):
@@ -301,7 +292,7 @@ def deploy_plan(
     """The deploy plan without executing anything: steps, health gates, rollback plan, gate action."""
     from .nodes.deploy import plan_deploy
 
-    return plan_deploy(_deploy_request(service, _known_env(env), version, strategy, steps, rollback_to))
+    return plan_deploy(_deploy_request(service, require_known(env), version, strategy, steps, rollback_to))
 
 
 def deploy(
@@ -321,7 +312,7 @@ def deploy(
 
     change = changes.Deploy(
         service=service,
-        environment=_known_env(env),
+        environment=require_known(env),
         version=version,
         strategy=strategy,
         steps=steps,

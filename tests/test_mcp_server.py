@@ -116,14 +116,19 @@ async def test_deploy_is_gated_and_plan_is_side_effect_free():
         assert not pending.is_error and isinstance(pending.structured_content["runs"], list)
 
 
-@pytest.mark.anyio
-async def test_real_stdio_subprocess(isolated_home):
-    params = StdioServerParameters(
+def _stdio(home) -> StdioServerParameters:
+    """`devops mcp` as a real subprocess, the way an MCP host starts it."""
+    return StdioServerParameters(
         command=sys.executable,
         args=["-m", "skill.cli", "mcp"],
-        env={**os.environ, "DEVOPS_HOME": str(isolated_home)},
+        env={**os.environ, "DEVOPS_HOME": str(home)},
         cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
     )
+
+
+@pytest.mark.anyio
+async def test_real_stdio_subprocess(isolated_home):
+    params = _stdio(isolated_home)
     async with Client(params) as client:
         tools = {t.name for t in (await client.list_tools()).tools}
         assert tools == set(TOOL_NAMES)
@@ -134,12 +139,7 @@ async def test_real_stdio_subprocess(isolated_home):
 
 @pytest.mark.anyio
 async def test_published_contract_version_annotations_enums_and_descriptions(isolated_home):
-    params = StdioServerParameters(
-        command=sys.executable,
-        args=["-m", "skill.cli", "mcp"],
-        env={**os.environ, "DEVOPS_HOME": str(isolated_home)},
-        cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-    )
+    params = _stdio(isolated_home)
     from skill import __version__
 
     async with Client(params) as client:

@@ -171,19 +171,9 @@ def deploy(service, env, version, strategy, steps, rollback_to, do_rollback, app
 
 def _dry_run(change, memory, as_json: bool) -> None:
     """Print the plan (T1: reads only) and exit: 0 when it could run, 1 without a rollback plan."""
-    from .models import DeployRequest
-    from .plan import plan_deploy
+    from ... import changes
 
-    request = DeployRequest(
-        service=change.service,
-        env=change.environment,
-        version=change.version,
-        strategy=change.strategy,
-        steps=change.steps,
-        rollback_to=change.rollback_to,
-        by=change.by,
-    )
-    plan = plan_deploy(request, memory=memory)
+    plan = changes.plan_for(change, memory)
     if as_json:
         echo_json({"status": "planned", "ready": plan.ready, "plan": _plan_json(plan)})
     else:
