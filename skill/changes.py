@@ -22,7 +22,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator
 
-from .errors import ApprovalRequired, Blocked, UsageError
+from skill.errors import ApprovalRequired, Blocked, UsageError
 
 Strategy = Literal["rolling", "blue-green", "canary"]
 
@@ -42,7 +42,7 @@ def _environment(value: Any) -> Any:
     # One vocabulary everywhere (prod, prd, live -> production), so "prod" and "production" are the
     # same request and the same approval.
     if isinstance(value, str):
-        from .environments import normalize
+        from skill.environments import normalize
 
         value = value.strip()
         return normalize(value) or value
@@ -70,13 +70,13 @@ class Deploy(_Change):
     @classmethod
     def _steps(cls, value: Any) -> Any:
         if isinstance(value, str):
-            from .nodes.deploy.plan import parse_steps
+            from skill.nodes.deploy.plan import parse_steps
 
             return parse_steps(value)
         return value
 
     def gate_request(self) -> tuple[str, str]:
-        from .nodes.deploy.plan import gate_action
+        from skill.nodes.deploy.plan import gate_action
 
         return gate_action(self.environment), self.service
 
@@ -218,8 +218,8 @@ def propose(change: ProposedChange, *, memory=None) -> Proposal:
     if isinstance(change, Rollback):
         return _propose_rollback(change, memory)
     if isinstance(change, FlagToggle):
-        from .nodes.deploy.flags import _check_name
-        from .nodes.deploy.settings import require_known_environment
+        from skill.nodes.deploy.flags import _check_name
+        from skill.nodes.deploy.settings import require_known_environment
 
         _check_name(change.flag)
         require_known_environment(change.environment)  # before the gate opens a request for it
@@ -228,8 +228,8 @@ def propose(change: ProposedChange, *, memory=None) -> Proposal:
 
 def plan_for(change: Deploy, memory=None):
     """The deploy node's plan of ``change`` (read-only; it may lack a rollback plan: see propose)."""
-    from .nodes.deploy.models import DeployRequest
-    from .nodes.deploy.plan import plan_deploy
+    from skill.nodes.deploy.models import DeployRequest
+    from skill.nodes.deploy.plan import plan_deploy
 
     request = DeployRequest(
         service=change.service,
@@ -244,7 +244,7 @@ def plan_for(change: Deploy, memory=None):
 
 
 def _propose_deploy(change: Deploy, memory) -> Proposal:
-    from .nodes.deploy.plan import require_rollback
+    from skill.nodes.deploy.plan import require_rollback
 
     plan = plan_for(change, memory)
     require_rollback(plan)
@@ -262,7 +262,7 @@ def _propose_deploy(change: Deploy, memory) -> Proposal:
 
 
 def _propose_rollback(change: Rollback, memory) -> Proposal:
-    from .nodes.deploy.executor import plan_rollback
+    from skill.nodes.deploy.executor import plan_rollback
 
     planned = plan_rollback(
         change.service, change.environment, change.to_version, from_version=change.from_version, memory=memory
@@ -287,7 +287,7 @@ def gate(
     """The guardrails Decision on ``change``. Never raises: a gate that fails blocks (tier 4)."""
     change = parse_change(change)
     try:
-        from .guardrails.engine import check_action, check_command
+        from skill.guardrails.engine import check_action, check_command
 
         if isinstance(change, Command):
             decision = check_command(change.command, cwd=change.cwd or cwd, approval=approval, caller=caller)
@@ -302,11 +302,11 @@ def gate(
                 cwd=getattr(change, "cwd", None) or cwd,
                 details=change.identity(),
             )
-            from .slo.policy import apply_budget  # an exhausted error budget: one tier up, never down
+            from skill.slo.policy import apply_budget  # an exhausted error budget: one tier up, never down
 
             decision = apply_budget(decision, change)
     except Exception as exc:  # noqa: BLE001 - no gate, no change: fail closed
-        from .guardrails.model import Decision
+        from skill.guardrails.model import Decision
 
         reason = f"safety gate unavailable: {type(exc).__name__}: {exc}"
         decision = Decision(
@@ -406,8 +406,8 @@ def execute(proposal: Proposal, *, memory=None, progress=None, ci=None) -> Chang
 
 
 def _execute_deploy(proposal: Proposal, memory, progress) -> ChangeResult:
-    from .nodes.deploy.executor import execute_deploy
-    from .nodes.deploy.models import DeployPlan
+    from skill.nodes.deploy.executor import execute_deploy
+    from skill.nodes.deploy.models import DeployPlan
 
     change = proposal.change
     plan = DeployPlan.model_validate(proposal.plan) if proposal.plan else None
@@ -445,7 +445,7 @@ def _execute_deploy(proposal: Proposal, memory, progress) -> ChangeResult:
 
 
 def _execute_rollback(change: Rollback, memory) -> ChangeResult:
-    from .nodes.deploy.executor import rollback
+    from skill.nodes.deploy.executor import rollback
 
     res = rollback(
         change.service,
@@ -468,7 +468,7 @@ def _execute_rollback(change: Rollback, memory) -> ChangeResult:
 
 
 def _execute_flag(change: FlagToggle, memory) -> ChangeResult:
-    from .nodes.deploy.flags import set_flag
+    from skill.nodes.deploy.flags import set_flag
 
     res = set_flag(
         change.flag, change.state, change.environment, by=change.by, service=change.service, memory=memory
@@ -486,7 +486,7 @@ def _execute_flag(change: FlagToggle, memory) -> ChangeResult:
 
 
 def _execute_rerun(change: PipelineRerun, ci) -> ChangeResult:
-    from .nodes.ci.pipelines import request_rerun
+    from skill.nodes.ci.pipelines import request_rerun
 
     res = request_rerun(change, ci=ci)
     return ChangeResult(
@@ -502,7 +502,7 @@ def _execute_rerun(change: PipelineRerun, ci) -> ChangeResult:
 def _execute_command(change: Command) -> ChangeResult:
     import shlex
 
-    from .runner import run_tool
+    from skill.runner import run_tool
 
     argv = shlex.split(change.command)
     res = run_tool(argv, timeout=float(change.timeout), cwd=change.cwd)
@@ -520,7 +520,7 @@ def _note(result: ChangeResult, change: ProposedChange, memory) -> ChangeResult:
     """Remember a rerun or a command's outcome as a note (best effort: the change already happened)."""
     text = f"{change.describe()}: {result.status}" + (f" (by {change.by})" if change.by else "")
     try:
-        from .memory import Memory
+        from skill.memory import Memory
 
         mem = memory or Memory.open()
         try:

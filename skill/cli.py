@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import click
 
-from . import __version__
-from .cli_support import LazyGroup
+from skill import __version__
+from skill.cli_support import LazyGroup
 
 # name -> ("module:attribute", one-line help shown by `devops --help`)
 COMMANDS: dict[str, tuple[str, str]] = {

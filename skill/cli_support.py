@@ -15,7 +15,7 @@ from typing import Any
 
 import click
 
-from .errors import EXIT_USAGE, DevopsError
+from skill.errors import EXIT_USAGE, DevopsError
 
 
 def fail(message: str, code: int = EXIT_USAGE) -> None:
@@ -146,8 +146,8 @@ def emit(text: str, output: str | None) -> None:
     if not output:
         click.echo(text, nl=not text.endswith("\n"))
         return
-    from .errors import InputError
-    from .files import write_text
+    from skill.errors import InputError
+    from skill.files import write_text
 
     try:
         write_text(output, text if text.endswith("\n") else text + "\n")

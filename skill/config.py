@@ -8,13 +8,13 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from .paths import project_config_dir, user_config_dir
+from skill.paths import project_config_dir, user_config_dir
 
 
 def _read_toml(path: Path) -> dict:
     import tomllib
 
-    from .errors import ConfigError
+    from skill.errors import ConfigError
 
     try:
         with open(path, "rb") as fh:

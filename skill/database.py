@@ -45,7 +45,7 @@ def busy_timeout(store: str) -> float:
         try:
             return max(0.0, float(override))
         except ValueError:
-            from .errors import ConfigError
+            from skill.errors import ConfigError
 
             raise ConfigError(f"$DEVOPS_DB_TIMEOUT must be a number of seconds, not {override!r}") from None
     return BUSY_TIMEOUTS.get(store, DEFAULT_BUSY_TIMEOUT)
@@ -142,7 +142,7 @@ def _user_version(conn: sqlite3.Connection) -> int:
 
 def _refuse_newer(schema: Schema, version: int, path: str) -> None:
     if version > schema.version:
-        from .errors import StorageError
+        from skill.errors import StorageError
 
         raise StorageError(
             f"{path or 'the ' + schema.store + ' store'} has schema version {version}, newer than this "
@@ -168,7 +168,7 @@ def _statements(script: str) -> list[str]:
 
 
 def _storage_error(store: str, path: str, exc: BaseException):
-    from .errors import StorageError
+    from skill.errors import StorageError
 
     text = str(exc)
     hint = None

@@ -20,7 +20,7 @@ from typing import Any
 
 import click
 
-from .errors import UsageError
+from skill.errors import UsageError
 
 SERVICE = "orders-api"
 REPO = Path(__file__).resolve().parent.parent
@@ -56,7 +56,7 @@ def sandbox_env(values: dict[str, str]) -> Iterator[None]:
 
 def _seed_memory() -> None:
     """History the triage step recalls: earlier releases and a resolved incident."""
-    from .memory import Memory
+    from skill.memory import Memory
 
     with Memory.open() as mem:
         for env in ("staging", "production"):
@@ -114,9 +114,9 @@ class Story:
 
 def run_story(echo=click.echo, sample: Path | None = None) -> list[dict[str, Any]]:
     """The story, in the current (sandboxed) environment. Returns one dict per step."""
-    from .agent import runs as run_store
-    from .agent.graph import resume, run
-    from .demo_support import MetricsStub, SampleService, deploy_config, provision_operator_key
+    from skill.agent import runs as run_store
+    from skill.agent.graph import resume, run
+    from skill.demo_support import MetricsStub, SampleService, deploy_config, provision_operator_key
 
     sample = sample or REPO / "examples" / "sample-service"
     if not sample.is_dir():
@@ -124,7 +124,7 @@ def run_story(echo=click.echo, sample: Path | None = None) -> list[dict[str, Any
     story = Story(echo, sample)
     home = Path(os.environ["DEVOPS_HOME"])
     home.mkdir(parents=True, exist_ok=True)
-    from .slo.demo_story import DemoSLO
+    from skill.slo.demo_story import DemoSLO
 
     with (
         SampleService(home, "1.3.0", bad_versions=["1.5.0"]) as service,
@@ -191,7 +191,7 @@ def run_story(echo=click.echo, sample: Path | None = None) -> list[dict[str, Any
         )
 
         # 7: an alert arrives; triage recalls the similar incident and the deploy history.
-        from .webhooks.events import parse_event
+        from skill.webhooks.events import parse_event
 
         alert_file = REPO / "examples" / "events" / "alertmanager_orders_api_firing.json"
         story.header(7, "Alert triaged with memory recall", f"devops handle {alert_file.relative_to(REPO)}")
@@ -258,8 +258,8 @@ def demo(data_dir: str | None, sample: str | None, as_json: bool) -> None:
     devops demo
     devops demo --data-dir /tmp/devops-demo     # keep the sandbox to look around afterwards
     """
-    from .cli_support import fail
-    from .errors import DevopsError
+    from skill.cli_support import fail
+    from skill.errors import DevopsError
 
     started = time.monotonic()
     if data_dir and Path(data_dir).is_dir() and any(Path(data_dir).iterdir()):

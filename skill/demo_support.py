@@ -26,7 +26,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
-from .files import write_text
+from skill.files import write_text
 
 STATE_ENV = "DEVOPS_DEMO_STATE"
 
@@ -204,7 +204,7 @@ def provision_operator_key(directory: str | None = None) -> str:
     """Create an operator key in a sandbox data dir (demo/tests) and return it; see module doc."""
     import secrets
 
-    from .guardrails import approvals
+    from skill.guardrails import approvals
 
     key = "dok_" + secrets.token_urlsafe(32)
     approvals.store_operator_key(key, directory)

@@ -18,7 +18,7 @@ from typing import Any
 import click
 from pydantic import BaseModel
 
-from .errors import DevopsError
+from skill.errors import DevopsError
 
 
 class Check(BaseModel):
@@ -28,7 +28,7 @@ class Check(BaseModel):
 
 
 def _data_dir() -> Check:
-    from .paths import ensure_data_dir
+    from skill.paths import ensure_data_dir
 
     try:
         path = ensure_data_dir()
@@ -57,7 +57,7 @@ def _schema_problem(name: str, path: str) -> tuple[str, str | None]:
     """("schema vN", None) or with the problem when the file is newer than this code."""
     import importlib
 
-    from .database import Schema, schema_status
+    from skill.database import Schema, schema_status
 
     module = _SCHEMAS.get(name)
     schema = getattr(importlib.import_module(module), "SCHEMA", None) if module else None
@@ -89,7 +89,7 @@ def _quick_check(path: str) -> str | None:
 
 
 def _stores() -> list[Check]:
-    from .paths import data_dir
+    from skill.paths import data_dir
 
     out = []
     for name in STORES:
@@ -132,7 +132,7 @@ _PROBE_COMMAND = "rm -rf /"
 
 def _settings_files() -> list[tuple[str, str]]:
     """(settings file, project root or "") in Claude Code's order: user, project, project local."""
-    from .paths import project_root
+    from skill.paths import project_root
 
     user = os.environ.get("CLAUDE_CONFIG_DIR") or os.path.join(os.path.expanduser("~"), ".claude")
     files = [(os.path.join(user, "settings.json"), "")]
@@ -201,7 +201,7 @@ def _probe_hook(command: str, env: dict[str, str], cwd: str) -> str | None:
 
 
 def _hook() -> list[Check]:
-    from .guardrails.install_hook import find_ours
+    from skill.guardrails.install_hook import find_ours
 
     files = _settings_files()
     out = []
@@ -237,8 +237,8 @@ def _hook() -> list[Check]:
 
 
 def _config() -> list[Check]:
-    from .config import load_settings, settings_files
-    from .errors import DevopsError
+    from skill.config import load_settings, settings_files
+    from skill.errors import DevopsError
 
     out = []
     try:
@@ -251,7 +251,7 @@ def _config() -> list[Check]:
     except DevopsError as exc:
         out.append(Check(name="config.toml", status="fail", detail=str(exc)))
     try:
-        from .guardrails import policy
+        from skill.guardrails import policy
 
         loader = getattr(policy, "load_policy", None)
         if callable(loader):
@@ -270,7 +270,7 @@ def _config() -> list[Check]:
 
 def _model() -> Check:
     try:
-        from .memory.embed import REQUIRED_FILES, model_dir
+        from skill.memory.embed import REQUIRED_FILES, model_dir
     except ImportError as exc:
         return Check(name="embedding model", status="warn", detail=f"memory module unavailable: {exc}")
     path = model_dir()
@@ -286,7 +286,7 @@ def _model() -> Check:
 
 
 def _tools() -> list[Check]:
-    from .runner import which
+    from skill.runner import which
 
     out = []
     for names, why in (
@@ -307,7 +307,7 @@ def _tools() -> list[Check]:
 
 
 def _chroma() -> Check:
-    from .config import load_settings
+    from skill.config import load_settings
 
     url = os.environ.get("DEVOPS_CHROMA_URL") or load_settings("memory", {"chroma_url": ""}).get("chroma_url")
     if not url:
@@ -329,8 +329,8 @@ def _chroma() -> Check:
 
 
 def _optional() -> list[Check]:
-    from .agent import llm
-    from .webhooks.server import ENV, server_settings
+    from skill.agent import llm
+    from skill.webhooks.server import ENV, server_settings
 
     out = []
     if llm.enabled():
@@ -347,7 +347,7 @@ def _optional() -> list[Check]:
         )
     )
     try:
-        from .guardrails.approvals import operator_key_status
+        from skill.guardrails.approvals import operator_key_status
 
         st = operator_key_status()
         out.append(
@@ -387,7 +387,7 @@ def doctor(as_json: bool) -> None:
 
     checks = run_checks()
     if as_json:
-        from .cli_support import echo_json
+        from skill.cli_support import echo_json
 
         payload: dict[str, Any] = {"ok": not any(c.status == "fail" for c in checks)}
         payload["checks"] = [c.model_dump() for c in checks]

@@ -115,7 +115,7 @@ def require_known(env: str | None) -> str | None:
     """
     if env is None or is_known(env):
         return env
-    from .errors import UsageError
+    from skill.errors import UsageError
 
     raise UsageError(
         f"unknown environment {env!r}",

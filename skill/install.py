@@ -32,9 +32,9 @@ from pathlib import Path
 import click
 from pydantic import BaseModel
 
-from .cli_support import ErrorHandlingGroup, echo_json
-from .errors import ConfigError, InputError
-from .files import write_text
+from skill.cli_support import ErrorHandlingGroup, echo_json
+from skill.errors import ConfigError, InputError
+from skill.files import write_text
 
 MARKER_FILE = ".installed-by-master-devops"
 SOURCE_ROOT = Path(__file__).resolve().parent.parent
@@ -120,7 +120,7 @@ def skill_name(skill_md: Path) -> str:
 def claude_base(scope: str, cwd: str | None = None) -> Path:
     if scope == "user":
         return Path(os.environ.get("CLAUDE_CONFIG_DIR") or Path.home() / ".claude")
-    from .paths import project_root
+    from skill.paths import project_root
 
     root = Path(project_root(cwd) or cwd or os.getcwd())
     return Path(root) / ".claude"
@@ -155,7 +155,7 @@ def _local_env() -> dict[str, str]:
 
 def _merge_local_env(path: Path, wanted: dict[str, str] | None) -> bool:
     """Set (or with None remove) our keys in the env block of settings.local.json; other keys stay."""
-    from .guardrails.install_hook import load_settings, save_settings
+    from skill.guardrails.install_hook import load_settings, save_settings
 
     data = load_settings(path)
     env = data.get("env", {})
@@ -185,7 +185,7 @@ def _write(path: Path, content: str, changes: list[str], *, executable: bool = F
 
 def install_claude(scope: str = "project", cwd: str | None = None) -> InstallReport:
     """Install (or refresh) the skill folder and merge the hook; idempotent."""
-    from .guardrails import install_hook
+    from skill.guardrails import install_hook
 
     skill_md, refs = _skill_sources()
     base = claude_base(scope, cwd)
@@ -225,7 +225,7 @@ def install_claude(scope: str = "project", cwd: str | None = None) -> InstallRep
 
 def uninstall_claude(scope: str = "project", cwd: str | None = None) -> InstallReport:
     """Remove what install_claude wrote: the skill folder (only if ours) and our hook entry."""
-    from .guardrails import install_hook
+    from skill.guardrails import install_hook
 
     skill_md, _ = _skill_sources()
     base = claude_base(scope, cwd)

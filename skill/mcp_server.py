@@ -17,14 +17,14 @@ from typing import Annotated, Any, Literal
 import click
 from pydantic import BaseModel, Field
 
-from .environments import require_known
-from .errors import ApprovalRequired, DevopsError, GateRefusal, UsageError
-from .memory.models import RememberResult, TriageReport
-from .nodes.ci.audit import AuditReport
-from .nodes.ci.models import CiTriage
-from .nodes.deploy.models import DeployPlan
-from .nodes.iac.models import PlanReview
-from .nodes.readiness.core import ReadinessReport
+from skill.environments import require_known
+from skill.errors import ApprovalRequired, DevopsError, GateRefusal, UsageError
+from skill.memory.models import RememberResult, TriageReport
+from skill.nodes.ci.audit import AuditReport
+from skill.nodes.ci.models import CiTriage
+from skill.nodes.deploy.models import DeployPlan
+from skill.nodes.iac.models import PlanReview
+from skill.nodes.readiness.core import ReadinessReport
 
 TOOL_NAMES = (
     "guardrails_check",
@@ -107,7 +107,7 @@ def _tool_errors(fn):
 
 
 def _gate_result(decision) -> GateResult:
-    from .changes import is_approvable
+    from skill.changes import is_approvable
 
     data = decision.to_dict()
     how = None
@@ -141,7 +141,7 @@ def guardrails_check(
     allow: go ahead. ask: a human must approve (request_id). block: do not do it.
     Never rephrase or split a command to get a different answer.
     """
-    from .guardrails.engine import check_action, check_command
+    from skill.guardrails.engine import check_action, check_command
 
     if bool(command) == bool(action):
         raise UsageError("give exactly one of command or action")
@@ -167,7 +167,7 @@ def memory_remember(
 ) -> RememberResult:
     """Remember a deployment, incident, resolution or note. "[devops] Deployed api to prod: v1.4.2"
     and "[devops] Incident INC-42: ..., resolution=..." lines are understood. Secrets are redacted."""
-    from .memory import Memory
+    from skill.memory import Memory
 
     mem = Memory.open()
     try:
@@ -194,7 +194,7 @@ def memory_recall(
     limit: int = 10,
 ) -> RecallResults:
     """Hybrid (lexical + semantic) recall of past deployments, incidents and notes, best first."""
-    from .memory import Memory
+    from skill.memory import Memory
 
     if not query.strip():
         raise UsageError("query must not be empty: say what to look for")
@@ -216,7 +216,7 @@ def memory_triage(
 ) -> TriageReport:
     """Incident triage from memory: similar past incidents with resolutions, recent deploys to the
     service inside the window, and the last good version to roll back to."""
-    from .memory import Memory
+    from skill.memory import Memory
 
     mem = Memory.open()
     try:
@@ -231,14 +231,14 @@ def readiness_review(
     level: Literal["L1", "L2", "L3", "L4"] | None = None,
 ) -> ReadinessReport:
     """Production readiness of a repository, folder or file: level L1-L4, go/no-go, checks with evidence."""
-    from .nodes.readiness import review
+    from skill.nodes.readiness import review
 
     return review(path, env=require_known(env), target_level=level)
 
 
 def ci_status(path: str = ".", branch: str | None = None, limit: int = 10) -> PipelineRuns:
     """Recent pipeline runs (GitHub via gh, GitLab via glab) of the repository at path."""
-    from .nodes.ci import pipeline_status
+    from skill.nodes.ci import pipeline_status
 
     runs = pipeline_status(cwd=path, branch=branch, limit=limit)
     return PipelineRuns(runs=[r.model_dump(mode="json") for r in runs])
@@ -247,14 +247,14 @@ def ci_status(path: str = ".", branch: str | None = None, limit: int = 10) -> Pi
 def ci_triage(run_id: str | None = None, path: str = ".") -> CiTriage:
     """Why a pipeline run failed: failing jobs and steps, error lines, classification, similar past
     failures, next step. Recorded in memory as a ci_failure."""
-    from .nodes.ci import triage_run
+    from skill.nodes.ci import triage_run
 
     return triage_run(run_id, cwd=path)
 
 
 def ci_audit(path: str = ".") -> AuditReport:
     """Audit GitHub Actions workflows and .gitlab-ci.yml: security and CI design findings."""
-    from .nodes.ci import audit_workflows
+    from skill.nodes.ci import audit_workflows
 
     return audit_workflows(path)
 
@@ -262,13 +262,13 @@ def ci_audit(path: str = ".") -> AuditReport:
 def iac_review(source: str, env: Annotated[str | None, Field(description=ENV_DOC)] = None) -> PlanReview:
     """Review a Terraform/OpenTofu plan (plan JSON, binary plan or directory): every change explained,
     stateful destroys flagged, an overall safety tier (gate terraform apply on it)."""
-    from .nodes.iac import review_plan
+    from skill.nodes.iac import review_plan
 
     return review_plan(source, env=require_known(env))
 
 
 def _deploy_request(service, env, version, strategy, steps, rollback_to):
-    from .nodes.deploy import DeployRequest
+    from skill.nodes.deploy import DeployRequest
 
     return DeployRequest(
         service=service,
@@ -290,7 +290,7 @@ def deploy_plan(
     rollback_to: str | None = None,
 ) -> DeployPlan:
     """The deploy plan without executing anything: steps, health gates, rollback plan, gate action."""
-    from .nodes.deploy import plan_deploy
+    from skill.nodes.deploy import plan_deploy
 
     return plan_deploy(_deploy_request(service, require_known(env), version, strategy, steps, rollback_to))
 
@@ -308,7 +308,7 @@ def deploy(
     instead of acting; a human approves with `guardrails.py approve ID --by NAME`, then call again
     with the same arguments (the approval covers exactly this service, environment, version,
     strategy, steps and rollback_to)."""
-    from . import changes
+    from skill import changes
 
     change = changes.Deploy(
         service=service,
@@ -340,7 +340,7 @@ def deploy(
 
 def approvals_list() -> PendingApprovals:
     """Agent runs paused for a human approval (request id, tier, reasons, what would run)."""
-    from .agent.graph import pending_approvals
+    from skill.agent.graph import pending_approvals
 
     return PendingApprovals(runs=[r.model_dump(mode="json") for r in pending_approvals()])
 
@@ -350,7 +350,7 @@ def build_server():
     from mcp.server import MCPServer
     from mcp.types import ToolAnnotations
 
-    from . import __version__
+    from skill import __version__
 
     server = MCPServer(
         "master-devops",

@@ -32,7 +32,7 @@ def ensure_data_dir() -> str:
     try:
         os.makedirs(path, exist_ok=True)
     except OSError as exc:
-        from .errors import StorageError
+        from skill.errors import StorageError
 
         raise StorageError(
             f"cannot create the data dir {path}: {exc.strerror or exc}",

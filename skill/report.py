@@ -6,7 +6,7 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from .findings import SEVERITY_ORDER, Finding, Rule
+from skill.findings import SEVERITY_ORDER, Finding, Rule
 
 FORMATS = ("text", "json", "md", "sarif")
 

@@ -12,7 +12,7 @@ import subprocess
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from .errors import ToolFailedError, ToolMissingError
+from skill.errors import ToolFailedError, ToolMissingError
 
 
 @dataclass

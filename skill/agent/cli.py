@@ -10,8 +10,8 @@ from pathlib import Path
 
 import click
 
-from ..cli_support import ErrorHandlingCommand, ErrorHandlingGroup, echo_json
-from ..errors import InputError, UsageError
+from skill.cli_support import ErrorHandlingCommand, ErrorHandlingGroup, echo_json
+from skill.errors import InputError, UsageError
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 
@@ -58,7 +58,7 @@ def ask(text: str, cwd: str | None, as_json: bool) -> None:
     devops ask "is examples/sample-service ready for production?"
     devops ask "deploy api 1.4.2 to staging"
     """
-    from .graph import run
+    from skill.agent.graph import run
 
     outcome = run(text, cwd=cwd)
     _print_outcome(outcome, as_json)
@@ -66,7 +66,7 @@ def ask(text: str, cwd: str | None, as_json: bool) -> None:
 
 
 def load_event_file(path: str, source: str | None):
-    from ..webhooks.events import parse_event
+    from skill.webhooks.events import parse_event
 
     try:
         data = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
@@ -97,8 +97,8 @@ def handle(
     devops handle examples/events/alertmanager_firing.json
     devops handle run.json --source github
     """
-    from ..webhooks.events import parse_event
-    from .graph import run
+    from skill.agent.graph import run
+    from skill.webhooks.events import parse_event
 
     if github_event and source not in (None, "github"):
         raise UsageError(f"--event-type names a GitHub event; it cannot go with --source {source}")
@@ -136,7 +136,7 @@ def runs() -> None:
 @json_option
 def runs_list(status: str | None, limit: int, as_json: bool) -> None:
     """List runs.   devops runs list --status awaiting_approval"""
-    from . import runs as store
+    from skill.agent import runs as store
 
     found = store.list_runs(status=status, limit=limit)
     if as_json:
@@ -155,7 +155,7 @@ def runs_list(status: str | None, limit: int, as_json: bool) -> None:
 @json_option
 def runs_show(run_id: str, as_json: bool) -> None:
     """One run's report.   devops runs show run-0123abcd4567"""
-    from . import runs as store
+    from skill.agent import runs as store
 
     r = store.get(run_id)
     if as_json:
@@ -185,8 +185,8 @@ def runs_prune(older_than: str, as_json: bool) -> None:
     \b
     devops runs prune --older-than 30d
     """
-    from ..durations import parse_duration
-    from .graph import prune
+    from skill.agent.graph import prune
+    from skill.durations import parse_duration
 
     removed = prune(parse_duration(older_than).total_seconds())
     if as_json:
@@ -213,8 +213,8 @@ def runs_recover(run_id: str, stale_after: str, as_json: bool) -> None:
     \b
     devops runs recover run-0123abcd4567
     """
-    from ..durations import parse_duration
-    from .graph import recover
+    from skill.agent.graph import recover
+    from skill.durations import parse_duration
 
     outcome = recover(run_id, stale_after_seconds=parse_duration(stale_after).total_seconds())
     _print_outcome(outcome, as_json)
@@ -233,7 +233,7 @@ def approvals() -> None:
 @json_option
 def approvals_list(as_json: bool) -> None:
     """Runs waiting for a human decision.   devops approvals list"""
-    from .graph import pending_approvals, stale_resumes
+    from skill.agent.graph import pending_approvals, stale_resumes
 
     found = pending_approvals()
     stuck = stale_resumes()
@@ -274,8 +274,8 @@ def approvals_approve(ref: str, by: str, ttl: str, as_json: bool) -> None:
     devops approvals approve rq-3f9c2a1b7d4e5f60 --by alice
     devops approvals approve run-20261205-1a2b3c --by alice --ttl 10m
     """
-    from ..guardrails.approvals import approval_ttl
-    from .graph import resume
+    from skill.agent.graph import resume
+    from skill.guardrails.approvals import approval_ttl
 
     outcome = resume(ref, approved=True, by=by, ttl=approval_ttl(ttl))
     _print_outcome(outcome, as_json)
@@ -289,7 +289,7 @@ def approvals_approve(ref: str, by: str, ttl: str, as_json: bool) -> None:
 @json_option
 def approvals_reject(ref: str, reason: str | None, by: str | None, as_json: bool) -> None:
     """Reject a paused run: it ends without changing anything.   devops approvals reject 3f9c2a1b7d4e --reason "freeze"."""
-    from .graph import resume
+    from skill.agent.graph import resume
 
     outcome = resume(ref, approved=False, by=by, reason=reason)
     if as_json:

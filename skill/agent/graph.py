@@ -31,12 +31,12 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from .. import database
-from ..errors import EXIT_APPROVAL, EXIT_BLOCKED, EXIT_FINDINGS, EXIT_OK, UsageError
-from ..paths import db_path
-from ..webhooks.events import Event
-from . import runs as run_store
-from .state import NODES, RunState
+from skill import database
+from skill.agent import runs as run_store
+from skill.agent.state import NODES, RunState
+from skill.errors import EXIT_APPROVAL, EXIT_BLOCKED, EXIT_FINDINGS, EXIT_OK, UsageError
+from skill.paths import db_path
+from skill.webhooks.events import Event
 
 # ----------------------------------------------------------------------------- nodes
 
@@ -48,7 +48,7 @@ def intake(state: RunState) -> dict[str, Any]:
 
 
 def route(state: RunState) -> dict[str, Any]:
-    from . import llm, routing
+    from skill.agent import llm, routing
 
     notices = list(state.notices)
     if state.event and state.event.get("type") != "request":
@@ -69,7 +69,7 @@ def route(state: RunState) -> dict[str, Any]:
 
 def _tool_node(name: str):
     def node(state: RunState) -> dict[str, Any]:
-        from . import tools
+        from skill.agent import tools
 
         return tools.run_tool(name, state)
 
@@ -78,7 +78,7 @@ def _tool_node(name: str):
 
 
 def gate(state: RunState) -> dict[str, Any]:
-    from . import tools
+    from skill.agent import tools
 
     decision = tools.check(state.action or {})
     if decision["decision"] == "allow":
@@ -91,7 +91,7 @@ def gate(state: RunState) -> dict[str, Any]:
 def approval(state: RunState) -> dict[str, Any]:
     from langgraph.types import interrupt
 
-    from . import tools
+    from skill.agent import tools
 
     decision = state.decision or {}
     answer = interrupt(
@@ -123,7 +123,7 @@ def approval(state: RunState) -> dict[str, Any]:
 
 
 def execute(state: RunState) -> dict[str, Any]:
-    from . import tools
+    from skill.agent import tools
 
     earlier = run_store.begin_execution(state.run_id)
     if earlier is not None:
@@ -141,13 +141,13 @@ def execute(state: RunState) -> dict[str, Any]:
 
 
 def record(state: RunState) -> dict[str, Any]:
-    from . import tools
+    from skill.agent import tools
 
     return tools.record(state)
 
 
 def report(state: RunState) -> dict[str, Any]:
-    from . import llm, tools
+    from skill.agent import llm, tools
 
     text = tools.render_report(state)
     update: dict[str, Any] = {"report": text}
@@ -291,7 +291,7 @@ def _finish(graph: Any, run_id: str) -> RunOutcome:
     pending = None
     status = values.get("status") or "running"
     if snapshot.interrupts:
-        from .tools import render_report
+        from skill.agent.tools import render_report
 
         pending = snapshot.interrupts[0].value
         status = "awaiting_approval"
@@ -361,7 +361,7 @@ def resume(
     """
     from langgraph.types import Command
 
-    from . import tools
+    from skill.agent import tools
 
     claimed = run_store.claim(ref)
     answer: dict[str, Any] = {"approved": approved, "by": by, "reason": reason}
@@ -389,7 +389,7 @@ def recover(ref: str, *, stale_after_seconds: float = 600) -> RunOutcome:
     execute node reuse the journaled result or, if the first attempt never finished, end the run
     as failed instead of acting twice; already finished -> its row is brought up to date.
     """
-    from ..durations import iso, utcnow
+    from skill.durations import iso, utcnow
 
     cutoff = iso(utcnow() - timedelta(seconds=stale_after_seconds))
     found = run_store.get(ref)
@@ -419,7 +419,7 @@ def recover(ref: str, *, stale_after_seconds: float = 600) -> RunOutcome:
 
 
 def stale_resumes(stale_after_seconds: float = 600) -> list[run_store.RunRecord]:
-    from ..durations import iso, utcnow
+    from skill.durations import iso, utcnow
 
     return run_store.stale_resuming(iso(utcnow() - timedelta(seconds=stale_after_seconds)))
 
@@ -432,7 +432,7 @@ def prune(older_than_seconds: float) -> list[str]:
     """Delete finished runs (and their checkpoints) older than the given age; paused ones stay."""
     from langgraph.checkpoint.sqlite import SqliteSaver
 
-    from ..durations import iso, utcnow
+    from skill.durations import iso, utcnow
 
     cutoff = iso(utcnow() - timedelta(seconds=older_than_seconds))
     old = run_store.finished_before(cutoff)

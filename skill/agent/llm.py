@@ -27,10 +27,10 @@ import re
 from pathlib import Path
 from typing import Any
 
-from ..config import load_settings
-from ..errors import ConfigError
-from ..paths import project_config_dir
-from ..redact import redact
+from skill.config import load_settings
+from skill.errors import ConfigError
+from skill.paths import project_config_dir
+from skill.redact import redact
 
 DEFAULTS: dict[str, Any] = {
     "model": "claude-sonnet-4-5",
@@ -258,7 +258,7 @@ def route_tools(nodes: tuple[str, ...] | list[str]) -> list[dict[str, Any]]:
 
 def route(text: str, nodes: tuple[str, ...] | list[str]) -> tuple[Any, str | None]:
     """(Route, None) chosen by Claude through tool use, or (None, notice) to fall back to the rules."""
-    from .routing import Route, extract_params
+    from skill.agent.routing import Route, extract_params
 
     tools = route_tools(nodes)
     try:

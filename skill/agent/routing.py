@@ -12,8 +12,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..environments import PROSE_WORDS, normalize
-from .state import NODES
+from skill.agent.state import NODES
+from skill.environments import PROSE_WORDS, normalize
 
 # Environment words in free text map through the one vocabulary the gate uses (qa is staging).
 ENV_WORDS = {word: normalize(word) for word in PROSE_WORDS}

@@ -15,10 +15,10 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from ..database import Migration, Schema, open_store
-from ..durations import iso, utcnow
-from ..errors import NotFoundError, UsageError
-from ..paths import db_path
+from skill.database import Migration, Schema, open_store
+from skill.durations import iso, utcnow
+from skill.errors import NotFoundError, UsageError
+from skill.paths import db_path
 
 _M001_RUNS = """
 CREATE TABLE IF NOT EXISTS runs (

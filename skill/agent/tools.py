@@ -12,9 +12,9 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from ..errors import DevopsError, InputError, UsageError
-from ..memory import Memory
-from .state import RunState
+from skill.agent.state import RunState
+from skill.errors import DevopsError, InputError, UsageError
+from skill.memory import Memory
 
 # ----------------------------------------------------------------------------- helpers
 
@@ -62,7 +62,7 @@ def _finding_lines(findings: list[Any], limit: int = 8) -> list[str]:
 
 
 def readiness(params: dict[str, Any], state: RunState) -> dict[str, Any]:
-    from ..nodes.readiness import review
+    from skill.nodes.readiness import review
 
     path = _path(params, state)
     rep = review(path, env=params.get("env") or "production", target_level=params.get("level"))
@@ -79,7 +79,7 @@ def readiness(params: dict[str, Any], state: RunState) -> dict[str, Any]:
 def ci(params: dict[str, Any], state: RunState) -> dict[str, Any]:
     op = params.get("op", "triage")
     if op == "audit":
-        from ..nodes.ci import audit_workflows
+        from skill.nodes.ci import audit_workflows
 
         path = _path(params, state)
         rep = audit_workflows(path)
@@ -88,7 +88,7 @@ def ci(params: dict[str, Any], state: RunState) -> dict[str, Any]:
         bad = [f for f in problems if f.severity in ("high", "critical")]
         return {"result": {"ok": not bad, "lines": lines, "data": _dump(rep)}}
     if op == "status":
-        from ..nodes.ci import pipeline_status
+        from skill.nodes.ci import pipeline_status
 
         found = pipeline_status(cwd=state.cwd or ".", branch=params.get("branch"), limit=10)
         lines = ["Recent pipeline runs:"] + [
@@ -107,7 +107,7 @@ def _ci_triage(params: dict[str, Any], state: RunState) -> dict[str, Any]:
     event = _event(state)
     notices = list(state.notices)
     try:
-        from ..nodes.ci import triage_run
+        from skill.nodes.ci import triage_run
 
         tri = triage_run(run_id=params.get("run_id"), cwd=state.cwd or ".", remember=True)
         data = _dump(tri)
@@ -125,7 +125,7 @@ def _ci_triage(params: dict[str, Any], state: RunState) -> dict[str, Any]:
             raise
         # No gh/glab here (or no access): triage from what the webhook told us, and remember it.
         notices.append(f"CI logs unavailable ({exc}); triaged from the event alone")
-    from ..nodes.ci import triage_event
+    from skill.nodes.ci import triage_event
 
     tri = triage_event(event)
     return {
@@ -140,7 +140,7 @@ def _ci_triage(params: dict[str, Any], state: RunState) -> dict[str, Any]:
 
 
 def iac(params: dict[str, Any], state: RunState) -> dict[str, Any]:
-    from ..nodes.iac import review_plan
+    from skill.nodes.iac import review_plan
 
     source = params.get("plan") or _path(params, state, must_exist=False)  # iac explains how to make one
     rev = review_plan(source, env=params.get("env"))
@@ -157,7 +157,7 @@ def iac(params: dict[str, Any], state: RunState) -> dict[str, Any]:
 
 def deploy(params: dict[str, Any], state: RunState) -> dict[str, Any]:
     """Propose a deploy, rollback or flag change (skill.changes); the gate node decides on it."""
-    from .. import changes
+    from skill import changes
 
     op = params.get("op", "deploy")
     service, env = params.get("service"), params.get("env")
@@ -194,8 +194,8 @@ def deploy(params: dict[str, Any], state: RunState) -> dict[str, Any]:
 
 
 def incident(params: dict[str, Any], state: RunState) -> dict[str, Any]:
-    from ..nodes import incident as inc
-    from . import llm
+    from skill.agent import llm
+    from skill.nodes import incident as inc
 
     if params.get("op") == "postmortem":
         ref = params.get("incident") or _incident_ref(params.get("query") or state.request or "")
@@ -228,7 +228,7 @@ def incident(params: dict[str, Any], state: RunState) -> dict[str, Any]:
         # "propose" (the default) means propose: the change is gated as incident_rollback, which
         # stops at an approval request in every environment; only "execute" lets the gate's
         # ordinary rollback tier decide (and a staging rollback then runs at once).
-        from .. import changes
+        from skill import changes
 
         change = changes.Rollback(
             service=rb.service,
@@ -250,8 +250,8 @@ def _sev(value: Any) -> str | None:
 
 
 def _incident_rollback_mode() -> str:
-    from ..config import load_settings
-    from ..errors import ConfigError
+    from skill.config import load_settings
+    from skill.errors import ConfigError
 
     mode = str(load_settings("agent", {"incident_rollback": "propose"}).get("incident_rollback", "propose"))
     if mode not in ("off", "propose", "execute"):
@@ -288,7 +288,7 @@ def memory(params: dict[str, Any], state: RunState) -> dict[str, Any]:
                 "result": {"ok": True, "lines": [f"Remembered {res.id}: {text}"], "data": _dump(res)},
                 "memory_ids": [res.id],
             }
-        from ..memory import events as memory_events
+        from skill.memory import events as memory_events
 
         if op == "record_deployment":
             d = memory_events.record_deployment_event(mem, event)
@@ -337,7 +337,7 @@ def run_tool(name: str, state: RunState) -> dict[str, Any]:
 
 def check(action: dict[str, Any], approval: str | None = None) -> dict[str, Any]:
     """The guardrails decision on the proposal in the graph state, as a dict (skill.changes.gate)."""
-    from .. import changes
+    from skill import changes
 
     try:
         change = changes.Proposal.from_state(action).change
@@ -373,7 +373,7 @@ def grant_approval(
         raise UsageError("this run has no approval request id")
     if not by:
         raise UsageError("say who approves: --by NAME")
-    from ..guardrails import approvals
+    from skill.guardrails import approvals
 
     ttl = approvals.approval_ttl() if ttl is None else ttl  # one default for every approve command
     granted = approvals.approve(request_id, by=by, ttl_seconds=ttl, **options)
@@ -389,7 +389,7 @@ def _approver(state: RunState) -> str:
 
 def execute(state: RunState) -> dict[str, Any]:
     """Perform the approved change through skill.changes (which records it in memory once)."""
-    from .. import changes
+    from skill import changes
 
     try:
         proposal = changes.Proposal.from_state(state.action or {})

@@ -10,7 +10,7 @@ actions (skill.guardrails.policy).
 
 from __future__ import annotations
 
-from .. import environments as envs
+from skill import environments as envs
 
 # name: (base tier, production tier, freeze-scoped change?, forced environment, description)
 CATALOGUE: dict[str, tuple[int, int, bool, str | None, str]] = {

@@ -20,7 +20,7 @@ from __future__ import annotations
 import os
 import time
 
-from ..errors import Blocked, DevopsError, NotFoundError, UsageError
+from skill.errors import Blocked, DevopsError, NotFoundError, UsageError
 
 KEY_NAME = "approval.key"
 DB_NAME = "approvals.db"
@@ -103,7 +103,7 @@ def request_id_for(digest: str) -> str:
 def _dir(directory: str | None = None) -> str:
     if directory:
         return directory
-    from ..paths import data_dir
+    from skill.paths import data_dir
 
     return data_dir()
 
@@ -166,7 +166,7 @@ def _connect(directory: str | None = None, *, create: bool = True, sync: str = "
 
 
 def _open(directory: str | None = None, *, create: bool = True, sync: str = "NORMAL"):
-    from .audit import sqlite_module
+    from skill.guardrails.audit import sqlite_module
 
     sqlite3 = sqlite_module()
     d = _dir(directory)
@@ -189,7 +189,7 @@ def _open(directory: str | None = None, *, create: bool = True, sync: str = "NOR
 
 
 def _with_schema(conn, fn):
-    from .audit import sqlite_module
+    from skill.guardrails.audit import sqlite_module
 
     sqlite3 = sqlite_module()
     try:
@@ -427,9 +427,9 @@ def parse_token(token: str, key: bytes) -> tuple[dict | None, str | None]:
 def approval_ttl(requested: str | None = None) -> float:
     """Seconds an approval stays valid: ``requested`` (30m, 2h ...) or the policy's approval_ttl
     (default 30m), never above max_approval_ttl (default 24h). One rule for every approve command."""
-    from ..durations import parse_duration
-    from ..errors import UsageError
-    from .policy import load_policy
+    from skill.durations import parse_duration
+    from skill.errors import UsageError
+    from skill.guardrails.policy import load_policy
 
     try:
         settings = load_policy().settings
@@ -506,7 +506,7 @@ def approve(
 def describe_pending(pending: dict) -> str:
     import json
 
-    from ..redact import redact
+    from skill.redact import redact
 
     body = json.loads(pending["canonical"])
     lines = [f"request {pending['request_id']}  (T{pending['tier']} {pending['decision']})"]

@@ -109,7 +109,7 @@ def may_hold_secret(text: str) -> bool:
 def redact_text(text: str | None) -> str | None:
     if not text or not may_hold_secret(text):
         return text
-    from ..redact import redact
+    from skill.redact import redact
 
     return redact(text)
 
@@ -180,7 +180,7 @@ def row_for(decision, *, caller: str | None, cwd: str | None, ts: float | None =
 
 
 def _data_dir() -> str:
-    from ..paths import data_dir
+    from skill.paths import data_dir
 
     return data_dir()
 
@@ -344,7 +344,7 @@ def read_audit(*, since: float | None = None, limit: int = 200, directory: str |
         except Exception:
             pass
     if os.path.exists(path):
-        from ..errors import StorageError
+        from skill.errors import StorageError
 
         try:
             conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=2)

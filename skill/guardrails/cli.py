@@ -180,7 +180,7 @@ def main(argv: list[str] | None = None) -> int:
         _watchdog()
     try:
         if argv[:1] == ["hook"] and len(argv) == 1:
-            from .hook import main as hook_main
+            from skill.guardrails.hook import main as hook_main
 
             return hook_main()
         fast = _fast_check_args(argv)
@@ -202,7 +202,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _fatal(exc: BaseException, argv) -> int:
-    from ..errors import DevopsError
+    from skill.errors import DevopsError
 
     if isinstance(exc, DevopsError):
         _err(f"{PROG}: error: {exc}")
@@ -317,7 +317,7 @@ def _dispatch(args) -> int:
     if args.cmd == "check":
         return _check(args)
     if args.cmd == "hook":
-        from .hook import main as hook_main
+        from skill.guardrails.hook import main as hook_main
 
         return hook_main()
     if args.cmd == "approve":
@@ -348,7 +348,7 @@ def _check(args) -> int:
         _err(f"{PROG}: error: check needs --action, --command or --batch")
         return 2
     if args.env is not None:
-        from ..environments import require_known
+        from skill.environments import require_known
 
         require_known(args.env)  # a typo must not be judged as "some unknown environment"
     if args.command is not None and not args.command.strip():
@@ -357,7 +357,7 @@ def _check(args) -> int:
     if args.command is not None and (args.target or args.env or args.plan):
         _err(f"{PROG}: error: --target/--env/--plan go with --action (a command names its own targets)")
         return 2
-    from . import engine
+    from skill.guardrails import engine
 
     if args.action is not None:
         if args.plan and not os.path.exists(args.plan):
@@ -390,8 +390,8 @@ def _print_decision(d, *, json_out: bool, explain: bool) -> None:
 
         _out(json.dumps(d.to_dict(explain=explain), ensure_ascii=False))
         return
-    from .audit import redact_text
-    from .engine import approve_hint
+    from skill.guardrails.audit import redact_text
+    from skill.guardrails.engine import approve_hint
 
     label = {"allow": "ALLOW", "ask": "ASK", "block": "BLOCK"}[d.decision]
     shown = redact_text(d.deciding or d.input or "") or ""
@@ -424,9 +424,9 @@ def run_batch(source: str, *, cwd: str | None = None, caller: str = "cli", expla
     """
     import json
 
-    from . import approvals, engine
-    from .audit import AuditLog
-    from .policy import load_policy
+    from skill.guardrails import approvals, engine
+    from skill.guardrails.audit import AuditLog
+    from skill.guardrails.policy import load_policy
 
     audit = AuditLog(buffered=True)
     try:
@@ -519,7 +519,7 @@ def _batch_line(raw, lineno, engine, policy, policy_error, audit, cwd, caller):
 
 
 def _approve(args) -> int:
-    from . import approvals
+    from skill.guardrails import approvals
 
     ttl = approvals.approval_ttl(args.ttl)
     result = approvals.approve(args.request_id, by=args.by, ttl_seconds=ttl)
@@ -540,7 +540,7 @@ def _pending(args) -> int:
     import json
     import sqlite3
 
-    from . import approvals
+    from skill.guardrails import approvals
 
     conn = approvals._connect(create=False)
     rows = []
@@ -559,7 +559,7 @@ def _pending(args) -> int:
             rows = []
         finally:
             conn.close()
-    from ..redact import redact
+    from skill.redact import redact
 
     for row in rows:
         row["input"] = redact(json.loads(row.pop("canonical"))["input"])
@@ -583,7 +583,7 @@ def _pending(args) -> int:
 
 
 def _operator_key(args) -> int:
-    from . import approvals
+    from skill.guardrails import approvals
 
     if args.ok_cmd == "init":
         path = approvals.init_operator_key(force=args.force)
@@ -602,8 +602,8 @@ def _operator_key(args) -> int:
 def _audit(args) -> int:
     import json
 
-    from ..durations import parse_when
-    from .audit import read_audit
+    from skill.durations import parse_when
+    from skill.guardrails.audit import read_audit
 
     since = parse_when(args.since).timestamp() if args.since is not None else None  # "" is an error
     rows = read_audit(since=since, limit=args.limit)
@@ -628,7 +628,7 @@ def _audit(args) -> int:
 
 
 def _policy(args) -> int:
-    from .policy import load_policy, policy_files
+    from skill.guardrails.policy import load_policy, policy_files
 
     if args.policy_cmd == "show":
         policy = load_policy(args.cwd)
@@ -667,7 +667,7 @@ def _policy(args) -> int:
 
 def unknown_rule_ids(policy) -> list[str]:
     """Warnings for `rule_id` matchers that match no catalogued rule (a typo silently does nothing)."""
-    from .rules import is_known
+    from skill.guardrails.rules import is_known
 
     out = []
     for entry in (*policy.rules, *policy.deny, *policy.allow):
@@ -682,7 +682,7 @@ def unknown_rule_ids(policy) -> list[str]:
 
 
 def _install_hook(args) -> int:
-    from .install_hook import install, settings_path, uninstall
+    from skill.guardrails.install_hook import install, settings_path, uninstall
 
     path = settings_path(user=args.user, explicit=args.settings)
     result = uninstall(path) if args.uninstall else install(path)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 import time
 
-from .model import ALLOW, ASK, BLOCK, Decision, decision_for_tier
+from skill.guardrails.model import ALLOW, ASK, BLOCK, Decision, decision_for_tier
 
 GATE_PROGRAMS = ("guardrails.py", "guardrails", "devops-guardrails")
 # Files whose content is the gate's own authority: reading them lets an agent forge approvals.
@@ -77,7 +77,7 @@ def _audit_sink(audit):
         return None
     if audit is None or audit is True:
         if _default_audit is None:
-            from .audit import AuditLog
+            from skill.guardrails.audit import AuditLog
 
             _default_audit = AuditLog()
         return _default_audit
@@ -89,17 +89,17 @@ def _record(decision: Decision, audit, caller, cwd) -> None:
         sink = _audit_sink(audit)
         if sink is None:
             return
-        from .audit import row_for
+        from skill.guardrails.audit import row_for
 
         sink.record(row_for(decision, caller=caller, cwd=cwd))
     except Exception as exc:  # the audit never changes a decision
-        from .audit import _warn
+        from skill.guardrails.audit import _warn
 
         _warn(f"guardrails: warning: audit failed ({type(exc).__name__}: {exc})")
 
 
 def _internal_block(exc: BaseException, kind: str, text: str, target=None) -> Decision:
-    from ..errors import ConfigError
+    from skill.errors import ConfigError
 
     if isinstance(exc, ConfigError):
         reason = f"policy error, failing closed: {exc}"
@@ -216,7 +216,7 @@ _LAST_POLICY: list = []
 
 def policy_for(cwd: str | None = None):
     """The effective policy for ``cwd`` (ConfigError when a layer is broken)."""
-    from .policy import load_policy
+    from skill.guardrails.policy import load_policy
 
     policy = load_policy(cwd)
     _LAST_POLICY[:] = [(cwd, policy)]
@@ -232,14 +232,14 @@ def last_policy(cwd: str | None = None):
 
 def _load_policy(policy, cwd):
     pol = policy if policy is not None else policy_for(cwd)
-    from .secret_material import configure
+    from skill.guardrails.secret_material import configure
 
     configure(pol.secrets["paths"], pol.secrets["allow"])  # the classifier's secret list follows policy
     return pol
 
 
 def _check_action(action, target, env, approval, caller, cwd, plan, policy, now, details=None) -> Decision:
-    from .actions import classify_action
+    from skill.guardrails.actions import classify_action
 
     pol = _load_policy(policy, cwd)
     verdict = classify_action(
@@ -273,14 +273,14 @@ def _check_action(action, target, env, approval, caller, cwd, plan, policy, now,
 
 def _apply_plan(req: _Request, part: _Part, plan, environment) -> None:
     if not str(req.action).startswith("infra"):
-        from ..errors import UsageError
+        from skill.errors import UsageError
 
         raise UsageError(
             "--plan goes with an infrastructure action (infra_change, infra_plan, infra_destroy)"
         )
     req.plan = _plan_digest(plan)
     try:
-        from ..plan_review import review_plan  # lazy: pydantic stays off the hot path
+        from skill.plan_review import review_plan  # lazy: pydantic stays off the hot path
     except ImportError as exc:
         part.tier = 4
         part.rule_ids.append("plan.unavailable")
@@ -343,7 +343,7 @@ def _check_command(command, cwd, approval, caller, policy, now) -> Decision:
     elif not isinstance(command, str):
         command = "" if command is None else str(command)
     pol = _load_policy(policy, cwd)
-    from .classify import classify_command
+    from skill.guardrails.classify import classify_command
 
     verdict = classify_command(command, cwd)
     req = _Request("command", command, cwd=os.path.abspath(cwd) if cwd else os.getcwd())
@@ -520,7 +520,7 @@ def _resolved_words(verdict, raw: str) -> str:
     words = [a for p in verdict.parts for a in p.argv]
     if ">" in raw or "<" in raw:
         try:
-            from .shell import parse
+            from skill.guardrails.shell import parse
 
             words += [t for s in parse(raw).commands for _, t in s.redirects]
         except Exception:  # noqa: BLE001 - the raw text is still checked
@@ -530,7 +530,7 @@ def _resolved_words(verdict, raw: str) -> str:
         if w not in raw:
             out.append(w)
         if "{" in w and "," in w:
-            from .commands.filesystem import _braces
+            from skill.guardrails.commands.filesystem import _braces
 
             out.extend(_braces(w))
         special = any(c in w for c in "*?[$`")
@@ -552,7 +552,7 @@ def _resolved_words(verdict, raw: str) -> str:
 
 def _names_data_dir(text: str) -> bool:
     try:
-        from ..paths import data_dir
+        from skill.paths import data_dir
 
         home = os.path.normpath(data_dir())
     except Exception:  # noqa: BLE001
@@ -566,7 +566,7 @@ def _in_data_dir(folder: str) -> bool:
     if not folder:
         return False
     try:
-        from ..paths import data_dir
+        from skill.paths import data_dir
 
         home = os.path.normpath(data_dir())
     except Exception:  # noqa: BLE001
@@ -578,7 +578,7 @@ def _in_data_dir(folder: str) -> bool:
 def _gate_data_changes(req: _Request, verdict) -> None:
     """Deleting or rewriting the audit log or the whole data dir erases the gate's record and keys."""
     try:
-        from ..paths import data_dir
+        from skill.paths import data_dir
 
         home = os.path.normpath(data_dir())
     except Exception:
@@ -644,7 +644,7 @@ def _classify_full_path(full: str) -> tuple[int, str, str, bool]:
     base = os.path.basename(full)
     home = os.path.expanduser("~")
     try:
-        from ..paths import data_dir
+        from skill.paths import data_dir
 
         gate_dir = os.path.normpath(data_dir())
     except Exception:
@@ -674,7 +674,7 @@ def _classify_full_path(full: str) -> tuple[int, str, str, bool]:
     if (os.sep + ".ssh" + os.sep) in full or full.endswith(os.sep + ".ssh"):
         # another account's ~/.ssh (root's, a service user's) is as sensitive as ours
         return 4, "file.ssh", "writes into an .ssh directory (keys, authorized_keys, config)", False
-    from .commands.filesystem import is_startup_file
+    from skill.guardrails.commands.filesystem import is_startup_file
 
     if is_startup_file(full) or base == ".envrc":
         # shell rc files, git hooks and direnv files run their content later, outside the gate
@@ -700,12 +700,12 @@ def _check_file(path, tool, cwd, approval, caller, policy, now, read=False) -> D
         raise ValueError("file_path missing")
     pol = _load_policy(policy, cwd)
     if read:
-        from .secret_material import read_verdict
+        from skill.guardrails.secret_material import read_verdict
 
         tier, rule, reason, deny = read_verdict(path, cwd)
     else:
         tier, rule, reason, deny = classify_path(path, cwd)
-    from ..environments import infer_environment
+    from skill.environments import infer_environment
 
     env = infer_environment(os.path.basename(path)) if tier > 1 else None
     text = f"{tool} {path}"
@@ -720,7 +720,7 @@ def _check_file(path, tool, cwd, approval, caller, policy, now, read=False) -> D
 
 
 def _subject(req: _Request, part: _Part):
-    from .policy import Subject
+    from skill.guardrails.policy import Subject
 
     return Subject(
         action=req.action,
@@ -823,7 +823,7 @@ def _freeze(req: _Request, pol, d: Decision, now: float) -> bool:
             covered = any(p.tier >= 3 and freeze.covers_program(p.program) for p in req.parts)
         if not covered:
             continue
-        from .policy import _fmt_ts
+        from skill.guardrails.policy import _fmt_ts
 
         why = f"change freeze {freeze.name!r} until {_fmt_ts(freeze.end)}"
         if freeze.reason:
@@ -856,7 +856,7 @@ def _allowlist(req: _Request, pol, d: Decision, subjects, now: float) -> None:
         d.rule_ids.insert(0, f"allow.{rule.id}")
         until = ""
         if rule.expires is not None:
-            from .policy import _fmt_ts
+            from skill.guardrails.policy import _fmt_ts
 
             until = f" until {_fmt_ts(rule.expires)}"
         d.reasons.insert(0, f"allowlisted by {rule.id}{until}" + (f": {rule.reason}" if rule.reason else ""))
@@ -864,7 +864,7 @@ def _allowlist(req: _Request, pol, d: Decision, subjects, now: float) -> None:
 
 
 def _approval_step(req: _Request, d: Decision, approval, caller, now) -> None:
-    from . import approvals as ap
+    from skill.guardrails import approvals as ap
 
     canonical = ap.canonical_request(
         kind=req.kind,

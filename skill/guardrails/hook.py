@@ -109,7 +109,7 @@ def parse_input(raw: bytes) -> dict:
 
 def decide(data: dict):
     """The Decision for a hook payload, or None when the gate has no opinion on this tool."""
-    from . import engine
+    from skill.guardrails import engine
 
     tool = data["tool_name"]
     tool_input = data["tool_input"]
@@ -135,8 +135,8 @@ def decide(data: dict):
 
 def _read_decision(tool: str, tool_input: dict, keys: tuple[str, ...], cwd, caller):
     """Judge the strictest of the paths a Read/Grep/Glob call names (none named: no opinion)."""
-    from . import engine
-    from .secret_material import read_verdict
+    from skill.guardrails import engine
+    from skill.guardrails.secret_material import read_verdict
 
     paths = [tool_input[k] for k in keys if isinstance(tool_input.get(k), str) and tool_input[k]]
     if tool == "Read" and not paths:
@@ -160,7 +160,7 @@ def _read_decision(tool: str, tool_input: dict, keys: tuple[str, ...], cwd, call
 
 def render(decision, *, emit_allow: bool = False) -> str | None:
     """The JSON Claude Code reads, or None for "no opinion"."""
-    from .engine import approve_hint
+    from skill.guardrails.engine import approve_hint
 
     if decision is None:
         return None
@@ -208,14 +208,14 @@ def _dumps(obj: dict) -> str:
 
 
 def _redacted(text: str) -> str:
-    from .audit import redact_text
+    from skill.guardrails.audit import redact_text
 
     return redact_text(text) or ""
 
 
 def _emit_allow(data: dict) -> bool:
     try:
-        from .engine import last_policy
+        from skill.guardrails.engine import last_policy
 
         cwd = data.get("cwd") if isinstance(data.get("cwd"), str) else None
         return bool(last_policy(cwd).settings.get("hook_emit_allow"))

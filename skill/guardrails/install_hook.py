@@ -16,7 +16,7 @@ import shlex
 import sys
 from pathlib import Path
 
-from ..errors import ConfigError
+from skill.errors import ConfigError
 
 MATCHER = "Bash|Write|Edit|MultiEdit|NotebookEdit|Read|Grep|Glob"
 TIMEOUT = 10
@@ -29,7 +29,7 @@ def settings_path(*, user: bool = False, explicit: str | None = None, cwd: str |
     if user:
         base = os.environ.get("CLAUDE_CONFIG_DIR") or os.path.join(os.path.expanduser("~"), ".claude")
         return Path(base) / "settings.json"
-    from ..paths import project_root
+    from skill.paths import project_root
 
     root = Path(project_root(cwd) or cwd or os.getcwd())
     # The command names this machine's interpreter: it belongs in the uncommitted local file.
@@ -120,7 +120,7 @@ def load_settings(path: Path) -> dict:
 
 
 def save_settings(path: Path, data: dict) -> None:
-    from ..files import write_text
+    from skill.files import write_text
 
     path.parent.mkdir(parents=True, exist_ok=True)
     write_text(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")  # keeps the file's mode

@@ -20,7 +20,7 @@ import os
 
 
 def ConfigError(message: str):  # noqa: N802 - lazy: skill.errors stays off the no-policy hot path
-    from ..errors import ConfigError as _ConfigError
+    from skill.errors import ConfigError as _ConfigError
 
     return _ConfigError(message)
 
@@ -312,7 +312,7 @@ def _fmt_ts(ts: float) -> str:
 
 def policy_files(cwd: str | None = None) -> list[str]:
     """The policy files that exist, lowest layer first. A missing $DEVOPS_POLICY file is an error."""
-    from ..paths import project_config_dir, user_config_dir
+    from skill.paths import project_config_dir, user_config_dir
 
     found = []
     user = os.path.join(user_config_dir(), "policy.toml")
@@ -341,7 +341,7 @@ def load_policy(cwd: str | None = None, files: list[str] | None = None) -> Polic
     # every hook call); its regexes compile only when a command's program matches.
     for i, raw in enumerate(BUILTIN["deny"]):
         policy.deny.append(Rule(raw, section="deny", index=i + 1, source="built-in"))
-    from ..paths import project_config_dir
+    from skill.paths import project_config_dir
 
     project_dir = project_config_dir(cwd)
     project_file = os.path.join(project_dir, "policy.toml") if project_dir is not None else None
@@ -375,7 +375,7 @@ def _tighten_only(data, policy: Policy, source: str):
     tiers, higher action tiers, a higher unknown-action tier and the default environment."""
     if not isinstance(data, dict):
         return data  # _apply_layer reports the shape error
-    from .actions import CATALOGUE, normalize_action
+    from skill.guardrails.actions import CATALOGUE, normalize_action
 
     def ignored(what: str) -> None:
         policy.warnings.append(f"{source}: {what} {_UNTRUSTED}")
@@ -474,7 +474,7 @@ def _apply_layer(policy: Policy, data: dict, source: str) -> None:
     if not isinstance(actions, dict):
         raise _err(source, "[actions] must be a table of tables")
     for name, table in actions.items():
-        from .actions import normalize_action
+        from skill.guardrails.actions import normalize_action
 
         policy.actions[normalize_action(name)] = {
             **policy.actions.get(normalize_action(name), {}),
@@ -525,8 +525,8 @@ def _check_setting(source, key, value):
     if key == "default_environment" and not isinstance(value, str):
         raise _err(source, "settings.default_environment must be a string")
     if key in ("approval_ttl", "max_approval_ttl"):
-        from ..durations import parse_duration
-        from ..errors import UsageError
+        from skill.durations import parse_duration
+        from skill.errors import UsageError
 
         if not isinstance(value, str):
             raise _err(source, f"settings.{key} must be a duration string such as '30m'")
@@ -597,12 +597,12 @@ def _check_entry(source, section, where, raw):
         except re.error as exc:
             raise _err(source, f"{where}: command_regex does not compile: {exc}") from exc
     if "environment" in raw:
-        from ..environments import normalize
+        from skill.environments import normalize
 
         envs = raw["environment"] if isinstance(raw["environment"], list) else [raw["environment"]]
         out["environment"] = [e if e in ("*", "unknown") else normalize(e) for e in envs]
     if "action" in raw:
-        from .actions import normalize_action
+        from skill.guardrails.actions import normalize_action
 
         acts = raw["action"] if isinstance(raw["action"], list) else [raw["action"]]
         out["action"] = [normalize_action(a) for a in acts]
@@ -633,12 +633,12 @@ def _check_freeze(source, where, raw):
     if out["_end_ts"] <= out["_start_ts"]:
         raise _err(source, f"{where}: end must be after start")
     if "environments" in raw:
-        from ..environments import normalize
+        from skill.environments import normalize
 
         envs = raw["environments"] if isinstance(raw["environments"], list) else [raw["environments"]]
         out["environments"] = [e if e == "*" else normalize(e) for e in envs]
     if "actions" in raw:
-        from .actions import normalize_action
+        from skill.guardrails.actions import normalize_action
 
         acts = raw["actions"] if isinstance(raw["actions"], list) else [raw["actions"]]
         out["actions"] = [normalize_action(a) for a in acts]

@@ -9,19 +9,26 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .models import Deployment, Incident, MemoryRecord, RecallHit, RememberResult, TriageReport
-    from .service import Memory
+    from skill.memory.models import (
+        Deployment,
+        Incident,
+        MemoryRecord,
+        RecallHit,
+        RememberResult,
+        TriageReport,
+    )
+    from skill.memory.service import Memory
 
 __all__ = ["Memory", "MemoryRecord", "RecallHit", "RememberResult", "Deployment", "Incident", "TriageReport"]
 
 
 def __getattr__(name: str) -> Any:
     if name == "Memory":
-        from .service import Memory
+        from skill.memory.service import Memory
 
         return Memory
     if name in __all__:
-        from . import models
+        from skill.memory import models
 
         return getattr(models, name)
     raise AttributeError(name)

@@ -9,8 +9,8 @@ from typing import Any
 
 import click
 
-from ..cli_support import ErrorHandlingGroup, echo_json, not_blank
-from ..errors import InputError, StorageError, UsageError
+from skill.cli_support import ErrorHandlingGroup, echo_json, not_blank
+from skill.errors import InputError, StorageError, UsageError
 
 KIND_CHOICE = click.Choice(["note", "deployment", "incident", "resolution", "ci_failure"])
 json_option = click.option("--json", "as_json", is_flag=True, help="Machine-readable JSON output.")
@@ -33,7 +33,7 @@ def _filters(f):
 
 @contextmanager
 def _memory():
-    from .service import Memory
+    from skill.memory.service import Memory
 
     mem = Memory.open()
     try:
@@ -119,7 +119,7 @@ def remember(
         id=mem_id,
         supersedes=supersedes,
     )
-    from .service import prepare, spool_dir_record
+    from skill.memory.service import prepare, spool_dir_record
 
     prepared = prepare(text, **fields)  # validates and redacts before anything touches storage
     try:
@@ -127,7 +127,7 @@ def remember(
         mem = ctx.__enter__()
     except StorageError as exc:
         # The database cannot even be opened (locked, corrupt): keep the record, say where.
-        from ..paths import ensure_data_dir
+        from skill.paths import ensure_data_dir
 
         spool = spool_dir_record(ensure_data_dir(), prepared)
         raise StorageError(
@@ -185,7 +185,7 @@ def recall(query, limit, explain, mode, as_json, **filters):
     if not hits:
         click.echo("no memories match")
     elif not hits[0].parts.get("strong", True):
-        from .search import MATCH_THRESHOLD, match_strength
+        from skill.memory.search import MATCH_THRESHOLD, match_strength
 
         click.echo(
             f"no strong match (best relevance {match_strength(hits[0].parts):.2f} < {MATCH_THRESHOLD:.2f}); "
@@ -528,7 +528,7 @@ def export(file, include_deleted, as_json):
             if as_json:
                 click.echo(json.dumps({"exported": n}), err=True)
             return
-        from ..files import open_for_output
+        from skill.files import open_for_output
 
         counted: list[int] = []
         try:

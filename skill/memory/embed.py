@@ -25,7 +25,7 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..errors import DevopsError
+from skill.errors import DevopsError
 
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np

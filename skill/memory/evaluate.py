@@ -12,7 +12,7 @@ import json
 from collections.abc import Iterable
 from pathlib import Path
 
-from . import search as S
+from skill.memory import search as S
 
 FIXED_TIME = "2026-01-01T00:00:00Z"
 

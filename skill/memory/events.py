@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..errors import InputError
+from skill.errors import InputError
 
 _DEPLOY_STATUS = {"deploy.succeeded": "succeeded", "deploy.failed": "failed"}
 

@@ -157,7 +157,7 @@ def m005_memory_id_indexes(db) -> None:
 def m006_environment_names(db) -> None:
     # `prod`, `prd` and `production` were stored as written, so `--env production` hid `prod`
     # rows. Rows are rewritten to the gate's canonical names; the text keeps what was written.
-    from .store import env_name
+    from skill.memory.store import env_name
 
     for table in ("memories", "deployments"):
         rows = db.execute(f"SELECT rowid, env FROM {table} WHERE env IS NOT NULL").fetchall()

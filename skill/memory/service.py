@@ -21,12 +21,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
-from ..durations import iso, parse_duration, parse_when, utcnow
-from ..errors import DevopsError, NotFoundError, StorageError, UsageError
-from ..redact import redact, redact_obj
-from . import search as S
-from .embed import Embedder, EmbeddingUnavailable, model_dir, shared_embedder
-from .models import (
+from skill.durations import iso, parse_duration, parse_when, utcnow
+from skill.errors import DevopsError, NotFoundError, StorageError, UsageError
+from skill.memory import search as S
+from skill.memory.embed import Embedder, EmbeddingUnavailable, model_dir, shared_embedder
+from skill.memory.models import (
     DEPLOY_STATUSES,
     KINDS,
     SEVERITIES,
@@ -39,9 +38,10 @@ from .models import (
     Stats,
     TriageReport,
 )
-from .protocol import parse as parse_protocol
-from .store import content_hash, dumps, env_name, loads, open_db, scope_of, storage_error
-from .vector import LockBusy, VectorIndex, chroma_url, metadata_for, where_for
+from skill.memory.protocol import parse as parse_protocol
+from skill.memory.store import content_hash, dumps, env_name, loads, open_db, scope_of, storage_error
+from skill.memory.vector import LockBusy, VectorIndex, chroma_url, metadata_for, where_for
+from skill.redact import redact, redact_obj
 
 NEAR_DUPLICATE = 0.95
 MEMORY_COLUMNS = (
@@ -204,8 +204,8 @@ class Memory:
         embedder: Embedder | None = None,
     ) -> Memory:
         """Open the memory of ``data_dir`` (default: the data dir); every failure is a StorageError."""
-        from ..config import load_settings
-        from ..paths import ensure_data_dir
+        from skill.config import load_settings
+        from skill.paths import ensure_data_dir
 
         try:
             settings = load_settings("memory", {"chroma_url": None, "db": None})

@@ -10,7 +10,7 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-from ..errors import StorageError
+from skill.errors import StorageError
 
 
 def busy_timeout() -> float:
@@ -42,7 +42,7 @@ def open_db(path: Path):
     """Open (creating and migrating as needed) the memory database at ``path``."""
     import sqlite_utils
 
-    from .migrations import migrations
+    from skill.memory.migrations import migrations
 
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
@@ -84,7 +84,7 @@ def content_hash(text: str) -> str:
 
 def env_name(env: str | None) -> str | None:
     """The canonical name of an environment (``prod``, ``PRD`` -> ``production``), the gate's vocabulary."""
-    from ..environments import normalize
+    from skill.environments import normalize
 
     if env is None or not str(env).strip():
         return None

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-from ..errors import ConfigError, StorageError
+from skill.errors import ConfigError, StorageError
 
 COLLECTION = "devops-memory"
 

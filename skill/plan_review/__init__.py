@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ..lazy import lazy_exports
+from skill.lazy import lazy_exports
 
 if TYPE_CHECKING:
-    from .models import ChangeSummary, DriftSummary, PlanReview
-    from .review import load_plan, review_plan
+    from skill.plan_review.models import ChangeSummary, DriftSummary, PlanReview
+    from skill.plan_review.review import load_plan, review_plan
 
 _EXPORTS = {
     "review_plan": ".review",

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from ..findings import Finding
-from .tiers import TIER_DECISION, exit_code_for_tier
+from skill.findings import Finding
+from skill.plan_review.tiers import TIER_DECISION, exit_code_for_tier
 
 SUMMARY_KEYS = ("create", "update", "delete", "replace", "read", "no-op", "moved", "imported", "forget")
 

@@ -28,14 +28,14 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from ..environments import PRODUCTION, infer_environment, normalize
-from ..errors import InputError, ToolMissingError
-from ..findings import Finding, Rule
-from ..redact import find_secrets, redact
-from .models import SUMMARY_KEYS, ChangeSummary, DriftSummary, PlanReview
-from .secret_names import is_secret_name
-from .stateful import STATEFUL_TYPES, consequence
-from .tiers import T1, T2, T3, TIER_DECISION, change_tier
+from skill.environments import PRODUCTION, infer_environment, normalize
+from skill.errors import InputError, ToolMissingError
+from skill.findings import Finding, Rule
+from skill.plan_review.models import SUMMARY_KEYS, ChangeSummary, DriftSummary, PlanReview
+from skill.plan_review.secret_names import is_secret_name
+from skill.plan_review.stateful import STATEFUL_TYPES, consequence
+from skill.plan_review.tiers import T1, T2, T3, TIER_DECISION, change_tier
+from skill.redact import find_secrets, redact
 
 HOW_TO = "produce it with: terraform plan -out=tfplan && terraform show -json tfplan > plan.json (tofu works the same)"
 RECORDED_PLAN_NAMES = ("plan.json", "tfplan.json", "terraform.plan.json")
@@ -207,14 +207,14 @@ def validate_plan(data: Any, label: str = "plan") -> dict:
 
 
 def _settings() -> dict:
-    from ..config import load_settings
+    from skill.config import load_settings
 
     return load_settings("iac", {"binary": "", "show_timeout": 120, "plan_timeout": 900})
 
 
 def find_binary() -> str | None:
     """``$DEVOPS_IAC_BINARY``, config ``[iac] binary``, else terraform, else tofu (None if none is there)."""
-    from ..runner import which
+    from skill.runner import which
 
     chosen = os.environ.get("DEVOPS_IAC_BINARY") or _settings().get("binary")
     if chosen:
@@ -239,7 +239,7 @@ def tool_error(output: str) -> str:
 
 
 def _show_json(binary: str, plan_file: Path, cwd: Path) -> dict:
-    from ..runner import run_tool
+    from skill.runner import run_tool
 
     timeout = float(_settings().get("show_timeout", 120))
     result = run_tool([binary, "show", "-json", "-no-color", str(plan_file)], timeout=timeout, cwd=cwd)
@@ -274,8 +274,8 @@ def _from_directory(path: Path) -> _Loaded:
     binary = find_binary() if tf_files else None
     recorded = next((path / n for n in RECORDED_PLAN_NAMES if (path / n).is_file()), None)
     if tf_files and binary and (_initialised(path) or recorded is None):
-        from ..errors import ToolFailedError
-        from ..runner import run_tool
+        from skill.errors import ToolFailedError
+        from skill.runner import run_tool
 
         timeout = float(_settings().get("plan_timeout", 900))
         with tempfile.TemporaryDirectory(prefix="devops-iac-") as tmp:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 
-from .stateful import is_stateful
+from skill.plan_review.stateful import is_stateful
 
 T1, T2, T3, T4 = 1, 2, 3, 4
 

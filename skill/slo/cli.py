@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
-from ..cli_support import ErrorHandlingGroup, echo_json, emit
-from ..errors import UsageError
+from skill.cli_support import ErrorHandlingGroup, echo_json, emit
+from skill.errors import UsageError
 
 spec_option = click.option(
     "--spec",
@@ -20,8 +20,8 @@ window_option = click.option(
 
 
 def _slos(spec: str | None, window: str | None, service: str | None = None):
-    from .settings import slo_settings
-    from .spec import load_slos, select
+    from skill.slo.settings import slo_settings
+    from skill.slo.spec import load_slos, select
 
     path = spec or slo_settings()["spec"] or "."
     slos = select(load_slos(path, window=window), service)
@@ -70,8 +70,8 @@ def generate_cmd(spec, window, service, budget_interval, output):
     devops slo generate -o prometheus/slo-rules.yaml
     promtool check rules prometheus/slo-rules.yaml
     """
-    from ..durations import parse_duration
-    from .rules import render
+    from skill.durations import parse_duration
+    from skill.slo.rules import render
 
     parse_duration(budget_interval)
     emit(render(_slos(spec, window, service), budget_interval=budget_interval), output)
@@ -93,9 +93,9 @@ def status_cmd(service, spec, window, prometheus_url, at, as_json):
     devops slo status checkout --prometheus http://prometheus:9090
     devops slo status --json
     """
-    from ..durations import parse_when
-    from .settings import slo_settings
-    from .status import render_table, slo_status
+    from skill.durations import parse_when
+    from skill.slo.settings import slo_settings
+    from skill.slo.status import render_table, slo_status
 
     settings = slo_settings()
     url = prometheus_url or settings["prometheus_url"]

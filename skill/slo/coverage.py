@@ -45,7 +45,7 @@ def _line(obj: Any, key: str | None = None) -> int:
 
 
 def _entries(doc: dict, file: str, service: Any, slos: Any, generated: bool) -> list[DeclaredSLO]:
-    from .rules import default_alert_name
+    from skill.slo.rules import default_alert_name
 
     out = []
     for item in slos if isinstance(slos, list) else []:

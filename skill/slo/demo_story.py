@@ -25,7 +25,7 @@ slos:
 
 class DemoSLO:
     def __init__(self, service: str, home: Path):
-        from .spec import parse_file
+        from skill.slo.spec import parse_file
 
         self.service = service
         self.spec = home / "slo.yaml"
@@ -37,7 +37,7 @@ class DemoSLO:
         self._home = home
 
     def start(self) -> None:
-        from . import local_prometheus as lp
+        from skill.slo import local_prometheus as lp
 
         if lp.binaries() is None:
             self.error = "prometheus not installed (apt-get install prometheus)"
@@ -53,8 +53,8 @@ class DemoSLO:
             self.error = f"{type(exc).__name__}: {exc}"
 
     def status_line(self) -> str:
-        from ..errors import DevopsError
-        from .status import slo_status, summary_line
+        from skill.errors import DevopsError
+        from skill.slo.status import slo_status, summary_line
 
         if self._thread:
             self._thread.join(timeout=120)
@@ -76,7 +76,7 @@ class DemoSLO:
         values = [x["value"] for x in (metric or {}).get("measurements", []) if x.get("value") is not None]
         if not values:
             return None
-        from .status import budget_burnt
+        from skill.slo.status import budget_burnt
 
         ratio, weight = max(values), step["weight"] or 0
         share = budget_burnt(self.slo, error_ratio=ratio, weight=weight, seconds=seconds)

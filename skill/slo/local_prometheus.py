@@ -25,7 +25,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import ToolFailedError, ToolMissingError
+from skill.errors import ToolFailedError, ToolMissingError
 
 STEP = 60  # seconds between recent samples
 SPARSE_STEP = 43200  # seconds between samples older than DENSE_DAYS

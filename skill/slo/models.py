@@ -6,8 +6,8 @@ import re
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from ..durations import parse_duration
-from ..errors import UsageError
+from skill.durations import parse_duration
+from skill.errors import UsageError
 
 # {{.window}} (Sloth), {{window}} or {{ .window }}: where each rule puts its rate window
 WINDOW_RX = re.compile(r"\{\{\s*\.?window\s*\}\}")

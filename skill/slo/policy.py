@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from ..environments import normalize
-from ..errors import DevopsError
-from .models import SLO
-from .prometheus import Prometheus, batch_query
+from skill.environments import normalize
+from skill.errors import DevopsError
+from skill.slo.models import SLO
+from skill.slo.prometheus import Prometheus, batch_query
 
 ROLLBACK_WORDS = ("rollback", "roll_back", "rollout_undo", "undo")
 
@@ -61,8 +61,8 @@ def budget_policy(
         return BudgetVerdict()
     try:
         if slos is None or prometheus_url is None or threshold is None or timeout is None:
-            from .settings import slo_settings
-            from .spec import load_slos
+            from skill.slo.settings import slo_settings
+            from skill.slo.spec import load_slos
 
             settings = slo_settings()
             threshold = settings["exhausted_threshold"] if threshold is None else threshold
@@ -115,7 +115,7 @@ def apply_budget(decision, change, *, verdict: BudgetVerdict | None = None):
     (T3 ask becomes T4 block-until-approved); an approval already used or an allowlist entry is
     the human's word on this exact request and stands, with the reason added.
     """
-    from ..guardrails.model import decision_for_tier
+    from skill.guardrails.model import decision_for_tier
 
     kind = str(getattr(change, "kind", "") or "")
     if kind not in ("deploy", "rollback"):

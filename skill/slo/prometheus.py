@@ -13,7 +13,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from ..errors import ToolFailedError
+from skill.errors import ToolFailedError
 
 TAG = "devops_batch"
 BATCH_SIZE = 40  # expressions per query: keeps one query's cost and size bounded
@@ -47,7 +47,7 @@ class Prometheus:
 
     def _http(self):
         if self._client is None:
-            from ..nodes.deploy.health import http_client
+            from skill.nodes.deploy.health import http_client
 
             self._client = http_client(self.timeout)
         return self._client

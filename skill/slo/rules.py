@@ -15,7 +15,7 @@ from typing import NamedTuple
 
 import yaml
 
-from .models import SLO, promql_duration, window_seconds
+from skill.slo.models import SLO, promql_duration, window_seconds
 
 SLI_WINDOWS = ("5m", "30m", "1h", "2h", "6h", "1d", "3d")
 SLI_METRIC = "slo:sli_error:ratio_rate{window}"

@@ -5,9 +5,9 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from ..config import load_settings
-from ..errors import ConfigError
-from ..paths import project_root
+from skill.config import load_settings
+from skill.errors import ConfigError
+from skill.paths import project_root
 
 DEFAULTS: dict[str, Any] = {
     "prometheus_url": "",  # empty: [deploy.analysis] prometheus_url

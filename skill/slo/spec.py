@@ -15,8 +15,8 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from ..errors import InputError
-from .models import SLO, WINDOW_RX, window_seconds
+from skill.errors import InputError
+from skill.slo.models import SLO, WINDOW_RX, window_seconds
 
 OWN_SPEC = (".devops/slo.yaml", ".devops/slo.yml")
 # a file worth parsing when looking for SLOs in a repository

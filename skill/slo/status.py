@@ -12,10 +12,10 @@ import time
 
 from pydantic import BaseModel
 
-from ..durations import iso
-from .models import SLO, promql_duration
-from .prometheus import Prometheus, batch_query, batch_range
-from .rules import BURN_WINDOWS, SLI_WINDOWS
+from skill.durations import iso
+from skill.slo.models import SLO, promql_duration
+from skill.slo.prometheus import Prometheus, batch_query, batch_range
+from skill.slo.rules import BURN_WINDOWS, SLI_WINDOWS
 
 SPARK = "▁▂▃▄▅▆▇█"
 SPARK_BUCKETS = 24
@@ -217,9 +217,9 @@ def service_burn(service: str | None, *, at: float | None = None) -> list[str]:
 
     Never raises: triage must work with Prometheus down, and then says so.
     """
-    from ..errors import DevopsError
-    from .settings import slo_settings
-    from .spec import load_slos
+    from skill.errors import DevopsError
+    from skill.slo.settings import slo_settings
+    from skill.slo.spec import load_slos
 
     if not service:
         return []

@@ -29,7 +29,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from ..errors import InputError
+from skill.errors import InputError
 
 Source = Literal["github", "gitlab", "alertmanager", "pagerduty", "generic"]
 SOURCES: tuple[str, ...] = ("github", "gitlab", "alertmanager", "pagerduty", "generic")

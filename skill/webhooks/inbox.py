@@ -19,8 +19,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from ..database import Migration, Schema, open_store
-from ..paths import db_path
+from skill.database import Migration, Schema, open_store
+from skill.paths import db_path
 
 MAX_ATTEMPTS = 3
 

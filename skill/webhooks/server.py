@@ -46,7 +46,7 @@ from typing import Any
 
 import click
 
-from ..config import load_settings
+from skill.config import load_settings
 
 DEFAULTS: dict[str, Any] = {
     "github_secret": "",
@@ -157,8 +157,8 @@ def verify(source: str, headers: dict[str, str], body: bytes, cfg: dict[str, Any
 
 def process_item(item: dict[str, Any]) -> tuple[str, str]:
     """Run one inbox item through the graph -> (run id, run status)."""
-    from ..agent.graph import run
-    from .events import parse_event
+    from skill.agent.graph import run
+    from skill.webhooks.events import parse_event
 
     event = parse_event(item["body"], source=item["source"], headers=item["headers"])
     outcome = run(
@@ -213,7 +213,7 @@ class Workers:
                     ms=round((time.monotonic() - started) * 1000),
                 )
             except Exception as exc:  # noqa: BLE001 - one bad event must not stop the worker
-                from ..errors import DevopsError
+                from skill.errors import DevopsError
 
                 retry = not isinstance(exc, DevopsError)
                 self.inbox.fail(item["id"], f"{type(exc).__name__}: {exc}", retry=retry)
@@ -245,8 +245,8 @@ def make_app(cfg: dict[str, Any], inbox, workers: Workers):
     from starlette.responses import JSONResponse
     from starlette.routing import Route
 
-    from ..errors import InputError
-    from .events import parse_event
+    from skill.errors import InputError
+    from skill.webhooks.events import parse_event
 
     max_body = int(cfg.get("max_body") or DEFAULTS["max_body"])
     state = {"stopping": False}
@@ -354,7 +354,7 @@ def make_app(cfg: dict[str, Any], inbox, workers: Workers):
 def run_server(host: str, port: int, *, workers: int | None = None) -> None:
     import uvicorn
 
-    from .inbox import Inbox
+    from skill.webhooks.inbox import Inbox
 
     setup_logging()
     cfg = server_settings()
@@ -395,8 +395,8 @@ def serve(host: str, port: int, workers: int | None) -> None:
     \b
     DEVOPS_GITHUB_WEBHOOK_SECRET=... DEVOPS_WEBHOOK_TOKEN=... devops serve --port 8787
     """
-    from ..cli_support import fail
-    from ..errors import DevopsError
+    from skill.cli_support import fail
+    from skill.errors import DevopsError
 
     try:
         run_server(host, port, workers=workers)

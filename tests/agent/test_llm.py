@@ -8,10 +8,9 @@ import sys
 
 import pytest
 
+from agent.stubs import MessagesStub
 from skill.agent import llm
 from skill.agent.graph import run
-
-from .stubs import MessagesStub
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from contextlib import closing
 
 import pytest
 
-from .test_approvals import sandbox  # noqa: F401 - the fixture
+from agent.test_approvals import sandbox  # noqa: F401 - the fixture
 
 CRASHING_APPROVER = r"""
 import os, sys

@@ -9,9 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from guardrails.verdicts import expect_rule
 from skill.guardrails.classify import classify_command
-
-from .verdicts import expect_rule
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import pytest
 
+from guardrails.verdicts import expect_rule
 from skill.guardrails.classify import MAX_COMMAND_CHARS, classify_command
-
-from .verdicts import expect_rule
 
 
 def verdict(command: str, cwd: str | None = None):

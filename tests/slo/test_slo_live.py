@@ -20,8 +20,7 @@ from skill.slo import local_prometheus as lp
 from skill.slo.rules import BURN_WINDOWS, SLI_WINDOWS
 from skill.slo.spec import load_slos
 from skill.slo.status import slo_status
-
-from .expected import error_ratio
+from slo.expected import error_ratio
 
 SERVICES = {
     "steady": lp.steady("steady"),

@@ -14,7 +14,7 @@ Imports are lazy so ``import skill.nodes.ci`` stays cheap.
 
 from __future__ import annotations
 
-from ...lazy import lazy_exports
+from skill.lazy import lazy_exports
 
 _EXPORTS = {
     "pipeline_status": "skill.nodes.ci.pipelines",

@@ -41,7 +41,7 @@ def ci() -> None:
 @click.option("--cwd", default=".", type=_DIR, help="Repository directory.")
 def status_cmd(branch: str | None, limit: int, as_json: bool, cwd: str) -> None:
     """Recent pipeline runs, newest first.  Example: devops ci status --branch main --limit 5"""
-    from .pipelines import pipeline_status
+    from skill.nodes.ci.pipelines import pipeline_status
 
     runs = pipeline_status(cwd, branch=branch, limit=limit)
     if as_json:
@@ -80,7 +80,7 @@ def _progress(run) -> None:
 @click.option("--cwd", default=".", type=_DIR)
 def watch_cmd(run_id: str | None, interval: float, timeout: float, as_json: bool, cwd: str) -> None:
     """Follow a run until it ends; exit 0 on success, 1 otherwise.  Example: devops ci watch 123456"""
-    from .pipelines import watch_run
+    from skill.nodes.ci.pipelines import watch_run
 
     run = watch_run(run_id, cwd, interval=interval, timeout=timeout, on_update=None if as_json else _progress)
     if as_json:
@@ -129,7 +129,7 @@ def _print_triage(t) -> None:
 @click.option("--cwd", default=".", type=_DIR)
 def triage_cmd(run_id: str | None, as_json: bool, no_remember: bool, no_memory: bool, cwd: str) -> None:
     """Why did a run fail: jobs, error lines, class, similar past failures, next step.  Example: devops ci triage 123456"""
-    from .triage import triage_run
+    from skill.nodes.ci.triage import triage_run
 
     t = triage_run(run_id, cwd, remember=not no_remember, use_memory=not no_memory)
     if as_json:
@@ -146,7 +146,7 @@ def triage_cmd(run_id: str | None, as_json: bool, no_remember: bool, no_memory: 
 @click.option("--cwd", default=".", type=_DIR)
 def rerun_cmd(run_id: str | None, failed_only: bool, approval: str | None, as_json: bool, cwd: str) -> None:
     """Rerun the failed jobs through the safety gate (action ci_rerun).  Example: devops ci rerun 123456 --failed"""
-    from .pipelines import rerun_failed
+    from skill.nodes.ci.pipelines import rerun_failed
 
     if not failed_only:
         raise UsageError("only `--failed` reruns are supported: pass --failed")
@@ -186,7 +186,7 @@ def pushflow_cmd(
     cwd: str,
 ) -> None:
     """git push, then watch the pipeline that push started.  Example: devops ci pushflow origin main"""
-    from .pipelines import pushflow
+    from skill.nodes.ci.pipelines import pushflow
 
     quiet = as_json
     runs = pushflow(
@@ -231,8 +231,7 @@ def audit_cmd(path: str, fmt: str, fail_on: str, as_json: bool, output: str | No
     """Audit .github/workflows/*.yml and .gitlab-ci.yml.  Example: devops ci audit . --format sarif -o ci.sarif"""
     from skill import report
     from skill.findings import at_or_above
-
-    from .audit import RULES, audit_workflows
+    from skill.nodes.ci.audit import RULES, audit_workflows
 
     fmt = resolve_format(fmt, as_json)
 

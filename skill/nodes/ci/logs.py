@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import re
 
+from skill.nodes.ci.models import ErrorLine
 from skill.redact import redact
-
-from .models import ErrorLine
 
 ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07]*\x07|\x1b[@-Z\\-_]")
 TIMESTAMP = re.compile(r"^\ufeff?\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z\s?")

@@ -7,9 +7,8 @@ import time
 from collections.abc import Callable
 
 from skill.errors import NotFoundError, ToolFailedError, UsageError
-
-from .models import PipelineRun, RerunResult
-from .platforms import Client, client, current_branch, git
+from skill.nodes.ci.models import PipelineRun, RerunResult
+from skill.nodes.ci.platforms import Client, client, current_branch, git
 
 Update = Callable[[PipelineRun], None]
 

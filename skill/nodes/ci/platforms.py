@@ -14,9 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from skill.errors import ConfigError, InputError, NotFoundError, ToolFailedError, UsageError
+from skill.nodes.ci.models import CiJob, PipelineRun, Step
 from skill.runner import ToolResult, run_tool
-
-from .models import CiJob, PipelineRun, Step
 
 RUN_FIELDS = (
     "name,displayTitle,headBranch,headSha,createdAt,updatedAt,startedAt,attempt,status,conclusion,"

@@ -12,10 +12,9 @@ from collections.abc import Iterable
 from pydantic import BaseModel, Field
 
 from skill.errors import NotFoundError, UsageError
-
-from .logs import extract_error_lines
-from .models import CiJob, CiTriage, ErrorLine, PipelineRun, SimilarFailure
-from .platforms import Client, client, current_branch, env_number
+from skill.nodes.ci.logs import extract_error_lines
+from skill.nodes.ci.models import CiJob, CiTriage, ErrorLine, PipelineRun, SimilarFailure
+from skill.nodes.ci.platforms import Client, client, current_branch, env_number
 
 GITLAB_INFRA_REASONS = {
     "runner_system_failure", "api_failure", "scheduler_failure", "runner_unsupported", "data_integrity_failure",

@@ -11,7 +11,7 @@ Names resolve lazily so ``import skill.nodes.deploy`` stays cheap.
 
 from __future__ import annotations
 
-from ...lazy import lazy_exports
+from skill.lazy import lazy_exports
 
 _EXPORTS = {
     "plan_deploy": "plan",

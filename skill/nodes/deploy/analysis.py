@@ -23,11 +23,11 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from ...durations import parse_duration
-from ...errors import ConfigError, UsageError
-from .health import http_client
-from .models import AnalysisResult, Measurement, MetricResult
-from .settings import fill
+from skill.durations import parse_duration
+from skill.errors import ConfigError, UsageError
+from skill.nodes.deploy.health import http_client
+from skill.nodes.deploy.models import AnalysisResult, Measurement, MetricResult
+from skill.nodes.deploy.settings import fill
 
 
 def _threshold(metric: dict[str, Any]) -> dict[str, float]:

@@ -11,15 +11,15 @@ import sys
 
 import click
 
-from ...cli_support import ErrorHandlingGroup, echo_json
-from ...errors import EXIT_FINDINGS, EXIT_OK, ApprovalRequired, GateRefusal
+from skill.cli_support import ErrorHandlingGroup, echo_json
+from skill.errors import EXIT_FINDINGS, EXIT_OK, ApprovalRequired, GateRefusal
 
 STRATEGIES = ("rolling", "blue-green", "canary")
 
 
 def _gate_or_exit(change, *, approval: str | None, as_json: bool) -> None:
     """The change pipeline's gate; a refusal prints this command's own hint (or the JSON payload)."""
-    from ... import changes
+    from skill import changes
 
     try:
         changes.gate_or_raise(change, approval)
@@ -36,13 +36,13 @@ def _gate_or_exit(change, *, approval: str | None, as_json: bool) -> None:
 
 
 def _plan_json(plan) -> dict:
-    from ...redact import redact_obj
+    from skill.redact import redact_obj
 
     return redact_obj(plan.model_dump(mode="json", exclude={"settings"}))
 
 
 def render_plan(plan) -> str:
-    from ...redact import redact
+    from skill.redact import redact
 
     return redact(_render_plan(plan))
 
@@ -124,7 +124,7 @@ def deploy(service, env, version, strategy, steps, rollback_to, do_rollback, app
     devops deploy --service api --env prod --version 3f2a9c1 --strategy canary --steps 10,50,100
     devops deploy --service api --env prod --rollback --rollback-to v1.3.9
     """
-    from ...errors import UsageError
+    from skill.errors import UsageError
 
     if do_rollback:
         if steps:
@@ -133,10 +133,10 @@ def deploy(service, env, version, strategy, steps, rollback_to, do_rollback, app
         return
     if not version:
         raise UsageError("--version is required", hint="a git SHA, a semver tag or an image digest")
-    from ... import changes
-    from ...memory import Memory
-    from .models import DeployPlan
-    from .plan import parse_steps
+    from skill import changes
+    from skill.memory import Memory
+    from skill.nodes.deploy.models import DeployPlan
+    from skill.nodes.deploy.plan import parse_steps
 
     if steps and strategy != "canary":
         raise UsageError("--steps only applies to --strategy canary")
@@ -171,7 +171,7 @@ def deploy(service, env, version, strategy, steps, rollback_to, do_rollback, app
 
 def _dry_run(change, memory, as_json: bool) -> None:
     """Print the plan (T1: reads only) and exit: 0 when it could run, 1 without a rollback plan."""
-    from ... import changes
+    from skill import changes
 
     plan = changes.plan_for(change, memory)
     if as_json:
@@ -184,20 +184,20 @@ def _dry_run(change, memory, as_json: bool) -> None:
 
 
 def _render_deploy_result(data: dict) -> str:
-    from .models import DeployResult
+    from skill.nodes.deploy.models import DeployResult
 
     return render_result(DeployResult.model_validate(data))
 
 
 def _rollback_command(service, env, to_version, from_version, approval, by, dry_run, as_json):
-    from ... import changes
+    from skill import changes
 
     change = changes.Rollback(
         service=service, environment=env, to_version=to_version, from_version=from_version, by=by
     )
     proposal = changes.propose(change)  # every check (service, environment, versions) first
     if dry_run:
-        from .executor import plan_rollback
+        from skill.nodes.deploy.executor import plan_rollback
 
         pinned = proposal.change
         planned = plan_rollback(service, env, pinned.to_version, from_version=pinned.from_version)
@@ -236,7 +236,7 @@ def flag_set(name, state, env, approval, by, service, as_json):
     \b
     devops flag set new-checkout on --env staging
     """
-    from ... import changes
+    from skill import changes
 
     proposal = changes.propose(
         changes.FlagToggle(flag=name, state=state, environment=env, service=service, by=by)
@@ -255,7 +255,7 @@ def flag_set(name, state, env, approval, by, service, as_json):
 @click.option("--json", "as_json", is_flag=True)
 def flag_get(name, env, as_json):
     """Show one flag's state in an environment."""
-    from .flags import get_flag
+    from skill.nodes.deploy.flags import get_flag
 
     result = get_flag(name, env)
     if as_json:
@@ -271,7 +271,7 @@ def flag_get(name, env, as_json):
 @click.option("--json", "as_json", is_flag=True)
 def flag_list(env, as_json):
     """List flags and their states."""
-    from .flags import list_flags
+    from skill.nodes.deploy.flags import list_flags
 
     rows = list_flags(env)
     if as_json:

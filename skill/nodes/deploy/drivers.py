@@ -22,11 +22,11 @@ import shlex
 from pathlib import Path
 from typing import Any
 
-from ...durations import parse_duration
-from ...errors import ConfigError, UsageError
-from ...paths import project_root
-from ...runner import ToolResult, run_tool
-from .settings import fill
+from skill.durations import parse_duration
+from skill.errors import ConfigError, UsageError
+from skill.nodes.deploy.settings import fill
+from skill.paths import project_root
+from skill.runner import ToolResult, run_tool
 
 TIMEOUT_MARGIN = 30.0
 
@@ -319,7 +319,7 @@ class ScriptDriver(Driver):
 
 
 def _on_path(name: str) -> bool:
-    from ...runner import which
+    from skill.runner import which
 
     return which(name) is not None
 
@@ -344,6 +344,6 @@ def make_driver(
 
 def render(commands: list[list[str]]) -> list[str]:
     """Commands as shell lines for a plan, with any credential in them redacted."""
-    from ...redact import redact
+    from skill.redact import redact
 
     return [redact(shlex.join(c)) for c in commands]

@@ -19,19 +19,19 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from ...durations import iso, utcnow
-from ...environments import normalize
-from ...errors import Blocked, DevopsError, StorageError, UsageError
-from ...memory import Memory
-from ...paths import ensure_data_dir
-from ...redact import redact
-from .analysis import run_analysis
-from .drivers import Driver, make_driver, render
-from .health import check_health
-from .models import DeployPlan, DeployResult, HealthGate, RollbackResult, StepResult
-from .plan import check_service, find_rollback_version, health_gate, require_rollback
-from .settings import deploy_settings
-from .versions import classify_version
+from skill.durations import iso, utcnow
+from skill.environments import normalize
+from skill.errors import Blocked, DevopsError, StorageError, UsageError
+from skill.memory import Memory
+from skill.nodes.deploy.analysis import run_analysis
+from skill.nodes.deploy.drivers import Driver, make_driver, render
+from skill.nodes.deploy.health import check_health
+from skill.nodes.deploy.models import DeployPlan, DeployResult, HealthGate, RollbackResult, StepResult
+from skill.nodes.deploy.plan import check_service, find_rollback_version, health_gate, require_rollback
+from skill.nodes.deploy.settings import deploy_settings
+from skill.nodes.deploy.versions import classify_version
+from skill.paths import ensure_data_dir
+from skill.redact import redact
 
 Progress = Callable[[str], None]
 

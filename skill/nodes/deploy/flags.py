@@ -14,11 +14,11 @@ from contextlib import closing
 
 from pydantic import BaseModel
 
-from ...database import Migration, Schema, open_store
-from ...durations import iso, utcnow
-from ...environments import normalize
-from ...errors import DevopsError, NotFoundError, StorageError, UsageError
-from ...paths import db_path
+from skill.database import Migration, Schema, open_store
+from skill.durations import iso, utcnow
+from skill.environments import normalize
+from skill.errors import DevopsError, NotFoundError, StorageError, UsageError
+from skill.paths import db_path
 
 log = logging.getLogger(__name__)
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}")
@@ -86,7 +86,7 @@ def set_flag(
     triage lists it among the recent changes of that service. A memory failure only warns:
     the flag itself is already switched.
     """
-    from .settings import require_known_environment
+    from skill.nodes.deploy.settings import require_known_environment
 
     enabled = parse_state(state)
     environment = normalize(env) or env
@@ -126,7 +126,7 @@ def _remember(flag: FlagState, service: str | None, memory) -> None:
         text += f" by {flag.updated_by}"
     try:
         if memory is None:
-            from ...memory import Memory
+            from skill.memory import Memory
 
             with Memory.open() as mem:
                 mem.remember(

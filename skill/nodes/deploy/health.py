@@ -14,7 +14,7 @@ import re
 import time
 from collections.abc import Callable
 
-from .models import HealthGate, HealthResult
+from skill.nodes.deploy.models import HealthGate, HealthResult
 
 
 @functools.lru_cache(maxsize=1)

@@ -9,14 +9,14 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ...environments import PRODUCTION, STAGING, normalize
-from ...errors import EXIT_FINDINGS, ConfigError, DevopsError, UsageError
-from ...memory import Memory
-from .analysis import validate_analysis
-from .drivers import Driver, make_driver, render
-from .models import DeployPlan, DeployRequest, HealthGate, PlanStep, RollbackPlan
-from .settings import deploy_settings, fill
-from .versions import classify_version
+from skill.environments import PRODUCTION, STAGING, normalize
+from skill.errors import EXIT_FINDINGS, ConfigError, DevopsError, UsageError
+from skill.memory import Memory
+from skill.nodes.deploy.analysis import validate_analysis
+from skill.nodes.deploy.drivers import Driver, make_driver, render
+from skill.nodes.deploy.models import DeployPlan, DeployRequest, HealthGate, PlanStep, RollbackPlan
+from skill.nodes.deploy.settings import deploy_settings, fill
+from skill.nodes.deploy.versions import classify_version
 
 
 class NoRollbackPlan(DevopsError):

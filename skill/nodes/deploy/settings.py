@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ...config import load_settings
-from ...errors import ConfigError, UsageError
+from skill.config import load_settings
+from skill.errors import ConfigError, UsageError
 
 DEFAULT_METRICS: list[dict[str, Any]] = [
     {
@@ -100,7 +100,7 @@ def check_environment(env: str, configured: dict[str, Any] | None = None) -> Non
     The gate tiers a deploy by its environment; a typo (``prodution``) or a name nobody knows
     (``eu-live-2``? ``nowhere``?) must not slip through as a low-risk deploy.
     """
-    from ...environments import infer_environment
+    from skill.environments import infer_environment
 
     name = (env or "").strip()
     if not name:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from ...errors import UsageError
+from skill.errors import UsageError
 
 VersionKind = Literal["sha", "semver", "digest"]
 

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ...lazy import lazy_exports
+from skill.lazy import lazy_exports
 
 if TYPE_CHECKING:
-    from ...plan_review.models import ChangeSummary, DriftSummary, PlanReview
-    from .hcl_checks import review_code
-    from .plan import review_plan
+    from skill.nodes.iac.hcl_checks import review_code
+    from skill.nodes.iac.plan import review_plan
+    from skill.plan_review.models import ChangeSummary, DriftSummary, PlanReview
 
 _EXPORTS = {
     "review_plan": ".plan",

@@ -7,12 +7,12 @@ import sys
 
 import click
 
-from ...cli_support import ErrorHandlingGroup, emit, format_option, output_option
-from ...errors import EXIT_FINDINGS, EXIT_OK
-from ...findings import SEVERITY_ORDER, Finding, at_or_above
-from ...plan_review.models import PlanReview
-from ...plan_review.tiers import TIER_DECISION
-from ...report import sort_findings, to_json, to_markdown, to_sarif
+from skill.cli_support import ErrorHandlingGroup, emit, format_option, output_option
+from skill.errors import EXIT_FINDINGS, EXIT_OK
+from skill.findings import SEVERITY_ORDER, Finding, at_or_above
+from skill.plan_review.models import PlanReview
+from skill.plan_review.tiers import TIER_DECISION
+from skill.report import sort_findings, to_json, to_markdown, to_sarif
 
 _TOOL = "devops-iac"
 
@@ -52,11 +52,11 @@ def review(ctx, source, env, code_dir, show_all, fmt, as_json, output):
     Exit 0 for T1-T2, 3 for T3 (approval needed), 4 for T4 (data-destroying), 2 for bad input,
     so `devops iac review plan.json && terraform apply tfplan` gates the apply.
     """
-    from .plan import review_plan
+    from skill.nodes.iac.plan import review_plan
 
     rep = review_plan(source, env)
     if code_dir:
-        from .hcl_checks import review_code
+        from skill.nodes.iac.hcl_checks import review_code
 
         rep.findings += review_code(code_dir)
     fmt = "json" if as_json else fmt
@@ -79,8 +79,8 @@ def review(ctx, source, env, code_dir, show_all, fmt, as_json, output):
 @click.pass_context
 def lint(ctx, path, fail_on, fmt, as_json, output):
     """Static checks over .tf code: remote/encrypted state, secrets, pinning, environments."""
-    from ...errors import InputError
-    from .hcl_checks import RULES, has_code, review_code
+    from skill.errors import InputError
+    from skill.nodes.iac.hcl_checks import RULES, has_code, review_code
 
     if not has_code(path):  # a wrong path must not pass as clean code
         raise InputError(f"no Terraform code under {path} (.tf, .tf.json, .tfvars, terraform.tfstate)")
@@ -96,7 +96,7 @@ def lint(ctx, path, fail_on, fmt, as_json, output):
     elif fmt == "md":
         text = to_markdown(title, findings)
     elif output is None and sys.stdout.isatty():
-        from ...report import print_table
+        from skill.report import print_table
 
         print_table(title, findings)
         text = ""
@@ -119,7 +119,7 @@ def lint(ctx, path, fail_on, fmt, as_json, output):
 @_json_flag
 def stateful(resource_type, as_json):
     """List the resource types whose delete/replace destroys data (or look one up)."""
-    from ...plan_review.stateful import CONSEQUENCES, STATEFUL_TYPES
+    from skill.plan_review.stateful import CONSEQUENCES, STATEFUL_TYPES
 
     if resource_type:
         category = STATEFUL_TYPES.get(resource_type)
@@ -205,8 +205,8 @@ def render_review(rep: PlanReview, fmt: str, *, show_all: bool = False) -> str:
         payload["exit_code"] = rep.exit_code
         return to_json(payload)
     if fmt == "sarif":
-        from ...plan_review.review import PLAN_RULES
-        from .hcl_checks import RULES
+        from skill.nodes.iac.hcl_checks import RULES
+        from skill.plan_review.review import PLAN_RULES
 
         return to_sarif(_TOOL, _located(rep), [*PLAN_RULES, *RULES.values()])
     changes = _shown_changes(rep, show_all)

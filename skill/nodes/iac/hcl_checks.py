@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ...environments import infer_environment
-from ...findings import Finding, Rule
-from ...plan_review.secret_names import is_secret_name
-from ...redact import find_secrets, redact
+from skill.environments import infer_environment
+from skill.findings import Finding, Rule
+from skill.plan_review.secret_names import is_secret_name
+from skill.redact import find_secrets, redact
 
 RULES: dict[str, Rule] = {
     r.id: r
@@ -866,8 +866,8 @@ def _tfvars_secrets(path: Path, shown: str) -> list[tuple[str, int | None]] | No
 
 def _git_status(path: Path) -> tuple[str, str]:
     """("tracked"|"ignored"|"untracked"|"no-git", words) for a file, asking git when it is there."""
-    from ...errors import DevopsError
-    from ...runner import run_tool
+    from skill.errors import DevopsError
+    from skill.runner import run_tool
 
     cwd = path.parent
     try:
@@ -896,8 +896,8 @@ def has_code(path: str | os.PathLike) -> bool:
 
 def review_code(path: str | os.PathLike) -> list[Finding]:
     """Static checks over the Terraform code at ``path`` (a directory or one file)."""
-    from ...errors import InputError
-    from ...report import sort_findings
+    from skill.errors import InputError
+    from skill.report import sort_findings
 
     root = Path(path)
     if not root.exists():

@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from ...plan_review import review as _review
-from ...plan_review.models import PlanReview
+from skill.plan_review import review as _review
+from skill.plan_review.models import PlanReview
 
 
 def review_plan(
@@ -16,13 +16,13 @@ def review_plan(
     include_code: bool | None = None,
 ) -> PlanReview:
     """``skill.plan_review.review_plan``; ``include_code`` (default: SOURCE is a directory) adds lint."""
-    from ...environments import require_known
+    from skill.environments import require_known
 
     rep = _review.review_plan(source, require_known(env))
     if include_code is None:
         include_code = not isinstance(source, dict) and str(source) != "-" and Path(source).is_dir()
     if include_code:
-        from .hcl_checks import review_code
+        from skill.nodes.iac.hcl_checks import review_code
 
         rep.findings += review_code(Path(source))
     return rep

@@ -10,7 +10,7 @@ Names resolve lazily so ``import skill.nodes.incident`` stays cheap.
 
 from __future__ import annotations
 
-from ...lazy import lazy_exports
+from skill.lazy import lazy_exports
 
 _EXPORTS = {
     "triage_incident": "triage",

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
-from ...cli_support import ErrorHandlingGroup, echo_json, emit, json_option
-from ...errors import UsageError
+from skill.cli_support import ErrorHandlingGroup, echo_json, emit, json_option
+from skill.errors import UsageError
 
 
 def _labels(pairs: tuple[str, ...]) -> dict[str, str]:
@@ -47,8 +47,8 @@ def triage_cmd(symptoms, service, window, repo, env, severity, labels, open_inci
     \b
     devops incident triage "5xx rate up on checkout after deploy" --service api
     """
-    from ...durations import parse_duration
-    from .triage import render_triage, triage_incident
+    from skill.durations import parse_duration
+    from skill.nodes.incident.triage import render_triage, triage_incident
 
     parse_duration(window)
     rep = triage_incident(
@@ -70,7 +70,7 @@ def triage_cmd(symptoms, service, window, repo, env, severity, labels, open_inci
 def _refiner():
     """The LLM refinement hook when the agent's client offers one and is configured."""
     try:
-        from ...agent import llm  # provided by the agent graph issue; optional
+        from skill.agent import llm  # provided by the agent graph issue; optional
     except ImportError:
         return None
     factory = getattr(llm, "postmortem_refiner", None)
@@ -93,8 +93,8 @@ def postmortem_cmd(incident_id, output, no_refine, as_json):
     """
     import json
 
-    from ...errors import InputError
-    from .postmortem import draft_postmortem
+    from skill.errors import InputError
+    from skill.nodes.incident.postmortem import draft_postmortem
 
     text = draft_postmortem(incident_id, refine=None if no_refine else _refiner())
     if as_json:
@@ -119,8 +119,8 @@ def open_cmd(title, severity, service, summary, as_json):
     \b
     devops incident open "checkout 5xx after deploy" --service api
     """
-    from ...memory import Memory
-    from .severity import classify_severity
+    from skill.memory import Memory
+    from skill.nodes.incident.severity import classify_severity
 
     sev = (severity or classify_severity(f"{title} {summary or ''}").severity).upper()
     with Memory.open() as mem:
@@ -142,7 +142,7 @@ def resolve_cmd(incident_id, resolution, root_cause, as_json):
     \b
     devops incident resolve INC-3 --resolution "rolled back to v1.3.9" --root-cause "bad cache key"
     """
-    from ...memory import Memory
+    from skill.memory import Memory
 
     with Memory.open() as mem:
         inc = mem.resolve_incident(incident_id, resolution=resolution, root_cause=root_cause)
@@ -159,7 +159,7 @@ def resolve_cmd(incident_id, resolution, root_cause, as_json):
 @click.option("--json", "as_json", is_flag=True)
 def list_cmd(status, service, limit, as_json):
     """List incidents, newest first."""
-    from ...memory import Memory
+    from skill.memory import Memory
 
     with Memory.open() as mem:
         rows = mem.incidents(status=status, service=service, limit=limit)

@@ -17,10 +17,10 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from ...durations import iso, parse_when
-from ...errors import InputError
-from ...memory import Memory
-from .severity import MATRIX
+from skill.durations import iso, parse_when
+from skill.errors import InputError
+from skill.memory import Memory
+from skill.nodes.incident.severity import MATRIX
 
 log = logging.getLogger(__name__)
 TODO = "_(to fill in)_"
@@ -29,7 +29,7 @@ Refine = Callable[[str, dict[str, Any]], str]
 
 def template_path(name: str = "postmortem.md") -> Path:
     """The project's ``.devops/prompts/`` copy wins over the one shipped in ``prompts/``."""
-    from ...paths import project_config_dir
+    from skill.paths import project_config_dir
 
     here = Path(__file__).resolve()
     project = project_config_dir()

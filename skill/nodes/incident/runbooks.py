@@ -103,7 +103,7 @@ def _stem(word: str) -> str:
 def terms(text: str) -> set[str]:
     """Lower-cased, stemmed content words of ``text`` (``5xx``, ``oom`` and ``502`` survive)."""
     words: set[str] = set()
-    from .severity import split_camel
+    from skill.nodes.incident.severity import split_camel
 
     for raw in _WORD.findall(split_camel(text or "").lower()):
         for word in re.split(r"[._-]", raw) if not raw[0].isdigit() else [raw]:

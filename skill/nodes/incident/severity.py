@@ -195,7 +195,7 @@ def matrix_row(severity: str) -> MatrixRow:
 
 def parse_severity(value: str) -> str:
     """``SEV2``, ``sev-2``, ``critical``, ``P1`` ... -> ``SEVn``; anything else is a usage error."""
-    from ...errors import UsageError
+    from skill.errors import UsageError
 
     sev = _LABELS.get(str(value or "").strip().lower())
     if sev is None:

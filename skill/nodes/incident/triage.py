@@ -14,11 +14,11 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from ...environments import normalize
-from ...errors import UsageError
-from ...memory import Memory
-from .runbooks import RunbookMatch, find_runbooks
-from .severity import SeverityAssessment, classify_severity, parse_severity
+from skill.environments import normalize
+from skill.errors import UsageError
+from skill.memory import Memory
+from skill.nodes.incident.runbooks import RunbookMatch, find_runbooks
+from skill.nodes.incident.severity import SeverityAssessment, classify_severity, parse_severity
 
 
 class SuggestedRollback(BaseModel):
@@ -235,7 +235,7 @@ def triage_incident(
 
 
 def _service_burn(service: str | None) -> list[str]:
-    from ...slo.status import service_burn
+    from skill.slo.status import service_burn
 
     return service_burn(service)
 

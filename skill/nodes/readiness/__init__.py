@@ -7,6 +7,6 @@ rep.level_achieved, rep.go, [f for f in rep.checks if f.status == "fail"]
 
 from __future__ import annotations
 
-from .core import ReadinessReport, review
+from skill.nodes.readiness.core import ReadinessReport, review
 
 __all__ = ["ReadinessReport", "review"]

@@ -6,10 +6,9 @@ import click
 
 from skill.cli_support import emit, format_option, json_option, output_option, resolve_format
 from skill.errors import EXIT_FINDINGS, EXIT_OK, InputError
+from skill.nodes.readiness.checks import rules
+from skill.nodes.readiness.loader import REPORT_MARKER
 from skill.report import print_table, to_json, to_markdown, to_sarif
-
-from .checks import rules
-from .loader import REPORT_MARKER
 
 
 def _anchored(findings, path: str):
@@ -47,7 +46,7 @@ def readiness(
     Exit 0 when the target level is met, 1 when not, 2 on usage errors.
     Example: devops readiness examples/sample-service --env production --format json
     """
-    from . import review
+    from skill.nodes.readiness import review
 
     fmt = resolve_format(fmt, as_json)
     rep = review(path, env=env, target_level=level)

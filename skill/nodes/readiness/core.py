@@ -10,13 +10,19 @@ from pydantic import BaseModel, Field
 
 from skill.errors import InputError
 from skill.findings import Finding
-
-from .checks import CHECKS, LEVEL_NAMES, SCAN_WARNING_ID
-from .docker import run_docker_checks
-from .k8s import run_k8s_checks
-from .loader import scan_path
-from .repo import run_repo_checks
-from .scoring import is_production, level_achieved, meets, normalise_level, settings, target_for
+from skill.nodes.readiness.checks import CHECKS, LEVEL_NAMES, SCAN_WARNING_ID
+from skill.nodes.readiness.docker import run_docker_checks
+from skill.nodes.readiness.k8s import run_k8s_checks
+from skill.nodes.readiness.loader import scan_path
+from skill.nodes.readiness.repo import run_repo_checks
+from skill.nodes.readiness.scoring import (
+    is_production,
+    level_achieved,
+    meets,
+    normalise_level,
+    settings,
+    target_for,
+)
 
 
 class ReadinessReport(BaseModel):

@@ -8,10 +8,9 @@ import shlex
 from dataclasses import dataclass, field
 
 from skill.findings import Finding
-
-from .checks import CHECKS
-from .loader import TextFile
-from .repo import strong_secrets
+from skill.nodes.readiness.checks import CHECKS
+from skill.nodes.readiness.loader import TextFile
+from skill.nodes.readiness.repo import strong_secrets
 
 
 @dataclass

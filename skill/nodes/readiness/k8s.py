@@ -8,9 +8,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from skill.findings import Finding
-
-from .checks import CHECKS
-from .loader import HELM_PLACEHOLDER, HELM_RELEASE_NAMESPACE, K8sObject, LMap, line_of
+from skill.nodes.readiness.checks import CHECKS
+from skill.nodes.readiness.loader import HELM_PLACEHOLDER, HELM_RELEASE_NAMESPACE, K8sObject, LMap, line_of
 
 POD_TEMPLATE_KINDS = {"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "Rollout"}
 WORKLOAD_KINDS = POD_TEMPLATE_KINDS | {"CronJob", "Pod"}

@@ -12,10 +12,9 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 from skill.findings import Finding
+from skill.nodes.readiness.checks import CHECKS
+from skill.nodes.readiness.loader import LMap, Scan, TextFile
 from skill.redact import find_secrets
-
-from .checks import CHECKS
-from .loader import LMap, Scan, TextFile
 
 # Token-shaped secrets only: key=value pairs in configs are too often references or examples.
 STRONG_SECRET_KINDS = {
@@ -464,7 +463,7 @@ def _broken_runbook_links(scan: Scan) -> list[tuple[str, Hit]]:
 
 def _slo_alert_gaps(scan: Scan):
     """(declared SLOs, those without burn-rate alerts, the alerting rules) — see skill.slo.coverage."""
-    from ...slo.coverage import declared_slos, uncovered
+    from skill.slo.coverage import declared_slos, uncovered
 
     declared = declared_slos(_k8s_docs(scan))
     rules = [(rel, rule) for rel, rule in _alert_rules(scan)]
@@ -531,7 +530,7 @@ def check_slo_alerts(scan: Scan, c: Corpus, obj: str) -> Finding:
             "repo.slo-alerts", "fail", _slo_missing_message(missing), obj, Hit(first.file, first.line, "")
         )
     if declared:
-        from ...slo.coverage import covers
+        from skill.slo.coverage import covers
 
         where = next(((rel, r) for rel, r in rules for s in declared if covers(s, r)), None)
         hit = Hit(where[0], where[1].line, "") if where else Hit(declared[0].file, declared[0].line, "")

@@ -18,8 +18,7 @@ from collections.abc import Iterable
 from skill.config import load_settings
 from skill.errors import UsageError
 from skill.findings import Finding
-
-from .checks import LEVELS
+from skill.nodes.readiness.checks import LEVELS
 
 DEFAULTS: dict = {
     "targets": {

@@ -12,13 +12,12 @@ from pydantic import BaseModel, Field
 
 from skill.errors import InputError
 from skill.findings import Finding
+from skill.nodes.ci.audit.context import FileContext
+from skill.nodes.ci.audit.github import audit_action, audit_github
+from skill.nodes.ci.audit.gitlab import audit_gitlab
+from skill.nodes.ci.audit.rules import RULES, RULES_BY_ID
+from skill.nodes.ci.audit.yamlpos import load, pos_of
 from skill.report import sort_findings
-
-from .context import FileContext
-from .github import audit_action, audit_github
-from .gitlab import audit_gitlab
-from .rules import RULES, RULES_BY_ID
-from .yamlpos import load, pos_of
 
 __all__ = ["AuditReport", "RULES", "RULES_BY_ID", "audit_file", "audit_text", "audit_workflows", "discover"]
 

@@ -13,12 +13,12 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-from . import expressions
-from .expressions import Call, ExpressionError, Lit, Member, Name, Op
-from .yamlpos import PDict, Pos
+from skill.nodes.ci.audit import expressions
+from skill.nodes.ci.audit.expressions import Call, ExpressionError, Lit, Member, Name, Op
+from skill.nodes.ci.audit.yamlpos import PDict, Pos
 
 if TYPE_CHECKING:
-    from .github import GitHubAudit
+    from skill.nodes.ci.audit.github import GitHubAudit
 
 ACTOR_PATHS = {"github.actor", "github.triggering_actor", "github.event.sender.login"}
 PRIVILEGED_EVENTS = ("pull_request_target", "workflow_run", "issue_comment")

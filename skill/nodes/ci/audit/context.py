@@ -12,9 +12,8 @@ from __future__ import annotations
 import re
 
 from skill.findings import Finding
-
-from .rules import RENAMED, RULES_BY_ID
-from .yamlpos import Pos
+from skill.nodes.ci.audit.rules import RENAMED, RULES_BY_ID
+from skill.nodes.ci.audit.yamlpos import Pos
 
 _IGNORE = re.compile(r"#\s*devops:\s*ignore(-file)?(?:\[([^\]]*)\])?", re.IGNORECASE)
 ALL = "*"

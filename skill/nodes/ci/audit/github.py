@@ -6,10 +6,8 @@ import bisect
 import re
 from typing import Any
 
-from skill.redact import find_secrets, redact
-
-from . import conditions, expressions, privilege, shell
-from .actions import (
+from skill.nodes.ci.audit import conditions, expressions, privilege, shell
+from skill.nodes.ci.audit.actions import (
     CODE_INPUTS,
     UNTRUSTED_OUTPUTS,
     action_name,
@@ -21,10 +19,19 @@ from .actions import (
     publish_step,
     truthy,
 )
-from .context import FileContext
-from .expressions import Sources
-from .pipeline import BUILD_ARTIFACT, Job, check_cache, check_needs, check_order, check_rebuild, image_problem
-from .yamlpos import PDict, PList, Pos, pos_of
+from skill.nodes.ci.audit.context import FileContext
+from skill.nodes.ci.audit.expressions import Sources
+from skill.nodes.ci.audit.pipeline import (
+    BUILD_ARTIFACT,
+    Job,
+    check_cache,
+    check_needs,
+    check_order,
+    check_rebuild,
+    image_problem,
+)
+from skill.nodes.ci.audit.yamlpos import PDict, PList, Pos, pos_of
+from skill.redact import find_secrets, redact
 
 SHA = re.compile(r"^[0-9a-f]{40}$")
 PERMISSION_SCOPES = {

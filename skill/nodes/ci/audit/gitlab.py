@@ -5,13 +5,20 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from skill.nodes.ci.audit import shell
+from skill.nodes.ci.audit.context import FileContext
+from skill.nodes.ci.audit.github import SECRET_NAME, SHA, XTRACE, has_secret_literals, scan_secret_literals
+from skill.nodes.ci.audit.pipeline import (
+    BUILD_ARTIFACT,
+    Job,
+    check_cache,
+    check_needs,
+    check_order,
+    check_rebuild,
+    image_problem,
+)
+from skill.nodes.ci.audit.yamlpos import PDict, PList, Pos, pos_of
 from skill.redact import redact
-
-from . import shell
-from .context import FileContext
-from .github import SECRET_NAME, SHA, XTRACE, has_secret_literals, scan_secret_literals
-from .pipeline import BUILD_ARTIFACT, Job, check_cache, check_needs, check_order, check_rebuild, image_problem
-from .yamlpos import PDict, PList, Pos, pos_of
 
 RESERVED = {
     "image", "services", "stages", "types", "before_script", "after_script", "variables", "cache",

@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .context import FileContext
-from .yamlpos import Pos
+from skill.nodes.ci.audit.context import FileContext
+from skill.nodes.ci.audit.yamlpos import Pos
 
 # Role ranks: lint < unit < integration < e2e (cheapest first). build/deploy sit outside the chain.
 RANK = {"lint": 0, "unit": 1, "integration": 2, "e2e": 3}

@@ -14,13 +14,13 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-from . import expressions, shell
-from .actions import APP_TOKEN_ACTIONS
-from .yamlpos import PDict, Pos
+from skill.nodes.ci.audit import expressions, shell
+from skill.nodes.ci.audit.actions import APP_TOKEN_ACTIONS
+from skill.nodes.ci.audit.yamlpos import PDict, Pos
 
 if TYPE_CHECKING:
-    from .github import GitHubAudit
-    from .pipeline import Job
+    from skill.nodes.ci.audit.github import GitHubAudit
+    from skill.nodes.ci.audit.pipeline import Job
 
 DANGEROUS = ("pull_request_target", "workflow_run", "issue_comment")
 HEAD_CODE = re.compile(
