@@ -41,7 +41,8 @@ COLUMNS = (
     "approval_used",
     "error",
 )
-SCHEMA = f"""
+TEXT_COLUMNS = frozenset(COLUMNS) - {"ts", "tier"}
+CREATE_DECISIONS = f"""
 CREATE TABLE IF NOT EXISTS decisions (
     id INTEGER PRIMARY KEY,
     {", ".join(c + (" REAL" if c == "ts" else " INTEGER" if c == "tier" else " TEXT") for c in COLUMNS)}
@@ -50,7 +51,128 @@ CREATE UNIQUE INDEX IF NOT EXISTS decisions_uid ON decisions(uid);
 CREATE INDEX IF NOT EXISTS decisions_ts ON decisions(ts);
 CREATE INDEX IF NOT EXISTS decisions_request ON decisions(request_id);
 """
-_INSERT = f"INSERT OR IGNORE INTO decisions ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
+_INSERT = (
+    f"INSERT INTO decisions ({', '.join(COLUMNS)}, prev_hash, hash)"
+    f" VALUES ({', '.join('?' * (len(COLUMNS) + 2))}) ON CONFLICT (uid) DO NOTHING"
+)
+GENESIS = "0" * 64  # the previous hash of the first row
+
+
+def _chain_existing(conn) -> None:
+    """Give rows written before the chain existed their links, oldest first, so verify covers them."""
+    conn.execute("ALTER TABLE decisions ADD COLUMN prev_hash TEXT")
+    conn.execute("ALTER TABLE decisions ADD COLUMN hash TEXT")
+    prev = GENESIS
+    for row in conn.execute(f"SELECT id, {', '.join(COLUMNS)} FROM decisions ORDER BY id").fetchall():
+        link = chain_hash(prev, dict(zip(COLUMNS, row[1:], strict=True)))
+        conn.execute("UPDATE decisions SET prev_hash = ?, hash = ? WHERE id = ?", (prev, link, row[0]))
+        prev = link
+
+
+# Named migrations, applied in order; PRAGMA user_version counts the applied ones. Files written
+# before versioning have version 0 and a decisions table: "create decisions" adopts them.
+MIGRATIONS = (
+    ("create decisions", CREATE_DECISIONS),
+    ("chain decisions", _chain_existing),
+)
+VERSION = len(MIGRATIONS)
+
+
+class NewerSchema(Exception):
+    """The audit file was written by newer code: never written to by this one (rows spool)."""
+
+
+def _migrate(conn) -> None:
+    """Bring the file to VERSION under the write lock (several hooks may open an old file at once)."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if version > VERSION:
+            raise NewerSchema(f"audit.db has schema version {version}, newer than this code's {VERSION}")
+        for _name, step in MIGRATIONS[version:]:
+            if callable(step):
+                step(conn)
+            else:
+                for statement in step.split(";"):
+                    if statement.strip():
+                        conn.execute(statement)
+        conn.execute(f"PRAGMA user_version = {VERSION}")
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+
+
+# ---------------------------------------------------------------- the hash chain
+
+
+def canonical_row(row: dict) -> bytes:
+    """The bytes a row's hash covers: every field of COLUMNS in that order, each as
+    ``name=`` then ``~`` (null), ``i<decimal>`` (tier), ``f<Python repr>`` (ts) or
+    ``s<UTF-8 length>:<UTF-8 bytes>`` (text), joined by newlines. Length-prefixed text makes the
+    form unambiguous whatever the text holds, and it needs neither json nor re on the hook path.
+    """
+    parts = []
+    for column in COLUMNS:
+        value = row.get(column)
+        if value is None:
+            parts.append(column.encode() + b"=~")
+        elif column == "ts":
+            parts.append(column.encode() + b"=f" + repr(float(value)).encode())
+        elif column == "tier":
+            parts.append(column.encode() + b"=i" + str(int(value)).encode())
+        else:
+            data = str(value).encode("utf-8", "surrogatepass")
+            parts.append(column.encode() + b"=s" + str(len(data)).encode() + b":" + data)
+    return b"\n".join(parts)
+
+
+def chain_hash(prev_hash: str, row: dict) -> str:
+    """sha256 over the previous row's hash, a newline and the row's canonical form (hex)."""
+    try:
+        # the builtin module: hashlib would load OpenSSL (~2 ms) on every hook call
+        from _sha256 import sha256
+    except ImportError:  # pragma: no cover - interpreters built without it
+        from hashlib import sha256
+    return sha256(prev_hash.encode() + b"\n" + canonical_row(row)).hexdigest()
+
+
+def normalized(row: dict) -> dict:
+    """The row as both backends store and return it, so the hash computed now is the hash
+    recomputed later (a float ts stays float, a tier int, every other field text or null)."""
+    out = {}
+    for column in COLUMNS:
+        value = row.get(column)
+        if value is not None:
+            if column == "ts":
+                value = float(value)
+            elif column == "tier":
+                value = int(value)
+            elif not isinstance(value, str):
+                value = str(value)
+        out[column] = value
+    return out
+
+
+def append_chained(conn, rows: list[dict], prev: str) -> str:
+    """Insert rows after ``prev`` (the last hash), skipping uids already stored; the new last hash.
+
+    The caller holds the write lock (BEGIN IMMEDIATE / an advisory lock): one chain whatever
+    the number of writers.
+    """
+    for row in rows:
+        row = normalized(row)
+        link = chain_hash(prev, row)
+        cur = conn.execute(_INSERT, (*(row[c] for c in COLUMNS), prev, link))
+        if cur.rowcount == 1:  # a uid already stored (a spool line ingested twice) keeps its place
+            prev = link
+    return prev
+
+
+def last_hash(conn) -> str:
+    row = conn.execute("SELECT hash FROM decisions ORDER BY id DESC LIMIT 1").fetchone()
+    return GENESIS if row is None or row[0] is None else row[0]
+
 
 # Substrings (lower case) one of which every pattern of skill.redact needs in order to match.
 # Compiling redact's patterns costs ~7 ms, a quarter of the hook's budget, so text that cannot
@@ -231,68 +353,67 @@ class AuditLog:
         conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT, isolation_level=None)
         try:
             conn.execute(f"PRAGMA synchronous={SYNC}")
-            if fresh:
-                conn.execute("PRAGMA journal_mode=WAL")
-                conn.executescript(SCHEMA)
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            if version != VERSION:
+                if version > VERSION:
+                    raise NewerSchema(
+                        f"{path} has schema version {version}, newer than this code's {VERSION}"
+                    )
+                if fresh or version == 0:
+                    conn.execute("PRAGMA journal_mode=WAL")
+                _migrate(conn)
         except BaseException:
             conn.close()
             raise
         return conn
 
     def _write_db(self, rows: list[dict]) -> None:
-        sqlite3 = sqlite_module()
         conn = self._connect()
         try:
-            values = [tuple(row.get(c) for c in COLUMNS) for row in rows]
-            try:
-                self._insert(conn, values)
-            except sqlite3.OperationalError as exc:
-                if "no such table" not in str(exc):
-                    raise
-                conn.execute("PRAGMA journal_mode=WAL")
-                conn.executescript(SCHEMA)
-                self._insert(conn, values)
             spool = os.path.join(self._dir(), SPOOL_NAME)
-            if os.path.exists(spool):
-                self._ingest_spool(conn, spool)
+            claimed = _claim_spool(spool) if os.path.exists(spool) else None
+            # spooled rows are older: they go first, in the same transaction as the new ones
+            self._append(conn, (_read_spool(claimed) if claimed else []) + rows)
+        except BaseException:
+            if claimed:
+                _unclaim_spool(claimed, spool)
+            raise
+        else:
+            if claimed:
+                os.unlink(claimed)
         finally:
             conn.close()
 
     @staticmethod
-    def _insert(conn, values) -> None:
+    def _append(conn, rows: list[dict]) -> None:
         conn.execute("BEGIN IMMEDIATE")
         try:
-            conn.executemany(_INSERT, values)
+            append_chained(conn, rows, last_hash(conn))
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
             raise
 
-    def _ingest_spool(self, conn, spool: str) -> int:
-        import json
-
-        # Claim the spool by renaming it, so two processes never ingest the same lines.
-        claimed = f"{spool}.{os.getpid()}.ingest"
-        try:
-            os.rename(spool, claimed)
-        except OSError:
+    def ingest_spool(self) -> int:
+        """Chain the spooled rows into the database (when it is writable again); how many."""
+        spool = os.path.join(self._dir(), SPOOL_NAME)
+        if not os.path.exists(spool):
             return 0
-        values = []
-        with open(claimed, encoding="utf-8", errors="replace") as fh:
-            for line in fh:
-                try:
-                    row = json.loads(line)
-                except ValueError:
-                    continue
-                if isinstance(row, dict):
-                    values.append(tuple(row.get(c) for c in COLUMNS))
+        conn = self._connect()
         try:
-            self._insert(conn, values)
-        except Exception:
-            os.rename(claimed, spool)  # keep the lines for next time
-            raise
-        os.unlink(claimed)
-        return len(values)
+            claimed = _claim_spool(spool)
+            if claimed is None:
+                return 0
+            rows = _read_spool(claimed)
+            try:
+                self._append(conn, rows)
+            except BaseException:
+                _unclaim_spool(claimed, spool)
+                raise
+            os.unlink(claimed)
+            return len(rows)
+        finally:
+            conn.close()
 
     def _spool(self, rows: list[dict], exc: Exception) -> None:
         import json
@@ -316,6 +437,46 @@ class AuditLog:
             _warn(f"guardrails: warning: {message}; could not spool the audit row either ({exc2})")
 
 
+def _claim_spool(spool: str) -> str | None:
+    """Rename the spool to a name of this process's own, so two processes never ingest the same lines."""
+    claimed = f"{spool}.{os.getpid()}.ingest"
+    try:
+        os.rename(spool, claimed)
+    except OSError:
+        return None
+    return claimed
+
+
+def _unclaim_spool(claimed: str, spool: str) -> None:
+    """Give the lines back for next time, after any lines spooled meanwhile (nothing lost)."""
+    try:
+        with open(claimed, "rb") as fh:
+            data = fh.read()
+        fd = os.open(spool, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        try:
+            os.write(fd, data)
+        finally:
+            os.close(fd)
+        os.unlink(claimed)
+    except OSError:
+        pass  # the claimed file stays on disk: read_audit and verify still count it
+
+
+def _read_spool(path: str) -> list[dict]:
+    import json
+
+    rows = []
+    with open(path, encoding="utf-8", errors="replace") as fh:
+        for line in fh:
+            try:
+                row = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(row, dict):
+                rows.append(row)
+    return rows
+
+
 def _warn(line: str) -> None:
     try:
         sys.stderr.write(line[:500] + "\n")
@@ -336,11 +497,7 @@ def read_audit(*, since: float | None = None, limit: int = 200, directory: str |
     spool = os.path.join(log._dir(), SPOOL_NAME)
     if os.path.exists(spool) and os.path.isdir(log._dir()):
         try:
-            conn = log._connect()
-            try:
-                log._ingest_spool(conn, spool)
-            finally:
-                conn.close()
+            log.ingest_spool()
         except Exception:
             pass
     if os.path.exists(path):
@@ -372,16 +529,7 @@ def read_audit(*, since: float | None = None, limit: int = 200, directory: str |
             )
     # Rows still in the spool (database unwritable) are shown too.
     if os.path.exists(spool):
-        import json
-
-        with open(spool, encoding="utf-8", errors="replace") as fh:
-            for line in fh:
-                try:
-                    row = json.loads(line)
-                except ValueError:
-                    continue
-                if isinstance(row, dict) and (since is None or (row.get("ts") or 0) >= since):
-                    rows.append(row)
+        rows += [r for r in _read_spool(spool) if since is None or (r.get("ts") or 0) >= since]
         rows.sort(key=lambda r: r.get("ts") or 0, reverse=True)
         rows = rows[:limit]
     for row in rows:
@@ -389,3 +537,99 @@ def read_audit(*, since: float | None = None, limit: int = 200, directory: str |
         row["rule_ids"] = (row.get("rule_ids") or "").split()
         row["reasons"] = [r for r in (row.get("reasons") or "").split("\n") if r]
     return rows
+
+
+# ---------------------------------------------------------------- verifying the chain
+
+
+class ChainReport:
+    """What ``verify`` found: rows checked, the head hash, and the first broken row (or None)."""
+
+    __slots__ = ("where", "rows", "head", "broken_id", "broken_uid", "broken_time", "why", "spooled")
+
+    def __init__(self, where: str):
+        self.where = where
+        self.rows = 0
+        self.head = GENESIS
+        self.broken_id = None
+        self.broken_uid = None
+        self.broken_time = None
+        self.why = None
+        self.spooled = 0
+
+    @property
+    def intact(self) -> bool:
+        return self.why is None
+
+    def to_dict(self) -> dict:
+        return {name: getattr(self, name) for name in self.__slots__} | {"intact": self.intact}
+
+
+def check_chain(rows, report: ChainReport) -> ChainReport:
+    """Walk rows (mappings with id, COLUMNS, prev_hash, hash) in id order; stop at the first break.
+
+    A row whose own hash does not match its content was edited; a row whose previous hash is not
+    the hash of the row before it follows a deleted, inserted or reordered row.
+    """
+    prev = GENESIS
+    for row in rows:
+        stored_prev, stored = row["prev_hash"], row["hash"]
+        why = None
+        if stored is None or stored_prev is None:
+            why = "has no hash: it was added outside the audit writer"
+        elif stored_prev != prev:
+            why = (
+                "does not follow the row before it (its previous hash differs): "
+                "a row before it was deleted, inserted or changed"
+            )
+        elif chain_hash(prev, {c: row[c] for c in COLUMNS}) != stored:
+            why = "does not match its hash: its content was changed"
+        if why is not None:
+            report.broken_id, report.broken_uid, report.broken_time, report.why = (
+                row["id"],
+                row["uid"],
+                row["time"],
+                why,
+            )
+            return report
+        report.rows += 1
+        prev = report.head = stored
+    return report
+
+
+def verify_local(directory: str | None = None) -> ChainReport:
+    """Recompute the chain of this data dir's audit.db (read only; spooled rows are counted)."""
+    import sqlite3
+
+    from skill.errors import StorageError
+
+    d = directory or _data_dir()
+    path = os.path.join(d, DB_NAME)
+    report = ChainReport(path)
+    for name in os.listdir(d) if os.path.isdir(d) else ():
+        if name == SPOOL_NAME or (name.startswith(SPOOL_NAME + ".") and name.endswith(".ingest")):
+            with open(os.path.join(d, name), "rb") as fh:
+                report.spooled += sum(1 for line in fh if line.strip())
+    if not os.path.exists(path):
+        return report
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
+        conn.row_factory = sqlite3.Row
+        try:
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            if version > VERSION:
+                raise StorageError(
+                    f"{path} has audit schema version {version}, newer than this code's {VERSION}",
+                    hint="upgrade master-devops",
+                )
+            if version < VERSION:
+                # a log from before the chain: migrating chains its rows as they are now
+                conn.close()
+                AuditLog(d)._connect().close()
+                conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
+                conn.row_factory = sqlite3.Row
+            return check_chain(conn.execute("SELECT * FROM decisions ORDER BY id"), report)
+        finally:
+            conn.close()
+    except sqlite3.Error as exc:
+        raise StorageError(f"cannot read the audit log {path}: {exc}") from exc
