@@ -30,7 +30,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "flag": ("skill.nodes.deploy.cli:flag", "Toggle a feature flag through the safety gate."),
     "incident": ("skill.nodes.incident.cli:incident", "Triage an incident and draft its post-mortem."),
     "slo": ("skill.slo.cli:slo", "SLOs: generate burn-rate rules, show error budgets from Prometheus."),
-    "audit": ("skill.guardrails.audit_cli:audit", "Verify the safety gate's audit chain; ship it to the team database."),
+    "audit": (
+        "skill.guardrails.audit_cli:audit",
+        "Verify the gate's audit chain; ship it to the team store.",
+    ),
     "approvals": ("skill.agent.cli:approvals", "List, approve or reject runs paused for approval."),
     "runs": ("skill.agent.cli:runs", "Show past agent runs."),
     "ask": ("skill.agent.cli:ask", "Answer a free-text request through the agent graph."),
