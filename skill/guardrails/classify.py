@@ -9,6 +9,8 @@ at least T3 with a reason.
 
 from __future__ import annotations
 
+from skill.guardrails.wrappers import SHELLS, basename, join_words, unwrap
+
 MAX_COMMAND_CHARS = 131_072  # longer input is not analysed (over budget -> ask)
 MAX_NESTING = 24  # bash -c / ssh / eval bodies classified recursively up to this depth
 MAX_PARTS = 2_000
@@ -96,57 +98,6 @@ class CommandVerdict(_Record):
 
 _ENV_RANK = {"production": 3, "staging": 2, "development": 1}
 
-SHELLS = frozenset({"sh", "bash", "zsh", "dash", "ksh", "ash", "mksh", "fish", "rbash", "tcsh", "csh"})
-
-# Wrappers: name -> options that take a separate value. The first non-option word is the command.
-_WRAPPER_OPTS: dict[str, frozenset[str]] = {
-    "sudo": frozenset(
-        {
-            "-u",
-            "-g",
-            "-h",
-            "-C",
-            "-D",
-            "-p",
-            "-r",
-            "-t",
-            "-U",
-            "-T",
-            "--user",
-            "--group",
-            "--host",
-            "--chdir",
-            "--prompt",
-            "--role",
-            "--type",
-            "--other-user",
-            "--command-timeout",
-            "--close-from",
-        }
-    ),
-    "doas": frozenset({"-u", "-C"}),
-    "nice": frozenset({"-n", "--adjustment"}),
-    "ionice": frozenset({"-c", "-n", "-p", "-P", "-u", "--class", "--classdata"}),
-    "nohup": frozenset(),
-    "time": frozenset({"-f", "-o", "--format", "--output"}),
-    "builtin": frozenset(),
-    "exec": frozenset({"-a"}),
-    "stdbuf": frozenset({"-i", "-o", "-e", "--input", "--output", "--error"}),
-    "setsid": frozenset(),
-    "chronic": frozenset(),
-    "unbuffer": frozenset(),
-    "caffeinate": frozenset({"-t", "-w"}),
-    "torsocks": frozenset(),
-    "proxychains": frozenset({"-f"}),
-    "proxychains4": frozenset({"-f"}),
-    "noglob": frozenset(),
-    "chrt": frozenset(),
-    "taskset": frozenset(),
-    "runuser": frozenset({"-u", "-g", "-G", "--user", "--group"}),
-    "nsenter": frozenset({"-t", "--target", "-S", "--setuid", "-G", "--setgid", "--wd", "-W"}),
-    "dotenv": frozenset({"-e", "-v", "-c"}),
-}
-
 READ_ONLY = frozenset(
     """ls ll la dir vdir cat bat batcat head tail less more most grep egrep fgrep rg ag ack wc sort uniq
     cut tr echo printf pwd whoami id groups date cal which type whereis file stat du df free uptime ps
@@ -176,14 +127,6 @@ BUILD_TOOLS = frozenset(
 )
 
 _DEFAULT_UNKNOWN_TIER = 2
-
-
-def _basename(word: str) -> str:
-    if "/" in word:
-        word = word.rstrip("/").rsplit("/", 1)[-1]
-    if word.endswith(".exe"):
-        word = word[:-4]
-    return word
 
 
 class _State:
@@ -442,8 +385,6 @@ def _classify_text(text: str, state: _State, depth: int, inherited_env: str | No
 
 
 _UNICODE_SPACES = {cp: " " for cp in (0xA0, 0x1680, *range(0x2000, 0x200B), 0x202F, 0x205F, 0x3000)}
-_SQL_START = None
-
 
 _SQL_FIRST_WORDS = frozenset(
     {"drop", "truncate", "delete", "update", "alter", "select", "insert", "grant", "revoke", "create", "with"}
@@ -452,30 +393,14 @@ _SQL_FIRST_WORDS = frozenset(
 
 def _raw_sql(text: str):
     """SQL pasted as a "command" (DROP TABLE users;) is judged as SQL rather than as a program."""
-    global _SQL_START
     stripped = text.lstrip()
     if not stripped or not stripped[0].isalpha():
         return None
     if stripped.split(None, 1)[0].lower() not in _SQL_FIRST_WORDS:
-        return None  # the pattern below needs one of these words first; skip compiling it
-    if _SQL_START is None:
-        import re
+        return None  # statements start with one of these words; skip loading the SQL family
+    from skill.guardrails.commands.sql import statement_hits
 
-        _SQL_START = re.compile(
-            r"(?:(?:DROP|TRUNCATE|DELETE|UPDATE|ALTER|SELECT|INSERT|GRANT|REVOKE|CREATE|WITH)\s+[\w\"`(*]"
-            r"|(?i:drop\s+(?:table|database|schema|view|index)|truncate\s+table|delete\s+from|update\s+\S+\s+set\b"
-            r"|alter\s+table|insert\s+into|select\s+.+\s+from\b))"
-        )
-    if not _SQL_START.match(stripped):
-        return None
-    from skill.guardrails.commands.sql import analyse_sql
-
-    return analyse_sql(text, "sql")
-
-
-def sql_statement_hits(text: str):
-    """[(tier, rule, reason)] when ``text`` reads as SQL statements, else None."""
-    return _raw_sql(text)
+    return statement_hits(text)
 
 
 def _is_fork_bomb(text: str) -> bool:
@@ -485,523 +410,6 @@ def _is_fork_bomb(text: str) -> bool:
 
     squashed = "".join(text.split())
     return re.search(r"([\w:.]+)\(\)\{\1\|\1&\};?\1", squashed) is not None
-
-
-class _Unwrapped:
-    """A simple command with its wrappers removed, plus what the wrappers themselves implied."""
-
-    def __init__(self, argv, dynamic, assigns, notes, hits, nested) -> None:
-        self.argv: list[str] = argv
-        self.dynamic: list[bool] = dynamic
-        self.assigns: dict[str, str] = assigns
-        self.notes: list[str] = notes
-        self.hits: list[tuple[int, str, str]] = hits
-        self.nested: list[tuple[str, str]] = nested  # (shell text, label)
-        self.args_unknown = False
-        self.placeholder: str | None = None
-        self.script: str | None = None  # a script file run by a shell (`bash deploy.sh`)
-        self.script_dynamic = False
-        self.path0: str | None = None  # the program as written, when a path was reduced to its basename
-        self.done = False  # fully handled by the unwrapper (e.g. `command -v x`)
-        self.xargs: tuple[list[str], str | None] | None = None  # (command words, -I placeholder)
-
-
-def unwrap(argv: list[str], dynamic: list[bool], assigns: dict[str, str] | None = None) -> _Unwrapped:
-    """Strip wrappers (sudo, env, timeout, xargs, bash -c …) recursively."""
-    res = _Unwrapped(list(argv), list(dynamic), dict(assigns or {}), [], [], [])
-    for _ in range(64):
-        if not res.argv:
-            return res
-        if res.dynamic and res.dynamic[0]:
-            return res
-        name = _basename(res.argv[0])
-        if name != res.argv[0]:
-            res.notes.append(f"resolved {res.argv[0]!r} to {name!r}")
-            res.path0 = res.argv[0]
-            res.argv[0] = name
-        args = res.argv[1:]
-        dyn = res.dynamic[1:]
-        if name in _WRAPPER_OPTS:
-            idx = _skip_options(args, _WRAPPER_OPTS[name])
-            if name == "sudo":
-                res.hits.append((2, "sudo.elevated", "runs with elevated privileges"))
-                if idx >= len(args) and any(
-                    a in ("-i", "-s", "--login", "--shell")
-                    or (a.startswith("-") and not a.startswith("--") and ("i" in a or "s" in a))
-                    for a in args
-                ):
-                    res.hits.append((3, "sudo.root-shell", "opens a root shell"))
-            if name == "exec" and idx >= len(args):
-                return res
-            if name in ("sudo", "doas"):
-                # sudo VAR=value cmd: assignments before the command set its environment.
-                while idx < len(args) and "=" in args[idx] and args[idx].split("=", 1)[0].isidentifier():
-                    key, value = args[idx].split("=", 1)
-                    res.assigns[key] = value
-                    idx += 1
-            _advance(res, name, idx + 1)
-            continue
-        if name == "command":
-            if args and args[0].startswith("-") and any(c in args[0] for c in "vV"):
-                res.done = True
-                res.hits.append((1, "shell.lookup", "looks a command up without running it"))
-                return res
-            idx = _skip_options(args, frozenset())
-            _advance(res, name, idx + 1)
-            continue
-        if name == "env":
-            if not _unwrap_env(res, args, dyn):
-                return res
-            continue
-        if name == "timeout":
-            idx = _skip_options(args, frozenset({"-s", "-k", "--signal", "--kill-after"}))
-            _advance(res, name, idx + 2)  # skip the duration too
-            continue
-        if name == "flock":
-            idx = _skip_options(args, frozenset({"-w", "-E", "--timeout", "--wait", "--conflict-exit-code"}))
-            rest = args[idx + 1 :]
-            cidx = None
-            for i, a in enumerate(args[:idx]):
-                if a in ("-c", "--command") and i + 1 < len(args):
-                    cidx = i + 1
-            if rest and rest[0] in ("-c", "--command") and len(rest) > 1:
-                res.nested.append((rest[1], "flock -c"))
-                res.done = True
-                return res
-            if cidx is not None:
-                res.nested.append((args[cidx], "flock -c"))
-                res.done = True
-                return res
-            _advance(res, name, idx + 2)
-            continue
-        if name == "watch":
-            idx = _skip_options(
-                args, frozenset({"-n", "--interval", "-d", "--differences", "-q", "--equexit"})
-            )
-            body = args[idx:]
-            if any(a in ("-x", "--exec") for a in args[:idx]):
-                _advance(res, name, idx + 1)
-                continue
-            res.nested.append((" ".join(body), "watch"))
-            res.done = True
-            return res
-        if name == "xargs":
-            with_value = frozenset(
-                {
-                    "-I",
-                    "-i",
-                    "-L",
-                    "-l",
-                    "-n",
-                    "-P",
-                    "-s",
-                    "-d",
-                    "-E",
-                    "-e",
-                    "-a",
-                    "--max-args",
-                    "--max-procs",
-                    "--delimiter",
-                    "--arg-file",
-                    "--replace",
-                    "--max-lines",
-                    "--max-chars",
-                    "--eof",
-                    "--process-slot-var",
-                }
-            )
-            idx = _skip_options(args, with_value)
-            placeholder = None
-            for i, a in enumerate(args[:idx]):
-                if a == "-I" and i + 1 < idx:
-                    placeholder = args[i + 1]
-                elif a.startswith("-I") and len(a) > 2:
-                    placeholder = a[2:]
-                elif a.startswith(("-i", "--replace")):
-                    placeholder = "{}"
-            res.notes.append("unwrapped xargs (arguments come from stdin)")
-            res.xargs = (args[idx:], placeholder)
-            if idx >= len(args):
-                res.argv, res.dynamic = ["echo"], [False]
-                return res
-            res.args_unknown = True
-            res.placeholder = placeholder
-            _advance(res, name, idx + 1)
-            continue
-        if name == "parallel":
-            with_value = frozenset(
-                {
-                    "-j",
-                    "--jobs",
-                    "-S",
-                    "--sshlogin",
-                    "--joblog",
-                    "-a",
-                    "--arg-file",
-                    "--delay",
-                    "--timeout",
-                    "--retries",
-                    "-n",
-                    "--max-args",
-                    "--colsep",
-                    "-d",
-                    "--delimiter",
-                    "--results",
-                    "--tmpdir",
-                    "--workdir",
-                    "--env",
-                }
-            )
-            idx = _skip_options(args, with_value)
-            cmd = []
-            for a in args[idx:]:
-                if a in (":::", "::::", ":::+", "::::+"):
-                    break
-                cmd.append(a)
-            res.notes.append("unwrapped parallel")
-            inputs: list[str] = []
-            group = None
-            for a in args[idx + len(cmd) :]:
-                if a in (":::", ":::+", "::::", "::::+"):
-                    group = a.rstrip("+")
-                elif group == ":::":
-                    inputs.append(a)
-                else:
-                    inputs = []  # inputs from files or stdin: unknown, judged below
-                    break
-            if inputs:
-                # Literal inputs: with no command each one is a command line; otherwise it fills
-                # {} or is appended to the command, like parallel does.
-                # parallel joins the command's words with spaces (a shell line) and quotes inputs.
-                for item in inputs[:64]:
-                    quoted = _join([item])
-                    if not cmd:
-                        line = item
-                    elif any("{}" in c for c in cmd):
-                        line = " ".join(c.replace("{}", quoted) for c in cmd)
-                    else:
-                        line = " ".join([*cmd, quoted])
-                    res.nested.append((line, "parallel input"))
-                res.done = True
-                return res
-            res.args_unknown = True
-            res.placeholder = "{}"
-            if len(cmd) == 1 and " " in cmd[0]:
-                res.nested.append((cmd[0], "parallel"))
-                res.done = True
-                return res
-            if not cmd:
-                # No command: every input line is a command line, like a shell reading its stdin.
-                res.notes.append("parallel runs its input lines as commands")
-                res.argv, res.dynamic = ["sh"], [False]
-                res.args_unknown = False
-                return res
-            res.argv = cmd
-            res.dynamic = [("{" in a) for a in cmd]
-            continue
-        runner = _runner_start(name, args)
-        if runner is not None:
-            _advance(res, name + " (runner)", runner + 1)
-            continue
-        if name == "busybox":
-            if args and args[0].startswith("-"):
-                return res
-            _advance(res, name, 1)
-            continue
-        if name in ("eval",):
-            body = " ".join(args)
-            if any(dyn):
-                res.hits.append((3, "shell.eval-dynamic", "eval of a run-time value cannot be checked"))
-            res.nested.append((body, "eval"))
-            res.done = True
-            return res
-        if name == "screen":
-            # screen [-opts] CMD ARGS… runs CMD; `screen -X stuff TEXT` types TEXT into a session's shell.
-            idx = 0
-            while idx < len(args) and args[idx].startswith("-") and args[idx] != "-X":
-                # a bundle ending in a value option (`-dmS name`) takes the next word too
-                idx += 2 if args[idx][-1] in "ScehptT" and args[idx] != "-ls" else 1
-            if "-X" in args[:idx] or (idx < len(args) and args[idx] == "-X"):
-                words = args[args.index("-X") + 1 :]
-                if words[:1] == ["stuff"] and len(words) > 1:
-                    res.nested.append(
-                        (" ".join(words[1:]).replace("\\n", "\n").replace("^M", "\n"), "screen stuff")
-                    )
-                res.hits.append((2, "screen.command", "sends a command to a screen session"))
-                res.done = True
-                return res
-            if idx >= len(args):
-                res.hits.append((2, "screen.session", "starts or attaches a screen session"))
-                res.done = True
-                return res
-            _advance(res, name, idx + 1)
-            continue
-        if name == "tmux":
-            sub_idx = _skip_options(args, frozenset({"-L", "-S", "-f", "-c", "-T"}))
-            sub = args[sub_idx] if sub_idx < len(args) else ""
-            if sub in _TMUX_RUNS:
-                words = args[sub_idx + 1 :]
-                body_idx = _skip_options(words, _TMUX_VALUE)
-                body = [w for w in words[body_idx:] if not (sub.startswith("send") and w in _TMUX_KEYS)]
-                if body:
-                    res.nested.append((" ".join(body), f"tmux {sub}"))
-            res.hits.append((2, "tmux.session", f"tmux {sub or 'session'}"))
-            res.done = True
-            return res
-        if name in ("sg", "vagrant", "nix-shell", "gdb", "entr"):
-            # tools that take the command to run as an option value or a trailing string
-            body = None
-            if name == "sg" and len(args) >= 2:
-                body = args[2] if args[1] == "-c" and len(args) > 2 else " ".join(args[1:])
-            elif name == "vagrant" and args[:1] == ["ssh"]:
-                for i, a in enumerate(args):
-                    if a in ("-c", "--command") and i + 1 < len(args):
-                        body = args[i + 1]
-            elif name == "nix-shell":
-                for i, a in enumerate(args):
-                    if a in ("--run", "--command") and i + 1 < len(args):
-                        body = args[i + 1]
-            elif name == "gdb":
-                cmds = [args[i + 1] for i, a in enumerate(args[:-1]) if a in ("-ex", "--ex", "-eval-command")]
-                body = "\n".join(
-                    c.split(None, 1)[1] if c.startswith("shell ") else c[1:]
-                    for c in cmds
-                    if c.startswith(("shell ", "!"))
-                )
-                body = body or None
-            elif name == "entr":
-                idx = _skip_options(args, frozenset())
-                rest = args[idx:]
-                if rest:
-                    body = rest[0] if "-s" in args[:idx] else _join(rest)
-            if body is not None:
-                res.nested.append((body, name))
-                res.hits.append((2, f"{name}.runs-command", f"{name} runs a command (classified)"))
-                res.done = True
-                return res
-            return res
-        if name in ("su",):
-            cmd = None
-            for i, a in enumerate(args):
-                if a in ("-c", "--command") and i + 1 < len(args):
-                    cmd = args[i + 1]
-                elif a.startswith("--command="):
-                    cmd = a.split("=", 1)[1]
-            res.hits.append((3, "su.switch-user", "switches user (usually to root)"))
-            if cmd is not None:
-                res.nested.append((cmd, "su -c"))
-            res.done = True
-            return res
-        if name in SHELLS or name == "busybox-sh":
-            return _unwrap_shell(res, args, dyn)
-        return res
-    res.hits.append((3, "shell.too-deep", "too many nested wrappers"))
-    return res
-
-
-# tmux subcommands whose trailing words are a shell command (send-keys: keystrokes into a shell).
-_TMUX_RUNS = frozenset(
-    {
-        "new-session",
-        "new",
-        "new-window",
-        "neww",
-        "split-window",
-        "splitw",
-        "respawn-pane",
-        "respawnp",
-        "respawn-window",
-        "respawnw",
-        "run-shell",
-        "run",
-        "send-keys",
-        "send",
-        "display-popup",
-        "popup",
-        "if-shell",
-        "if",
-        "pipe-pane",
-        "pipep",
-    }
-)
-_TMUX_VALUE = frozenset({"-t", "-s", "-n", "-c", "-F", "-e", "-x", "-y", "-l", "-p", "-T"})
-_TMUX_KEYS = frozenset({"Enter", "C-m", "KPEnter", "C-j"})
-
-# Package-manager runners execute another program: `npx prisma migrate reset` is judged as
-# `prisma migrate reset`. name -> (subcommands that run a program, options taking a value)
-_RUNNERS: dict[str, tuple[tuple[str, ...], frozenset[str]]] = {
-    "npx": ((), frozenset({"-p", "--package", "-c", "--call"})),
-    "bunx": ((), frozenset({"-p", "--package"})),
-    "pnpx": ((), frozenset()),
-    "uvx": ((), frozenset({"--from", "--with", "-p", "--python"})),
-    "uv": (
-        ("run", "tool run"),
-        frozenset(
-            {
-                "--with",
-                "-p",
-                "--python",
-                "--directory",
-                "--project",
-                "--env-file",
-                "--package",
-                "--group",
-                "--extra",
-            }
-        ),
-    ),
-    "pipx": (("run",), frozenset({"--spec", "--python"})),
-    "poetry": (("run",), frozenset({"-C", "--directory", "-P", "--project"})),
-    "pdm": (("run",), frozenset({"-p", "--project"})),
-    "hatch": (("run",), frozenset({"-e", "--env"})),
-    "pnpm": (("exec", "dlx"), frozenset({"-C", "--dir", "--filter", "-F"})),
-    "yarn": (("dlx", "exec"), frozenset({"-p", "--package"})),
-    "npm": (("exec", "x"), frozenset({"-p", "--package", "-w", "--workspace", "-c", "--call"})),
-    "bundle": (("exec",), frozenset()),
-    "conda": (("run",), frozenset({"-n", "--name", "-p", "--prefix"})),
-    "mise": (("exec", "x"), frozenset()),
-    "direnv": (("exec",), frozenset()),
-    "nix": (("run", "shell"), frozenset()),
-}
-
-
-def _runner_start(name: str, args: list[str]) -> int | None:
-    """Index (in args) of the program a runner will execute, or None."""
-    spec = _RUNNERS.get(name)
-    if spec is None:
-        return None
-    subcommands, with_value = spec
-    i = 0
-    if subcommands:
-        # global options first, then the subcommand (`uv run`, `uv tool run`, `npm exec`)
-        while i < len(args) and args[i].startswith("-"):
-            i += 2 if args[i] in with_value else 1
-        matched = None
-        for sub in subcommands:
-            words = sub.split()
-            if args[i : i + len(words)] == words:
-                matched = len(words)
-                break
-        if matched is None:
-            return None
-        i += matched
-    while i < len(args) and args[i].startswith("-") and args[i] != "--":
-        i += 2 if args[i] in with_value else 1
-    if i < len(args) and args[i] == "--":
-        i += 1
-    if name == "direnv" and i < len(args):
-        i += 1  # direnv exec DIR cmd
-    if i >= len(args):
-        return None
-    return i
-
-
-def _skip_options(args: list[str], with_value: frozenset[str]) -> int:
-    """Index of the first non-option word of a wrapper's arguments."""
-    i = 0
-    while i < len(args):
-        a = args[i]
-        if a == "--":
-            return i + 1
-        if not a.startswith("-") or a == "-":
-            if "=" in a and a.split("=", 1)[0].isidentifier() and False:
-                i += 1
-                continue
-            return i
-        if a in with_value:
-            i += 2
-            continue
-        i += 1
-    return i
-
-
-def _advance(res: _Unwrapped, name: str, start: int) -> None:
-    res.notes.append(f"unwrapped {name}")
-    res.argv = res.argv[start:]
-    res.dynamic = res.dynamic[start:]
-
-
-def _unwrap_env(res: _Unwrapped, args: list[str], dyn: list[bool]) -> bool:
-    i = 0
-    while i < len(args):
-        a = args[i]
-        if a in ("-u", "--unset", "-C", "--chdir", "-P"):
-            i += 2
-            continue
-        if a in ("-S", "--split-string") and i + 1 < len(args):
-            res.nested.append((" ".join(args[i + 1 :]), "env -S"))
-            res.done = True
-            return False
-        if a.startswith("--split-string="):
-            res.nested.append((a.split("=", 1)[1] + " " + " ".join(args[i + 1 :]), "env -S"))
-            res.done = True
-            return False
-        if a.startswith("-S") and len(a) > 2:
-            res.nested.append((a[2:] + " " + " ".join(args[i + 1 :]), "env -S"))
-            res.done = True
-            return False
-        if a.startswith("-") and a != "-":
-            i += 1
-            continue
-        if "=" in a and a.split("=", 1)[0].replace("_", "a").isalnum():
-            key, value = a.split("=", 1)
-            res.assigns[key] = value
-            i += 1
-            continue
-        break
-    if i >= len(args):
-        res.argv, res.dynamic = ["env"], [False]
-        res.notes.append("env without a command (prints the environment)")
-        return False
-    _advance(res, "env", i + 1)
-    return True
-
-
-def _unwrap_shell(res: _Unwrapped, args: list[str], dyn: list[bool]) -> _Unwrapped:
-    """bash/sh/zsh: -c STRING is classified as a command line; a script file is opaque."""
-    i = 0
-    command_string = None
-    reads_stdin = False
-    while i < len(args):
-        a = args[i]
-        if a == "--":
-            i += 1
-            break
-        if a in ("-o", "+o", "-O", "+O", "--rcfile", "--init-file"):
-            i += 2
-            continue
-        if a.startswith(("-", "+")) and len(a) > 1:
-            if not a.startswith("--") and "c" in a[1:]:
-                # The command string is the first operand after the option words.
-                j = i + 1
-                while j < len(args) and args[j].startswith("-") and args[j] != "-":
-                    j += 1
-                if j < len(args):
-                    command_string = j
-                i = j
-                break
-            if not a.startswith("--") and "s" in a[1:]:
-                reads_stdin = True  # -s: the script comes from stdin, operands are its arguments
-            i += 1
-            continue
-        break
-    if command_string is not None:
-        text = args[command_string]
-        if dyn[command_string]:
-            res.hits.append((3, "shell.dynamic-script", "shell -c with a run-time command string"))
-        if res.placeholder and res.placeholder in text:
-            res.hits.append((3, "shell.templated-script", "shell -c body is filled in at run time"))
-        res.nested.append((text, f"{res.argv[0]} -c"))
-        res.done = True
-        return res
-    if i < len(args) and args[i] not in ("-", "-s") and not reads_stdin:
-        res.script = args[i]
-        res.script_dynamic = dyn[i]
-        res.done = True
-        return res
-    res.argv = [res.argv[0]]
-    res.dynamic = [False]
-    return res  # reads its script from stdin: handled by the caller with the pipe source
 
 
 def _classify_simple(simple, state: _State, depth: int, inherited_env: str | None) -> None:
@@ -1037,7 +445,7 @@ def _classify_simple(simple, state: _State, depth: int, inherited_env: str | Non
         # `./deploy.sh`: a shell script run by path is read like `sh deploy.sh`
         hits.append(_script_file(uw.path0, False, state, depth, inherited_env))
     argv = uw.argv
-    text = _join(argv) if argv else simple.text
+    text = join_words(argv) if argv else simple.text
     name = argv[0] if argv else ""
     if name and not name.isascii():
         import unicodedata
@@ -1208,24 +616,10 @@ def _dashes(word: str) -> str:
     return word
 
 
-_PLAIN = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./=:,@%+~^{}[]*?#")
-
-
-def _join(argv: list[str]) -> str:
-    """Normalised part text: words joined by spaces, quoted only where needed to stay unambiguous."""
-    out = []
-    for word in argv:
-        if word and all(ch in _PLAIN for ch in word):
-            out.append(word)
-        elif "$" in word and '"' not in word and "`" not in word and "\\" not in word:
-            out.append('"' + word + '"')  # keeps `$HOME` reading as the variable it was
-        else:
-            out.append("'" + word.replace("'", "'\\''") + "'")
-    return " ".join(out)
-
-
 def _xargs_literal(spec, pipe_src, state: _State, depth: int, inherited_env) -> None:
     """`echo ~ | xargs sh -c 'rm -rf "$0"'`: with literal input, judge the commands xargs builds."""
+    from skill.guardrails.literals import literal_output
+
     words, placeholder = spec
     items_text = literal_output(pipe_src)
     if items_text is None or not words:
@@ -1238,19 +632,19 @@ def _xargs_literal(spec, pipe_src, state: _State, depth: int, inherited_env) -> 
     )
     for argv in lines:
         _classify_text(
-            _shell_c_with_operands(argv) or _join(argv), state, depth + 1, inherited_env, "xargs input"
+            _shell_c_with_operands(argv) or join_words(argv), state, depth + 1, inherited_env, "xargs input"
         )
 
 
 def _shell_c_with_operands(argv: list[str]) -> str | None:
     """`sh -c BODY a b`: BODY with $0, $1…, $@ and $* replaced by the quoted operands."""
-    if _basename(argv[0]) not in SHELLS or "-c" not in argv[1:3]:
+    if basename(argv[0]) not in SHELLS or "-c" not in argv[1:3]:
         return None
     at = argv.index("-c")
     if at + 1 >= len(argv):
         return None
     body, operands = argv[at + 1], argv[at + 2 :]
-    quoted = [_join([o]) for o in operands]
+    quoted = [join_words([o]) for o in operands]
     for i in range(len(quoted) - 1, -1, -1):
         for form in (f'"${i}"', f"${{{i}}}", f"${i}"):
             body = body.replace(form, quoted[i])
@@ -1775,6 +1169,8 @@ def _shell_stdin(ctx, simple, state=None) -> None:
     if not src:
         ctx.hit(2, "shell.interactive", f"starts an interactive {ctx.name}")
         return
+    from skill.guardrails.literals import literal_output
+
     decoded = literal_output(simple.pipe_src)
     src_name = src[0]
     if src_name in ("curl", "wget", "fetch", "http", "https", "aria2c", "xh"):
@@ -1788,85 +1184,3 @@ def _shell_stdin(ctx, simple, state=None) -> None:
         ctx.hit(3, "shell.decoded-payload", f"runs an encoded payload decoded by {src_name}")
         return
     ctx.hit(3, "shell.stdin-script", f"runs a script produced by {src_name} that cannot be checked")
-
-
-def literal_output(src) -> str | None:
-    """What a pipe source prints, when it is static: echo/printf literals, base64 -d of a literal."""
-    if src is None:
-        return None
-    uw = unwrap(src.argv, src.dynamic)
-    argv = uw.argv
-    if not argv or any(uw.dynamic):
-        return None
-    name = argv[0]
-    if name == "echo":
-        words = argv[1:]
-        escapes = False
-        while words and len(words[0]) > 1 and words[0][0] == "-" and set(words[0][1:]) <= set("neE"):
-            escapes = "e" in words[0] or (escapes and "E" not in words[0])
-            words = words[1:]
-        text = " ".join(words)
-        return decode_escapes(text, echo=True) if escapes and "\\" in text else text
-    if name == "printf" and len(argv) >= 2:
-        fmt = argv[1]
-        if "%" in fmt:
-            fmt = _printf_format(fmt, argv[2:])
-            if fmt is None:
-                return None
-        return decode_escapes(fmt) if "\\" in fmt else fmt
-    if name == "cat" and len(argv) == 1 and src.stdin is not None:
-        return src.stdin
-    if name in ("base64", "base32") and any(a in ("-d", "--decode", "-D") for a in argv[1:]):
-        payload = None
-        if src.stdin is not None:
-            payload = src.stdin
-        elif src.pipe_src is not None:
-            payload = literal_output(src.pipe_src)
-        if payload is None:
-            return None
-        import base64
-        import binascii
-
-        try:
-            raw = (base64.b64decode if name == "base64" else base64.b32decode)("".join(payload.split()))
-            return raw.decode("utf-8", "replace")
-        except (binascii.Error, ValueError):
-            return None
-    return None
-
-
-def _printf_format(fmt: str, args: list[str]) -> str | None:
-    """printf FORMAT with only %s/%b/%% conversions filled in (once), else None."""
-    out: list[str] = []
-    i = 0
-    it = iter(args)
-    while i < len(fmt):
-        ch = fmt[i]
-        if ch == "%" and i + 1 < len(fmt):
-            conv = fmt[i + 1]
-            if conv == "%":
-                out.append("%")
-            elif conv in "sb":
-                value = next(it, "")
-                out.append(decode_escapes(value) if conv == "b" else value)
-            else:
-                return None
-            i += 2
-            continue
-        out.append(ch)
-        i += 1
-    return "".join(out)
-
-
-def decode_escapes(text: str, echo: bool = False) -> str:
-    """Backslash escapes as printf (and echo -e) expand them: ``\\x72``, ``\\162``, ``\\u0072``.
-
-    The same escapes as bash's ``$'…'``, except that echo -e writes octal as ``\\0NNN``.
-    """
-    from skill.guardrails.shell import ansi_c
-
-    if echo:
-        import re
-
-        text = re.sub(r"\\0([0-7]{1,3})", r"\\\1", text)
-    return ansi_c(text)

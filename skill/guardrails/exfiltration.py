@@ -212,7 +212,7 @@ def word_taint(
 
 # -- what a command reads and prints ------------------------------------------------------------
 def _unwrapped(simple):
-    from skill.guardrails.classify import unwrap
+    from skill.guardrails.wrappers import unwrap
 
     uw = unwrap(simple.argv, simple.dynamic)
     return uw.argv, uw.dynamic, uw.assigns
@@ -1150,7 +1150,7 @@ def _transcript_hit(simple, origin: Taint, f: Flow) -> tuple[int, str, str] | No
             break
         if not nxt.argv:
             return None
-        from skill.guardrails.classify import unwrap
+        from skill.guardrails.wrappers import unwrap
 
         argv = unwrap(nxt.argv, nxt.dynamic).argv
         if not argv:

@@ -81,7 +81,7 @@ class Ctx:
         """What the command piping into this one prints, when it is literal (echo, printf, base64 -d)."""
         if self.pipe_src is None:
             return None
-        from skill.guardrails.classify import literal_output
+        from skill.guardrails.literals import literal_output
 
         return literal_output(self.pipe_src)
 

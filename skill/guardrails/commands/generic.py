@@ -123,9 +123,9 @@ def check_unknown(ctx: Ctx, build_tool: bool) -> None:
     for i, arg in enumerate(args[:-1]):
         if arg in ("-c", "--command", "-e", "--execute", "--query", "--sql"):
             # `some-db-wrapper shell -- -c 'DROP TABLE users'`: statements handed to a database.
-            from skill.guardrails.classify import sql_statement_hits
+            from skill.guardrails.commands.sql import statement_hits
 
-            hits = sql_statement_hits(args[i + 1])
+            hits = statement_hits(args[i + 1])
             if hits:
                 for tier, rule, reason in hits:
                     ctx.hit(tier, rule, reason)

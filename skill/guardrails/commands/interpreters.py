@@ -189,7 +189,7 @@ def process_substitution_output(word: str) -> str | None:
     if not (word.startswith("<(") and word.endswith(")")):
         return None
     from skill.guardrails import shell
-    from skill.guardrails.classify import literal_output
+    from skill.guardrails.literals import literal_output
 
     parsed = shell.parse(word[2:-1])
     if len(parsed.commands) != 1 or parsed.error:

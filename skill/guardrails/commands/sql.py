@@ -397,6 +397,22 @@ def _statements(text: str) -> list[str]:
     return [s.strip() for s in masked.split(";") if s.strip()]
 
 
+# Text that reads as SQL statements rather than a program and its arguments (`DROP TABLE users;`
+# typed as a command, `some-db-shell -c 'DELETE FROM t'`).
+_SQL_START = re.compile(
+    r"(?:(?:DROP|TRUNCATE|DELETE|UPDATE|ALTER|SELECT|INSERT|GRANT|REVOKE|CREATE|WITH)\s+[\w\"`(*]"
+    r"|(?i:drop\s+(?:table|database|schema|view|index)|truncate\s+table|delete\s+from|update\s+\S+\s+set\b"
+    r"|alter\s+table|insert\s+into|select\s+.+\s+from\b))"
+)
+
+
+def statement_hits(text: str) -> list[tuple[int, str, str]] | None:
+    """[(tier, rule, reason)] when ``text`` reads as SQL statements, else None."""
+    if not _SQL_START.match(text.lstrip()):
+        return None
+    return analyse_sql(text, "sql")
+
+
 def analyse_sql(text: str, dialect: str = "sql") -> list[tuple[int, str, str]]:
     """Tier every statement of ``text``: [(tier, rule id, reason)]."""
     if "db." in text and re.search(r"\bdb\.\w+", text) and dialect not in ("postgres", "mysql"):

@@ -1,0 +1,577 @@
+"""Wrapper programs (sudo, env, timeout, xargs, bash -c …) and the command each one runs.
+
+Every wrapper is one declared :class:`Wrapper` in ``WRAPPERS``, like the rule families in
+``commands``: the names it matches, the options that take a value, the operands between its options
+and the command (timeout's duration), and, where the command is not simply the next word, a
+function that finds it (a ``bash -c`` body, an xargs template, a runner's subcommand). :func:`unwrap`
+applies them in one loop until the program is no wrapper. Adding a wrapper is adding one entry.
+
+An option a wrapper does not declare is read as a flag without a value, so the next word is taken
+as the command; the families then judge that word (a real wrapper refuses an option it does not know).
+
+This module imports nothing from the rest of the gate: classify.py, the rule families and the
+exfiltration pass all build on it, so imports go one way.
+"""
+
+from __future__ import annotations
+
+SHELLS = frozenset({"sh", "bash", "zsh", "dash", "ksh", "ash", "mksh", "fish", "rbash", "tcsh", "csh"})
+
+
+def basename(word: str) -> str:
+    """The program a path names: `/usr/bin/sudo` runs sudo, `rm.exe` rm."""
+    if "/" in word:
+        word = word.rstrip("/").rsplit("/", 1)[-1]
+    if word.endswith(".exe"):
+        word = word[:-4]
+    return word
+
+
+_PLAIN = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./=:,@%+~^{}[]*?#")
+
+
+def join_words(argv: list[str]) -> str:
+    """Normalised part text: words joined by spaces, quoted only where needed to stay unambiguous."""
+    out = []
+    for word in argv:
+        if word and all(ch in _PLAIN for ch in word):
+            out.append(word)
+        elif "$" in word and '"' not in word and "`" not in word and "\\" not in word:
+            out.append('"' + word + '"')  # keeps `$HOME` reading as the variable it was
+        else:
+            out.append("'" + word.replace("'", "'\\''") + "'")
+    return " ".join(out)
+
+
+def skip_options(args: list[str], with_value: frozenset[str]) -> int:
+    """Index of the first non-option word of a wrapper's arguments."""
+    i = 0
+    while i < len(args):
+        a = args[i]
+        if a == "--":
+            return i + 1
+        if not a.startswith("-") or a == "-":
+            return i
+        i += 2 if a in with_value else 1
+    return i
+
+
+class Unwrapped:
+    """A simple command with its wrappers removed, plus what the wrappers themselves implied."""
+
+    def __init__(self, argv, dynamic, assigns, notes, hits, nested) -> None:
+        self.argv: list[str] = argv
+        self.dynamic: list[bool] = dynamic
+        self.assigns: dict[str, str] = assigns
+        self.notes: list[str] = notes
+        self.hits: list[tuple[int, str, str]] = hits
+        self.nested: list[tuple[str, str]] = nested  # (shell text, label)
+        self.args_unknown = False
+        self.placeholder: str | None = None
+        self.script: str | None = None  # a script file run by a shell (`bash deploy.sh`)
+        self.script_dynamic = False
+        self.path0: str | None = None  # the program as written, when a path was reduced to its basename
+        self.done = False  # fully handled by the unwrapper (e.g. `command -v x`)
+        self.xargs: tuple[list[str], str | None] | None = None  # (command words, -I placeholder)
+
+
+class Wrapper:
+    """One wrapper program, declared.
+
+    ``find(wrapper, res, args, dynamic)`` moves ``res.argv`` to the inner command and returns True
+    (unwrap on), or records what the wrapper runs in ``res`` and returns False (stop). The default
+    skips the options (``values`` take the next word), then ``operands`` words, and runs the rest.
+    """
+
+    __slots__ = ("names", "values", "operands", "assigns", "subcommands", "find")
+
+    def __init__(
+        self,
+        names: str,
+        values: str = "",
+        *,
+        operands: int = 0,
+        assigns: bool = False,
+        subcommands: tuple[str, ...] = (),
+        find=None,
+    ) -> None:
+        self.names = tuple(names.split())
+        self.values = frozenset(values.split())  # options that take a separate value
+        self.operands = operands  # words between the options and the command (`timeout 10 cmd`)
+        self.assigns = assigns  # `sudo VAR=value cmd`: assignments before the command set its env
+        self.subcommands = subcommands  # a runner's subcommands that run a program (`uv run`)
+        self.find = find or _prefix
+
+
+def unwrap(argv: list[str], dynamic: list[bool], assigns: dict[str, str] | None = None) -> Unwrapped:
+    """Strip wrappers (sudo, env, timeout, xargs, bash -c …) recursively."""
+    res = Unwrapped(list(argv), list(dynamic), dict(assigns or {}), [], [], [])
+    for _ in range(64):
+        if not res.argv or (res.dynamic and res.dynamic[0]):
+            return res
+        name = basename(res.argv[0])
+        if name != res.argv[0]:
+            res.notes.append(f"resolved {res.argv[0]!r} to {name!r}")
+            res.path0 = res.argv[0]
+            res.argv[0] = name
+        wrapper = WRAPPERS.get(name)
+        if wrapper is None or not wrapper.find(wrapper, res, res.argv[1:], res.dynamic[1:]):
+            return res
+    res.hits.append((3, "shell.too-deep", "too many nested wrappers"))
+    return res
+
+
+def _advance(res: Unwrapped, start: int, label: str | None = None) -> bool:
+    res.notes.append(f"unwrapped {label or res.argv[0]}")
+    res.argv = res.argv[start:]
+    res.dynamic = res.dynamic[start:]
+    return True
+
+
+def _runs_text(res: Unwrapped, text: str, label: str) -> bool:
+    """The wrapper runs ``text`` as a shell command line: classified as one, nothing left to unwrap."""
+    res.nested.append((text, label))
+    res.done = True
+    return False
+
+
+# -- how wrappers find their command -------------------------------------------------------------
+def _prefix(w: Wrapper, res: Unwrapped, args: list[str], dyn: list[bool]) -> bool:
+    idx = skip_options(args, w.values)
+    if w.assigns:
+        while idx < len(args) and "=" in args[idx] and args[idx].split("=", 1)[0].isidentifier():
+            key, value = args[idx].split("=", 1)
+            res.assigns[key] = value
+            idx += 1
+    return _advance(res, idx + w.operands + 1)
+
+
+def _sudo(w: Wrapper, res: Unwrapped, args: list[str], dyn: list[bool]) -> bool:
+    res.hits.append((2, "sudo.elevated", "runs with elevated privileges"))
+    if skip_options(args, w.values) >= len(args) and any(
+        a in ("-i", "-s", "--login", "--shell")
+        or (a.startswith("-") and not a.startswith("--") and ("i" in a or "s" in a))
+        for a in args
+    ):
+        res.hits.append((3, "sudo.root-shell", "opens a root shell"))
+    return _prefix(w, res, args, dyn)
+
+
+def _exec(w: Wrapper, res: Unwrapped, args: list[str], dyn: list[bool]) -> bool:
+    if skip_options(args, w.values) >= len(args):
+        return False  # `exec 3>file`: only redirections, judged as exec itself
+    return _prefix(w, res, args, dyn)
+
+
+def _command(w: Wrapper, res: Unwrapped, args: list[str], dyn: list[bool]) -> bool:
+    if args and args[0].startswith("-") and any(c in args[0] for c in "vV"):
+        res.done = True
+        res.hits.append((1, "shell.lookup", "looks a command up without running it"))
+        return False
+    return _prefix(w, res, args, dyn)
+
+
+def _busybox(w: Wrapper, res: Unwrapped, args: list[str], dyn: list[bool]) -> bool:
+    if args and args[0].startswith("-"):
+        return False
+    return _advance(res, 1)
+
+
+def _env(w: Wrapper, res: Unwrapped, args: list[str], dyn: list[bool]) -> bool:
+    i = 0
+    while i < len(args):
+        a = args[i]
+        if a in w.values:
+            i += 2
+            continue
+        if a in ("-S", "--split-string") and i + 1 < len(args):
+            return _runs_text(res, " ".join(args[i + 1 :]), "env -S")
+        if a.startswith("--split-string="):
+            return _runs_text(res, a.split("=", 1)[1] + " " + " ".join(args[i + 1 :]), "env -S")
+        if a.startswith("-S") and len(a) > 2:
+            return _runs_text(res, a[2:] + " " + " ".join(args[i + 1 :]), "env -S")
+        if a.startswith("-") and a != "-":
+            i += 1
+            continue
+        if "=" in a and a.split("=", 1)[0].replace("_", "a").isalnum():
+            key, value = a.split("=", 1)
+            res.assigns[key] = value
+            i += 1
+            continue
+        break
+    if i >= len(args):
+        res.argv, res.dynamic = ["env"], [False]
+        res.notes.append("env without a command (prints the environment)")
+        return False
+    return _advance(res, i + 1)
+
+
+def _flock(w: Wrapper, res: Unwrapped, args: list[str], dyn: list[bool]) -> bool:
+    idx = skip_options(args, w.values)
+    rest = args[idx + 1 :]
+    cidx = None
+    for i, a in enumerate(args[:idx]):
+        if a in ("-c", "--command") and i + 1 < len(args):
+            cidx = i + 1
+    if rest and rest[0] in ("-c", "--command") and len(rest) > 1:
+        return _runs_text(res, rest[1], "flock -c")
+    if cidx is not None:
+        return _runs_text(res, args[cidx], "flock -c")
+    return _advance(res, idx + w.operands + 1)
+
+
+def _watch(w: Wrapper, res: Unwrapped, args: list[str], dyn: list[bool]) -> bool:
+    idx = skip_options(args, w.values)
+    if any(a in ("-x", "--exec") for a in args[:idx]):
+        return _advance(res, idx + 1)
+    return _runs_text(res, " ".join(args[idx:]), "watch")  # watch hands its words to `sh -c`
+
+
+def _xargs(w: Wrapper, res: Unwrapped, args: list[str], dyn: list[bool]) -> bool:
+    idx = skip_options(args, w.values)
+    placeholder = None
+    for i, a in enumerate(args[:idx]):
+        if a == "-I" and i + 1 < idx:
+            placeholder = args[i + 1]
+        elif a.startswith("-I") and len(a) > 2:
+            placeholder = a[2:]
+        elif a.startswith(("-i", "--replace")):
+            placeholder = "{}"
+    res.notes.append("unwrapped xargs (arguments come from stdin)")
+    res.xargs = (args[idx:], placeholder)
+    if idx >= len(args):
+        res.argv, res.dynamic = ["echo"], [False]
+        return False
+    res.args_unknown = True
+    res.placeholder = placeholder
+    return _advance(res, idx + 1)
+
+
+_PARALLEL_SEPARATORS = (":::", "::::", ":::+", "::::+")
+
+
+def _parallel(w: Wrapper, res: Unwrapped, args: list[str], dyn: list[bool]) -> bool:
+    idx = skip_options(args, w.values)
+    cmd = []
+    for a in args[idx:]:
+        if a in _PARALLEL_SEPARATORS:
+            break
+        cmd.append(a)
+    res.notes.append("unwrapped parallel")
+    inputs: list[str] = []
+    group = None
+    for a in args[idx + len(cmd) :]:
+        if a in _PARALLEL_SEPARATORS:
+            group = a.rstrip("+")
+        elif group == ":::":
+            inputs.append(a)
+        else:
+            inputs = []  # inputs from files or stdin: unknown, judged below
+            break
+    if inputs:
+        # Literal inputs: with no command each one is a command line; otherwise it fills
+        # {} or is appended to the command, like parallel does.
+        # parallel joins the command's words with spaces (a shell line) and quotes inputs.
+        for item in inputs[:64]:
+            quoted = join_words([item])
+            if not cmd:
+                line = item
+            elif any("{}" in c for c in cmd):
+                line = " ".join(c.replace("{}", quoted) for c in cmd)
+            else:
+                line = " ".join([*cmd, quoted])
+            res.nested.append((line, "parallel input"))
+        res.done = True
+        return False
+    res.args_unknown = True
+    res.placeholder = "{}"
+    if len(cmd) == 1 and " " in cmd[0]:
+        return _runs_text(res, cmd[0], "parallel")
+    if not cmd:
+        # No command: every input line is a command line, like a shell reading its stdin.
+        res.notes.append("parallel runs its input lines as commands")
+        res.argv, res.dynamic = ["sh"], [False]
+        res.args_unknown = False
+        return False
+    res.argv = cmd
+    res.dynamic = [("{" in a) for a in cmd]
+    return True
+
+
+def _runner(w: Wrapper, res: Unwrapped, args: list[str], dyn: list[bool]) -> bool:
+    """Package-manager runners execute another program: `npx prisma migrate reset` is judged as
+    `prisma migrate reset`."""
+    i = 0
+    if w.subcommands:
+        # global options first, then the subcommand (`uv run`, `uv tool run`, `npm exec`)
+        while i < len(args) and args[i].startswith("-"):
+            i += 2 if args[i] in w.values else 1
+        matched = None
+        for sub in w.subcommands:
+            words = sub.split()
+            if args[i : i + len(words)] == words:
+                matched = len(words)
+                break
+        if matched is None:
+            return False
+        i += matched
+    while i < len(args) and args[i].startswith("-") and args[i] != "--":
+        i += 2 if args[i] in w.values else 1
+    if i < len(args) and args[i] == "--":
+        i += 1
+    i += w.operands  # direnv exec DIR cmd
+    if i >= len(args):
+        return False
+    return _advance(res, i + 1, f"{res.argv[0]} (runner)")
+
+
+def _eval(w: Wrapper, res: Unwrapped, args: list[str], dyn: list[bool]) -> bool:
+    if any(dyn):
+        res.hits.append((3, "shell.eval-dynamic", "eval of a run-time value cannot be checked"))
+    return _runs_text(res, " ".join(args), "eval")
+
+
+def _su(w: Wrapper, res: Unwrapped, args: list[str], dyn: list[bool]) -> bool:
+    cmd = None
+    for i, a in enumerate(args):
+        if a in ("-c", "--command") and i + 1 < len(args):
+            cmd = args[i + 1]
+        elif a.startswith("--command="):
+            cmd = a.split("=", 1)[1]
+    res.hits.append((3, "su.switch-user", "switches user (usually to root)"))
+    if cmd is not None:
+        res.nested.append((cmd, "su -c"))
+    res.done = True
+    return False
+
+
+def _screen(w: Wrapper, res: Unwrapped, args: list[str], dyn: list[bool]) -> bool:
+    # screen [-opts] CMD ARGS… runs CMD; `screen -X stuff TEXT` types TEXT into a session's shell.
+    idx = 0
+    while idx < len(args) and args[idx].startswith("-") and args[idx] != "-X":
+        # a bundle ending in a value option (`-dmS name`) takes the next word too
+        idx += 2 if args[idx][-1] in "ScehptT" and args[idx] != "-ls" else 1
+    if "-X" in args[:idx] or (idx < len(args) and args[idx] == "-X"):
+        words = args[args.index("-X") + 1 :]
+        if words[:1] == ["stuff"] and len(words) > 1:
+            res.nested.append((" ".join(words[1:]).replace("\\n", "\n").replace("^M", "\n"), "screen stuff"))
+        res.hits.append((2, "screen.command", "sends a command to a screen session"))
+        res.done = True
+        return False
+    if idx >= len(args):
+        res.hits.append((2, "screen.session", "starts or attaches a screen session"))
+        res.done = True
+        return False
+    return _advance(res, idx + 1)
+
+
+# tmux subcommands whose trailing words are a shell command (send-keys: keystrokes into a shell).
+_TMUX_RUNS = frozenset(
+    """new-session new new-window neww split-window splitw respawn-pane respawnp respawn-window
+    respawnw run-shell run send-keys send display-popup popup if-shell if pipe-pane pipep""".split()
+)
+_TMUX_VALUE = frozenset({"-t", "-s", "-n", "-c", "-F", "-e", "-x", "-y", "-l", "-p", "-T"})
+_TMUX_KEYS = frozenset({"Enter", "C-m", "KPEnter", "C-j"})
+
+
+def _tmux(w: Wrapper, res: Unwrapped, args: list[str], dyn: list[bool]) -> bool:
+    sub_idx = skip_options(args, w.values)
+    sub = args[sub_idx] if sub_idx < len(args) else ""
+    if sub in _TMUX_RUNS:
+        words = args[sub_idx + 1 :]
+        body_idx = skip_options(words, _TMUX_VALUE)
+        body = [word for word in words[body_idx:] if not (sub.startswith("send") and word in _TMUX_KEYS)]
+        if body:
+            res.nested.append((" ".join(body), f"tmux {sub}"))
+    res.hits.append((2, "tmux.session", f"tmux {sub or 'session'}"))
+    res.done = True
+    return False
+
+
+def _shell(w: Wrapper, res: Unwrapped, args: list[str], dyn: list[bool]) -> bool:
+    """bash/sh/zsh: -c STRING is classified as a command line; a script file is opaque."""
+    i = 0
+    command_string = None
+    reads_stdin = False
+    while i < len(args):
+        a = args[i]
+        if a == "--":
+            i += 1
+            break
+        if a in w.values:
+            i += 2
+            continue
+        if a.startswith(("-", "+")) and len(a) > 1:
+            if not a.startswith("--") and "c" in a[1:]:
+                # The command string is the first operand after the option words.
+                j = i + 1
+                while j < len(args) and args[j].startswith("-") and args[j] != "-":
+                    j += 1
+                if j < len(args):
+                    command_string = j
+                i = j
+                break
+            if not a.startswith("--") and "s" in a[1:]:
+                reads_stdin = True  # -s: the script comes from stdin, operands are its arguments
+            i += 1
+            continue
+        break
+    if command_string is not None:
+        text = args[command_string]
+        if dyn[command_string]:
+            res.hits.append((3, "shell.dynamic-script", "shell -c with a run-time command string"))
+        if res.placeholder and res.placeholder in text:
+            res.hits.append((3, "shell.templated-script", "shell -c body is filled in at run time"))
+        return _runs_text(res, text, f"{res.argv[0]} -c")
+    if i < len(args) and args[i] not in ("-", "-s") and not reads_stdin:
+        res.script = args[i]
+        res.script_dynamic = dyn[i]
+        res.done = True
+        return False
+    res.argv = [res.argv[0]]
+    res.dynamic = [False]
+    return False  # reads its script from stdin: handled by the caller with the pipe source
+
+
+def _runs_body(find_body):
+    """A tool that takes the command to run as an option value or a trailing string."""
+
+    def find(w: Wrapper, res: Unwrapped, args: list[str], dyn: list[bool]) -> bool:
+        body = find_body(args)
+        if body is None:
+            return False  # no command given: judged as the tool itself
+        name = res.argv[0]
+        res.hits.append((2, f"{name}.runs-command", f"{name} runs a command (classified)"))
+        return _runs_text(res, body, name)
+
+    return find
+
+
+def _option_value(args: list[str], options: tuple[str, ...]) -> str | None:
+    """The value of the last of ``options`` given as a separate word."""
+    body = None
+    for i, a in enumerate(args):
+        if a in options and i + 1 < len(args):
+            body = args[i + 1]
+    return body
+
+
+def _sg_body(args: list[str]) -> str | None:
+    if len(args) < 2:
+        return None
+    return args[2] if args[1] == "-c" and len(args) > 2 else " ".join(args[1:])
+
+
+def _vagrant_body(args: list[str]) -> str | None:
+    return _option_value(args, ("-c", "--command")) if args[:1] == ["ssh"] else None
+
+
+def _nix_shell_body(args: list[str]) -> str | None:
+    return _option_value(args, ("--run", "--command"))
+
+
+def _gdb_body(args: list[str]) -> str | None:
+    cmds = [args[i + 1] for i, a in enumerate(args[:-1]) if a in ("-ex", "--ex", "-eval-command")]
+    body = "\n".join(
+        c.split(None, 1)[1] if c.startswith("shell ") else c[1:]
+        for c in cmds
+        if c.startswith(("shell ", "!"))
+    )
+    return body or None
+
+
+def _entr_body(args: list[str]) -> str | None:
+    idx = skip_options(args, frozenset())
+    rest = args[idx:]
+    if not rest:
+        return None
+    return rest[0] if "-s" in args[:idx] else join_words(rest)
+
+
+# -- the registry -------------------------------------------------------------------------------
+WRAPPERS: dict[str, Wrapper] = {}
+
+
+def _declare(*wrappers: Wrapper) -> None:
+    for wrapper in wrappers:
+        for name in wrapper.names:
+            if name in WRAPPERS:
+                raise ValueError(f"wrapper {name!r} declared twice")
+            WRAPPERS[name] = wrapper
+
+
+_declare(
+    # privilege and scheduling prefixes: options, then the command
+    Wrapper(
+        "sudo",
+        "-u -g -h -C -D -p -r -t -U -T --user --group --host --chdir --prompt --role --type --other-user "
+        "--command-timeout --close-from",
+        assigns=True,
+        find=_sudo,
+    ),
+    Wrapper("doas", "-u -C", assigns=True),
+    Wrapper("nice", "-n --adjustment"),
+    Wrapper("ionice", "-c -n -p -P -u --class --classdata"),
+    Wrapper("nohup setsid chronic unbuffer torsocks noglob chrt taskset builtin"),
+    Wrapper("time", "-f -o --format --output"),
+    Wrapper("exec", "-a", find=_exec),
+    Wrapper("stdbuf", "-i -o -e --input --output --error"),
+    Wrapper("caffeinate", "-t -w"),
+    Wrapper("proxychains proxychains4", "-f"),
+    Wrapper("runuser", "-u -g -G --user --group"),
+    Wrapper("nsenter", "-t --target -S --setuid -G --setgid --wd -W"),
+    Wrapper("dotenv", "-e -v -c"),
+    Wrapper("command", find=_command),
+    Wrapper("env", "-u --unset -C --chdir -P", find=_env),
+    Wrapper("timeout", "-s -k --signal --kill-after", operands=1),  # the duration
+    Wrapper("flock", "-w -E --timeout --wait --conflict-exit-code", operands=1, find=_flock),  # the lock
+    Wrapper("watch", "-n --interval -d --differences -q --equexit", find=_watch),
+    Wrapper("busybox", find=_busybox),
+    # commands built from stdin or argument lists
+    Wrapper(
+        "xargs",
+        "-I -i -L -l -n -P -s -d -E -e -a --max-args --max-procs --delimiter --arg-file --replace "
+        "--max-lines --max-chars --eof --process-slot-var",
+        find=_xargs,
+    ),
+    Wrapper(
+        "parallel",
+        "-j --jobs -S --sshlogin --joblog -a --arg-file --delay --timeout --retries -n --max-args "
+        "--colsep -d --delimiter --results --tmpdir --workdir --env",
+        find=_parallel,
+    ),
+    # package-manager runners: the program after a subcommand (`uv run`) or right away (`npx`)
+    Wrapper("npx", "-p --package -c --call", find=_runner),
+    Wrapper("bunx", "-p --package", find=_runner),
+    Wrapper("pnpx", find=_runner),
+    Wrapper("uvx", "--from --with -p --python", find=_runner),
+    Wrapper(
+        "uv",
+        "--with -p --python --directory --project --env-file --package --group --extra",
+        subcommands=("run", "tool run"),
+        find=_runner,
+    ),
+    Wrapper("pipx", "--spec --python", subcommands=("run",), find=_runner),
+    Wrapper("poetry", "-C --directory -P --project", subcommands=("run",), find=_runner),
+    Wrapper("pdm", "-p --project", subcommands=("run",), find=_runner),
+    Wrapper("hatch", "-e --env", subcommands=("run",), find=_runner),
+    Wrapper("pnpm", "-C --dir --filter -F", subcommands=("exec", "dlx"), find=_runner),
+    Wrapper("yarn", "-p --package", subcommands=("dlx", "exec"), find=_runner),
+    Wrapper("npm", "-p --package -w --workspace -c --call", subcommands=("exec", "x"), find=_runner),
+    Wrapper("bundle", subcommands=("exec",), find=_runner),
+    Wrapper("conda", "-n --name -p --prefix", subcommands=("run",), find=_runner),
+    Wrapper("mise", subcommands=("exec", "x"), find=_runner),
+    Wrapper("direnv", subcommands=("exec",), operands=1, find=_runner),  # the directory
+    Wrapper("nix", subcommands=("run", "shell"), find=_runner),
+    # a command line handed over as text
+    Wrapper("eval", find=_eval),
+    Wrapper("su", find=_su),
+    Wrapper("screen", find=_screen),
+    Wrapper("tmux", "-L -S -f -c -T", find=_tmux),
+    Wrapper("sg", find=_runs_body(_sg_body)),
+    Wrapper("vagrant", find=_runs_body(_vagrant_body)),
+    Wrapper("nix-shell", find=_runs_body(_nix_shell_body)),
+    Wrapper("gdb", find=_runs_body(_gdb_body)),
+    Wrapper("entr", find=_runs_body(_entr_body)),
+    Wrapper(" ".join(sorted(SHELLS)) + " busybox-sh", "-o +o -O +O --rcfile --init-file", find=_shell),
+)
