@@ -9,7 +9,7 @@ PY := $(VENV)/bin/python
 SHARED ?= ../shared
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench lint dogfood seed-model prometheus clean
+.PHONY: demo test bench lint dogfood seed-model prometheus postgresql clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -33,6 +33,16 @@ prometheus:
 			|| { echo "could not install prometheus" >&2; exit 1; }; \
 		else echo "prometheus not installed (apt-get install prometheus as root): its tests will skip" >&2; fi; }
 
+# The team-mode tests run a real PostgreSQL (the Debian package: initdb + pg_ctl in a temp dir),
+# installed the same way; the package's own cluster and service are not used.
+postgresql:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 || { \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			export DEBIAN_FRONTEND=noninteractive RUNLEVEL=1; \
+			apt-get update -qq >/dev/null && apt-get install -y -qq --no-install-recommends postgresql >/dev/null </dev/null \
+			|| { echo "could not install postgresql" >&2; exit 1; }; \
+		else echo "postgresql not installed (apt-get install postgresql as root): its tests will skip" >&2; fi; }
+
 demo: $(STAMP) seed-model
 	$(VENV)/bin/devops demo
 
@@ -49,13 +59,13 @@ dogfood: $(STAMP)
 	$(VENV)/bin/devops iac review examples/sample-service/infra/plan.json --format md > /dev/null; test $$? -eq 4
 	$(VENV)/bin/devops iac lint examples/sample-service/infra --fail-on critical
 
-test: $(STAMP) seed-model prometheus
+test: $(STAMP) seed-model prometheus postgresql
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(MAKE) --no-print-directory dogfood
 	$(PY) -m pytest -q -n 2 --dist loadfile
 
-bench: $(STAMP) seed-model prometheus
+bench: $(STAMP) seed-model prometheus postgresql
 	@for b in bench/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
 
 clean:

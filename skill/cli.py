@@ -45,6 +45,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "demo": ("skill.demo:demo", "Run the end-to-end story on the sample service (the main job)."),
     "install": ("skill.install:install", "Install the skill into Claude Code (skill folder + hook)."),
     "mcp": ("skill.mcp_server:mcp_command", "Serve the tools over MCP (stdio)."),
+    "db": ("skill.storage.cli:db", "Stores: backend and schema status, migrations, copy to team PostgreSQL."),
     "doctor": ("skill.doctor:doctor", "Check the installation: data dir, model cache, tools on PATH."),
 }
 

@@ -43,30 +43,53 @@ def _data_dir() -> Check:
 
 # Every SQLite file the package keeps in the data dir; a store that does not exist yet is fine.
 STORES = ("memory", "audit", "approvals", "graph", "inbox", "flags")
-# Where a store's versioned schema (skill.database.Schema) is declared, for those that have one.
-_SCHEMAS = {
-    "graph": "skill.agent.runs",
-    "inbox": "skill.webhooks.inbox",
-    "flags": "skill.nodes.deploy.flags",
-    "audit": "skill.guardrails.audit",
-    "approvals": "skill.guardrails.approvals",
-}
 
 
 def _schema_problem(name: str, path: str) -> tuple[str, str | None]:
     """("schema vN", None) or with the problem when the file is newer than this code."""
-    import importlib
+    from skill.storage import sqlite
+    from skill.storage.stores import by_file
 
-    from skill.database import Schema, schema_status
-
-    module = _SCHEMAS.get(name)
-    schema = getattr(importlib.import_module(module), "SCHEMA", None) if module else None
-    if not isinstance(schema, Schema):
+    store = by_file(name)
+    if store is None:
         return "", None
-    have, known = schema_status(path, schema)
+    have, known = sqlite.schema_status(path, store.schema)
     if have > known:
         return f"schema v{have}", f"schema version {have} is newer than this master-devops knows ({known})"
     return f"schema v{have}" + (f", migrates to v{known} on next use" if have < known else ""), None
+
+
+def _team_database() -> list[Check]:
+    """With a team database configured: can we reach it, and which stores live there at what version."""
+    from skill.storage import database_url
+
+    url = database_url()
+    if not url:
+        return []
+    from skill.storage.manage import status, team_database
+    from skill.storage.postgres import redact_url
+
+    try:
+        where, version = team_database() or ("", "")
+        rows = status()
+    except DevopsError as exc:
+        return [Check(name="team database", status="fail", detail=f"{redact_url(url)}: {exc}")]
+    out = [Check(name="team database", status="ok", detail=f"{where} reachable (PostgreSQL {version})")]
+    for r in rows:
+        version = "not created yet" if r.version is None else f"schema v{r.version}"
+        if r.version is not None and r.version > r.known:
+            out.append(
+                Check(
+                    name=f"{r.store} store",
+                    status="fail",
+                    detail=f"{r.backend}: {version} is newer than this master-devops knows ({r.known}); "
+                    "fix: upgrade master-devops",
+                )
+            )
+            continue
+        where = "team database" if r.backend == "postgres" else r.location
+        out.append(Check(name=f"{r.store} store", status="ok", detail=f"{r.backend} ({where}), {version}"))
+    return out
 
 
 def _quick_check(path: str) -> str | None:
@@ -366,7 +389,7 @@ def run_checks() -> list[Check]:
     # The doctor is what a user runs when things are broken: one failing probe is a FAIL row, never
     # an abort that hides the other rows.
     out: list[Check] = []
-    for probe in (_data_dir, _stores, _config, _hook, _model, _tools, _chroma, _optional):
+    for probe in (_data_dir, _stores, _team_database, _config, _hook, _model, _tools, _chroma, _optional):
         try:
             got = probe()
         except DevopsError as exc:

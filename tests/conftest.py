@@ -22,6 +22,7 @@ def isolated_home(tmp_path, monkeypatch):
     monkeypatch.setenv("DEVOPS_CONFIG_DIR", str(tmp_path / "devops-config"))
     monkeypatch.delenv("DEVOPS_PROJECT_DIR", raising=False)
     monkeypatch.delenv("DEVOPS_POLICY", raising=False)
+    monkeypatch.delenv("DEVOPS_DATABASE_URL", raising=False)  # embedded stores unless a test opts in
     for var in ("ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_BASE_URL"):
         monkeypatch.delenv(var, raising=False)
     return home
@@ -56,6 +57,40 @@ def run_script(*args: str, input: str | None = None, env: dict | None = None, cw
 @pytest.fixture
 def run():
     return run_script
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A real PostgreSQL (Debian package) in a temp dir on 127.0.0.1, one per xdist worker.
+
+    Tests share it and each takes its own database (``postgres_url``); a test that stops or
+    breaks a server starts its own ``LocalPostgres`` instead.
+    """
+    from skill.storage import local_postgres
+
+    reason = local_postgres.unavailable_reason()
+    if reason:
+        if os.environ.get("CI"):
+            pytest.fail(f"{reason}: required in CI")
+        pytest.skip(reason)
+    server = local_postgres.LocalPostgres().start()
+    try:
+        yield server
+    finally:
+        server.close()
+
+
+@pytest.fixture
+def postgres_url(postgres_server) -> str:
+    """A fresh, empty database on the shared server: its socket URL."""
+    return postgres_server.create_database()
+
+
+@pytest.fixture
+def team_mode(postgres_url, monkeypatch) -> str:
+    """Every ported store of this test (and its subprocesses) in a fresh PostgreSQL database."""
+    monkeypatch.setenv("DEVOPS_DATABASE_URL", postgres_url)
+    return postgres_url
 
 
 @pytest.fixture(scope="module")

@@ -31,11 +31,11 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from skill import database
 from skill.agent import runs as run_store
 from skill.agent.state import NODES, RunState
 from skill.errors import EXIT_APPROVAL, EXIT_BLOCKED, EXIT_FINDINGS, EXIT_OK, UsageError
 from skill.paths import db_path
+from skill.storage import sqlite as sqlite_store
 from skill.webhooks.events import Event
 
 # ----------------------------------------------------------------------------- nodes
@@ -231,7 +231,7 @@ def open_graph() -> Iterator[Any]:
     from langgraph.checkpoint.sqlite import SqliteSaver
 
     run_store.connect().close()  # creates the file and the runs table in WAL mode
-    conn = database.connect(db_path("graph"), "runs", check_same_thread=False)
+    conn = sqlite_store.connect(db_path("graph"), "runs", check_same_thread=False)
     try:
         yield build_graph().compile(checkpointer=SqliteSaver(conn))
     finally:
@@ -436,7 +436,7 @@ def prune(older_than_seconds: float) -> list[str]:
 
     cutoff = iso(utcnow() - timedelta(seconds=older_than_seconds))
     old = run_store.finished_before(cutoff)
-    conn = database.connect(db_path("graph"), "runs", check_same_thread=False)
+    conn = sqlite_store.connect(db_path("graph"), "runs", check_same_thread=False)
     try:
         saver = SqliteSaver(conn)
         for run_id in old:

@@ -15,10 +15,10 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from skill.database import Migration, Schema, open_store
 from skill.durations import iso, utcnow
 from skill.errors import NotFoundError, UsageError
 from skill.paths import db_path
+from skill.storage import Migration, Schema, open_store
 
 _M001_RUNS = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -76,7 +76,7 @@ class RunRecord(BaseModel):
 
 
 def connect() -> sqlite3.Connection:
-    return open_store(db_path("graph"), SCHEMA)
+    return open_store(SCHEMA, db_path("graph"))
 
 
 def _row(row: sqlite3.Row) -> RunRecord:

@@ -19,8 +19,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from skill.database import Migration, Schema, open_store
 from skill.paths import db_path
+from skill.storage import Migration, Schema, open_store
 
 MAX_ATTEMPTS = 3
 
@@ -51,7 +51,7 @@ class Inbox:
         self.path = str(path or db_path("inbox"))
         self._lock = threading.Lock()
         # FULL: the 202 promises the event is on disk, not only in the OS cache.
-        self._conn = open_store(self.path, SCHEMA, synchronous="FULL", check_same_thread=False)
+        self._conn = open_store(SCHEMA, self.path, synchronous="FULL", check_same_thread=False)
 
     def close(self) -> None:
         with self._lock:

@@ -14,11 +14,11 @@ from contextlib import closing
 
 from pydantic import BaseModel
 
-from skill.database import Migration, Schema, open_store
 from skill.durations import iso, utcnow
 from skill.environments import normalize
 from skill.errors import DevopsError, NotFoundError, StorageError, UsageError
 from skill.paths import db_path
+from skill.storage import Migration, Schema, open_store
 
 log = logging.getLogger(__name__)
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}")
@@ -65,7 +65,7 @@ def _check_name(name: str) -> str:
 
 def _connect() -> sqlite3.Connection:
     # Python-managed transactions ("with conn:"), as the writers below expect; rows as tuples.
-    conn = open_store(db_path("flags"), SCHEMA, row_factory=None)
+    conn = open_store(SCHEMA, db_path("flags"), row_factory=None)
     conn.isolation_level = ""
     return conn
 

@@ -1,10 +1,10 @@
-"""One way to open the SQLite stores: WAL, one busy-timeout policy, named versioned migrations.
+"""The embedded backend: one SQLite file per store, WAL, one busy-timeout policy, migrations
+counted in ``PRAGMA user_version``.
 
-Each store (runs, inbox, flags, approvals, audit ...) declares a ``Schema``: its name and an
-append-only tuple of named migrations. ``PRAGMA user_version`` holds how many have been applied,
-so a store knows its version without a bookkeeping table, and refuses to run against a file
-written by newer code (a downgrade would misread it). Files made before versioning existed have
-version 0; their first migration is written with ``IF NOT EXISTS`` and so adopts them as they are.
+``PRAGMA user_version`` holds how many migrations have been applied, so a store knows its version
+without a bookkeeping table, and refuses a file written by newer code (a downgrade would misread
+it). Files made before versioning existed have version 0; their first migration is written with
+``IF NOT EXISTS`` and so adopts them as they are.
 
 Stdlib only: the gate's audit and approvals are opened on the hook path.
 """
@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from collections.abc import Callable
-from dataclasses import dataclass
+from contextlib import contextmanager
+
+from skill.storage.schema import Schema
 
 # Seconds a writer waits for another process's lock before the store reports "locked". The hook
 # path cannot wait long (the audit spools instead), an approval is interactive, the rest are
@@ -23,20 +24,33 @@ BUSY_TIMEOUTS = {"audit": 2.0, "approvals": 5.0}
 DEFAULT_BUSY_TIMEOUT = 30.0
 
 
-@dataclass(frozen=True)
-class Migration:
-    name: str
-    apply: str | Callable[[sqlite3.Connection], None]  # SQL script, or a function of the connection
+class SqliteConnection(sqlite3.Connection):
+    """sqlite3's own connection (no wrapper on the hot path) with the seam's two additions."""
 
+    backend = "sqlite"
 
-@dataclass(frozen=True)
-class Schema:
-    store: str
-    migrations: tuple[Migration, ...]
-
-    @property
-    def version(self) -> int:
-        return len(self.migrations)
+    @contextmanager
+    def transaction(self, lock: str | None = None):
+        """BEGIN IMMEDIATE (the write lock up front, so two writers queue instead of one failing
+        at COMMIT); a savepoint when already inside one. ``lock`` is for PostgreSQL: SQLite's
+        write lock already serialises every writer of the file."""
+        if self.in_transaction:
+            self.execute("SAVEPOINT nested")
+            try:
+                yield self
+            except BaseException:
+                self.execute("ROLLBACK TO nested")
+                self.execute("RELEASE nested")
+                raise
+            self.execute("RELEASE nested")
+            return
+        self.execute("BEGIN IMMEDIATE")
+        try:
+            yield self
+        except BaseException:
+            self.execute("ROLLBACK")
+            raise
+        self.execute("COMMIT")
 
 
 def busy_timeout(store: str) -> float:
@@ -61,7 +75,7 @@ def open_store(
     synchronous: str | None = None,
     check_same_thread: bool = True,
     row_factory=sqlite3.Row,
-) -> sqlite3.Connection:
+) -> SqliteConnection:
     """A connection to ``path`` in autocommit mode, WAL, with ``schema`` migrated to its version.
 
     StorageError (exit 5) names the file when it cannot be opened, is not a database, or was
@@ -73,9 +87,10 @@ def open_store(
             timeout=busy_timeout(schema.store),
             isolation_level=None,
             check_same_thread=check_same_thread,
+            factory=SqliteConnection,
         )
     except (sqlite3.Error, OSError) as exc:
-        raise _storage_error(schema.store, path, exc) from exc
+        raise storage_error(schema.store, path, exc) from exc
     try:
         conn.row_factory = row_factory
         if synchronous:
@@ -88,7 +103,7 @@ def open_store(
     except BaseException as exc:
         conn.close()
         if isinstance(exc, sqlite3.Error):
-            raise _storage_error(schema.store, path, exc) from exc
+            raise storage_error(schema.store, path, exc) from exc
         raise
     return conn
 
@@ -99,24 +114,24 @@ def connect(path: str, store: str, *, check_same_thread: bool = True) -> sqlite3
     try:
         return sqlite3.connect(path, timeout=busy_timeout(store), check_same_thread=check_same_thread)
     except (sqlite3.Error, OSError) as exc:
-        raise _storage_error(store, path, exc) from exc
+        raise storage_error(store, path, exc) from exc
 
 
 def migrate(conn: sqlite3.Connection, schema: Schema, path: str = "") -> int:
     """Apply the migrations ``conn`` has not seen yet, each in its own transaction; the new version."""
     version = _user_version(conn)
-    _refuse_newer(schema, version, path)
+    refuse_newer(schema, version, path)
     while version < schema.version:
         conn.execute("BEGIN IMMEDIATE")
         try:
             version = _user_version(conn)  # another process may have migrated meanwhile
-            _refuse_newer(schema, version, path)
+            refuse_newer(schema, version, path)
             if version < schema.version:
-                step = schema.migrations[version]
-                if callable(step.apply):
-                    step.apply(conn)
+                step = schema.migrations[version].step_for("sqlite")
+                if callable(step):
+                    step(conn)
                 else:
-                    for statement in _statements(step.apply):
+                    for statement in _statements(step):
                         conn.execute(statement)
                 version += 1
                 conn.execute(f"PRAGMA user_version = {version}")
@@ -140,12 +155,12 @@ def _user_version(conn: sqlite3.Connection) -> int:
     return int(conn.execute("PRAGMA user_version").fetchone()[0])
 
 
-def _refuse_newer(schema: Schema, version: int, path: str) -> None:
+def refuse_newer(schema: Schema, version: int, where: str) -> None:
     if version > schema.version:
         from skill.errors import StorageError
 
         raise StorageError(
-            f"{path or 'the ' + schema.store + ' store'} has schema version {version}, newer than this "
+            f"{where or 'the ' + schema.store + ' store'} has schema version {version}, newer than this "
             f"version of master-devops knows ({schema.version})",
             hint="upgrade master-devops; it will not read or change a newer store",
         )
@@ -167,7 +182,7 @@ def _statements(script: str) -> list[str]:
     return out
 
 
-def _storage_error(store: str, path: str, exc: BaseException):
+def storage_error(store: str, path: str, exc: BaseException):
     from skill.errors import StorageError
 
     text = str(exc)

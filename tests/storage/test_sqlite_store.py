@@ -1,4 +1,4 @@
-"""skill.database: one SQLite opener, PRAGMA user_version migrations, one timeout policy."""
+"""skill.storage.sqlite: one SQLite opener, PRAGMA user_version migrations, one timeout policy."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ import sys
 
 import pytest
 
-from skill import database
-from skill.database import Migration, Schema
 from skill.errors import ConfigError, StorageError
+from skill.storage import Migration, Schema
+from skill.storage import sqlite as database
 
 TWO_STEPS = Schema(
     "things",
@@ -92,8 +92,8 @@ def test_one_timeout_policy_with_one_override(monkeypatch):
 def test_processes_migrating_the_same_file_at_once_apply_each_step_once(tmp_path):
     path = tmp_path / "race.db"
     script = (
-        "import sys; from skill import database\n"
-        "from skill.database import Migration, Schema\n"
+        "import sys; from skill.storage import sqlite as database\n"
+        "from skill.storage import Migration, Schema\n"
         "schema = Schema('race', tuple(Migration(f'm{i:03}', "
         "f'CREATE TABLE t{i} (x); INSERT INTO log VALUES ({i});' if i else "
         "'CREATE TABLE IF NOT EXISTS log (step INTEGER);') for i in range(12)))\n"

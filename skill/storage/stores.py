@@ -1,0 +1,44 @@
+"""Every store the package keeps, where its schema is declared and which SQLite file it uses.
+
+`devops db`, `devops doctor` and `devops db copy` walk this list; a store appears here once it
+declares a ``Schema``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from dataclasses import dataclass
+
+from skill.storage.schema import Schema
+
+
+@dataclass(frozen=True)
+class Store:
+    name: str
+    module: str  # declares SCHEMA
+    file: str  # the SQLite file's stem in the data dir
+
+    @property
+    def schema(self) -> Schema:
+        schema = getattr(importlib.import_module(self.module), "SCHEMA", None)
+        if not isinstance(schema, Schema):
+            raise TypeError(f"{self.module}.SCHEMA is not a skill.storage.Schema")
+        return schema
+
+    @property
+    def sqlite_path(self) -> str:
+        from skill.paths import data_dir
+
+        return os.path.join(data_dir(), f"{self.file}.db")
+
+
+STORES: tuple[Store, ...] = (
+    Store("runs", "skill.agent.runs", "graph"),
+    Store("inbox", "skill.webhooks.inbox", "inbox"),
+    Store("flags", "skill.nodes.deploy.flags", "flags"),
+)
+
+
+def by_file(stem: str) -> Store | None:
+    return next((s for s in STORES if s.file == stem), None)
