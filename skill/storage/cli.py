@@ -37,7 +37,8 @@ def status_cmd(as_json):
 
 
 @db.command("migrate")
-def migrate_cmd():
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per store: version before and after.")
+def migrate_cmd(as_json):
     """Apply the schema migrations every store is missing (they also apply on first use).
 
     On PostgreSQL run it as the database owner: the application role may lack the right to
@@ -48,7 +49,11 @@ def migrate_cmd():
     """
     from skill.storage.manage import migrate_all
 
-    for was, now in migrate_all():
+    results = migrate_all()
+    if as_json:
+        echo_json([{**was.model_dump(), "migrated_to": now} for was, now in results])
+        return
+    for was, now in results:
         have = "new" if was.version is None else f"v{was.version}"
         change = f"{have} -> v{now}" if was.version != now else f"v{now} (up to date)"
         click.echo(f"{was.store:<10} {was.backend:<8} {change}")
