@@ -292,6 +292,8 @@ def gate(
         if isinstance(change, Command):
             decision = check_command(change.command, cwd=change.cwd or cwd, approval=approval, caller=caller)
         else:
+            from skill.slo.policy import apply_budget  # an exhausted error budget: one tier up, never down
+
             action, target = change.gate_request()
             decision = check_action(
                 action,
@@ -301,10 +303,8 @@ def gate(
                 caller=caller,
                 cwd=getattr(change, "cwd", None) or cwd,
                 details=change.identity(),
+                adjust=lambda decision: apply_budget(decision, change),
             )
-            from skill.slo.policy import apply_budget  # an exhausted error budget: one tier up, never down
-
-            decision = apply_budget(decision, change)
     except Exception as exc:  # noqa: BLE001 - no gate, no change: fail closed
         from skill.guardrails.model import Decision
 

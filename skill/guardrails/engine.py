@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 
 from skill.guardrails.model import ALLOW, ASK, BLOCK, Decision, decision_for_tier
 
@@ -133,6 +134,7 @@ def check_action(
     plan: str | None = None,
     *,
     details: dict | None = None,
+    adjust: Callable[[Decision], Decision] | None = None,
     audit=None,
     policy=None,
     now: float | None = None,
@@ -140,10 +142,14 @@ def check_action(
     """Tier a named action (deploy_production, infra_change ...) for a target and environment.
 
     ``details`` are the change's identifying fields (version, strategy, flag value ...): they are
-    part of the request digest, so an approval binds to them and to nothing else.
+    part of the request digest, so an approval binds to them and to nothing else. ``adjust``
+    (the error-budget policy) may raise the decision before it is audited, so the audit shows
+    the tier the caller acts on; if it fails, the gate fails closed.
     """
     try:
         decision = _check_action(action, target, env, approval, caller, cwd, plan, policy, now, details)
+        if adjust is not None:
+            decision = adjust(decision)
     except Exception as exc:
         decision = _internal_block(exc, "action", str(action), target)
     _record(decision, audit, caller, cwd)

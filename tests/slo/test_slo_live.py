@@ -376,6 +376,11 @@ def test_the_change_pipeline_gate_applies_the_budget_policy(prometheus_server, t
     burning = gate(Deploy(service="fast", environment="prod", version="v1.2.3"))
     assert (burning.tier, burning.decision) == (4, "block")
     assert any(r.startswith("error budget exhausted: ") for r in burning.reasons)
+    from skill.guardrails.audit import read_audit
+
+    # the audit shows the tier the caller acted on, not the one before the budget raised it
+    audited = [r for r in read_audit() if r.get("request_id") == burning.request_id]
+    assert audited and audited[-1]["tier"] == 4 and audited[-1]["decision"] == "block"
     steady = gate(Deploy(service="steady", environment="prod", version="v1.2.3"))
     assert (steady.tier, steady.decision) == (3, "ask")
     back = gate(Rollback(service="fast", environment="prod", to_version="v1.2.2"))
