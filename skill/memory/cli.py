@@ -119,7 +119,8 @@ def remember(
         id=mem_id,
         supersedes=supersedes,
     )
-    from skill.memory.service import prepare, spool_dir_record
+    from skill.memory.records import prepare
+    from skill.memory.spool import spool_dir_record
 
     prepared = prepare(text, **fields)  # validates and redacts before anything touches storage
     try:

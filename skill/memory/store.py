@@ -1,16 +1,24 @@
-"""The SQLite system of record: opening, migrating, and turning SQLite failures into StorageError."""
+"""The system of record: opening, migrating, querying in transactions, and turning failures into StorageError."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import re
 import sqlite3
+import threading
+import uuid
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from skill.durations import iso, parse_when, utcnow
 from skill.errors import StorageError
+from skill.memory.search import fts_phrase, fts_query
+from skill.redact import redact_obj
 
 
 def busy_timeout() -> float:
@@ -70,6 +78,116 @@ def open_db(path: Path):
     return db
 
 
+class RecordStore:
+    """The records of one memory (memories, deployments, incidents, their events, the audit).
+
+    One connection per open memory; the lock lets a server share it between threads.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self.db = open_db(self.path)
+        self.lock = threading.RLock()
+
+    @property
+    def conn(self):
+        return self.db.conn
+
+    def q(self, sql: str, params: Iterable[Any] = ()) -> list[dict]:
+        with self.lock:
+            try:
+                cur = self.db.conn.execute(sql, tuple(params))
+                cols = [d[0] for d in cur.description or ()]
+                return [dict(zip(cols, row, strict=True)) for row in cur.fetchall()]
+            except sqlite3.Error as exc:
+                raise storage_error(self.path, exc) from exc
+
+    def execute(self, sql: str, params: Iterable[Any] = ()):
+        """One statement inside ``write`` (its errors become StorageError there)."""
+        return self.db.conn.execute(sql, tuple(params))
+
+    def write(self, fn: Callable[[], Any]) -> Any:
+        """Run ``fn`` inside one BEGIN IMMEDIATE transaction (serialises writers across processes)."""
+        conn = self.db.conn
+        with self.lock:
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as exc:
+                raise storage_error(self.path, exc) from exc
+            try:
+                result = fn()
+                conn.execute("COMMIT")
+                return result
+            except BaseException as exc:
+                try:
+                    conn.execute("ROLLBACK")
+                except sqlite3.Error:
+                    pass
+                if isinstance(exc, sqlite3.Error):
+                    raise storage_error(self.path, exc) from exc
+                raise
+
+    def audit(self, action: str, target: str | None, detail: dict | None = None) -> None:
+        self.execute(
+            "INSERT INTO audit(at, action, target, detail) VALUES (?, ?, ?, ?)",
+            (iso(utcnow()), action, target, dumps(redact_obj(detail or {}))),
+        )
+
+    @contextlib.contextmanager
+    def erasing(self):
+        """Inside a write: what is deleted leaves no byte in the file (forget --hard).
+
+        secure_delete zeroes the freed cells and pages; the FTS5 merge afterwards drops the
+        text's postings from older segments.
+        """
+        self.execute("PRAGMA secure_delete = ON")
+        try:
+            yield
+            self.optimize_text_index()
+        finally:
+            self.execute("PRAGMA secure_delete = OFF")
+
+    def checkpoint(self) -> None:
+        """After an erase: the old page images stay in the WAL until a checkpoint."""
+        with contextlib.suppress(sqlite3.Error):
+            self.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    def optimize_text_index(self) -> None:
+        """Merge the FTS5 segments (many small batches leave many, and term lookups slow down)."""
+        self.execute("INSERT INTO memories_fts(memories_fts) VALUES('optimize')")
+
+    def rowids_with_term(self, term: str) -> list[int]:
+        """The rowids of every memory whose indexed text holds ``term`` (one FTS5 phrase)."""
+        with self.lock:
+            try:
+                rows = self.db.conn.execute(
+                    "SELECT rowid FROM memories_fts WHERE memories_fts MATCH ?", (fts_phrase(term),)
+                ).fetchall()
+            except sqlite3.Error as exc:
+                raise storage_error(self.path, exc) from exc
+        return [r[0] for r in rows]
+
+    def ranked_text(self, query: str, where: str, params: list, limit: int) -> list[tuple[int, float]]:
+        """The lexical baseline: (rowid, BM25 score, higher is better) of the ORed, quoted terms."""
+        rows = self.q(
+            f"SELECT m.rowid AS rowid, bm25(memories_fts, 1.0, 2.0, 2.0, 1.0) AS bm25 FROM memories_fts "
+            f"JOIN memories m ON m.rowid = memories_fts.rowid WHERE memories_fts MATCH ? AND {where} "
+            f"ORDER BY bm25 LIMIT ?",
+            [fts_query(query), *params, limit],
+        )
+        return [(r["rowid"], -r["bm25"]) for r in rows]
+
+    def data_version(self) -> int:
+        """Changes when another connection commits (this connection's own commits do not count)."""
+        return self.db.execute("PRAGMA data_version").fetchone()[0]
+
+    def close(self) -> None:
+        try:
+            self.db.conn.close()
+        except sqlite3.Error:
+            pass
+
+
 _WS = re.compile(r"\s+")
 
 
@@ -106,3 +224,22 @@ def loads(value: str | None, default: Any) -> Any:
         return json.loads(value)
     except ValueError:
         return default
+
+
+def new_id(prefix: str = "mem") -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:12]}"
+
+
+def when(value: str | datetime | None) -> datetime | None:
+    """A stored or typed time as an aware datetime (naive means UTC), None for nothing."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    return parse_when(str(value))
+
+
+def timestamp_of(text: str | None) -> float | None:
+    if not text:
+        return None
+    return parse_when(text).timestamp()
