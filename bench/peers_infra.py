@@ -94,6 +94,14 @@ HADOLINT = {
 # "ours wrong" counts our findings a maintainer would reject; peer-only findings we leave to the
 # peer are explained, not counted. Kept in sync with docs/iac.md and docs/readiness.md.
 DECISIONS: dict[tuple[str, str], tuple[int | None, str]] = {
+    ("checkov-terraform", "iac.database-protection"): (
+        0,
+        "only ours: aws_neptune_cluster.default has no deletion_protection; checkov's Neptune check is not mapped",
+    ),
+    ("checkov-terraform", "iac.public-bucket"): (
+        0,
+        "only ours: google_storage_bucket_iam_binding.allow_public_read grants allUsers (checkov CKV_GCP_28, unmapped)",
+    ),
     ("checkov-terraform", "iac.hardcoded-secret"): (
         None,
         "only ours: terragoat's deliberate literals; checkov finds these with its secrets framework, not run here; "
@@ -118,6 +126,14 @@ DECISIONS: dict[tuple[str, str], tuple[int | None, str]] = {
     ("hadolint", "docker.non-root-user"): (
         0,
         "only ours: no USER at all runs as root; DL3002 fires only on an explicit root USER (documented, stricter)",
+    ),
+    ("hadolint", "docker.pip-no-cache"): (
+        0,
+        "only peer: DL3042 fires in builder/dev stages; a cache in a stage that is not shipped costs nothing",
+    ),
+    ("hadolint", "docker.consecutive-run"): (
+        0,
+        "only ours: result/tests/Dockerfile has RUN at lines 3 and 9 with nothing between (hadolint silent)",
     ),
 }
 

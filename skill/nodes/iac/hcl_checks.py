@@ -1,7 +1,9 @@
 """Static checks over Terraform/OpenTofu code (.tf, .tfvars) with python-hcl2.
 
 Rules: iac.remote-state, iac.state-encryption, iac.state-committed, iac.hardcoded-secret,
-iac.provider-pinned, iac.module-pinned, iac.env-separation, iac.copy-paste (and
+iac.provider-pinned, iac.module-pinned, iac.env-separation, iac.copy-paste, and the built-in
+controls iac.encryption-at-rest, iac.public-ingress, iac.public-bucket, iac.database-protection,
+iac.logging (and
 iac.parse-error for a file that does not parse). Every finding names a file and, where the
 code has one, a line: python-hcl2 keeps the parser's positions on its rule objects.
 """
@@ -78,6 +80,41 @@ RULES: dict[str, Rule] = {
             severity="medium",
             description="The same resource block repeated in every environment folder drifts apart; a module keeps them alike.",
             fix="Move the shared blocks into a module and call it from each environment with its own inputs.",
+        ),
+        Rule(
+            id="iac.encryption-at-rest",
+            title="State-bearing resources are encrypted at rest",
+            severity="high",
+            description="AWS databases, volumes, file systems, caches and warehouses are unencrypted unless asked; a snapshot or disk leaves in clear text.",
+            fix="Set storage_encrypted / encrypted / at_rest_encryption_enabled = true (with a kms_key_id for your own key); existing resources need a replace.",
+        ),
+        Rule(
+            id="iac.public-ingress",
+            title="No admin or database port open to the internet",
+            severity="high",
+            description="An ingress rule from 0.0.0.0/0 or ::/0 to SSH, RDP, a database port or all ports is scanned within minutes.",
+            fix="Restrict cidr_blocks to your VPN/bastion ranges, or use SSM Session Manager / IAP instead of open SSH.",
+        ),
+        Rule(
+            id="iac.public-bucket",
+            title="Buckets are not public",
+            severity="high",
+            description="A public-read(-write) ACL, allUsers/allAuthenticatedUsers members, or a public access block with a switch off exposes the data.",
+            fix="Remove the public ACL/member; keep every aws_s3_bucket_public_access_block switch true; serve public files through a CDN with origin access.",
+        ),
+        Rule(
+            id="iac.database-protection",
+            title="Databases have deletion protection and backups",
+            severity="medium",
+            description="Without deletion_protection one apply or console click deletes the database; backup_retention_period = 0 turns automated backups off (high).",
+            fix="Set deletion_protection = true and backup_retention_period >= 7.",
+        ),
+        Rule(
+            id="iac.logging",
+            title="Load balancers keep access logs",
+            severity="low",
+            description="Without access logs there is no record of who called what during an incident.",
+            fix="Add an access_logs { bucket = ..., enabled = true } block.",
         ),
         Rule(
             id="iac.parse-error",
@@ -375,6 +412,7 @@ class _Checker:
             self.hardcoded_secrets(mod)
             self.provider_pinned(mod, root=mod in roots and not self.is_example(mod))
             self.module_pinned(mod)
+            self.controls(mod)
             if self.is_example(mod):
                 self.label_example(start)
         for mod in roots:
@@ -550,6 +588,118 @@ class _Checker:
                     block.file,
                     line,
                     object=f"module.{name}",
+                )
+
+    # ------------------------------------------------------------------ built-in controls
+    # A small set matching the skill document's IaC section; checkov (--with checkov) covers the rest.
+
+    def controls(self, mod: _Module) -> None:
+        for block in mod.top("resource"):
+            if len(block.labels) < 2:
+                continue
+            rtype, where = block.labels[0], ".".join(block.labels[:2])
+            encrypted = _ENCRYPTION_ATTR.get(rtype)
+            if encrypted and _flag(block, encrypted) is False:
+                self.add(
+                    "iac.encryption-at-rest",
+                    f"{where} stores data unencrypted (`{encrypted}` is not true)",
+                    block.file,
+                    _line(block, encrypted),
+                    object=where,
+                )
+            if rtype in _DATABASES:
+                self.database_protection(block, where)
+            self.public_ingress(block, rtype, where)
+            self.public_bucket(block, rtype, where)
+            if rtype in ("aws_lb", "aws_alb", "aws_elb"):
+                logs = block.children("access_logs")
+                if not logs or any(_flag(b, "enabled", default=True) is False for b in logs):
+                    self.add(
+                        "iac.logging",
+                        f"{where} keeps no access logs",
+                        block.file,
+                        block.line,
+                        object=where,
+                    )
+
+    def database_protection(self, block: Block, where: str) -> None:
+        if _flag(block, "deletion_protection") is False:
+            self.add(
+                "iac.database-protection",
+                f"{where} can be deleted by one apply (`deletion_protection` is not true)",
+                block.file,
+                _line(block, "deletion_protection"),
+                object=where,
+            )
+        retention = block.attrs.get("backup_retention_period")
+        if retention is not None and _scalar(retention.value) == "0":
+            self.add(
+                "iac.database-protection",
+                f"{where} keeps no automated backups (`backup_retention_period = 0`)",
+                block.file,
+                retention.line,
+                object=where,
+                severity="high",
+            )
+
+    def public_ingress(self, block: Block, rtype: str, where: str) -> None:
+        rules: list[Block] = []
+        if rtype == "aws_security_group":
+            rules = block.children("ingress")
+        elif rtype == "aws_security_group_rule" and _attr(block, "type") == "ingress":
+            rules = [block]
+        elif rtype == "aws_vpc_security_group_ingress_rule":
+            rules = [block]
+        for rule in rules:
+            cidrs = (
+                _strings(rule, "cidr_blocks")
+                + _strings(rule, "ipv6_cidr_blocks")
+                + _strings(rule, "cidr_ipv4")
+                + _strings(rule, "cidr_ipv6")
+            )
+            if not {"0.0.0.0/0", "::/0"} & set(cidrs):
+                continue
+            ports = _admin_ports(rule)
+            if ports:
+                self.add(
+                    "iac.public-ingress",
+                    f"{where} opens {ports} to the whole internet (0.0.0.0/0)",
+                    rule.file,
+                    rule.line,
+                    object=where,
+                )
+
+    def public_bucket(self, block: Block, rtype: str, where: str) -> None:
+        acl = _attr(block, "acl") or ""
+        if rtype in ("aws_s3_bucket", "aws_s3_bucket_acl") and acl in _PUBLIC_ACLS:
+            self.add(
+                "iac.public-bucket",
+                f"{where} grants `{acl}`: anyone on the internet can read{' and write' if 'write' in acl else ''}",
+                block.file,
+                _line(block, "acl"),
+                object=where,
+            )
+        if rtype == "aws_s3_bucket_public_access_block":
+            off = [k for k in _PAB_KEYS if _flag(block, k) is False]
+            if off:
+                self.add(
+                    "iac.public-bucket",
+                    f"{where} leaves public access open ({', '.join(off)} not true)",
+                    block.file,
+                    _line(block, off[0]),
+                    object=where,
+                    severity="medium",
+                )
+        if rtype.startswith(("google_storage_bucket_iam", "google_storage_bucket_access_control")):
+            members = _strings(block, "member") + _strings(block, "members") + _strings(block, "entity")
+            public = [m for m in members if m in ("allUsers", "allAuthenticatedUsers")]
+            if public:
+                self.add(
+                    "iac.public-bucket",
+                    f"{where} grants the bucket to {', '.join(public)}",
+                    block.file,
+                    block.line,
+                    object=where,
                 )
 
     # ------------------------------------------------------------------ state
@@ -776,6 +926,84 @@ class _Checker:
                 first.line,
                 object=f"{rtype}.{rname}",
             )
+
+
+# Resource types that hold data, and the attribute that turns encryption at rest on (AWS
+# defaults these to off; S3, DynamoDB and most GCP/Azure stores encrypt by default).
+_ENCRYPTION_ATTR = {
+    "aws_db_instance": "storage_encrypted",
+    "aws_rds_cluster": "storage_encrypted",
+    "aws_docdb_cluster": "storage_encrypted",
+    "aws_neptune_cluster": "storage_encrypted",
+    "aws_ebs_volume": "encrypted",
+    "aws_efs_file_system": "encrypted",
+    "aws_redshift_cluster": "encrypted",
+    "aws_elasticache_replication_group": "at_rest_encryption_enabled",
+}
+_DATABASES = {"aws_db_instance", "aws_rds_cluster", "aws_docdb_cluster", "aws_neptune_cluster"}
+_ADMIN_PORTS = {
+    22: "SSH (22)",
+    3389: "RDP (3389)",
+    5432: "PostgreSQL (5432)",
+    3306: "MySQL (3306)",
+    1433: "SQL Server (1433)",
+    6379: "Redis (6379)",
+    27017: "MongoDB (27017)",
+    9200: "Elasticsearch (9200)",
+}
+_PUBLIC_ACLS = {"public-read", "public-read-write", "authenticated-read"}
+_PAB_KEYS = ("block_public_acls", "block_public_policy", "ignore_public_acls", "restrict_public_buckets")
+
+
+def _scalar(value: Any) -> str | None:
+    """A literal number, bool or string as text (``22``, ``true``, ``tcp``); None for an expression."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, int | float):
+        return str(value)
+    return literal(value)
+
+
+def _attr(block: Block, name: str) -> str | None:
+    attr = block.attrs.get(name)
+    return _scalar(attr.value) if attr is not None else None
+
+
+def _flag(block: Block, name: str, default: bool = False) -> bool | None:
+    """True/False for a literal boolean attribute (missing: ``default``); None for an expression."""
+    if name not in block.attrs:
+        return default
+    text = _attr(block, name)
+    return text == "true" if text in ("true", "false") else None
+
+
+def _line(block: Block, name: str) -> int | None:
+    attr = block.attrs.get(name)
+    return attr.line if attr is not None and attr.line else block.line
+
+
+def _strings(block: Block, name: str) -> list[str]:
+    attr = block.attrs.get(name)
+    if attr is None:
+        return []
+    values = attr.value if isinstance(attr.value, list) else [attr.value]
+    return [t for t in (_scalar(v) for v in values) if t is not None]
+
+
+def _admin_ports(rule: Block) -> str | None:
+    """The admin/database ports a rule's port range covers ("all ports" for protocol -1 or 0-65535)."""
+    protocol = _attr(rule, "protocol") or _attr(rule, "ip_protocol")
+    low, high = _attr(rule, "from_port"), _attr(rule, "to_port")
+    if protocol in ("-1", "all"):
+        return "all ports"
+    try:
+        lo, hi = int(low), int(high)
+    except (TypeError, ValueError):
+        return None
+    if lo <= 0 and hi >= 65535:
+        return "all ports"
+    hit = [label for port, label in _ADMIN_PORTS.items() if lo <= port <= hi]
+    return ", ".join(hit) or None
 
 
 def _parse_problem(exc: Exception) -> str:

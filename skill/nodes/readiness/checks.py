@@ -147,6 +147,50 @@ CHECKS: dict[str, Check] = {
             "Set securityContext.allowPrivilegeEscalation: false on every container.",
         ),
         _C(
+            "k8s.capabilities",
+            "Containers drop Linux capabilities",
+            "L3",
+            "medium",
+            "The default capability set includes NET_RAW (packet spoofing inside the cluster network); "
+            "adding SYS_ADMIN or NET_ADMIN back is close to privileged (checkov CKV_K8S_28/37).",
+            "Set securityContext.capabilities.drop: [ALL] on every container and add back only what it needs.",
+        ),
+        _C(
+            "k8s.seccomp",
+            "Containers run under a seccomp profile",
+            "L3",
+            "medium",
+            "Without seccompProfile RuntimeDefault a container may call every syscall of the host kernel "
+            "(checkov CKV_K8S_31, kube-score container-seccomp-profile).",
+            "Set securityContext.seccompProfile.type: RuntimeDefault on the pod (or each container).",
+        ),
+        _C(
+            "k8s.sa-token-automount",
+            "Service-account token mounted only when needed",
+            "L3",
+            "low",
+            "A mounted token lets anyone who gets code execution in the pod talk to the API server as "
+            "its service account (checkov CKV_K8S_38).",
+            "Set automountServiceAccountToken: false in the pod spec unless the service calls the Kubernetes API.",
+        ),
+        _C(
+            "k8s.high-uid",
+            "Containers run with a high UID",
+            "L4",
+            "low",
+            "A UID >= 10000 cannot collide with a host account should the container escape (checkov CKV_K8S_40).",
+            "Set securityContext.runAsUser to 10000 or more (and build the image with that user).",
+        ),
+        _C(
+            "k8s.image-digest",
+            "Images pinned by digest",
+            "L4",
+            "low",
+            "A tag can be re-pushed; only an @sha256 digest names one image for ever (checkov CKV_K8S_43). "
+            "L4 because k8s.image-tag already demands immutable-looking tags at L1.",
+            "Deploy image@sha256:<digest> (kustomize images: digest, or resolve tags in CI).",
+        ),
+        _C(
             "k8s.startup-probe",
             "Containers have a startup probe",
             "L3",
@@ -266,6 +310,31 @@ CHECKS: dict[str, Check] = {
             "low",
             "apt lists left in the image bloat it and go stale.",
             "End the apt-get RUN with `&& rm -rf /var/lib/apt/lists/*` (apk: --no-cache).",
+        ),
+        _C(
+            "docker.no-install-recommends",
+            "apt-get installs skip recommended packages",
+            "L2",
+            "low",
+            "Recommended packages add size and attack surface nobody asked for (hadolint DL3015).",
+            "Use apt-get install -y --no-install-recommends ...",
+        ),
+        _C(
+            "docker.pip-no-cache",
+            "pip keeps no cache in the image",
+            "L2",
+            "low",
+            "pip's wheel cache in the final image is dead weight (hadolint DL3042).",
+            "Use pip install --no-cache-dir (or ENV PIP_NO_CACHE_DIR=1, or a cache mount).",
+        ),
+        _C(
+            "docker.consecutive-run",
+            "No consecutive RUN instructions",
+            "L4",
+            "low",
+            "Each RUN is a layer; consecutive RUNs in one stage make the image larger and slower to pull "
+            "(hadolint DL3059). An optimisation, so L4.",
+            "Join consecutive RUN instructions with && (RUN --mount lines excepted).",
         ),
         # -- Repository ----------------------------------------------------------------------
         _C(

@@ -413,6 +413,79 @@ def _assignments(ins: Instruction) -> list[tuple[str, str]]:
     return out
 
 
+_PIP_INSTALL = re.compile(r"\bpip[0-9.]*\s+(?:[^;&|]*\s)?install\b")
+_APT_GET_INSTALL = re.compile(r"\bapt-get\s+(?:[^;&|]*\s)?install\b([^;&|]*)")
+
+
+def check_no_install_recommends(df: Dockerfile) -> Finding:
+    """apt-get install --no-install-recommends (hadolint DL3015): recommended packages bloat the image."""
+    found = None
+    for stage in df.stages:
+        for ins in stage.instructions:
+            if ins.keyword != "RUN":
+                continue
+            for m in _APT_GET_INSTALL.finditer(ins.args):
+                found = found or ins.line
+                if "--no-install-recommends" not in m.group(0) and "APT::Install-Recommends" not in ins.args:
+                    return _finding(
+                        "docker.no-install-recommends",
+                        "fail",
+                        "apt-get install without --no-install-recommends",
+                        df.file,
+                        ins.line,
+                    )
+    if found is None:
+        return _finding("docker.no-install-recommends", "n/a", "no apt-get install", df.file, df.final.line)
+    return _finding(
+        "docker.no-install-recommends", "pass", "apt-get install --no-install-recommends", df.file, found
+    )
+
+
+def check_pip_no_cache(df: Dockerfile) -> Finding:
+    """pip install --no-cache-dir (hadolint DL3042) in the final stage: the wheel cache is dead weight."""
+    found = None
+    no_cache_env = any(
+        name == "PIP_NO_CACHE_DIR"
+        for ins in df.final.instructions
+        if ins.keyword in ("ENV", "ARG")
+        for name, _ in _assignments(ins)
+    )
+    for ins in df.final.instructions:
+        if ins.keyword != "RUN" or not _PIP_INSTALL.search(ins.args):
+            continue
+        found = found or ins.line
+        if no_cache_env or "--no-cache-dir" in ins.args or "--mount=type=cache" in ins.args:
+            continue
+        return _finding(
+            "docker.pip-no-cache", "fail", "pip install without --no-cache-dir", df.file, ins.line
+        )
+    if found is None:
+        return _finding(
+            "docker.pip-no-cache", "n/a", "no pip install in the final stage", df.file, df.final.line
+        )
+    return _finding("docker.pip-no-cache", "pass", "pip keeps no cache in the image", df.file, found)
+
+
+def check_consecutive_run(df: Dockerfile) -> Finding:
+    """Consecutive RUN instructions in one stage (hadolint DL3059): each is a layer; join them."""
+    for stage in df.stages:
+        previous = None
+        for ins in stage.instructions:
+            if ins.keyword == "RUN" and previous is not None and previous.keyword == "RUN":
+                if "--mount" not in previous.args and "--mount" not in ins.args:
+                    return _finding(
+                        "docker.consecutive-run",
+                        "fail",
+                        f"RUN at lines {previous.line} and {ins.line} follow each other: one layer each",
+                        df.file,
+                        ins.line,
+                    )
+            previous = ins
+    return _finding(
+        "docker.consecutive-run", "pass", "no consecutive RUN instructions", df.file, df.final.line
+    )
+
+
 DOCKER_CHECKS = [
     check_non_root_user,
     check_multi_stage,
@@ -423,6 +496,9 @@ DOCKER_CHECKS = [
     check_pipefail,
     check_apt_pinned,
     check_apt_cleanup,
+    check_no_install_recommends,
+    check_pip_no_cache,
+    check_consecutive_run,
     check_secrets,
 ]
 

@@ -580,6 +580,11 @@ def _run_one(w: Workload, ctx: Context) -> Iterable[Finding]:
         "privilege escalation allowed",
     )
     yield check_image_tag(w, emit)
+    yield check_capabilities(w, emit)
+    yield check_seccomp(w, emit)
+    yield check_token_automount(w, emit)
+    yield check_high_uid(w, emit)
+    yield check_image_digest(w, emit)
     yield check_namespace(w, emit)
     yield check_replicas(w, emit, ctx)
     yield check_anti_affinity(w, emit)
@@ -661,3 +666,104 @@ def _merge_renderings(copies: list[list[Finding]]) -> list[Finding]:
             note.append("differs in " + ", ".join(differ))
         merged.append(worst.model_copy(update={"message": f"{worst.message} [{'; '.join(note)}]"}))
     return merged
+
+
+# -------------------------------------------------------------- hardening (checkov's K8s classes) ----
+def check_seccomp(w: Workload, emit: _Emitter) -> Finding:
+    """RuntimeDefault or Localhost seccomp on every container (pod level counts for all)."""
+    pod = _map(_map(w.pod_spec.get("securityContext")).get("seccompProfile"))
+    bad, evidence, good = [], None, None
+    for c in w.all_containers:
+        sc = _sc(c)
+        profile = _map(sc.get("seccompProfile")) if "seccompProfile" in sc else pod
+        kind = str(profile.get("type") or "")
+        if kind in ("RuntimeDefault", "Localhost"):
+            good = good or profile.line
+            continue
+        bad.append(f"{c.name} ({kind or 'no seccompProfile'})")
+        evidence = evidence or (profile.line if profile else c.spec.line)
+    if not w.all_containers:
+        return emit("k8s.seccomp", "warn", "no containers found", w.template_line)
+    if bad:
+        return emit("k8s.seccomp", "fail", f"no RuntimeDefault seccomp profile: {', '.join(bad)}", evidence)
+    return emit("k8s.seccomp", "pass", "seccomp RuntimeDefault/Localhost on every container", good)
+
+
+def check_token_automount(w: Workload, emit: _Emitter) -> Finding:
+    value = w.pod_spec.get("automountServiceAccountToken")
+    if value is False:
+        line = w.pod_spec.line_of("automountServiceAccountToken")
+        return emit("k8s.sa-token-automount", "pass", "service-account token not mounted", line)
+    line = w.pod_spec.line_of("automountServiceAccountToken") if value is not None else w.pod_spec_line
+    return emit(
+        "k8s.sa-token-automount",
+        "fail",
+        "the service-account token is mounted into every container (automountServiceAccountToken not false)",
+        line,
+    )
+
+
+_RISKY_CAPS = {"NET_RAW", "SYS_ADMIN", "NET_ADMIN", "SYS_PTRACE", "SYS_MODULE", "ALL"}
+
+
+def check_capabilities(w: Workload, emit: _Emitter) -> Finding:
+    """Every container drops ALL (or at least NET_RAW) and adds nothing dangerous back."""
+    bad, evidence, good = [], None, None
+    for c in w.all_containers:
+        sc = _sc(c)
+        caps = _map(sc.get("capabilities"))
+        drop = {str(x).upper() for x in caps.get("drop") or [] if isinstance(x, str)}
+        add = {str(x).upper().removeprefix("CAP_") for x in caps.get("add") or [] if isinstance(x, str)}
+        risky = sorted(add & _RISKY_CAPS)
+        if risky:
+            bad.append(f"{c.name} adds {', '.join(risky)}")
+            evidence = evidence or caps.line_of("add")
+        elif not ({"ALL", "NET_RAW"} & drop):
+            bad.append(f"{c.name} keeps NET_RAW (no capabilities.drop: [ALL])")
+            evidence = evidence or (caps.line if caps else c.spec.line)
+        else:
+            good = good or caps.line_of("drop")
+    if not w.all_containers:
+        return emit("k8s.capabilities", "warn", "no containers found", w.template_line)
+    if bad:
+        return emit("k8s.capabilities", "fail", "; ".join(bad), evidence)
+    return emit("k8s.capabilities", "pass", "capabilities dropped on every container", good)
+
+
+def check_high_uid(w: Workload, emit: _Emitter) -> Finding:
+    """runAsUser >= 10000: a UID that cannot collide with a host user if the container escapes."""
+    pod_sc = _map(w.pod_spec.get("securityContext"))
+    low, evidence, good = [], None, None
+    for c in w.all_containers:
+        sc = _sc(c)
+        user = sc.get("runAsUser", pod_sc.get("runAsUser"))
+        where = sc if "runAsUser" in sc else pod_sc
+        if isinstance(user, int) and user >= 10000:
+            good = good or where.line_of("runAsUser")
+            continue
+        low.append(f"{c.name} ({'UID ' + str(user) if user is not None else 'UID from the image'})")
+        evidence = evidence or (where.line_of("runAsUser") if "runAsUser" in where else c.spec.line)
+    if not w.all_containers:
+        return emit("k8s.high-uid", "warn", "no containers found", w.template_line)
+    if low:
+        return emit("k8s.high-uid", "fail", f"runAsUser below 10000: {', '.join(low)}", evidence)
+    return emit("k8s.high-uid", "pass", "every container runs with a UID >= 10000", good)
+
+
+def check_image_digest(w: Workload, emit: _Emitter) -> Finding:
+    undigested, evidence = [], None
+    for c in w.all_containers:
+        image = str(c.spec.get("image") or "")
+        if HELM_PLACEHOLDER in image or _DIGEST.search(image):
+            continue
+        undigested.append(image or c.name)
+        evidence = evidence or c.spec.line_of("image")
+    if not w.all_containers:
+        return emit("k8s.image-digest", "warn", "no containers found", w.template_line)
+    if undigested:
+        return emit(
+            "k8s.image-digest", "fail", f"not pinned by digest: {', '.join(undigested[:4])}", evidence
+        )
+    return emit(
+        "k8s.image-digest", "pass", "every image pinned by @sha256 digest", w.all_containers[0].spec.line
+    )
