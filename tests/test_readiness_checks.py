@@ -32,6 +32,7 @@ MARKED = [
     ("kustomize/base", "kustomize/base/deployment.yaml", "deployment.yaml"),
     ("docker/good.Dockerfile", "docker/good.Dockerfile", "good.Dockerfile"),
     ("docker/bad.Dockerfile", "docker/bad.Dockerfile", "bad.Dockerfile"),
+    ("docker/pip.Dockerfile", "docker/pip.Dockerfile", "pip.Dockerfile"),
 ]
 
 

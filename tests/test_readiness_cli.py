@@ -63,7 +63,7 @@ def test_sarif_markdown_text_and_output_file(tmp_path):
     results = sarif["runs"][0]["results"]
     assert {r["ruleId"] for r in results} == {cid for cid in CHECKS if cid.startswith("docker.")}
     loc = next(r for r in results if r["ruleId"] == "docker.exec-form")["locations"][0]["physicalLocation"]
-    assert loc["artifactLocation"]["uri"] == "bad.Dockerfile" and loc["region"]["startLine"] == 15
+    assert loc["artifactLocation"]["uri"] == "bad.Dockerfile" and loc["region"]["startLine"] == 17
 
     repo_sarif = json.loads(invoke(SAMPLE, "--format", "sarif").output)
     results = repo_sarif["runs"][0]["results"]
@@ -97,6 +97,9 @@ SAMPLE_FAILING = {
     "k8s.startup-probe",
     "k8s.network-policy",
     "k8s.anti-affinity",
+    "k8s.seccomp",
+    "k8s.sa-token-automount",
+    "k8s.image-digest",
     "repo.tracing",
     "repo.timeouts-retries",
     "repo.slo",

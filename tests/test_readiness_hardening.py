@@ -66,6 +66,22 @@ def test_container_seccomp_overrides_the_pod(tmp_path):
     assert status(tmp_path, "k8s.seccomp", HARDENED_POD, container=container) == "fail"
 
 
+@pytest.mark.parametrize(
+    ("account", "expected"),
+    [
+        ("metadata: {name: default}\nautomountServiceAccountToken: false\n", "pass"),
+        ("metadata: {name: default, namespace: other}\nautomountServiceAccountToken: false\n", "fail"),
+        ("metadata: {name: default}\n", "fail"),
+    ],
+)
+def test_token_automount_follows_the_service_account(tmp_path, account, expected):
+    f = tmp_path / "deploy.yaml"
+    sa = "apiVersion: v1\nkind: ServiceAccount\n" + account
+    f.write_text(POD.format(pod="", image="example/api:1.2.3", container="") + "---\n" + sa)
+    (row,) = [c for c in review(f).checks if c.id == "k8s.sa-token-automount"]
+    assert row.status == expected, row.message
+
+
 def dockerfile_status(tmp_path: Path, text: str, check: str) -> str:
     f = tmp_path / "Dockerfile"
     f.write_text(text)
@@ -83,6 +99,13 @@ def dockerfile_status(tmp_path: Path, text: str, check: str) -> str:
             "pass",
         ),
         ("FROM debian:12\nUSER 1000\n", "docker.no-install-recommends", "n/a"),
+        (
+            "FROM debian:12\nRUN echo 'APT::Install-Recommends \"false\";' > /etc/apt/apt.conf.d/90norec\n"
+            "WORKDIR /x\nRUN apt-get install -y curl=1\n",
+            "docker.no-install-recommends",
+            "pass",
+        ),
+        ("FROM python:3.12\nRUN uv pip install --system --no-cache flask\n", "docker.pip-no-cache", "pass"),
         ("FROM python:3.12\nRUN pip install flask\n", "docker.pip-no-cache", "fail"),
         ("FROM python:3.12\nRUN pip install --no-cache-dir flask\n", "docker.pip-no-cache", "pass"),
         ("FROM python:3.12\nENV PIP_NO_CACHE_DIR=1\nRUN pip install flask\n", "docker.pip-no-cache", "pass"),

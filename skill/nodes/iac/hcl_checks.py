@@ -594,12 +594,20 @@ class _Checker:
     # A small set matching the skill document's IaC section; checkov (--with checkov) covers the rest.
 
     def controls(self, mod: _Module) -> None:
-        for block in mod.top("resource"):
-            if len(block.labels) < 2:
-                continue
+        resources = [b for b in mod.top("resource") if len(b.labels) >= 2]
+        # account-wide default EBS encryption makes every new volume encrypted
+        ebs_default = any(
+            b.labels[0] == "aws_ebs_encryption_by_default" and _flag(b, "enabled", default=True) is True
+            for b in resources
+        )
+        for block in resources:
             rtype, where = block.labels[0], ".".join(block.labels[:2])
             encrypted = _ENCRYPTION_ATTR.get(rtype)
-            if encrypted and _flag(block, encrypted) is False:
+            if (
+                encrypted
+                and _flag(block, encrypted) is False
+                and not _inherits_encryption(block, ebs_default)
+            ):
                 self.add(
                     "iac.encryption-at-rest",
                     f"{where} stores data unencrypted (`{encrypted}` is not true)",
@@ -953,6 +961,19 @@ _ADMIN_PORTS = {
 }
 _PUBLIC_ACLS = {"public-read", "public-read-write", "authenticated-read"}
 _PAB_KEYS = ("block_public_acls", "block_public_policy", "ignore_public_acls", "restrict_public_buckets")
+
+
+def _inherits_encryption(block: Block, ebs_default: bool) -> bool:
+    """Encryption that comes from elsewhere: a replica or restore takes its source's, Aurora
+    Serverless v1 is always encrypted, and EBS may be encrypted by the account default."""
+    if any(name in block.attrs for name in _INHERITED_FROM):
+        return True
+    if block.labels[0] == "aws_rds_cluster" and _attr(block, "engine_mode") == "serverless":
+        return True
+    return block.labels[0] == "aws_ebs_volume" and (ebs_default or "snapshot_id" in block.attrs)
+
+
+_INHERITED_FROM = ("replicate_source_db", "snapshot_identifier", "source_db_instance_identifier")
 
 
 def _scalar(value: Any) -> str | None:

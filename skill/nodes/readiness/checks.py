@@ -171,7 +171,8 @@ CHECKS: dict[str, Check] = {
             "low",
             "A mounted token lets anyone who gets code execution in the pod talk to the API server as "
             "its service account (checkov CKV_K8S_38).",
-            "Set automountServiceAccountToken: false in the pod spec unless the service calls the Kubernetes API.",
+            "Set automountServiceAccountToken: false in the pod spec (or on its ServiceAccount) unless the service "
+            "calls the Kubernetes API.",
         ),
         _C(
             "k8s.high-uid",
@@ -325,7 +326,7 @@ CHECKS: dict[str, Check] = {
             "L2",
             "low",
             "pip's wheel cache in the final image is dead weight (hadolint DL3042).",
-            "Use pip install --no-cache-dir (or ENV PIP_NO_CACHE_DIR=1, or a cache mount).",
+            "Use pip install --no-cache-dir (uv: --no-cache; or ENV PIP_NO_CACHE_DIR=1, or a cache mount).",
         ),
         _C(
             "docker.consecutive-run",

@@ -420,13 +420,17 @@ _APT_GET_INSTALL = re.compile(r"\bapt-get\s+(?:[^;&|]*\s)?install\b([^;&|]*)")
 def check_no_install_recommends(df: Dockerfile) -> Finding:
     """apt-get install --no-install-recommends (hadolint DL3015): recommended packages bloat the image."""
     found = None
+    # an apt.conf line written anywhere in the file (APT::Install-Recommends "false") covers every install
+    configured = any(
+        "APT::Install-Recommends" in ins.args for stage in df.stages for ins in stage.instructions
+    )
     for stage in df.stages:
         for ins in stage.instructions:
             if ins.keyword != "RUN":
                 continue
             for m in _APT_GET_INSTALL.finditer(ins.args):
                 found = found or ins.line
-                if "--no-install-recommends" not in m.group(0) and "APT::Install-Recommends" not in ins.args:
+                if "--no-install-recommends" not in m.group(0) and not configured:
                     return _finding(
                         "docker.no-install-recommends",
                         "fail",
@@ -445,7 +449,7 @@ def check_pip_no_cache(df: Dockerfile) -> Finding:
     """pip install --no-cache-dir (hadolint DL3042) in the final stage: the wheel cache is dead weight."""
     found = None
     no_cache_env = any(
-        name == "PIP_NO_CACHE_DIR"
+        name in ("PIP_NO_CACHE_DIR", "UV_NO_CACHE")
         for ins in df.final.instructions
         if ins.keyword in ("ENV", "ARG")
         for name, _ in _assignments(ins)
@@ -454,7 +458,8 @@ def check_pip_no_cache(df: Dockerfile) -> Finding:
         if ins.keyword != "RUN" or not _PIP_INSTALL.search(ins.args):
             continue
         found = found or ins.line
-        if no_cache_env or "--no-cache-dir" in ins.args or "--mount=type=cache" in ins.args:
+        # --no-cache covers uv pip (and is a prefix of pip's --no-cache-dir)
+        if no_cache_env or "--no-cache" in ins.args or "--mount=type=cache" in ins.args:
             continue
         return _finding(
             "docker.pip-no-cache", "fail", "pip install without --no-cache-dir", df.file, ins.line

@@ -582,7 +582,7 @@ def _run_one(w: Workload, ctx: Context) -> Iterable[Finding]:
     yield check_image_tag(w, emit)
     yield check_capabilities(w, emit)
     yield check_seccomp(w, emit)
-    yield check_token_automount(w, emit)
+    yield check_token_automount(w, emit, ctx)
     yield check_high_uid(w, emit)
     yield check_image_digest(w, emit)
     yield check_namespace(w, emit)
@@ -671,17 +671,19 @@ def _merge_renderings(copies: list[list[Finding]]) -> list[Finding]:
 # -------------------------------------------------------------- hardening (checkov's K8s classes) ----
 def check_seccomp(w: Workload, emit: _Emitter) -> Finding:
     """RuntimeDefault or Localhost seccomp on every container (pod level counts for all)."""
-    pod = _map(_map(w.pod_spec.get("securityContext")).get("seccompProfile"))
+    pod_sc = _map(w.pod_spec.get("securityContext"))
     bad, evidence, good = [], None, None
     for c in w.all_containers:
         sc = _sc(c)
-        profile = _map(sc.get("seccompProfile")) if "seccompProfile" in sc else pod
-        kind = str(profile.get("type") or "")
+        holder = sc if "seccompProfile" in sc else pod_sc
+        kind = str(_map(holder.get("seccompProfile")).get("type") or "")
         if kind in ("RuntimeDefault", "Localhost"):
-            good = good or profile.line
+            good = good or holder.line_of("seccompProfile")
             continue
         bad.append(f"{c.name} ({kind or 'no seccompProfile'})")
-        evidence = evidence or (profile.line if profile else c.spec.line)
+        evidence = evidence or (
+            holder.line_of("seccompProfile") if "seccompProfile" in holder else c.spec.line
+        )
     if not w.all_containers:
         return emit("k8s.seccomp", "warn", "no containers found", w.template_line)
     if bad:
@@ -689,11 +691,27 @@ def check_seccomp(w: Workload, emit: _Emitter) -> Finding:
     return emit("k8s.seccomp", "pass", "seccomp RuntimeDefault/Localhost on every container", good)
 
 
-def check_token_automount(w: Workload, emit: _Emitter) -> Finding:
+def check_token_automount(w: Workload, emit: _Emitter, ctx: Context) -> Finding:
+    """The pod's own automountServiceAccountToken wins; unset, its ServiceAccount's setting applies."""
     value = w.pod_spec.get("automountServiceAccountToken")
     if value is False:
         line = w.pod_spec.line_of("automountServiceAccountToken")
         return emit("k8s.sa-token-automount", "pass", "service-account token not mounted", line)
+    if value is None:
+        account = str(w.pod_spec.get("serviceAccountName") or w.pod_spec.get("serviceAccount") or "default")
+        for sa in ctx.objects:
+            if (
+                sa.kind == "ServiceAccount"
+                and sa.name == account
+                and _ns(sa) == _ns(w.obj)
+                and sa.obj.get("automountServiceAccountToken") is False
+            ):
+                return emit(
+                    "k8s.sa-token-automount",
+                    "pass",
+                    f"ServiceAccount {account} does not mount its token ({sa.file})",
+                    w.pod_spec_line,
+                )
     line = w.pod_spec.line_of("automountServiceAccountToken") if value is not None else w.pod_spec_line
     return emit(
         "k8s.sa-token-automount",

@@ -25,6 +25,16 @@ def found(tmp_path: Path, text: str, rule: str) -> list:
         ('resource "aws_db_instance" "d" {\n  storage_encrypted = var.enc\n}\n', 0),  # unknown: not guessed
         ('resource "aws_ebs_volume" "v" {\n  size = 10\n}\n', 1),
         ('resource "aws_s3_bucket" "b" {\n  bucket = "x"\n}\n', 0),  # S3 encrypts by default
+        # encryption that comes from elsewhere: a read replica, a restore, the account's EBS default
+        ('resource "aws_db_instance" "r" {\n  replicate_source_db = aws_db_instance.d.arn\n}\n', 0),
+        ('resource "aws_db_instance" "r" {\n  snapshot_identifier = "snap-1"\n}\n', 0),
+        (
+            'resource "aws_ebs_encryption_by_default" "on" {\n  enabled = true\n}\n'
+            'resource "aws_ebs_volume" "v" {\n  size = 10\n}\n',
+            0,
+        ),
+        ('resource "aws_rds_cluster" "c" {\n  engine_mode = "serverless"\n}\n', 0),
+        ('resource "aws_rds_cluster" "c" {\n  engine_mode = "provisioned"\n}\n', 1),
     ],
 )
 def test_encryption_at_rest(tmp_path, text, hits):

@@ -248,6 +248,8 @@ def test_json_syntax_is_checked_like_hcl_with_lines():
         ("iac.hardcoded-secret", 19),  # variable default
         ("iac.module-pinned", 24),  # registry module without version
         ("iac.hardcoded-secret", 32),  # resource literal password
+        ("iac.encryption-at-rest", 29),  # the same aws_db_instance: storage_encrypted unset
+        ("iac.database-protection", 29),  # ... and deletion_protection unset
     }
     assert all(f.file.endswith("json_bad/main.tf.json") for f in findings("json_bad"))
     assert findings("json_good") == []  # "${var.x}" is an expression, list-form terraform blocks read
