@@ -12,10 +12,7 @@ The peers are optional: a missing one gives a row saying so, never a crash.
 
 from __future__ import annotations
 
-import json
 import os
-import shutil
-import subprocess
 import sys
 import time
 from collections import defaultdict
@@ -26,69 +23,9 @@ sys.path.insert(0, str(ROOT))
 
 CORPUS = Path(os.environ.get("DEVOPS_REAL_CORPUS", ROOT.parent / "shared" / "corpora" / "real"))
 
-# peer check id -> our rule class (only classes both sides claim are compared)
-CHECKOV_TERRAFORM = {
-    "CKV_AWS_16": "iac.encryption-at-rest",  # RDS storage encrypted
-    "CKV_AWS_96": "iac.encryption-at-rest",  # Aurora cluster encrypted
-    "CKV_AWS_3": "iac.encryption-at-rest",  # EBS encrypted
-    "CKV_AWS_42": "iac.encryption-at-rest",  # EFS encrypted
-    "CKV_AWS_64": "iac.encryption-at-rest",  # Redshift encrypted
-    "CKV_AWS_29": "iac.encryption-at-rest",  # ElastiCache at rest
-    "CKV_AWS_74": "iac.encryption-at-rest",  # DocumentDB encrypted
-    "CKV_AWS_44": "iac.encryption-at-rest",  # Neptune encrypted
-    "CKV_AWS_24": "iac.public-ingress",  # 0.0.0.0/0 to 22
-    "CKV_AWS_25": "iac.public-ingress",  # 0.0.0.0/0 to 3389
-    "CKV_AWS_277": "iac.public-ingress",  # 0.0.0.0/0 to all ports
-    "CKV_AWS_260": "iac.public-ingress",  # 0.0.0.0/0 to 80 (we do not claim 80: shows as only-peer)
-    "CKV_AWS_20": "iac.public-bucket",  # public READ ACL
-    "CKV_AWS_57": "iac.public-bucket",  # public WRITE ACL
-    "CKV_AWS_293": "iac.database-protection",  # RDS deletion protection
-    "CKV_AWS_139": "iac.database-protection",  # RDS cluster deletion protection
-    "CKV_AWS_133": "iac.database-protection",  # RDS backup policy
-    "CKV_AWS_91": "iac.logging",  # ELBv2 access logs
-    "CKV_AWS_92": "iac.logging",  # ELB access logs
-    "CKV_AWS_41": "iac.hardcoded-secret",  # provider credentials
-    "CKV_AWS_45": "iac.hardcoded-secret",  # Lambda env secrets
-    "CKV_AWS_46": "iac.hardcoded-secret",  # EC2 user data secrets
-    "CKV_SECRET_2": "iac.hardcoded-secret",
-    "CKV_SECRET_6": "iac.hardcoded-secret",
-    "CKV_TF_1": "iac.module-pinned",
-}
-CHECKOV_KUBERNETES = {
-    "CKV_K8S_8": "k8s.liveness-probe",
-    "CKV_K8S_9": "k8s.readiness-probe",
-    "CKV_K8S_10": "k8s.resources-requests",
-    "CKV_K8S_12": "k8s.resources-requests",
-    "CKV_K8S_11": "k8s.resources-limits",
-    "CKV_K8S_13": "k8s.resources-limits",
-    "CKV_K8S_14": "k8s.image-tag",
-    "CKV_K8S_16": "k8s.privileged",
-    "CKV_K8S_20": "k8s.privilege-escalation",
-    "CKV_K8S_22": "k8s.read-only-root-fs",
-    "CKV_K8S_23": "k8s.run-as-non-root",
-    "CKV_K8S_21": "k8s.namespace",
-    "CKV_K8S_31": "k8s.seccomp",
-    "CKV_K8S_38": "k8s.sa-token-automount",
-    "CKV_K8S_28": "k8s.capabilities",
-    "CKV_K8S_37": "k8s.capabilities",
-    "CKV_K8S_40": "k8s.high-uid",
-    "CKV_K8S_43": "k8s.image-digest",
-}
-HADOLINT = {
-    "DL3002": "docker.non-root-user",
-    "DL3006": "docker.base-image-pinned",
-    "DL3007": "docker.base-image-pinned",
-    "DL3008": "docker.apt-pinned",
-    "DL3018": "docker.apt-pinned",
-    "DL3009": "docker.apt-cleanup",
-    "DL3019": "docker.apt-cleanup",
-    "DL3020": "docker.add-vs-copy",
-    "DL3025": "docker.exec-form",
-    "DL4006": "docker.pipefail",
-    "DL3015": "docker.no-install-recommends",
-    "DL3042": "docker.pip-no-cache",
-    "DL3059": "docker.consecutive-run",
-}
+# peer check id -> our rule class (only classes both sides claim are compared): the tables the
+# --with merge uses, so the bench measures what users get
+from skill.peers import CHECKOV_KUBERNETES, CHECKOV_TERRAFORM, HADOLINT  # noqa: E402
 
 # Hand check of every disagreement on the dev share: (peer, class) -> (ours wrong, decision).
 # "ours wrong" counts our findings a maintainer would reject; peer-only findings we leave to the
@@ -138,11 +75,6 @@ DECISIONS: dict[tuple[str, str], tuple[int | None, str]] = {
 }
 
 
-def _peer_binary(name: str) -> str | None:
-    here = Path(sys.executable).parent / name
-    return str(here) if here.is_file() else shutil.which(name)
-
-
 def _timed(fn):
     start = time.perf_counter()
     out = fn()
@@ -189,67 +121,41 @@ def ours_readiness(repo: Path, scope: str) -> set[tuple[str, str, str]]:
 # ----------------------------------------------------------------------------- peers
 
 
-def checkov_findings(repo: Path, framework: str, mapping: dict[str, str]) -> set[tuple[str, str, str]] | None:
-    binary = _peer_binary("checkov")
-    if binary is None:
-        return None
-    proc = subprocess.run(
-        [
-            binary,
-            "-d",
-            str(repo),
-            "--framework",
-            framework,
-            "-o",
-            "json",
-            "--quiet",
-            "--compact",
-            "--skip-download",
-            "--no-fail-on-crash",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=900,
-        env={**os.environ, "BC_SKIP_MAPPING": "TRUE"},
-    )
+def _peer(run) -> list | None:
+    """The peer's results, or None when it is not installed (its rows then say so)."""
+    from skill.errors import ToolMissingError
+
     try:
-        data = json.loads(proc.stdout or "[]")
-    except json.JSONDecodeError:
-        return set()
-    reports = data if isinstance(data, list) else [data]
+        return run()
+    except ToolMissingError:
+        return None
+
+
+def checkov_findings(repo: Path, framework: str, mapping: dict[str, str]) -> set[tuple[str, str, str]] | None:
+    from skill.peers import run_checkov
+
+    found = _peer(lambda: run_checkov(repo, (framework,)))
+    if found is None:
+        return None
     out = set()
-    for report in reports:
-        for item in (report.get("results") or {}).get("failed_checks") or []:
-            cls = mapping.get(item.get("check_id"))
-            if cls is None:
-                continue
-            resource = str(item.get("resource") or "")
-            if framework == "kubernetes":
-                parts = resource.split(".")
-                out.add((cls, "", f"{parts[0]}/{parts[-1]}"))
-            else:
-                out.add((cls, _rel(item.get("file_abs_path") or item.get("file_path") or "", repo), resource))
+    for p in found:
+        cls = mapping.get(p.check_id)
+        if cls is None:
+            continue
+        if framework == "kubernetes":
+            out.add((cls, "", p.resource))
+        else:
+            out.add((cls, _rel(p.path, repo), p.resource))
     return out
 
 
 def hadolint_findings(repo: Path, files: list[Path]) -> set[tuple[str, str, str]] | None:
-    binary = _peer_binary("hadolint")
-    if binary is None:
+    from skill.peers import run_hadolint
+
+    found = _peer(lambda: run_hadolint(files))
+    if found is None:
         return None
-    out = set()
-    for f in files:
-        proc = subprocess.run(
-            [binary, "-f", "json", "--no-fail", str(f)], capture_output=True, text=True, timeout=120
-        )
-        try:
-            items = json.loads(proc.stdout or "[]")
-        except json.JSONDecodeError:
-            continue
-        for item in items:
-            cls = HADOLINT.get(item.get("code"))
-            if cls:
-                out.add((cls, _rel(f.as_posix(), repo), ""))
-    return out
+    return {(HADOLINT[p.check_id], _rel(p.path, repo), "") for p in found if p.check_id in HADOLINT}
 
 
 def _dockerfiles(repo: Path) -> list[Path]:
@@ -310,6 +216,7 @@ def _side_by_side(
         ours |= {(c, f"{repo.name}/{fl}", o) for c, fl, o in found}
         t_o += dt
         peer_found, dt = _timed(lambda r=repo: peer_fn(r))
+        _RUNS[(kind, repo)] = (found, peer_found)
         missing = missing or peer_found is None
         theirs |= {(c, f"{repo.name}/{fl}", o) for c, fl, o in (peer_found or set())}
         t_p += dt
@@ -350,6 +257,7 @@ def dockerfile_rows(corpus: Path = CORPUS) -> list[dict]:
 
 
 _CACHE: dict[Path, list[dict]] = {}
+_RUNS: dict[tuple[str, Path], tuple[set, set | None]] = {}  # (kind, repo) -> (ours, peer's) of the last run
 
 
 def rows(corpus: Path = CORPUS) -> list[dict]:
@@ -372,33 +280,18 @@ def timings(corpus: Path = CORPUS) -> list[tuple[str, float]]:
 
 
 def disagreements(corpus: Path = CORPUS) -> dict[str, list]:
-    """Only-ours and only-peer items per class, for the hand check."""
+    """Only-ours and only-peer items per claimed class, for the hand check (from the rows' run)."""
+    rows(corpus)
     out: dict[str, list] = defaultdict(list)
-    for kind, ours_fn, peer_fn in (
-        (
-            "terraform",
-            lambda r: ours_terraform(r),
-            lambda r: checkov_findings(r, "terraform", CHECKOV_TERRAFORM),
-        ),
-        (
-            "kubernetes",
-            lambda r: ours_readiness(r, "k8s"),
-            lambda r: checkov_findings(r, "kubernetes", CHECKOV_KUBERNETES),
-        ),
-        (
-            "dockerfile",
-            lambda r: ours_readiness(r, "docker"),
-            lambda r: hadolint_findings(r, _dockerfiles(r)),
-        ),
-    ):
-        for repo in sorted((corpus / kind).iterdir()):
-            a, b = ours_fn(repo), peer_fn(repo) or set()
-            classes = {x[0] for x in b} | {x[0] for x in a}
-            for x in sorted(a - b):
-                if x[0] in classes and any(y[0] == x[0] for y in b) or x[0] in _claimed(kind):
-                    out[f"{repo.name} only ours {x[0]}"].append(x[1:])
-            for x in sorted(b - a):
-                out[f"{repo.name} only peer {x[0]}"].append(x[1:])
+    for (kind, repo), (a, b) in sorted(_RUNS.items(), key=lambda kv: (kv[0][0], kv[0][1].name)):
+        if b is None:
+            continue
+        claimed = _claimed(kind)
+        for x in sorted(a - b):
+            if x[0] in claimed:
+                out[f"{repo.name} only ours {x[0]}"].append(x[1:])
+        for x in sorted(b - a):
+            out[f"{repo.name} only peer {x[0]}"].append(x[1:])
     return out
 
 
@@ -415,12 +308,6 @@ def _cell(value) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    if "--disagreements" in argv:
-        for key, items in disagreements().items():
-            print(key)
-            for item in items:
-                print("   ", *item)
-        return 0
     table = rows()
     header = ("peer", "class", "both", "ours", "peer_only", "ours_wrong", "ours_s", "peer_s")
     print(" | ".join(header))
@@ -432,6 +319,11 @@ def main(argv: list[str] | None = None) -> int:
     for peer, (ours_s, peer_s) in by_peer.items():
         ratio = f"{peer_s / ours_s:.1f}x" if peer_s and ours_s else "-"
         print(f"run time {peer}: ours {ours_s:.2f}s, peer {_cell(peer_s)}s (peer/ours {ratio})")
+    if "--disagreements" in argv:  # the items behind the only-ours / only-peer counts
+        for key, items in disagreements().items():
+            print(key)
+            for item in items:
+                print("   ", *item)
     return 0
 
 

@@ -37,7 +37,9 @@ def test_hadolint_rows_cover_every_mapped_class():
 def test_a_missing_peer_is_a_row_not_a_crash(monkeypatch):
     if not (CORPUS / "dockerfile").is_dir():
         pytest.skip("dev share corpus not present (../shared/corpora/real)")
+    import skill.peers
+
     peers = load()
-    monkeypatch.setattr(peers, "_peer_binary", lambda name: None)
+    monkeypatch.setattr(skill.peers, "command", lambda name: None)
     rows = peers.dockerfile_rows(CORPUS)
     assert rows and all(r["peer_only"] is None and "not installed" in r["note"] for r in rows)

@@ -73,18 +73,39 @@ def review(ctx, source, env, code_dir, show_all, fmt, as_json, output):
     show_default=True,
     help="Exit 1 when a finding is at or above this severity.",
 )
+@click.option(
+    "--with",
+    "with_peers",
+    multiple=True,
+    metavar="PEER",
+    help="Also run checkov over the same code and merge its results (same resource and class: one "
+    "finding saying both agree). Exit 2 when checkov is not installed.",
+)
 @format_option
 @_json_flag
 @output_option
 @click.pass_context
-def lint(ctx, path, fail_on, fmt, as_json, output):
+def lint(ctx, path, fail_on, with_peers, fmt, as_json, output):
     """Static checks over .tf code: remote/encrypted state, secrets, pinning, environments."""
-    from skill.errors import InputError
-    from skill.nodes.iac.hcl_checks import RULES, has_code, review_code
+    from pathlib import Path
 
+    from skill.errors import InputError, UsageError
+    from skill.nodes.iac.hcl_checks import RULES, has_code, review_code
+    from skill.peers import merge, parse_with, peer_rules, require, run_checkov
+
+    peers = parse_with(with_peers)
+    if "hadolint" in peers:
+        raise UsageError("--with hadolint: iac lint reads Terraform; hadolint belongs to devops readiness")
+    if peers:
+        require("checkov")
     if not has_code(path):  # a wrong path must not pass as clean code
         raise InputError(f"no Terraform code under {path} (.tf, .tf.json, .tfvars, terraform.tfstate)")
     findings = review_code(path)
+    if peers:
+        severity_of = {r.id: r.severity for r in RULES.values()}
+        findings = merge(
+            findings, run_checkov(Path(path), ("terraform",)), base=Path.cwd(), severity_of=severity_of
+        )
     fmt = "json" if as_json else fmt
     title = f"IaC lint: {path}"
     if fmt == "json":
@@ -92,7 +113,7 @@ def lint(ctx, path, fail_on, fmt, as_json, output):
             {"path": path, "findings": [f.model_dump(mode="json", exclude_none=True) for f in findings]}
         )
     elif fmt == "sarif":
-        text = to_sarif(_TOOL, findings, RULES.values())
+        text = to_sarif(_TOOL, findings, [*RULES.values(), *peer_rules(findings)])
     elif fmt == "md":
         text = to_markdown(title, findings)
     elif output is None and sys.stdout.isatty():

@@ -37,8 +37,23 @@ def _anchored(findings, path: str):
 @json_option
 @output_option
 @click.option("--all", "show_all", is_flag=True, help="Text/Markdown: also list passing and n/a checks.")
+@click.option(
+    "--with",
+    "with_peers",
+    multiple=True,
+    metavar="PEER",
+    help="Also run a peer scanner and merge its results: checkov (Kubernetes, Terraform), hadolint "
+    "(Dockerfiles). Repeatable. Exit 2 when it is not installed.",
+)
 def readiness(
-    path: str, env: str, level: str | None, fmt: str, as_json: bool, output: str | None, show_all: bool
+    path: str,
+    env: str,
+    level: str | None,
+    fmt: str,
+    as_json: bool,
+    output: str | None,
+    show_all: bool,
+    with_peers: tuple[str, ...],
 ) -> None:
     """Score PATH (a repository, folder or file) L1-L4 for production readiness.
 
@@ -47,16 +62,18 @@ def readiness(
     Example: devops readiness examples/sample-service --env production --format json
     """
     from skill.nodes.readiness import review
+    from skill.peers import parse_with, peer_rules
 
     fmt = resolve_format(fmt, as_json)
-    rep = review(path, env=env, target_level=level)
+    rep = review(path, env=env, target_level=level, peers=parse_with(with_peers))
     title = f"{REPORT_MARKER[3:]}{path}"
     blocking = list(dict.fromkeys(f.id for f in rep.failing(rep.target_level)))
     try:
         if fmt == "json":
             emit(to_json(rep.to_json_dict()), output)
         elif fmt == "sarif":
-            emit(to_sarif("devops-readiness", _anchored(rep.checks, path), rules()), output)
+            sarif_rules = [*rules(), *peer_rules(rep.checks)]
+            emit(to_sarif("devops-readiness", _anchored(rep.checks, path), sarif_rules), output)
         elif fmt == "md":
             verdict = ":white_check_mark: **GO**" if rep.go else ":x: **NO-GO**"
             lines = [

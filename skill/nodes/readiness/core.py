@@ -94,18 +94,42 @@ def _probes_cover_healthcheck(k8s: list[Finding], docker: list[Finding]) -> list
     ]
 
 
+def _with_peers(findings: list[Finding], scan, target: Path, peers: tuple[str, ...]) -> list[Finding]:
+    from skill.peers import merge, run_checkov, run_hadolint
+
+    results = []
+    if "checkov" in peers:
+        results += run_checkov(target, ("kubernetes", "terraform"))
+    if "hadolint" in peers:
+        results += run_hadolint(d.path for d in scan.dockerfiles)
+    return merge(
+        findings,
+        results,
+        base=scan.root,
+        severity_of={c.id: c.severity for c in CHECKS.values()},
+        level_of={c.id: c.level for c in CHECKS.values()},
+    )
+
+
 def review(
     path: str | os.PathLike,
     env: str = "production",
     target_level: str | None = None,
     *,
     config: dict | None = None,
+    peers: tuple[str, ...] = (),
 ) -> ReadinessReport:
     """Scan ``path`` (a repository, a folder or one file) and score it L1..L4.
 
     ``target_level`` defaults to the level ``[readiness.targets]`` asks for ``env``.
     Unreadable or malformed files become ``scan.file`` warnings; the scan goes on.
+    ``peers`` ("checkov", "hadolint") are run and merged (skill.peers): their agreement is noted
+    on our findings, their other results are warnings that do not move the level.
     """
+    from skill.peers import require
+
+    for peer in peers:  # a missing peer fails before the scan, as a usage error
+        require(peer)
     target = Path(path)
     if not target.exists():
         raise InputError(f"no such file or folder: {path}")
@@ -162,6 +186,9 @@ def review(
                 id=SCAN_WARNING_ID, severity="info", status="warn", message=message, file=file, object=file
             )
         )
+
+    if peers:
+        findings = _with_peers(findings, scan, target, peers)
 
     achieved = level_achieved(findings)
     if not any(f.status in ("pass", "fail") for f in findings if f.id != SCAN_WARNING_ID):
