@@ -265,19 +265,36 @@ def approvals_list(as_json: bool) -> None:
 )
 @json_option
 def approvals_approve(ref: str, by: str, ttl: str, as_json: bool) -> None:
-    """Approve a paused run (by request id or run id) and resume it.
+    """Approve a paused run (by request id or run id) and resume it, or a gate request.
 
     Approving goes through the guardrails approvals: a terminal confirmation (type the target's
-    name) or the operator key in $DEVOPS_OPERATOR_KEY. The run then resumes exactly once.
+    name) or the operator key in $DEVOPS_OPERATOR_KEY. The run then resumes exactly once. A
+    request id with no run (a `guardrails.py check` or hook that asked) is approved once for its
+    next check; in team mode from any machine. A second approver gets "already decided".
 
     \b
     devops approvals approve rq-3f9c2a1b7d4e5f60 --by alice
     devops approvals approve run-20261205-1a2b3c --by alice --ttl 10m
     """
     from skill.agent.graph import resume
-    from skill.guardrails.approvals import approval_ttl
+    from skill.errors import NotFoundError
+    from skill.guardrails import approvals
 
-    outcome = resume(ref, approved=True, by=by, ttl=approval_ttl(ttl))
+    seconds = approvals.approval_ttl(ttl)
+    try:
+        outcome = resume(ref, approved=True, by=by, ttl=seconds)
+    except NotFoundError:
+        if not ref.startswith("rq-"):
+            raise
+        granted = approvals.approve(ref, by=by, ttl_seconds=seconds)  # a gate request, no run
+        if as_json:
+            echo_json({k: v for k, v in granted.items() if k != "token"})
+        else:
+            click.echo(
+                f"approved {granted['request_id']} once ({granted['approval_id']}, by {granted['approved_by']} "
+                f"via {granted['method']}, expires {granted['expires']}): its next check passes once"
+            )
+        return
     _print_outcome(outcome, as_json)
     _exit(outcome)
 

@@ -13,6 +13,9 @@
   operator key ($DEVOPS_OPERATOR_KEY) whose PBKDF2 hash ``operator-key init`` stored.
 - A check consumes an approval (a token given with --approval, or the pending approval for the
   same request) atomically: the UPDATE that marks it used succeeds once.
+- Team mode (a PostgreSQL URL configured, skill.storage): the same tables live in the team
+  database, and the HMAC key in its ``gate_keys`` table, so a request recorded on one machine is
+  approved from another. A T3/T4 check then opens one connection; T1/T2 checks never do.
 """
 
 from __future__ import annotations
@@ -27,10 +30,11 @@ DB_NAME = "approvals.db"
 OPERATOR_NAME = "operator-key.json"
 TOKEN_PREFIX = "ga1"
 PENDING_RETENTION = 7 * 86400  # pending requests hold exact commands: keep them a week at most
+VERSION = 1  # migrations of the approvals store (STORE_SCHEMA)
 PBKDF2_ITERATIONS = 200_000
 TTY_TIMEOUT = 300  # seconds to wait for the human at the terminal
 
-SCHEMA = """
+DDL = """
 CREATE TABLE IF NOT EXISTS pending (
     request_id TEXT PRIMARY KEY,
     digest TEXT NOT NULL,
@@ -52,6 +56,31 @@ CREATE TABLE IF NOT EXISTS approvals (
 );
 CREATE INDEX IF NOT EXISTS approvals_digest ON approvals(digest);
 """
+# The team database's DDL: REAL is DOUBLE PRECISION there, and the HMAC key is a row, not a file.
+_PG_SCHEMA = (
+    DDL.replace(" REAL", " DOUBLE PRECISION")
+    + "CREATE TABLE IF NOT EXISTS gate_keys (name TEXT PRIMARY KEY, secret TEXT NOT NULL);\n"
+)
+
+
+def __getattr__(name: str):
+    # The skill.storage declaration is built on first use: its dataclasses cost the SQLite hook
+    # path ~15 ms it does not need (the hook opens approvals.db itself).
+    if name == "SCHEMA":
+        from skill.storage import CopyTable, Migration, Schema
+
+        return Schema(
+            "approvals",
+            (Migration("create approvals", sqlite=DDL, postgres=_PG_SCHEMA),),
+            team=True,
+            # approvals are signed with the machine's own key: only the requests move
+            copy_tables=(CopyTable("pending", ("request_id",)),),
+        )
+    raise AttributeError(name)
+
+
+class AlreadyDecided(DevopsError):
+    """A second approver: the request already has an approval that is neither used nor expired."""
 
 
 class ApprovalError(DevopsError):
@@ -152,7 +181,28 @@ class batch_session:
         return False
 
 
+_TEAM: dict = {}  # url -> the process's one connection to the team database
+
+
+def _team_conn():
+    """The team database's connection when one is configured (opened once per process), else None."""
+    from skill.guardrails.audit import team_url
+
+    url = team_url()
+    if not url:
+        return None
+    shared = _TEAM.get(url)
+    if shared is None or shared.raw.closed or shared.raw.broken:
+        from skill.storage import postgres
+
+        shared = _TEAM[url] = _Shared(postgres.open_store(url, __getattr__("SCHEMA")))
+    return shared
+
+
 def _connect(directory: str | None = None, *, create: bool = True, sync: str = "NORMAL"):
+    team = _team_conn()
+    if team is not None:
+        return team
     if _SESSION.get("active") and directory is None:
         shared = _SESSION.get("conn")
         if shared is None:
@@ -181,11 +231,44 @@ def _open(directory: str | None = None, *, create: bool = True, sync: str = "NOR
         except FileExistsError:
             pass
     conn = sqlite3.connect(path, timeout=1.0, isolation_level=None)
-    conn.execute(f"PRAGMA synchronous={sync}")
-    if fresh:
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.executescript(SCHEMA)
+    try:
+        conn.execute(f"PRAGMA synchronous={sync}")
+        if fresh:
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.executescript(DDL)
+            conn.execute(f"PRAGMA user_version = {VERSION}")
+        elif conn.execute("PRAGMA user_version").fetchone()[0] > VERSION:
+            from skill.errors import StorageError
+
+            raise StorageError(
+                f"{path} has schema version newer than this code knows ({VERSION})",
+                hint="upgrade master-devops; it will not read or change a newer store",
+            )
+    except BaseException:
+        conn.close()
+        raise
     return conn
+
+
+class _WriteTransaction:
+    """The write lock for a read-then-write: BEGIN IMMEDIATE on SQLite, a transaction holding an
+    advisory lock on PostgreSQL (statements after it see what the previous holder committed)."""
+
+    def __init__(self, conn, lock: str):
+        self.conn, self.lock, self.inner = conn, lock, None
+
+    def __enter__(self):
+        if getattr(self.conn, "backend", "sqlite") == "postgres":
+            self.inner = self.conn.transaction(lock=self.lock)
+            return self.inner.__enter__()
+        self.conn.execute("BEGIN IMMEDIATE")
+        return self.conn
+
+    def __exit__(self, kind, exc, tb):
+        if self.inner is not None:
+            return self.inner.__exit__(kind, exc, tb)
+        self.conn.execute("ROLLBACK" if kind else "COMMIT")
+        return False
 
 
 def _with_schema(conn, fn):
@@ -197,12 +280,16 @@ def _with_schema(conn, fn):
     except sqlite3.OperationalError as exc:
         if "no such table" not in str(exc):
             raise
-        conn.executescript(SCHEMA)
+        conn.executescript(DDL)
         return fn()
 
 
 def load_key(directory: str | None = None, *, create: bool = False) -> bytes:
-    """The HMAC key. Refuses a key file others can read: anyone reading it could sign approvals."""
+    """The HMAC key. Refuses a key file others can read: anyone reading it could sign approvals.
+    In team mode the key is the team database's (every machine checks what another approved)."""
+    team = _team_conn()
+    if team is not None:
+        return _team_key(team, create)
     path = os.path.join(_dir(directory), KEY_NAME)
     try:
         st = os.stat(path)
@@ -224,6 +311,23 @@ def load_key(directory: str | None = None, *, create: bool = False) -> bytes:
     return key
 
 
+def _team_key(conn, create: bool) -> bytes:
+    def read():
+        row = conn.execute("SELECT secret FROM gate_keys WHERE name = 'approval'").fetchone()
+        return None if row is None else bytes.fromhex(row[0])
+
+    key = read()
+    if key is None:
+        if not create:
+            raise ApprovalError("no approval key yet (no approval was ever created)")
+        conn.execute(
+            "INSERT INTO gate_keys (name, secret) VALUES ('approval', ?) ON CONFLICT (name) DO NOTHING",
+            (os.urandom(32).hex(),),
+        )
+        key = read()  # another machine may have made it first: everyone uses the stored one
+    return key
+
+
 def _mac(key: bytes, *fields) -> str:
     import hashlib
     import hmac
@@ -241,6 +345,13 @@ def record_pending(
     conn=None,
 ) -> None:
     """Remember a T3/T4 request so a human can look it up and approve it."""
+    if not decision.approvable and conn is None:
+        from skill.guardrails.audit import team_url
+
+        if team_url():
+            # nobody can approve it, and the audit has it: not worth a team-database connection
+            # on the hook path (a cold psycopg import and connect cost ~10x the whole check)
+            return
     own = conn is None
     if own:
         # Pending requests come back by re-running the check: not worth an fsync per T3/T4 check.
@@ -285,7 +396,8 @@ def get_pending(request_id: str, directory: str | None = None) -> dict:
             f"no pending request {request_id}: run the check first, then approve its request id"
         )
     try:
-        conn.row_factory = __import__("sqlite3").Row
+        if getattr(conn, "backend", "sqlite") == "sqlite":
+            conn.row_factory = __import__("sqlite3").Row
         row = _with_schema(
             conn, lambda: conn.execute("SELECT * FROM pending WHERE request_id = ?", (request_id,)).fetchone()
         )
@@ -328,7 +440,7 @@ def consume(
     """Use one approval for this exact request. Returns (consumed or None, why not)."""
     d = _dir(directory)
     now = time.time() if now is None else now
-    if token is None and not os.path.exists(os.path.join(d, DB_NAME)):
+    if token is None and not os.path.exists(os.path.join(d, DB_NAME)) and _team_conn() is None:
         return None, None
     try:
         key = load_key(d)
@@ -466,23 +578,28 @@ def approve(
         raise Blocked(
             f"{request_id} cannot be approved: it is denied by a rule or a change freeze ({pending['reasons']})"
         )
-    method = (authorize or authorize_human)(pending)
     d = _dir(directory)
-    key = load_key(d, create=True)
-    now = time.time()
-    approval_id = "ap-" + secrets.token_hex(8)
-    expires = now + ttl_seconds
-    mac = _mac(key, approval_id, request_id, pending["digest"], by, method, repr(now), repr(expires))
     conn = _connect(d)
     try:
-        _with_schema(
-            conn,
-            lambda: conn.execute(
-                "INSERT INTO approvals (approval_id, request_id, digest, approved_by, method, created, expires, mac)"
-                " VALUES (?,?,?,?,?,?,?,?)",
-                (approval_id, request_id, pending["digest"], by, method, now, expires, mac),
-            ),
-        )
+        _refuse_if_decided(conn, request_id, time.time())  # before asking the human anything
+        method = (authorize or authorize_human)(pending)
+        key = load_key(d, create=True)
+        now = time.time()
+        approval_id = "ap-" + secrets.token_hex(8)
+        expires = now + ttl_seconds
+        mac = _mac(key, approval_id, request_id, pending["digest"], by, method, repr(now), repr(expires))
+
+        def grant():
+            # one approver wins: the check and the insert under one write lock, on both backends
+            with _WriteTransaction(conn, f"gate-approve:{request_id}"):
+                _refuse_if_decided(conn, request_id, now)
+                conn.execute(
+                    "INSERT INTO approvals (approval_id, request_id, digest, approved_by, method, created,"
+                    " expires, mac) VALUES (?,?,?,?,?,?,?,?)",
+                    (approval_id, request_id, pending["digest"], by, method, now, expires, mac),
+                )
+
+        _with_schema(conn, grant)
         conn.execute("DELETE FROM pending WHERE last_seen < ?", (now - PENDING_RETENTION,))
     finally:
         conn.close()
@@ -501,6 +618,38 @@ def approve(
         "expires": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(expires)),
         "token": token,
     }
+
+
+def _refuse_if_decided(conn, request_id: str, now: float) -> None:
+    row = conn.execute(
+        "SELECT approval_id, approved_by, created, expires FROM approvals"
+        " WHERE request_id = ? AND used_at IS NULL AND expires > ? ORDER BY created DESC LIMIT 1",
+        (request_id, now),
+    ).fetchone()
+    if row is not None:
+        fmt = "%Y-%m-%dT%H:%M:%SZ"
+        raise AlreadyDecided(
+            f"{request_id} is already decided: approved by {row[1]} at {time.strftime(fmt, time.gmtime(row[2]))}"
+            f" ({row[0]}, unused, expires {time.strftime(fmt, time.gmtime(row[3]))}); nothing more to approve"
+        )
+
+
+def list_pending(limit: int = 50) -> list[dict]:
+    """Pending requests, newest first (the team's when a team database is configured)."""
+    conn = _connect(create=False)
+    if conn is None:
+        return []
+    try:
+        if getattr(conn, "backend", "sqlite") == "sqlite":
+            conn.row_factory = __import__("sqlite3").Row
+        rows = conn.execute(
+            "SELECT request_id, kind, target, environment, tier, decision, approvable, reasons, canonical,"
+            " last_seen FROM pending ORDER BY last_seen DESC LIMIT ?",
+            (limit,),
+        ).fetchall()
+        return [{key: row[key] for key in row.keys()} for row in rows]
+    finally:
+        conn.close()
 
 
 def describe_pending(pending: dict) -> str:

@@ -22,6 +22,10 @@ SYNC = "OFF"
 BUSY_TIMEOUT = 0.25  # seconds: parallel hooks contend briefly; a stuck lock must not stall a check
 DB_NAME = "audit.db"
 SPOOL_NAME = "audit-spool.jsonl"
+# Team mode (a PostgreSQL URL configured): a check starts a detached shipper at most this often.
+SHIP_INTERVAL = 30.0
+SHIP_STAMP = "audit-ship.stamp"  # its mtime: when a check last started the shipper
+SHIP_STATUS = "audit-ship.status"  # the background shipper's last failure, if any
 COLUMNS = (
     "uid",
     "ts",
@@ -69,11 +73,21 @@ def _chain_existing(conn) -> None:
         prev = link
 
 
+# How far each team database has received this file's rows (skill.guardrails.audit_ship).
+CREATE_SHIPPED = """
+CREATE TABLE IF NOT EXISTS shipped (
+    target TEXT PRIMARY KEY, last_id INTEGER NOT NULL, last_hash TEXT NOT NULL, at REAL
+)
+"""
+
 # Named migrations, applied in order; PRAGMA user_version counts the applied ones. Files written
 # before versioning have version 0 and a decisions table: "create decisions" adopts them.
+# skill.guardrails.audit_ship declares the same steps to skill.storage (not imported here: the
+# hook path cannot pay for dataclasses).
 MIGRATIONS = (
     ("create decisions", CREATE_DECISIONS),
     ("chain decisions", _chain_existing),
+    ("ship cursor", CREATE_SHIPPED),
 )
 VERSION = len(MIGRATIONS)
 
@@ -154,18 +168,16 @@ def normalized(row: dict) -> dict:
     return out
 
 
-def append_chained(conn, rows: list[dict], prev: str) -> str:
+def append_chained(conn, rows, prev: str) -> str:
     """Insert rows after ``prev`` (the last hash), skipping uids already stored; the new last hash.
 
-    The caller holds the write lock (BEGIN IMMEDIATE / an advisory lock): one chain whatever
-    the number of writers.
+    The caller holds the write lock (BEGIN IMMEDIATE): one chain whatever the number of writers.
     """
     for row in rows:
         row = normalized(row)
         link = chain_hash(prev, row)
-        cur = conn.execute(_INSERT, (*(row[c] for c in COLUMNS), prev, link))
-        if cur.rowcount == 1:  # a uid already stored (a spool line ingested twice) keeps its place
-            prev = link
+        if conn.execute(_INSERT, (*(row[c] for c in COLUMNS), prev, link)).rowcount == 1:
+            prev = link  # a uid already stored (a spool line ingested twice) keeps its place
     return prev
 
 
@@ -301,6 +313,28 @@ def row_for(decision, *, caller: str | None, cwd: str | None, ts: float | None =
     }
 
 
+def team_url() -> str | None:
+    """The team database URL when one is configured (skill.storage.database_url's rule, without
+    importing skill.storage on the hook path); None when embedded or unreadable."""
+    url = os.environ.get("DEVOPS_DATABASE_URL")
+    if url is None:
+        try:
+            from skill.paths import project_config_dir, user_config_dir
+
+            layers = [d for d in (user_config_dir(), project_config_dir()) if d]
+            if not os.environ.get("DEVOPS_CONFIG") and not any(
+                os.path.exists(os.path.join(d, "config.toml")) for d in layers
+            ):
+                return None  # no config.toml anywhere: embedded, without loading the parser
+            from skill.config import load_settings
+
+            url = load_settings("store").get("url") or ""
+        except Exception:  # noqa: BLE001 - a broken config.toml is reported by the commands that use it
+            return None
+    url = str(url).strip()
+    return url if url.startswith(("postgresql://", "postgres://")) else None
+
+
 def _data_dir() -> str:
     from skill.paths import data_dir
 
@@ -341,8 +375,48 @@ class AuditLog:
             self._write_db(rows)
         except Exception as exc:  # any storage failure: spool instead, decisions stand
             self._spool(rows, exc)
+        try:
+            self._maybe_ship()
+        except Exception:  # noqa: BLE001 - shipping is best effort; the rows wait in audit.db
+            pass
 
-    def _connect(self):
+    def _maybe_ship(self) -> None:
+        """In team mode, start the detached shipper when it has not been started for a while.
+
+        The common case costs one stat(); the configuration is read only when the stamp is stale,
+        and the hook never waits for PostgreSQL.
+        """
+        directory = self._dir()
+        stamp = os.path.join(directory, SHIP_STAMP)
+        try:
+            if time.time() - os.stat(stamp).st_mtime < SHIP_INTERVAL:
+                return
+        except FileNotFoundError:
+            pass
+        _ensure_private_file(stamp)
+        os.utime(stamp)
+        if not team_url():
+            return
+        root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+        env = dict(os.environ)
+        env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+        devnull = os.devnull
+        # sh starts the shipper in the background and exits at once: reaped here, the shipper is
+        # nobody's zombie (a long-lived process such as `devops serve` checks too)
+        pid = os.posix_spawn(
+            "/bin/sh",
+            ["sh", "-c", 'exec "$0" -m skill.guardrails.audit_ship "$1" &', sys.executable, directory],
+            env,
+            setsid=True,
+            file_actions=[
+                (os.POSIX_SPAWN_OPEN, 0, devnull, os.O_RDONLY, 0),
+                (os.POSIX_SPAWN_OPEN, 1, devnull, os.O_WRONLY, 0),
+                (os.POSIX_SPAWN_OPEN, 2, devnull, os.O_WRONLY, 0),
+            ],
+        )
+        os.waitpid(pid, 0)
+
+    def _connect(self, *, sync: str = SYNC):
         sqlite3 = sqlite_module()
         directory = self._dir()
         os.makedirs(directory, mode=0o700, exist_ok=True)
@@ -352,7 +426,7 @@ class AuditLog:
             _ensure_private_file(path)
         conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT, isolation_level=None)
         try:
-            conn.execute(f"PRAGMA synchronous={SYNC}")
+            conn.execute(f"PRAGMA synchronous={sync}")
             version = conn.execute("PRAGMA user_version").fetchone()[0]
             if version != VERSION:
                 if version > VERSION:

@@ -542,23 +542,10 @@ def _pending(args) -> int:
 
     from skill.guardrails import approvals
 
-    conn = approvals._connect(create=False)
-    rows = []
-    if conn is not None:
-        try:
-            conn.row_factory = sqlite3.Row
-            rows = [
-                dict(r)
-                for r in conn.execute(
-                    "SELECT request_id, kind, target, environment, tier, decision, approvable, reasons, canonical,"
-                    " last_seen FROM pending ORDER BY last_seen DESC LIMIT ?",
-                    (args.limit,),
-                )
-            ]
-        except sqlite3.Error:
-            rows = []
-        finally:
-            conn.close()
+    try:
+        rows = approvals.list_pending(args.limit)
+    except sqlite3.Error:  # an unreadable approvals.db: nothing pending can be shown
+        rows = []
     from skill.redact import redact
 
     for row in rows:

@@ -37,6 +37,8 @@ STORES: tuple[Store, ...] = (
     Store("runs", "skill.agent.runs", "graph"),
     Store("inbox", "skill.webhooks.inbox", "inbox"),
     Store("flags", "skill.nodes.deploy.flags", "flags"),
+    Store("audit", "skill.guardrails.audit_ship", "audit"),
+    Store("approvals", "skill.guardrails.approvals", "approvals"),
 )
 
 

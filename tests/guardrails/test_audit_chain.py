@@ -153,7 +153,7 @@ def test_a_log_from_before_the_chain_is_chained_by_its_named_migration():
     old.commit()
     assert old.execute("PRAGMA user_version").fetchone()[0] == 0
     old.close()
-    assert [name for name, _ in audit.MIGRATIONS] == ["create decisions", "chain decisions"]
+    assert [name for name, _ in audit.MIGRATIONS][:2] == ["create decisions", "chain decisions"]
     decide(["ls"])  # the next decision migrates the file, then appends to the chain
     with db() as conn:
         assert conn.execute("PRAGMA user_version").fetchone()[0] == audit.VERSION
@@ -239,3 +239,11 @@ def test_a_spool_line_already_stored_does_not_fork_the_chain():
     decide(["echo next"])
     code, report = verify()
     assert code == 0 and report["rows"] == 2
+
+
+def test_the_storage_declaration_is_the_hook_paths_migrations():
+    # skill.storage (devops db migrate/status, doctor) and the hook path migrate the same file
+    from skill.guardrails.audit_ship import SCHEMA
+
+    assert [(m.name, m.sqlite) for m in SCHEMA.migrations] == list(audit.MIGRATIONS)
+    assert SCHEMA.version == audit.VERSION
