@@ -283,9 +283,13 @@ def approvals_approve(ref: str, by: str, ttl: str, as_json: bool) -> None:
     seconds = approvals.approval_ttl(ttl)
     try:
         outcome = resume(ref, approved=True, by=by, ttl=seconds)
-    except NotFoundError:
+    except NotFoundError as no_run:
         if not ref.startswith("rq-"):
             raise
+        try:
+            approvals.get_pending(ref)
+        except NotFoundError:
+            raise no_run from None  # neither a run nor a gate request
         granted = approvals.approve(ref, by=by, ttl_seconds=seconds)  # a gate request, no run
         if as_json:
             echo_json({k: v for k, v in granted.items() if k != "token"})

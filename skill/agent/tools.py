@@ -376,7 +376,9 @@ def grant_approval(
     from skill.guardrails import approvals
 
     ttl = approvals.approval_ttl() if ttl is None else ttl  # one default for every approve command
-    granted = approvals.approve(request_id, by=by, ttl_seconds=ttl, **options)
+    # the run's claim already made this the only approver (an earlier one may have died after
+    # granting): its outstanding approval is replaced, not "already decided"
+    granted = approvals.approve(request_id, by=by, ttl_seconds=ttl, supersede=True, **options)
     return granted.get("token") if isinstance(granted, dict) else getattr(granted, "token", None)
 
 

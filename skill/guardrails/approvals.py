@@ -565,8 +565,15 @@ def approve(
     ttl_seconds: float,
     directory: str | None = None,
     authorize=None,
+    supersede: bool = False,
 ) -> dict:
-    """Create the approval for a pending request after ``authorize(pending)`` names the method."""
+    """Create the approval for a pending request after ``authorize(pending)`` names the method.
+
+    An outstanding (unused, unexpired) approval of the same request makes this AlreadyDecided:
+    two approvers racing get one success. ``supersede`` is for a caller that already holds the
+    only claim on the request (a paused run being approved again after its approver died): the
+    outstanding approval is then revoked and replaced.
+    """
     import base64
     import json
     import secrets
@@ -581,7 +588,8 @@ def approve(
     d = _dir(directory)
     conn = _connect(d)
     try:
-        _refuse_if_decided(conn, request_id, time.time())  # before asking the human anything
+        if not supersede:
+            _refuse_if_decided(conn, request_id, time.time())  # before asking the human anything
         method = (authorize or authorize_human)(pending)
         key = load_key(d, create=True)
         now = time.time()
@@ -592,7 +600,13 @@ def approve(
         def grant():
             # one approver wins: the check and the insert under one write lock, on both backends
             with _WriteTransaction(conn, f"gate-approve:{request_id}"):
-                _refuse_if_decided(conn, request_id, now)
+                if supersede:
+                    conn.execute(
+                        "UPDATE approvals SET used_at = ?, used_by = ? WHERE request_id = ? AND used_at IS NULL",
+                        (now, f"superseded by {approval_id}", request_id),
+                    )
+                else:
+                    _refuse_if_decided(conn, request_id, now)
                 conn.execute(
                     "INSERT INTO approvals (approval_id, request_id, digest, approved_by, method, created,"
                     " expires, mac) VALUES (?,?,?,?,?,?,?,?)",

@@ -315,7 +315,7 @@ def row_for(decision, *, caller: str | None, cwd: str | None, ts: float | None =
 
 def team_url() -> str | None:
     """The team database URL when one is configured (skill.storage.database_url's rule, without
-    importing skill.storage on the hook path); None when embedded or unreadable."""
+    importing skill.storage on the hook path); None when embedded or config.toml is unreadable."""
     url = os.environ.get("DEVOPS_DATABASE_URL")
     if url is None:
         try:
@@ -332,7 +332,14 @@ def team_url() -> str | None:
         except Exception:  # noqa: BLE001 - a broken config.toml is reported by the commands that use it
             return None
     url = str(url).strip()
-    return url if url.startswith(("postgresql://", "postgres://")) else None
+    if not url or url == "sqlite":
+        return None
+    if not url.startswith(("postgresql://", "postgres://")):
+        from skill.errors import ConfigError
+
+        # never a silent fallback to this machine's files: approvals would split between stores
+        raise ConfigError("DEVOPS_DATABASE_URL ([store] url) must be a postgresql:// URL, or empty")
+    return url
 
 
 def _data_dir() -> str:

@@ -206,3 +206,22 @@ def test_the_documented_grants_are_enough_for_asking_approving_and_using(tmp_pat
     assert res.returncode == 0, res.stderr
     code, decision, _ = check(agent, "mytool ask db")
     assert code == 0 and decision["approval_used"]
+
+
+def test_a_team_url_from_config_toml_and_a_malformed_one(tmp_path, postgres_url, monkeypatch):
+    from skill.errors import ConfigError
+    from skill.guardrails.audit import team_url
+
+    monkeypatch.delenv("DEVOPS_DATABASE_URL", raising=False)
+    assert team_url() is None
+    cfg = Path(os.environ["DEVOPS_CONFIG_DIR"])
+    (cfg / "config.toml").write_text(f'[store]\nurl = "{postgres_url}"\n')
+    assert team_url() == postgres_url
+    monkeypatch.setenv("DEVOPS_DATABASE_URL", "")  # one shell opts out
+    assert team_url() is None
+    monkeypatch.setenv("DEVOPS_DATABASE_URL", "mysql://db/devops")
+    with pytest.raises(ConfigError):
+        team_url()
+    env = {**os.environ, "DEVOPS_HOME": str(tmp_path / "h")}
+    code, decision, _ = check(env, "mytool ask db")
+    assert code == 3 and any("postgresql://" in r for r in decision["reasons"])  # asks, says why

@@ -336,3 +336,23 @@ def test_the_background_shipper_records_its_failure(tmp_path, own_server):
 
 def audit_ship_background(home, url) -> int:
     return run("-m", "skill.guardrails.audit_ship", str(home), home=home, url=url).returncode
+
+
+def test_db_copy_moves_the_audit_with_its_chain_and_reruns_copy_nothing(tmp_path, postgres_url):
+    home = tmp_path / "laptop"
+    no_background_shipper(home)
+    fill(home, 40)
+    env = {**os.environ, "DEVOPS_HOME": str(home), "DEVOPS_DATABASE_URL": ""}
+    for _ in range(2):
+        res = subprocess.run(
+            [sys.executable, "-m", "skill.cli", "db", "copy", "--from", "sqlite", "--to", postgres_url],
+            capture_output=True,
+            text=True,
+            cwd=REPO,
+            env=env,
+            timeout=180,
+        )
+        assert res.returncode == 0, res.stderr
+    assert sorted(r[0] for r in team_rows(postgres_url)) == sorted(local_uids(home))
+    code, reports = verify_json(home, postgres_url)
+    assert code == 0 and reports[1]["rows"] == 40
