@@ -12,6 +12,8 @@ truth are ours (tests/fixtures/memory/quality_queries.jsonl and oncall_queries.j
 Reports Recall@5 and MRR@10 per set for lexical (FTS5, ORed terms, BM25), vector (MiniLM cosine),
 our hybrid, and for reference plain RRF (k=60) and RRF with the lexical list weighted 0.2;
 then a sweep of the lexical weight of the hybrid so the choice can be judged.
+All of it twice, in the same run: the records in SQLite (FTS5), then in PostgreSQL (tsvector + GIN,
+a server started here when the Debian package is installed); the fusion code is the same.
 Usage: python bench/bench_memory_quality.py
 """
 
@@ -36,26 +38,28 @@ QUERIES = REPO / "tests" / "fixtures" / "memory" / "quality_queries.jsonl"
 ONCALL = REPO / "tests" / "fixtures" / "memory" / "oncall_queries.jsonl"
 
 
-def main() -> int:
-    if not CORPUS.is_file():
-        print(f"corpus not found at {CORPUS}; skipping")
-        return 0
-    home = Path(tempfile.mkdtemp(prefix="bench-quality-"))
-    os.environ.update({"DEVOPS_HOME": str(home), "DEVOPS_CONFIG_DIR": str(home / "config")})
+SETS = ["all", "paraphrase", "hard", "keyword", "identifier", "oncall-dev", "oncall-heldout"]
+
+
+def measure(home: Path) -> tuple[dict, list]:
     mem = Memory.open(home, chroma_url="")
     load_corpus(mem, load_jsonl(CORPUS))
     queries = load_jsonl(QUERIES) + load_jsonl(ONCALL)
     res = evaluate(mem, queries, sweep=[0.25, 1.0])
     calibration = match_calibration(mem, queries)
     mem.close()
-    sets = ["all", "paraphrase", "hard", "keyword", "identifier", "oncall-dev", "oncall-heldout"]
-    counts = {s: res["hybrid"][s]["n"] for s in sets}
-    print("queries: " + ", ".join(f"{s} {counts[s]}" for s in sets))
-    print(f"{'method':<14}" + "".join(f"{s + ' R@5/MRR':>24}" for s in sets))
+    return res, calibration
+
+
+def report(backend: str, res: dict, calibration: list) -> bool:
+    counts = {s: res["hybrid"][s]["n"] for s in SETS}
+    print(f"\n== records on {backend}")
+    print("queries: " + ", ".join(f"{s} {counts[s]}" for s in SETS))
+    print(f"{'method':<14}" + "".join(f"{s + ' R@5/MRR':>24}" for s in SETS))
     for method in ["lexical", "vector", "rrf", "rrf_lex0.2", "hybrid"] + [
         m for m in res if m.startswith("hybrid_w")
     ]:
-        row = "".join(f"{res[method][s]['recall@5']:>16.3f} / {res[method][s]['mrr']:.3f}" for s in sets)
+        row = "".join(f"{res[method][s]['recall@5']:>16.3f} / {res[method][s]['mrr']:.3f}" for s in SETS)
         print(f"{method:<14}{row}")
     print("\ntriage thresholds (search.MATCH_THRESHOLD / OTHER_SERVICE_THRESHOLD), hybrid relevance:")
     for t, kept, passed in calibration:
@@ -69,8 +73,40 @@ def main() -> int:
         )
     h, lx, vc = res["hybrid"]["all"], res["lexical"]["all"], res["vector"]["all"]
     beats = all(h[m] > max(lx[m], vc[m]) for m in ("recall@5", "mrr"))
-    print("hybrid beats both single methods on all queries (R@5 and MRR):", "yes" if beats else "NO")
-    return 0 if beats else 1
+    print(
+        f"hybrid beats both single methods on all queries (R@5 and MRR) on {backend}:",
+        "yes" if beats else "NO",
+    )
+    return beats
+
+
+def main() -> int:
+    if not CORPUS.is_file():
+        print(f"corpus not found at {CORPUS}; skipping")
+        return 0
+    from skill.storage.local_postgres import LocalPostgres, unavailable_reason
+
+    base = Path(tempfile.mkdtemp(prefix="bench-quality-"))
+    os.environ.update({"DEVOPS_HOME": str(base / "home"), "DEVOPS_CONFIG_DIR": str(base / "config")})
+    os.environ["DEVOPS_DATABASE_URL"] = ""
+    results = {"sqlite": measure(base / "sqlite")}
+    reason = unavailable_reason()
+    if reason:
+        print(f"PostgreSQL not available ({reason}): SQLite only")
+    else:
+        with LocalPostgres() as server:
+            os.environ["DEVOPS_DATABASE_URL"] = server.create_database("bench_quality")
+            results["postgres"] = measure(base / "postgres")
+        os.environ["DEVOPS_DATABASE_URL"] = ""
+    ok = all([report(backend, res, cal) for backend, (res, cal) in results.items()])
+    if "postgres" in results:
+        hy = {b: {s: results[b][0]["hybrid"][s] for s in SETS} for b in results}
+        diff = [s for s in SETS if hy["sqlite"][s] != hy["postgres"][s]]
+        print(
+            "\nhybrid figures identical on SQLite and PostgreSQL:",
+            "yes" if not diff else "NO, they differ on " + ", ".join(diff),
+        )
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":

@@ -20,6 +20,17 @@ def invoke():
     return _invoke
 
 
+@pytest.fixture(params=["sqlite", "postgres"])
+def memory_backend(request) -> str:
+    """Memory's records in memory.db, or in a fresh PostgreSQL database (team mode, issue 16).
+
+    Vectors stay in the local chroma folder either way; only the records store moves.
+    """
+    if request.param == "postgres":
+        request.getfixturevalue("team_mode")
+    return request.param
+
+
 def _j(result):
     assert result.exit_code == 0, result.output
     return json.loads(result.stdout)

@@ -7,6 +7,7 @@ import json
 import re
 
 import pytest
+import test_memory_cli
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -15,6 +16,8 @@ from skill.memory import search as S
 from skill.memory.embed import Embedder, chroma_model_dir, plan_batches
 from skill.memory.protocol import parse
 from skill.memory.service import Memory
+
+memory_backend = test_memory_cli.memory_backend  # every test of `mem` runs on SQLite and on PostgreSQL
 
 SECRET_TEXTS = [
     "deploy used AKIAIOSFODNN7EXAMPLE to push",
@@ -39,8 +42,9 @@ def embedder():
 
 
 @pytest.fixture
-def mem(tmp_path, embedder):
+def mem(tmp_path, embedder, memory_backend):
     m = Memory.open(tmp_path / "data", chroma_url="", embedder=embedder)
+    assert m.backend == memory_backend
     yield m
     m.close()
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import test_memory_cli
 
 from skill.memory.embed import Embedder
 from skill.memory.evaluate import evaluate, load_corpus, load_jsonl
@@ -12,9 +13,10 @@ from skill.memory.service import Memory
 
 QUERIES = Path(__file__).parent / "fixtures" / "memory" / "quality_queries.jsonl"
 ONCALL = Path(__file__).parent / "fixtures" / "memory" / "oncall_queries.jsonl"
+memory_backend = test_memory_cli.memory_backend  # measured with the records on SQLite and on PostgreSQL
 
 
-def test_hybrid_beats_each_single_method_on_the_real_corpus(corpora, tmp_path):
+def test_hybrid_beats_each_single_method_on_the_real_corpus(corpora, tmp_path, memory_backend):
     corpus_file = corpora / "postmortems" / "postmortems.jsonl"
     if not corpus_file.is_file():
         pytest.skip("postmortems corpus not found")
@@ -22,6 +24,7 @@ def test_hybrid_beats_each_single_method_on_the_real_corpus(corpora, tmp_path):
     if not embedder.available():
         pytest.skip("embedding model not seeded")
     mem = Memory.open(tmp_path / "data", chroma_url="", embedder=embedder)
+    assert mem.backend == memory_backend
     loaded = load_corpus(mem, load_jsonl(corpus_file))
     assert loaded["created"] == 190
     queries = load_jsonl(QUERIES)[::2]  # every other query: each set is still represented

@@ -73,24 +73,33 @@ def chroma_server(tmp_path_factory):
         proc.kill()
 
 
-def test_eight_concurrent_writers_store_everything_once(isolated_home, tmp_path):
+def run_writers(tmp_path, workers: int, count: int, env_of=lambda w: {}) -> None:
+    """``workers`` processes that each remember ``count`` records (remember_worker.py), all
+    released at once so their writes really overlap; fails with the stderr of a failed one."""
     barrier = tmp_path / "barrier"
     barrier.mkdir()
     worker = REPO / "tests" / "fixtures" / "memory" / "remember_worker.py"
     procs = [
         subprocess.Popen(
-            [sys.executable, str(worker), str(w), "50", str(barrier)], stderr=subprocess.PIPE, text=True
+            [sys.executable, str(worker), str(w), str(count), str(barrier)],
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**os.environ, **env_of(w)},
         )
-        for w in range(8)
+        for w in range(workers)
     ]
     deadline = time.time() + 120
-    while len(list(barrier.glob("ready-*"))) < 8 and time.time() < deadline:
+    while len(list(barrier.glob("ready-*"))) < workers and time.time() < deadline:
         assert all(p.poll() is None for p in procs), [p.stderr.read() for p in procs if p.poll() is not None]
         time.sleep(0.05)
     (barrier / "go").touch()
     for p in procs:
         _, err = p.communicate(timeout=240)
         assert p.returncode == 0, err
+
+
+def test_eight_concurrent_writers_store_everything_once(isolated_home, tmp_path):
+    run_writers(tmp_path, 8, 50)
     stats = _json(_memory("stats", "--json"))
     assert stats["memories"] == 400 + 5  # 8 x 50 unique + 5 shared notes stored once
     assert stats["vectors_sqlite"] == 405 and stats["vectors_pending"] == 0

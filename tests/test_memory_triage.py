@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import json
 
+import pytest
 import test_memory_cli
 from test_memory_trust import dump_tables
 
 from skill.memory import search as S
 
 invoke = test_memory_cli.invoke  # the CLI runner fixture
+memory_backend = test_memory_cli.memory_backend  # every test here runs on SQLite and on PostgreSQL
+pytestmark = pytest.mark.usefixtures("memory_backend")
 _j = test_memory_cli._j
 
 PAYMENTS_FIX = "raised the connection pool from 10 to 40"
@@ -84,7 +87,9 @@ def _story_answers(rep: dict) -> dict:
     }
 
 
-def test_on_call_story_from_deploy_to_restored_backup(invoke, tmp_path, monkeypatch, isolated_home):
+def test_on_call_story_from_deploy_to_restored_backup(
+    invoke, tmp_path, monkeypatch, isolated_home, memory_backend
+):
     def remember(text):
         out = invoke("remember", text, "--json")
         assert out.exit_code == 0, out.output
@@ -139,12 +144,17 @@ def test_on_call_story_from_deploy_to_restored_backup(invoke, tmp_path, monkeypa
     last_good = invoke("deployments", "last-good", "payments-api", "prod", "--before", "v2.4.1")
     assert last_good.output.strip() == "v2.3.0"
 
-    # The laptop dies; the backup is restored into a new home and tells the same story.
-    backup = tmp_path / "backup.jsonl"
-    _j(invoke("export", str(backup), "--all", "--json"))
-    before = dump_tables(isolated_home)
-    monkeypatch.setenv("DEVOPS_HOME", str(tmp_path / "new-laptop"))
-    assert _j(invoke("import", str(backup), "--json"))["errors"] == []
-    assert dump_tables(tmp_path / "new-laptop") == before
+    if memory_backend == "postgres":
+        # Team mode: the records live in the team database, so another engineer's laptop (a new,
+        # empty home, its own chroma folder) tells the same story without any import.
+        monkeypatch.setenv("DEVOPS_HOME", str(tmp_path / "colleague"))
+    else:
+        # The laptop dies; the backup is restored into a new home and tells the same story.
+        backup = tmp_path / "backup.jsonl"
+        _j(invoke("export", str(backup), "--all", "--json"))
+        before = dump_tables(isolated_home)
+        monkeypatch.setenv("DEVOPS_HOME", str(tmp_path / "new-laptop"))
+        assert _j(invoke("import", str(backup), "--json"))["errors"] == []
+        assert dump_tables(tmp_path / "new-laptop") == before
     restored = _j(invoke("triage", "refunds return 5xx again", "-s", "payments-api", "--json"))
     assert _story_answers(restored) == answers

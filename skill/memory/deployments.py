@@ -123,9 +123,9 @@ class Deployments(OverRecords):
     def list(
         self, service=None, env=None, since=None, limit: int = 50, include_retracted: bool = False
     ) -> list[Deployment]:
-        where, params = ["1" if include_retracted else "retracted_at IS NULL"], []
+        where, params = ["TRUE" if include_retracted else "retracted_at IS NULL"], []
         if service:
-            where.append("service = ? COLLATE NOCASE")
+            where.append("lower(service) = lower(?)")
             params.append(service)
         if env:
             where.append("env = ?")
@@ -143,7 +143,7 @@ class Deployments(OverRecords):
         """The newest succeeded deployment of service/env that was not rolled back afterwards."""
         rows = self.store.q(
             "SELECT version, status, rolled_back_from, started_ts FROM deployments "
-            "WHERE service = ? COLLATE NOCASE AND env = ? AND retracted_at IS NULL "
+            "WHERE lower(service) = lower(?) AND env = ? AND retracted_at IS NULL "
             "ORDER BY started_ts DESC, rowid DESC",
             (service, env_name(env)),
         )
@@ -183,12 +183,12 @@ class Deployments(OverRecords):
     def rollback_of(self, service: str, env: str, version: str) -> str | None:
         """The live version when ``version`` is an earlier one redeployed (a rollback), else None."""
         rows = self.store.q(
-            "SELECT version, min(started_ts) AS first, min(rowid) AS seq FROM deployments WHERE service = ? COLLATE NOCASE "
+            "SELECT version, min(started_ts) AS first, min(rowid) AS seq FROM deployments WHERE lower(service) = lower(?) "
             "AND env = ? AND retracted_at IS NULL AND status = 'succeeded' GROUP BY version",
             (service, env_name(env)),
         )
         live = self.store.q(
-            "SELECT version FROM deployments WHERE service = ? COLLATE NOCASE AND env = ? "
+            "SELECT version FROM deployments WHERE lower(service) = lower(?) AND env = ? "
             "AND retracted_at IS NULL AND status = 'succeeded' ORDER BY started_ts DESC, rowid DESC LIMIT 1",
             (service, env_name(env)),
         )

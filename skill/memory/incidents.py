@@ -55,7 +55,7 @@ class Incidents(OverRecords):
                     + [
                         r["text"]
                         for r in self.store.q(
-                            "SELECT text FROM memories WHERE json_extract(metadata, '$.incident_id') = ?",
+                            f"SELECT text FROM memories WHERE {self.store.json_text('metadata', 'incident_id')} = ?",
                             (d["id"],),
                         )
                     ],
@@ -262,12 +262,12 @@ class Incidents(OverRecords):
         return self.get(id)
 
     def list(self, status=None, service=None, limit: int = 50) -> list[Incident]:
-        where, params = ["1"], []
+        where, params = ["TRUE"], []
         if status:
             where.append("status = ?")
             params.append(status)
         if service:
-            where.append("service = ? COLLATE NOCASE")
+            where.append("lower(service) = lower(?)")
             params.append(service)
         rows = self.store.q(
             f"SELECT * FROM incidents WHERE {' AND '.join(where)} ORDER BY started_ts DESC, rowid DESC LIMIT ?",

@@ -179,16 +179,18 @@ class Records:
                     rec["embedding"] = vec.astype(np.float32).tobytes()
                     rec["embedding_model"] = self.ctx.model().model_id
                 cur = self.store.execute(
-                    f"INSERT OR IGNORE INTO memories ({', '.join(rec)}) VALUES ({', '.join('?' * len(rec))})",
+                    f"INSERT INTO memories ({', '.join(rec)}) VALUES ({', '.join('?' * len(rec))}) "
+                    "ON CONFLICT DO NOTHING RETURNING rowid",
                     tuple(rec.values()),
                 )
-                if cur.rowcount == 0:  # lost a race to an equal record
+                inserted_row = cur.fetchall()
+                if not inserted_row:  # lost a race to an equal record
                     dup = self.existing(rec)
                     results[i] = RememberResult(
                         id=dup or rec["id"], kind=rec["kind"], created=False, duplicate_of=dup
                     )
                     continue
-                rowid = cur.lastrowid
+                rowid = inserted_row[0][0]
                 seen_batch[key] = rec["id"]
                 if rec.get("supersedes"):
                     # chroma_synced = 0: the index gets the old record again, now marked superseded.
@@ -295,7 +297,7 @@ class Records:
             where.append(f"{alias}.kind = ?")
             params.append(f.kind)
         if f.service:
-            where.append(f"{alias}.service = ? COLLATE NOCASE")
+            where.append(f"lower({alias}.service) = lower(?)")
             params.append(f.service)
         if f.env:
             where.append(f"{alias}.env = ?")
@@ -307,9 +309,9 @@ class Records:
             where.append(f"{alias}.created_ts <= ?")
             params.append(when(f.until).timestamp())
         for tag in f.tags or ():
-            where.append(f"EXISTS (SELECT 1 FROM json_each({alias}.tags) WHERE value = ?)")
+            where.append(self.store.has_tag(alias))
             params.append(tag)
-        return (" AND ".join(where) or "1"), params
+        return (" AND ".join(where) or "TRUE"), params
 
     def list(self, *, limit: int = 50, include_deleted: bool = False, **filters: Any) -> list[MemoryRecord]:
         """Newest first; ``filters`` are the fields of ``Filters`` (kind, service, env, since, until, tags)."""

@@ -1,6 +1,7 @@
 """Memory: the one object callers use, a facade over the parts named for what they keep.
 
-    store.py        the records store (memories, deployments, incidents, events, audit)
+    store.py        the records store (memories, deployments, incidents, events, audit): memory.db,
+                    or the team database with DEVOPS_DATABASE_URL (postgres.py)
     records.py      memories: prepare, remember, get, list, forget
     deployments.py  deployments, rollbacks, retractions, last good version
     incidents.py    incidents and their events
@@ -34,7 +35,7 @@ from skill.memory.recall import Recall
 from skill.memory.records import Records
 from skill.memory.spool import replay
 from skill.memory.stats import stats
-from skill.memory.store import RecordStore
+from skill.memory.store import open_records
 from skill.memory.sync import IndexSync
 from skill.memory.transfer import EXPORT_MEMORY_COLUMNS, Transfer
 from skill.memory.triage import Triage
@@ -74,8 +75,10 @@ class Memory:
         self.path = Path(path)
         self.settings = settings or {}
         self.url = url
-        store = RecordStore(self.path)
-        self.db = store.db
+        # memory.db at ``path``, or the team database when DEVOPS_DATABASE_URL is set; the
+        # data dir keeps the chroma folder and the spool either way.
+        store = open_records(self.path)
+        self.backend = store.backend
         self.index = VectorIndex(path=chroma_dir or self.path.parent / "chroma", url=url)
         self.ctx = ctx = MemoryContext(store, self.index, url=url, embedder=embedder)
         self._sync = IndexSync(ctx)

@@ -38,7 +38,7 @@ def stats(ctx: MemoryContext, *, check_index: bool = True) -> Stats:
         chroma_error=chroma_error,
         deployments=count("TRUE", "deployments"),
         incidents=count("TRUE", "incidents"),
-        db_path=str(ctx.store.path),
+        db_path=ctx.store.location,
         model_dir=str(emb.directory if emb else model_dir()),
         model_available=emb.available() if emb else False,
     )

@@ -1,4 +1,7 @@
-"""The system of record: opening, migrating, querying in transactions, and turning failures into StorageError."""
+"""The system of record: memory.db (SQLite, the default) or the team database (PostgreSQL, postgres.py).
+
+Opening, migrating, querying in transactions, and turning failures into StorageError.
+"""
 
 from __future__ import annotations
 
@@ -81,33 +84,101 @@ def open_db(path: Path):
 class RecordStore:
     """The records of one memory (memories, deployments, incidents, their events, the audit).
 
-    One connection per open memory; the lock lets a server share it between threads.
+    One connection per open memory; the lock lets a server share it between threads. The SQL of
+    the parts is written once, for both backends (``?`` placeholders, ON CONFLICT, RETURNING,
+    ``lower()`` for case-insensitive names); what each engine does its own way (full-text search,
+    JSON fields, secure erase, change detection) is a method here.
     """
 
+    backend = "sqlite"
+
+    def __init__(self, location: str) -> None:
+        self.location = location
+        self.lock = threading.RLock()
+
+    # -------------------------------------------------------------- both backends
+    def q(self, sql: str, params: Iterable[Any] = ()) -> list[dict]:
+        with self.lock:
+            cur = self.execute(sql, params)
+            cols = [d[0] for d in cur.description or ()]
+            return [dict(zip(cols, row, strict=True)) for row in cur.fetchall()]
+
+    def audit(self, action: str, target: str | None, detail: dict | None = None) -> None:
+        self.execute(
+            "INSERT INTO audit(at, action, target, detail) VALUES (?, ?, ?, ?)",
+            (iso(utcnow()), action, target, dumps(redact_obj(detail or {}))),
+        )
+
+    # -------------------------------------------------------------- per backend
+    def execute(self, sql: str, params: Iterable[Any] = ()):
+        raise NotImplementedError
+
+    def write(self, fn: Callable[[], Any]) -> Any:
+        """Run ``fn`` in one transaction that serialises memory writers across processes."""
+        raise NotImplementedError
+
+    def has_tag(self, alias: str) -> str:
+        """SQL true when the memory ``alias`` carries the tag given as the next parameter."""
+        raise NotImplementedError
+
+    def json_text(self, column: str, key: str) -> str:
+        """SQL for the text of ``key`` in the JSON object of ``column``."""
+        raise NotImplementedError
+
+    def rowids_with_term(self, term: str) -> list[int]:
+        """The rowids of every memory whose indexed text holds ``term`` (as a phrase)."""
+        raise NotImplementedError
+
+    def ranked_text(self, query: str, where: str, params: list, limit: int) -> list[tuple[int, float]]:
+        """The lexical baseline: (rowid, score, higher is better) of the ORed, quoted terms."""
+        raise NotImplementedError
+
+    def data_version(self) -> int:
+        """Changes when another connection commits a change to the live vectors."""
+        raise NotImplementedError
+
+    @contextlib.contextmanager
+    def erasing(self):
+        """Inside a write: what is deleted leaves no byte behind (forget --hard)."""
+        yield
+
+    def checkpoint(self) -> None:
+        """After an erase."""
+
+    def optimize_text_index(self) -> None:
+        """After many small batches."""
+
+    def ids_written(self, table: str) -> None:
+        """After rows were inserted with their own ``seq`` (a restore): later inserts go past them."""
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+
+class SqliteRecordStore(RecordStore):
+    """memory.db: SQLite with FTS5 (porter), migrated by sqlite-utils."""
+
     def __init__(self, path: Path) -> None:
+        super().__init__(str(path))
         self.path = Path(path)
         self.db = open_db(self.path)
-        self.lock = threading.RLock()
 
     @property
     def conn(self):
         return self.db.conn
 
     def q(self, sql: str, params: Iterable[Any] = ()) -> list[dict]:
-        with self.lock:
-            try:
-                cur = self.db.conn.execute(sql, tuple(params))
-                cols = [d[0] for d in cur.description or ()]
-                return [dict(zip(cols, row, strict=True)) for row in cur.fetchall()]
-            except sqlite3.Error as exc:
-                raise storage_error(self.path, exc) from exc
+        try:
+            return super().q(sql, params)
+        except sqlite3.Error as exc:
+            raise storage_error(self.path, exc) from exc
 
     def execute(self, sql: str, params: Iterable[Any] = ()):
-        """One statement inside ``write`` (its errors become StorageError there)."""
+        """One statement (inside ``write``, its errors become StorageError there)."""
         return self.db.conn.execute(sql, tuple(params))
 
     def write(self, fn: Callable[[], Any]) -> Any:
-        """Run ``fn`` inside one BEGIN IMMEDIATE transaction (serialises writers across processes)."""
+        # BEGIN IMMEDIATE takes the write lock up front: two writers queue instead of one failing.
         conn = self.db.conn
         with self.lock:
             try:
@@ -127,48 +198,17 @@ class RecordStore:
                     raise storage_error(self.path, exc) from exc
                 raise
 
-    def audit(self, action: str, target: str | None, detail: dict | None = None) -> None:
-        self.execute(
-            "INSERT INTO audit(at, action, target, detail) VALUES (?, ?, ?, ?)",
-            (iso(utcnow()), action, target, dumps(redact_obj(detail or {}))),
-        )
+    def has_tag(self, alias: str) -> str:
+        return f"EXISTS (SELECT 1 FROM json_each({alias}.tags) WHERE value = ?)"
 
-    @contextlib.contextmanager
-    def erasing(self):
-        """Inside a write: what is deleted leaves no byte in the file (forget --hard).
-
-        secure_delete zeroes the freed cells and pages; the FTS5 merge afterwards drops the
-        text's postings from older segments.
-        """
-        self.execute("PRAGMA secure_delete = ON")
-        try:
-            yield
-            self.optimize_text_index()
-        finally:
-            self.execute("PRAGMA secure_delete = OFF")
-
-    def checkpoint(self) -> None:
-        """After an erase: the old page images stay in the WAL until a checkpoint."""
-        with contextlib.suppress(sqlite3.Error):
-            self.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-
-    def optimize_text_index(self) -> None:
-        """Merge the FTS5 segments (many small batches leave many, and term lookups slow down)."""
-        self.execute("INSERT INTO memories_fts(memories_fts) VALUES('optimize')")
+    def json_text(self, column: str, key: str) -> str:
+        return f"json_extract({column}, '$.{key}')"
 
     def rowids_with_term(self, term: str) -> list[int]:
-        """The rowids of every memory whose indexed text holds ``term`` (one FTS5 phrase)."""
-        with self.lock:
-            try:
-                rows = self.db.conn.execute(
-                    "SELECT rowid FROM memories_fts WHERE memories_fts MATCH ?", (fts_phrase(term),)
-                ).fetchall()
-            except sqlite3.Error as exc:
-                raise storage_error(self.path, exc) from exc
-        return [r[0] for r in rows]
+        rows = self.q("SELECT rowid FROM memories_fts WHERE memories_fts MATCH ?", (fts_phrase(term),))
+        return [r["rowid"] for r in rows]
 
     def ranked_text(self, query: str, where: str, params: list, limit: int) -> list[tuple[int, float]]:
-        """The lexical baseline: (rowid, BM25 score, higher is better) of the ORed, quoted terms."""
         rows = self.q(
             f"SELECT m.rowid AS rowid, bm25(memories_fts, 1.0, 2.0, 2.0, 1.0) AS bm25 FROM memories_fts "
             f"JOIN memories m ON m.rowid = memories_fts.rowid WHERE memories_fts MATCH ? AND {where} "
@@ -178,14 +218,46 @@ class RecordStore:
         return [(r["rowid"], -r["bm25"]) for r in rows]
 
     def data_version(self) -> int:
-        """Changes when another connection commits (this connection's own commits do not count)."""
+        # This connection's own commits do not change it: its cache appends its own inserts.
         return self.db.execute("PRAGMA data_version").fetchone()[0]
+
+    @contextlib.contextmanager
+    def erasing(self):
+        # secure_delete zeroes the freed cells and pages; the FTS5 merge afterwards drops the
+        # text's postings from older segments.
+        self.execute("PRAGMA secure_delete = ON")
+        try:
+            yield
+            self.optimize_text_index()
+        finally:
+            self.execute("PRAGMA secure_delete = OFF")
+
+    def checkpoint(self) -> None:
+        # The old page images stay in the WAL until a checkpoint.
+        with contextlib.suppress(sqlite3.Error):
+            self.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    def optimize_text_index(self) -> None:
+        # Many small batches leave many FTS5 segments; one merge keeps term lookups cheap.
+        self.execute("INSERT INTO memories_fts(memories_fts) VALUES('optimize')")
 
     def close(self) -> None:
         try:
             self.db.conn.close()
         except sqlite3.Error:
             pass
+
+
+def open_records(path: Path) -> RecordStore:
+    """The records store: PostgreSQL when a team database is configured, else the SQLite file."""
+    from skill.memory.migrations import SCHEMA
+    from skill.storage import backend_name
+
+    if backend_name(SCHEMA) == "postgres":
+        from skill.memory.postgres import PostgresRecordStore
+
+        return PostgresRecordStore()
+    return SqliteRecordStore(path)
 
 
 _WS = re.compile(r"\s+")

@@ -164,7 +164,7 @@ class Transfer:
         follow as rows, so the round trip gives the same rows in every table.
         """
         n = 0
-        where = "1" if include_deleted else "deleted_at IS NULL"
+        where = "TRUE" if include_deleted else "deleted_at IS NULL"
         for row in self.store.q(
             f"SELECT {', '.join(EXPORT_MEMORY_COLUMNS)} FROM memories WHERE {where} ORDER BY rowid"
         ):
@@ -174,7 +174,8 @@ class Transfer:
             out.write(json.dumps({"record": "memory", **data}, sort_keys=True) + "\n")
             n += 1
         for table, order in EXPORT_TABLES.items():
-            for row in self.store.q(f"SELECT * FROM {table} ORDER BY {order}"):
+            cols = ", ".join(f'"{c}"' for c in _TABLE_COLUMNS[table])
+            for row in self.store.q(f"SELECT {cols} FROM {table} ORDER BY {order}"):
                 data = {k: v for k, v in row.items() if v is not None}
                 out.write(json.dumps({"record": table, **data}, sort_keys=True) + "\n")
         return n
@@ -199,13 +200,15 @@ class Transfer:
                     rec["embedding"] = np.asarray(vec, dtype=np.float32).tobytes()
                     rec["embedding_model"] = self.ctx.model().model_id
                 cur = self.store.execute(
-                    f"INSERT OR IGNORE INTO memories ({', '.join(rec)}) VALUES ({', '.join('?' * len(rec))})",
+                    f"INSERT INTO memories ({', '.join(rec)}) VALUES ({', '.join('?' * len(rec))}) ON CONFLICT DO NOTHING",
                     tuple(rec.values()),
                 )
                 created += cur.rowcount
                 duplicates += 1 - cur.rowcount
             for table, row in rows:
                 restored[table] = restored.get(table, 0) + self.restore_row(table, row)
+            for table in {t for t, row in rows if "seq" in row}:
+                self.store.ids_written(table)
             self.ctx.cache.dirty = True
 
         self.store.write(write)
@@ -216,14 +219,14 @@ class Transfer:
         if table in ("deployments", "incidents"):
             cols = ", ".join(f'"{k}"' for k in row)
             cur = self.store.execute(
-                f"INSERT OR IGNORE INTO {table} ({cols}) VALUES ({', '.join('?' * len(row))})",
+                f"INSERT INTO {table} ({cols}) VALUES ({', '.join('?' * len(row))}) ON CONFLICT DO NOTHING",
                 tuple(row.values()),
             )
             return cur.rowcount
         # incident_events / audit: the same event is never added twice; its number is kept
         # when this home does not use it yet (always, when restoring into a fresh home).
         content = {k: v for k, v in row.items() if k != "seq"}
-        match = " AND ".join(f"{k} IS ?" for k in content)
+        match = " AND ".join(f"{k} IS NOT DISTINCT FROM ?" for k in content)
         if self.store.q(f"SELECT 1 FROM {table} WHERE {match}", tuple(content.values())):
             return 0
         if row.get("seq") is not None and self.store.q(f"SELECT 1 FROM {table} WHERE seq = ?", (row["seq"],)):

@@ -36,8 +36,8 @@ class Grow:
 class VectorCache:
     """All live vectors as one matrix (for recall) and one per dedup scope (for near-duplicates).
 
-    Reloaded from SQLite when another connection commits (PRAGMA data_version changes); this
-    process's own inserts are appended in place.
+    Reloaded from the records when another connection commits (``RecordStore.data_version``
+    changes); this process's own inserts are appended in place.
     """
 
     def __init__(self) -> None:
