@@ -42,6 +42,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "Run one webhook event (GitHub, GitLab, Alertmanager, PagerDuty) through the graph.",
     ),
     "serve": ("skill.webhooks.server:serve", "Receive webhooks and process them from a durable queue."),
+    "inbox": ("skill.webhooks.cli:inbox", "The webhook queue: list items, show one, retry a dead one."),
     "demo": ("skill.demo:demo", "Run the end-to-end story on the sample service (the main job)."),
     "install": ("skill.install:install", "Install the skill into Claude Code (skill folder + hook)."),
     "mcp": ("skill.mcp_server:mcp_command", "Serve the tools over MCP (stdio)."),

@@ -1,28 +1,45 @@
-"""The durable webhook queue of ``devops serve`` (``data_dir()/inbox.db``).
+"""The durable webhook queue of ``devops serve``: claims, leases, bounded retries, a dead state.
 
-- ``add`` commits the delivery (synchronous=FULL, WAL) before the server answers 202, so an
-  accepted event survives a crash of the process or the machine.
+- ``add`` commits the delivery before the server answers 202 (SQLite: synchronous=FULL, WAL), so
+  an accepted event survives a crash of the process or the machine.
 - ``UNIQUE(source, delivery_id)`` makes a redelivered webhook (same X-GitHub-Delivery, same
   PagerDuty event id, same Alertmanager group state ...) a no-op: processed once.
-- ``claim`` moves one item pending -> processing in a single UPDATE; ``recover`` (at start-up)
-  puts items a crashed worker left in ``processing`` back to pending. Their graph run uses the
-  thread id ``evt-<item id>``, so a retried item continues its checkpointed run instead of
-  starting over: side effects already past the approval checkpoint are not repeated.
+- ``claim`` takes the oldest claimable item for one worker and gives it a *lease* (an owner and
+  an expiry) in one transaction (SQLite: BEGIN IMMEDIATE serialises the claimers; PostgreSQL:
+  ``FOR UPDATE SKIP LOCKED``, so N workers in N processes never take the same row and never wait
+  on each other). Claimable: ``pending`` and due, or ``processing`` whose lease expired (its
+  worker was killed, or lost the machine). A live worker renews its leases (``renew``).
+- ``finish``/``fail`` only act while the caller still owns the lease, so a worker that stalled
+  past its lease cannot overwrite the outcome of the worker that took the item over.
+- Retries are bounded: a failure (or a lease that expired) with ``max_attempts`` used up makes the
+  item ``dead``: it stays, with its error, for ``devops inbox list --status dead`` and
+  ``devops inbox retry``.
+- An item's graph run uses the thread id ``evt-<item id>``, so a reclaimed item continues its
+  checkpointed run instead of starting over, and the execution journal (skill.agent.runs) keeps a
+  side effect that was started from being started again.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import socket
 import sqlite3
 import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel
+
+from skill.errors import NotFoundError, UsageError
 from skill.paths import db_path
 from skill.storage import Migration, Schema, open_store
 
 MAX_ATTEMPTS = 3
+LEASE_SECONDS = 60.0
+STATUSES = ("pending", "processing", "done", "dead")
 
 _M001_INBOX = """
 CREATE TABLE IF NOT EXISTS inbox (
@@ -43,12 +60,61 @@ CREATE TABLE IF NOT EXISTS inbox (
 CREATE INDEX IF NOT EXISTS inbox_status ON inbox(status, id);
 """
 
-SCHEMA = Schema("inbox", (Migration("m001_inbox", _M001_INBOX),))
+# Leases: who holds an item and until when; not_before delays a retry (backoff). 'failed' was the
+# old terminal state of an item that used its attempts: it is 'dead' now.
+_M002_LEASES = """
+ALTER TABLE inbox ADD COLUMN lease_owner TEXT;
+ALTER TABLE inbox ADD COLUMN lease_until REAL;
+ALTER TABLE inbox ADD COLUMN not_before REAL NOT NULL DEFAULT 0;
+UPDATE inbox SET status = 'dead' WHERE status = 'failed';
+UPDATE inbox SET status = 'pending' WHERE status = 'processing';
+"""
+
+SCHEMA = Schema("inbox", (Migration("m001_inbox", _M001_INBOX), Migration("m002_leases", _M002_LEASES)))
+
+_COLUMNS = (
+    "id, source, delivery_id, received, status, attempts, run_id, run_status, error, finished, "
+    "lease_owner, lease_until, not_before"
+)
+
+
+class InboxItem(BaseModel):
+    id: int
+    source: str
+    delivery_id: str
+    received: float
+    status: str
+    attempts: int
+    run_id: str | None = None
+    run_status: str | None = None
+    error: str | None = None
+    finished: float | None = None
+    lease_owner: str | None = None
+    lease_until: float | None = None
+    not_before: float = 0
+
+
+def worker_id(name: str) -> str:
+    """``host/pid/name``: unique per worker, and tells a restarted process which leases were its own."""
+    return f"{socket.gethostname()}/{os.getpid()}/{name}"
+
+
+def backoff(attempts: int) -> float:
+    """Seconds before a failed item is claimable again: 2, 4, 8 ... capped at 5 minutes."""
+    return float(min(300, 2**attempts))
 
 
 class Inbox:
-    def __init__(self, path: str | Path | None = None):
+    def __init__(
+        self,
+        path: str | Path | None = None,
+        *,
+        lease_seconds: float = LEASE_SECONDS,
+        max_attempts: int = MAX_ATTEMPTS,
+    ):
         self.path = str(path or db_path("inbox"))
+        self.lease_seconds = float(lease_seconds)
+        self.max_attempts = int(max_attempts)
         self._lock = threading.Lock()
         # FULL: the 202 promises the event is on disk, not only in the OS cache.
         self._conn = open_store(SCHEMA, self.path, synchronous="FULL", check_same_thread=False)
@@ -57,72 +123,182 @@ class Inbox:
         with self._lock:
             self._conn.close()
 
+    @contextmanager
+    def _transaction(self):
+        """One writer at a time across processes (BEGIN IMMEDIATE takes SQLite's write lock first)."""
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._conn
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+
+    def _execute(self, sql: str, params: tuple = ()) -> Any:
+        with self._lock:
+            return self._conn.execute(sql, params)
+
+    # ------------------------------------------------------------------ intake
+
     def add(self, source: str, delivery_id: str, body: bytes, headers: dict[str, str]) -> tuple[int, bool]:
         """(item id, True) for a new delivery, (existing id, False) for a redelivery."""
-        with self._lock:
-            cur = self._conn.execute(
-                "INSERT OR IGNORE INTO inbox (source, delivery_id, received, headers, body) VALUES (?,?,?,?,?)",
+        with self._transaction() as conn:
+            row = conn.execute(
+                "INSERT INTO inbox (source, delivery_id, received, headers, body) VALUES (?,?,?,?,?) "
+                "ON CONFLICT (source, delivery_id) DO NOTHING RETURNING id",
                 (source, delivery_id, time.time(), json.dumps(headers), body),
-            )
-            if cur.rowcount == 1:
-                return int(cur.lastrowid), True
-            row = self._conn.execute(
+            ).fetchone()
+            if row is not None:
+                return int(row[0]), True
+            row = conn.execute(
                 "SELECT id FROM inbox WHERE source = ? AND delivery_id = ?", (source, delivery_id)
             ).fetchone()
-            return int(row["id"]), False
+            return int(row[0]), False
 
-    def recover(self) -> int:
-        """Items left in ``processing`` by a crashed worker go back to pending."""
-        with self._lock:
-            return self._conn.execute(
-                "UPDATE inbox SET status = 'pending' WHERE status = 'processing'"
-            ).rowcount
+    # ------------------------------------------------------------------ work
 
-    def claim(self) -> dict[str, Any] | None:
-        with self._lock:
-            row = self._conn.execute(
-                "UPDATE inbox SET status = 'processing', attempts = attempts + 1 "
-                "WHERE id = (SELECT id FROM inbox WHERE status = 'pending' ORDER BY id LIMIT 1) RETURNING *"
+    def claim(self, owner: str) -> dict[str, Any] | None:
+        """Lease the oldest claimable item to ``owner``; None when there is nothing to do."""
+        now = time.time()
+        with self._transaction() as conn:
+            # An expired lease with no attempt left: its worker died on it every time (a poison
+            # event, or one that kills the process): it is dead, not claimed a fourth time.
+            conn.execute(
+                "UPDATE inbox SET status = 'dead', lease_owner = NULL, lease_until = NULL, finished = ?, "
+                "error = COALESCE(error || '; ', '') || 'lease expired on attempt ' || attempts "
+                "|| ' (the worker stopped while holding it)' "
+                "WHERE status = 'processing' AND lease_until < ? AND attempts >= ?",
+                (now, now, self.max_attempts),
+            )
+            row = conn.execute(
+                "UPDATE inbox SET status = 'processing', attempts = attempts + 1, lease_owner = ?, "
+                "lease_until = ? WHERE id = (SELECT id FROM inbox WHERE (status = 'pending' AND not_before <= ?) "
+                "OR (status = 'processing' AND lease_until < ?) ORDER BY id LIMIT 1) "
+                "RETURNING id, source, delivery_id, headers, body, attempts",
+                (owner, now + self.lease_seconds, now, now),
             ).fetchone()
         if row is None:
             return None
         item = dict(row)
         item["headers"] = json.loads(item["headers"])
+        item["body"] = bytes(item["body"])
         return item
 
-    def finish(self, item_id: int, *, run_id: str | None, run_status: str | None) -> None:
-        with self._lock:
-            self._conn.execute(
-                "UPDATE inbox SET status = 'done', run_id = ?, run_status = ?, error = NULL, finished = ? WHERE id = ?",
-                (run_id, run_status, time.time(), item_id),
+    def renew(self, item_ids: list[int], owner: str) -> list[int]:
+        """Extend ``owner``'s leases; the ids it no longer holds (another worker took them)."""
+        lost = []
+        until = time.time() + self.lease_seconds
+        for item_id in item_ids:
+            cur = self._execute(
+                "UPDATE inbox SET lease_until = ? WHERE id = ? AND lease_owner = ? AND status = 'processing'",
+                (until, item_id, owner),
             )
+            if cur.rowcount != 1:
+                lost.append(item_id)
+        return lost
 
-    def fail(self, item_id: int, error: str, *, retry: bool) -> None:
-        with self._lock:
-            row = self._conn.execute("SELECT attempts FROM inbox WHERE id = ?", (item_id,)).fetchone()
-            again = retry and row is not None and row["attempts"] < MAX_ATTEMPTS
-            self._conn.execute(
-                "UPDATE inbox SET status = ?, error = ?, finished = ? WHERE id = ?",
-                ("pending" if again else "failed", error[:2000], None if again else time.time(), item_id),
-            )
+    def finish(self, item_id: int, owner: str, *, run_id: str | None, run_status: str | None) -> bool:
+        """Mark the item done; False when ``owner`` lost its lease (the outcome is the new owner's)."""
+        cur = self._execute(
+            "UPDATE inbox SET status = 'done', run_id = ?, run_status = ?, error = NULL, finished = ?, "
+            "lease_owner = NULL, lease_until = NULL WHERE id = ? AND lease_owner = ? AND status = 'processing'",
+            (run_id, run_status, time.time(), item_id, owner),
+        )
+        return cur.rowcount == 1
 
-    def get(self, item_id: int) -> dict[str, Any] | None:
-        with self._lock:
-            row = self._conn.execute(
-                "SELECT id, source, delivery_id, status, attempts, run_id, run_status, error FROM inbox WHERE id = ?",
-                (item_id,),
+    def fail(self, item_id: int, owner: str, error: str, *, retry: bool) -> str | None:
+        """Back to pending after a backoff, or dead; the new status (None: the lease was lost)."""
+        now = time.time()
+        with self._transaction() as conn:
+            row = conn.execute(
+                "SELECT attempts FROM inbox WHERE id = ? AND lease_owner = ? AND status = 'processing'",
+                (item_id, owner),
             ).fetchone()
-        return dict(row) if row else None
+            if row is None:
+                return None
+            again = retry and row[0] < self.max_attempts
+            conn.execute(
+                "UPDATE inbox SET status = ?, error = ?, finished = ?, not_before = ?, lease_owner = NULL, "
+                "lease_until = NULL WHERE id = ?",
+                (
+                    "pending" if again else "dead",
+                    error[:2000],
+                    None if again else now,
+                    now + backoff(row[0]) if again else 0,
+                    item_id,
+                ),
+            )
+        return "pending" if again else "dead"
+
+    def release_orphans(self) -> int:
+        """Expire the leases of workers of this host whose process is gone (a restart after a crash
+        need not wait for the lease to run out); the items keep their attempt count."""
+        host = socket.gethostname()
+        rows = self._execute(
+            "SELECT id, lease_owner FROM inbox WHERE status = 'processing' AND lease_owner LIKE ?",
+            (f"{host}/%",),
+        ).fetchall()
+        released = 0
+        for row in rows:
+            parts = str(row[1]).split("/")
+            if len(parts) < 3 or not parts[1].isdigit() or _alive(int(parts[1])):
+                continue
+            cur = self._execute(
+                "UPDATE inbox SET lease_until = 0 WHERE id = ? AND lease_owner = ? AND status = 'processing'",
+                (row[0], row[1]),
+            )
+            released += cur.rowcount
+        return released
+
+    def retry(self, item_id: int) -> InboxItem:
+        """A dead item back to pending with fresh attempts (after its cause was fixed)."""
+        cur = self._execute(
+            "UPDATE inbox SET status = 'pending', attempts = 0, not_before = 0, finished = NULL "
+            "WHERE id = ? AND status = 'dead'",
+            (item_id,),
+        )
+        if cur.rowcount != 1:
+            item = self.get(item_id)
+            raise UsageError(
+                f"inbox item {item_id} is not dead (status: {item.status}); only dead items retry"
+            )
+        return self.get(item_id)
+
+    # ------------------------------------------------------------------ reading
+
+    def get(self, item_id: int) -> InboxItem:
+        row = self._execute(f"SELECT {_COLUMNS} FROM inbox WHERE id = ?", (item_id,)).fetchone()
+        if row is None:
+            raise NotFoundError(f"no inbox item {item_id}", hint="see `devops inbox list`")
+        return InboxItem(**dict(row))
+
+    def list(self, status: str | None = None, limit: int = 50) -> list[InboxItem]:
+        sql, args = f"SELECT {_COLUMNS} FROM inbox", []
+        if status:
+            sql += " WHERE status = ?"
+            args.append(status)
+        sql += " ORDER BY id DESC LIMIT ?"
+        args.append(limit)
+        return [InboxItem(**dict(r)) for r in self._execute(sql, tuple(args)).fetchall()]
 
     def counts(self) -> dict[str, int]:
-        with self._lock:
-            rows = self._conn.execute("SELECT status, COUNT(*) AS n FROM inbox GROUP BY status").fetchall()
+        rows = self._execute("SELECT status, COUNT(*) AS n FROM inbox GROUP BY status").fetchall()
         return {r["status"]: r["n"] for r in rows}
 
     def ping(self) -> bool:
         try:
-            with self._lock:
-                self._conn.execute("SELECT 1 FROM inbox LIMIT 1").fetchall()
+            self._execute("SELECT 1 FROM inbox LIMIT 1").fetchall()
             return True
         except sqlite3.Error:
             return False
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

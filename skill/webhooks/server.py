@@ -29,6 +29,9 @@ Settings: ``[server]`` in config.toml, each overridable by an environment variab
     max_body          max request body in bytes (default 1048576)
     workers           worker threads (default 1; 0 = accept only)
     drain_timeout     seconds to wait for in-flight work at shutdown (default 30)
+    lease             seconds a worker holds an item before another may take it over (default 60;
+                      renewed while the worker lives, so only a dead worker's lease expires)
+    max_attempts      attempts before an item is dead (default 3)
 """
 
 from __future__ import annotations
@@ -56,6 +59,8 @@ DEFAULTS: dict[str, Any] = {
     "max_body": 1024 * 1024,
     "workers": 1,
     "drain_timeout": 30.0,
+    "lease": 60.0,
+    "max_attempts": 3,
 }
 ENV = {
     "github_secret": "DEVOPS_GITHUB_WEBHOOK_SECRET",
@@ -168,7 +173,11 @@ def process_item(item: dict[str, Any]) -> tuple[str, str]:
 
 
 class Workers:
+    """Worker threads of one process; they share the queue with every other `devops serve`."""
+
     def __init__(self, inbox, count: int):
+        from skill.webhooks.inbox import worker_id
+
         self.inbox = inbox
         self.count = count
         self.stop = threading.Event()
@@ -176,53 +185,101 @@ class Workers:
         self.threads: list[threading.Thread] = []
         self.busy = 0
         self._lock = threading.Lock()
+        self._held: dict[int, str] = {}  # item id -> the owner id its lease is under
+        self._owner = {i: worker_id(f"w{i}") for i in range(count)}
 
     def start(self) -> None:
-        recovered = self.inbox.recover()
-        if recovered:
-            _log(logging.WARNING, "recovered items a previous process left in processing", count=recovered)
+        if not self.count:
+            return
+        released = self.inbox.release_orphans()
+        if released:
+            _log(logging.WARNING, "took back items a crashed process of this host held", count=released)
         for i in range(self.count):
-            t = threading.Thread(target=self._loop, name=f"devops-worker-{i}", daemon=True)
+            t = threading.Thread(target=self._loop, args=(i,), name=f"devops-worker-{i}", daemon=True)
             t.start()
             self.threads.append(t)
+        beat = threading.Thread(target=self._heartbeat, name="devops-lease-renewal", daemon=True)
+        beat.start()
 
     def alive(self) -> bool:
         return all(t.is_alive() for t in self.threads)
 
-    def _loop(self) -> None:
+    def _heartbeat(self) -> None:
+        """Renew the leases in hand at a third of their length, so only a dead worker's expire."""
+        interval = max(0.2, self.inbox.lease_seconds / 3)
+        while not self.stop.wait(interval):
+            with self._lock:
+                held = dict(self._held)
+            for owner in set(held.values()):
+                try:
+                    lost = self.inbox.renew([i for i, o in held.items() if o == owner], owner)
+                except Exception as exc:  # noqa: BLE001 - the store may be back at the next beat
+                    _log(logging.ERROR, "lease renewal failed", error=f"{type(exc).__name__}: {exc}")
+                    continue
+                for item_id in lost:
+                    _log(logging.WARNING, "lease lost: another worker took the item over", item=item_id)
+
+    def _claim(self, owner: str) -> dict[str, Any] | None:
+        try:
+            return self.inbox.claim(owner)
+        except Exception as exc:  # noqa: BLE001 - a store that is down must not kill the worker
+            _log(logging.ERROR, "cannot claim from the queue", error=f"{type(exc).__name__}: {exc}")
+            self.stop.wait(2.0)
+            return None
+
+    def _loop(self, index: int) -> None:
+        owner = self._owner[index]
         while not self.stop.is_set():
-            item = self.inbox.claim()
+            item = self._claim(owner)
             if item is None:
-                self.wake.wait(1.0)
+                self.wake.wait(0.5)
                 self.wake.clear()
                 continue
             with self._lock:
                 self.busy += 1
-            started = time.monotonic()
+                self._held[item["id"]] = owner
             try:
-                run_id, status = process_item(item)
-                self.inbox.finish(item["id"], run_id=run_id, run_status=status)
-                _log(
-                    logging.INFO,
-                    "processed",
-                    item=item["id"],
-                    source=item["source"],
-                    delivery=item["delivery_id"],
-                    run_id=run_id,
-                    run_status=status,
-                    ms=round((time.monotonic() - started) * 1000),
-                )
-            except Exception as exc:  # noqa: BLE001 - one bad event must not stop the worker
-                from skill.errors import DevopsError
-
-                retry = not isinstance(exc, DevopsError)
-                self.inbox.fail(item["id"], f"{type(exc).__name__}: {exc}", retry=retry)
-                _log(
-                    logging.ERROR, "processing failed", item=item["id"], error=f"{type(exc).__name__}: {exc}"
-                )
+                self._process(item, owner)
             finally:
                 with self._lock:
                     self.busy -= 1
+                    self._held.pop(item["id"], None)
+
+    def _process(self, item: dict[str, Any], owner: str) -> None:
+        started = time.monotonic()
+        fields = {"item": item["id"], "source": item["source"], "delivery": item["delivery_id"]}
+        try:
+            run_id, status = process_item(item)
+        except Exception as exc:  # noqa: BLE001 - one bad event must not stop the worker
+            from skill.errors import DevopsError, StorageError
+
+            error = f"{type(exc).__name__}: {exc}"
+            # A DevopsError is about the event itself (bad input, a refused action): retrying
+            # cannot change it. Anything else (a store hiccup, a crash in a tool) may pass next time.
+            try:
+                retry = not isinstance(exc, DevopsError) or isinstance(exc, StorageError)
+                now = self.inbox.fail(item["id"], owner, error, retry=retry)
+            except Exception as store_exc:  # noqa: BLE001 - the lease expires and the item comes back
+                now = f"unrecorded ({type(store_exc).__name__}: {store_exc})"
+            _log(logging.ERROR, "processing failed", **fields, error=error, attempt=item["attempts"], now=now)
+            return
+        try:
+            kept = self.inbox.finish(item["id"], owner, run_id=run_id, run_status=status)
+        except Exception as exc:  # noqa: BLE001 - the lease expires; the rerun reuses the run's checkpoints
+            _log(logging.ERROR, "cannot mark the item done", **fields, error=f"{type(exc).__name__}: {exc}")
+            return
+        if not kept:
+            _log(logging.WARNING, "finished after the lease was lost; the new owner records it", **fields)
+            return
+        _log(
+            logging.INFO,
+            "processed",
+            **fields,
+            run_id=run_id,
+            run_status=status,
+            attempt=item["attempts"],
+            ms=round((time.monotonic() - started) * 1000),
+        )
 
     def drain(self, timeout: float) -> None:
         self.stop.set()
@@ -297,7 +354,11 @@ def make_app(cfg: dict[str, Any], inbox, workers: Workers):
             for k, v in headers.items()
             if k.startswith(("x-github", "x-gitlab-event", "idempotency", "x-webhook", "x-delivery"))
         }
-        item_id, created = inbox.add(source, event.id, body, keep)
+        try:
+            item_id, created = inbox.add(source, event.id, body, keep)
+        except Exception as exc:  # noqa: BLE001 - not stored: the sender must retry, so say so with a 503
+            _log(logging.ERROR, "queue unavailable", source=source, error=f"{type(exc).__name__}: {exc}")
+            return JSONResponse({"error": "the queue is unavailable; retry later"}, status_code=503)
         fields = {
             "source": source,
             "delivery": event.id,
@@ -324,9 +385,8 @@ def make_app(cfg: dict[str, Any], inbox, workers: Workers):
             "accepting": not state["stopping"],
         }
         ok = all(checks.values())
-        return JSONResponse(
-            {"ok": ok, "checks": checks, "queue": inbox.counts()}, status_code=200 if ok else 503
-        )
+        queue = inbox.counts() if checks["inbox"] else None
+        return JSONResponse({"ok": ok, "checks": checks, "queue": queue}, status_code=200 if ok else 503)
 
     @asynccontextmanager
     async def lifespan(app):
@@ -351,6 +411,18 @@ def make_app(cfg: dict[str, Any], inbox, workers: Workers):
     )
 
 
+def _number(cfg: dict[str, Any], key: str, kind: type, minimum: float) -> Any:
+    try:
+        value = kind(cfg[key])
+    except (TypeError, ValueError):
+        value = None
+    if value is None or value < minimum:
+        from skill.errors import ConfigError
+
+        raise ConfigError(f"[server] {key} must be a number >= {minimum}, not {cfg[key]!r}")
+    return value
+
+
 def run_server(host: str, port: int, *, workers: int | None = None) -> None:
     import uvicorn
 
@@ -359,7 +431,8 @@ def run_server(host: str, port: int, *, workers: int | None = None) -> None:
     setup_logging()
     cfg = server_settings()
     count = int(cfg["workers"] if workers is None else workers)
-    inbox = Inbox()
+    lease, attempts = _number(cfg, "lease", float, 1), _number(cfg, "max_attempts", int, 1)
+    inbox = Inbox(lease_seconds=lease, max_attempts=attempts)
     pool = Workers(inbox, count)
     missing = [k for k in ENV if k != "pagerduty_secret" and not cfg.get(k)]
     if missing:

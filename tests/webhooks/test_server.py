@@ -131,7 +131,7 @@ def wait_done(home: Path, delivery: str, timeout: float = 90) -> dict:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         rows = [r for r in inbox_rows(home) if r["delivery_id"] == delivery]
-        if rows and rows[0]["status"] in ("done", "failed"):
+        if rows and rows[0]["status"] in ("done", "dead"):
             return rows[0]
         time.sleep(0.2)
     raise AssertionError(f"{delivery} not processed: {inbox_rows(home)}")
