@@ -123,29 +123,38 @@ def test_release_orphans_takes_back_only_leases_of_dead_local_processes(queue):
 
 
 CLAIMER = r"""
-import json, sys, time
+import json, os, sys, time
 from skill.webhooks.inbox import Inbox
 q = Inbox()
-owner, got = sys.argv[1], []
+owner, go, got = sys.argv[1], sys.argv[2], []
+while not os.path.exists(go):  # all claimers start together
+    time.sleep(0.01)
 while True:
     item = q.claim(owner)
     if item is None:
         break
     got.append(item["id"])
+    time.sleep(0.01)  # the work, so that one claimer cannot drain the queue before the others run
     q.finish(item["id"], owner, run_id=None, run_status="done")
 print(json.dumps(got))
 """
 
 
-def test_claimers_in_several_processes_take_every_item_exactly_once(queue, repo_root):
+def test_claimers_in_several_processes_take_every_item_exactly_once(queue, repo_root, tmp_path):
     q = queue()
     ids = _add(q, 300)
+    go = tmp_path / "go"
     procs = [
         subprocess.Popen(
-            [sys.executable, "-c", CLAIMER, f"proc-{n}"], cwd=repo_root, stdout=subprocess.PIPE, text=True
+            [sys.executable, "-c", CLAIMER, f"proc-{n}", str(go)],
+            cwd=repo_root,
+            stdout=subprocess.PIPE,
+            text=True,
         )
         for n in range(3)
     ]
+    time.sleep(1.0)
+    go.touch()
     claimed: list[int] = []
     per_process = []
     for p in procs:
