@@ -1,5 +1,7 @@
 """The durable webhook queue of ``devops serve``: claims, leases, bounded retries, a dead state.
 
+- It lives in ``data_dir()/inbox.db``, or in the team database when ``DEVOPS_DATABASE_URL`` is set
+  (skill.storage): then ``devops serve`` processes on several hosts share it.
 - ``add`` commits the delivery before the server answers 202 (SQLite: synchronous=FULL, WAL), so
   an accepted event survives a crash of the process or the machine.
 - ``UNIQUE(source, delivery_id)`` makes a redelivered webhook (same X-GitHub-Delivery, same
@@ -24,7 +26,6 @@ from __future__ import annotations
 import json
 import os
 import socket
-import sqlite3
 import threading
 import time
 from contextlib import contextmanager
@@ -35,7 +36,7 @@ from pydantic import BaseModel
 
 from skill.errors import NotFoundError, UsageError
 from skill.paths import db_path
-from skill.storage import Migration, Schema, open_store
+from skill.storage import CopyTable, Migration, Schema, open_store
 
 MAX_ATTEMPTS = 3
 LEASE_SECONDS = 60.0
@@ -70,7 +71,41 @@ UPDATE inbox SET status = 'dead' WHERE status = 'failed';
 UPDATE inbox SET status = 'pending' WHERE status = 'processing';
 """
 
-SCHEMA = Schema("inbox", (Migration("m001_inbox", _M001_INBOX), Migration("m002_leases", _M002_LEASES)))
+# PostgreSQL: a serial id, BYTEA bodies, and DOUBLE PRECISION for the epoch stamps (its REAL is
+# 4 bytes: a lease expiry would be off by minutes).
+_M001_INBOX_PG = """
+CREATE TABLE IF NOT EXISTS inbox (
+    id BIGSERIAL PRIMARY KEY,
+    source TEXT NOT NULL,
+    delivery_id TEXT NOT NULL,
+    received DOUBLE PRECISION NOT NULL,
+    headers TEXT NOT NULL,
+    body BYTEA NOT NULL,
+    status TEXT NOT NULL DEFAULT 'pending',
+    attempts INTEGER NOT NULL DEFAULT 0,
+    run_id TEXT,
+    run_status TEXT,
+    error TEXT,
+    finished DOUBLE PRECISION,
+    UNIQUE (source, delivery_id)
+);
+CREATE INDEX IF NOT EXISTS inbox_status ON inbox(status, id);
+"""
+_M002_LEASES_PG = """
+ALTER TABLE inbox ADD COLUMN lease_owner TEXT;
+ALTER TABLE inbox ADD COLUMN lease_until DOUBLE PRECISION;
+ALTER TABLE inbox ADD COLUMN not_before DOUBLE PRECISION NOT NULL DEFAULT 0;
+"""
+
+SCHEMA = Schema(
+    "inbox",
+    (
+        Migration("m001_inbox", _M001_INBOX, _M001_INBOX_PG),
+        Migration("m002_leases", _M002_LEASES, _M002_LEASES_PG),
+    ),
+    team=True,
+    copy_tables=(CopyTable("inbox", key=("source", "delivery_id"), generated=("id",)),),
+)
 
 _COLUMNS = (
     "id, source, delivery_id, received, status, attempts, run_id, run_status, error, finished, "
@@ -116,8 +151,21 @@ class Inbox:
         self.lease_seconds = float(lease_seconds)
         self.max_attempts = int(max_attempts)
         self._lock = threading.Lock()
+        self._conn = self._open()
+        self.backend = self._conn.backend
+        # PostgreSQL: claimers skip the rows other claimers hold instead of queueing behind them.
+        self._skip_locked = " FOR UPDATE SKIP LOCKED" if self.backend == "postgres" else ""
+
+    def _open(self):
         # FULL: the 202 promises the event is on disk, not only in the OS cache.
-        self._conn = open_store(SCHEMA, self.path, synchronous="FULL", check_same_thread=False)
+        return open_store(SCHEMA, self.path, synchronous="FULL", check_same_thread=False)
+
+    def _connection(self):
+        """The connection, opened again after a team database restart broke the old one."""
+        raw = getattr(self._conn, "raw", None)
+        if raw is not None and (raw.closed or raw.broken):
+            self._conn = self._open()
+        return self._conn
 
     def close(self) -> None:
         with self._lock:
@@ -125,19 +173,13 @@ class Inbox:
 
     @contextmanager
     def _transaction(self):
-        """One writer at a time across processes (BEGIN IMMEDIATE takes SQLite's write lock first)."""
-        with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._conn
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
-            self._conn.execute("COMMIT")
+        """One transaction (SQLite: BEGIN IMMEDIATE, so claimers in other processes queue)."""
+        with self._lock, self._connection().transaction() as conn:
+            yield conn
 
     def _execute(self, sql: str, params: tuple = ()) -> Any:
         with self._lock:
-            return self._conn.execute(sql, params)
+            return self._connection().execute(sql, params)
 
     # ------------------------------------------------------------------ intake
 
@@ -167,16 +209,17 @@ class Inbox:
             conn.execute(
                 "UPDATE inbox SET status = 'dead', lease_owner = NULL, lease_until = NULL, finished = ?, "
                 "error = COALESCE(error || '; ', '') || 'lease expired on attempt ' || attempts "
-                "|| ' (the worker stopped while holding it)' "
-                "WHERE status = 'processing' AND lease_until < ? AND attempts >= ?",
+                "|| ' (the worker stopped while holding it)' WHERE id IN (SELECT id FROM inbox "
+                f"WHERE status = 'processing' AND lease_until < ? AND attempts >= ?{self._skip_locked})",
                 (now, now, self.max_attempts),
             )
             row = conn.execute(
                 "UPDATE inbox SET status = 'processing', attempts = attempts + 1, lease_owner = ?, "
                 "lease_until = ? WHERE id = (SELECT id FROM inbox WHERE (status = 'pending' AND not_before <= ?) "
-                "OR (status = 'processing' AND lease_until < ?) ORDER BY id LIMIT 1) "
+                "OR (status = 'processing' AND lease_until < ? AND attempts < ?) "
+                f"ORDER BY id LIMIT 1{self._skip_locked}) "
                 "RETURNING id, source, delivery_id, headers, body, attempts",
-                (owner, now + self.lease_seconds, now, now),
+                (owner, now + self.lease_seconds, now, now, self.max_attempts),
             ).fetchone()
         if row is None:
             return None
@@ -290,7 +333,7 @@ class Inbox:
         try:
             self._execute("SELECT 1 FROM inbox LIMIT 1").fetchall()
             return True
-        except sqlite3.Error:
+        except Exception:  # noqa: BLE001 - any failure means "not ready"
             return False
 
 

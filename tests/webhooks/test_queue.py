@@ -1,5 +1,6 @@
-"""The webhook queue's semantics on a real store: leases, expiry, renewal, bounded retries, dead
-items, and claims from several real processes that never take the same item twice."""
+"""The webhook queue's semantics on both real stores (SQLite, PostgreSQL): leases, expiry, renewal,
+bounded retries, dead items, and claims from several real processes that never take the same item
+twice."""
 
 from __future__ import annotations
 
@@ -14,12 +15,16 @@ from skill.errors import NotFoundError, UsageError
 from skill.webhooks.inbox import Inbox
 
 
-@pytest.fixture
-def queue():
+@pytest.fixture(params=["sqlite", "postgres"])
+def queue(request):
+    """Inboxes on the embedded file, or on a fresh PostgreSQL database (subprocesses follow)."""
+    if request.param == "postgres":
+        request.getfixturevalue("team_mode")
     opened: list[Inbox] = []
 
     def make(**kwargs) -> Inbox:
         q = Inbox(**kwargs)
+        assert q.backend == request.param
         opened.append(q)
         return q
 
