@@ -17,8 +17,9 @@
   checkpoint is written (durability "sync"), so a resume never repeats it.
 - record: the outcome goes to memory. report: readable text (+ an LLM summary when configured).
 
-Checkpoints live in ``data_dir()/graph.db`` (SqliteSaver); the ``runs`` table in the same file
-(skill.agent.runs) indexes them and holds the exactly-once claim for resumes.
+Checkpoints live in ``data_dir()/graph.db`` (SqliteSaver), or with ``DEVOPS_DATABASE_URL`` in the
+team database (PostgresSaver); the ``runs`` table beside them (skill.agent.runs) indexes them and
+holds the exactly-once claim for resumes.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from skill.agent import runs as run_store
 from skill.agent.state import NODES, RunState
 from skill.errors import EXIT_APPROVAL, EXIT_BLOCKED, EXIT_FINDINGS, EXIT_OK, UsageError
 from skill.paths import db_path
+from skill.storage import backend_name, database_url
 from skill.storage import sqlite as sqlite_store
 from skill.webhooks.events import Event
 
@@ -226,16 +228,75 @@ def _build():
 
 
 @contextmanager
-def open_graph() -> Iterator[Any]:
-    """The compiled graph with its SQLite checkpointer on ``data_dir()/graph.db``."""
-    from langgraph.checkpoint.sqlite import SqliteSaver
+def checkpointer() -> Iterator[Any]:
+    """The LangGraph checkpointer beside the runs table: SqliteSaver on ``data_dir()/graph.db``, or
+    PostgresSaver in the team database, so a run paused on one host resumes on another."""
+    run_store.connect().close()  # creates the file or the tables, and checks the schema version
+    url = database_url() if backend_name(run_store.SCHEMA) == "postgres" else None
+    if url is None:
+        from langgraph.checkpoint.sqlite import SqliteSaver
 
-    run_store.connect().close()  # creates the file and the runs table in WAL mode
-    conn = sqlite_store.connect(db_path("graph"), "runs", check_same_thread=False)
+        conn = sqlite_store.connect(db_path("graph"), "runs", check_same_thread=False)
+        try:
+            yield SqliteSaver(conn)
+        finally:
+            conn.close()
+        return
     try:
-        yield build_graph().compile(checkpointer=SqliteSaver(conn))
+        import psycopg
+        from langgraph.checkpoint.postgres import PostgresSaver
+        from psycopg.rows import dict_row
+    except ImportError:
+        from skill.errors import ConfigError
+
+        raise ConfigError(
+            "a team database is configured but langgraph-checkpoint-postgres is not installed",
+            hint="pip install 'master-devops[team]'",
+        ) from None
+
+    from skill.storage import postgres
+
+    try:
+        # What PostgresSaver requires: autocommit (it manages its own transactions), dict rows,
+        # and no server-side prepared statements (they break behind a pooler such as pgbouncer).
+        raw = psycopg.connect(
+            url,
+            autocommit=True,
+            row_factory=dict_row,
+            prepare_threshold=None,
+            connect_timeout=postgres.CONNECT_TIMEOUT,
+        )
+    except psycopg.Error as exc:
+        raise postgres.unreachable(url, exc) from exc
+    try:
+        saver = PostgresSaver(raw)
+        if url not in _SAVER_READY:
+            try:
+                # setup() creates its tables (some CONCURRENTLY, so outside a transaction): a
+                # session lock keeps two processes starting at once from racing through it.
+                raw.execute("SELECT pg_advisory_lock(hashtext('devops checkpoints setup'))")
+                try:
+                    saver.setup()
+                finally:
+                    raw.execute("SELECT pg_advisory_unlock(hashtext('devops checkpoints setup'))")
+            except psycopg.OperationalError as exc:
+                raise postgres.unreachable(url, exc) from exc
+            except psycopg.Error as exc:
+                raise postgres.migration_error(url, "checkpoints", exc) from exc
+            _SAVER_READY.add(url)
+        yield saver
     finally:
-        conn.close()
+        raw.close()
+
+
+_SAVER_READY: set[str] = set()  # team database URLs whose checkpoint tables this process set up
+
+
+@contextmanager
+def open_graph() -> Iterator[Any]:
+    """The compiled graph with its checkpointer (see ``checkpointer``)."""
+    with checkpointer() as saver:
+        yield build_graph().compile(checkpointer=saver)
 
 
 # ----------------------------------------------------------------------------- running
@@ -430,18 +491,12 @@ def pending_approvals() -> list[run_store.RunRecord]:
 
 def prune(older_than_seconds: float) -> list[str]:
     """Delete finished runs (and their checkpoints) older than the given age; paused ones stay."""
-    from langgraph.checkpoint.sqlite import SqliteSaver
-
     from skill.durations import iso, utcnow
 
     cutoff = iso(utcnow() - timedelta(seconds=older_than_seconds))
     old = run_store.finished_before(cutoff)
-    conn = sqlite_store.connect(db_path("graph"), "runs", check_same_thread=False)
-    try:
-        saver = SqliteSaver(conn)
+    with checkpointer() as saver:
         for run_id in old:
             saver.delete_thread(run_id)
-    finally:
-        conn.close()
     run_store.delete(old)
     return old

@@ -1,4 +1,5 @@
-"""The index of agent runs: one row per run next to the LangGraph checkpoints in graph.db.
+"""The index of agent runs: one row per run next to the LangGraph checkpoints in graph.db (in the
+team database when ``DEVOPS_DATABASE_URL`` is set, so any host can list, approve and resume them).
 
 The checkpoints hold the full state; this table answers ``devops runs list`` and ``devops
 approvals list`` without loading langgraph, and its status column is the claim that makes a
@@ -18,7 +19,7 @@ from pydantic import BaseModel, Field
 from skill.durations import iso, utcnow
 from skill.errors import NotFoundError, UsageError
 from skill.paths import db_path
-from skill.storage import Migration, Schema, open_store
+from skill.storage import CopyTable, Migration, Schema, open_store
 
 _M001_RUNS = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -52,7 +53,18 @@ CREATE TABLE IF NOT EXISTS executions (
 );
 """
 
-SCHEMA = Schema("runs", (Migration("m001_runs_and_executions", _M001_RUNS),))
+# PostgreSQL has no rowid: a serial column orders runs created within the same second.
+_M001_RUNS_PG = _M001_RUNS.replace("    error TEXT\n);", "    error TEXT,\n    seq BIGSERIAL\n);", 1)
+
+SCHEMA = Schema(
+    "runs",
+    (Migration("m001_runs_and_executions", _M001_RUNS, _M001_RUNS_PG),),
+    team=True,
+    copy_tables=(
+        CopyTable("runs", key=("id",), generated=("seq",)),
+        CopyTable("executions", key=("run_id",)),
+    ),
+)
 
 
 class RunRecord(BaseModel):
@@ -160,9 +172,9 @@ def list_runs(status: str | None = None, limit: int = 50) -> list[RunRecord]:
     if status:
         sql += " WHERE status = ?"
         args.append(status)
-    sql += " ORDER BY created DESC, rowid DESC LIMIT ?"
-    args.append(limit)
     with closing(connect()) as conn:
+        sql += f" ORDER BY created DESC, {'seq' if conn.backend == 'postgres' else 'rowid'} DESC LIMIT ?"
+        args.append(limit)
         return [_row(r) for r in conn.execute(sql, args).fetchall()]
 
 

@@ -1,4 +1,5 @@
-"""Feature flags: deploy dark, release by flag. State lives in ``flags.db`` in the data dir.
+"""Feature flags: deploy dark, release by flag. State lives in ``flags.db`` in the data dir, or in
+the team database when ``DEVOPS_DATABASE_URL`` is set.
 
 The library stores; the caller gates (``feature_flag_toggle``): the CLI through
 ``check_gate``, the agent graph through its approval interrupt. Every change is kept in a
@@ -18,7 +19,7 @@ from skill.durations import iso, utcnow
 from skill.environments import normalize
 from skill.errors import DevopsError, NotFoundError, StorageError, UsageError
 from skill.paths import db_path
-from skill.storage import Migration, Schema, open_store
+from skill.storage import CopyTable, Migration, Schema, open_store
 
 log = logging.getLogger(__name__)
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}")
@@ -34,7 +35,15 @@ CREATE TABLE IF NOT EXISTS flag_history (
 );
 """
 
-SCHEMA = Schema("flags", (Migration("m001_flags_and_history", _M001_FLAGS),))
+_M001_FLAGS_PG = _M001_FLAGS.replace("INTEGER PRIMARY KEY AUTOINCREMENT", "BIGSERIAL PRIMARY KEY")
+
+# The history has no natural key, so `devops db copy` moves the current flags only.
+SCHEMA = Schema(
+    "flags",
+    (Migration("m001_flags_and_history", _M001_FLAGS, _M001_FLAGS_PG),),
+    team=True,
+    copy_tables=(CopyTable("flags", key=("name", "env")),),
+)
 
 
 class FlagState(BaseModel):
@@ -63,11 +72,9 @@ def _check_name(name: str) -> str:
     return name
 
 
-def _connect() -> sqlite3.Connection:
-    # Python-managed transactions ("with conn:"), as the writers below expect; rows as tuples.
-    conn = open_store(SCHEMA, db_path("flags"), row_factory=None)
-    conn.isolation_level = ""
-    return conn
+def _connect():
+    # rows as tuples; in the team database when DEVOPS_DATABASE_URL is set
+    return open_store(SCHEMA, db_path("flags"), row_factory=None)
 
 
 def set_flag(
@@ -94,7 +101,7 @@ def set_flag(
     require_known_environment(env)
     now = iso(utcnow())
     try:
-        with closing(_connect()) as conn, conn:
+        with closing(_connect()) as conn, conn.transaction():
             row = conn.execute(
                 "SELECT enabled FROM flags WHERE name=? AND env=?", (name, environment)
             ).fetchone()
