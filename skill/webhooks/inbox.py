@@ -156,6 +156,15 @@ class Inbox:
         # PostgreSQL: claimers skip the rows other claimers hold instead of queueing behind them.
         self._skip_locked = " FOR UPDATE SKIP LOCKED" if self.backend == "postgres" else ""
 
+    @property
+    def where(self) -> str:
+        """The file, or the team database's URL without its password (for logs)."""
+        if self.backend == "postgres":
+            from skill.storage.postgres import redact_url
+
+            return redact_url(self._conn.url)
+        return self.path
+
     def _open(self):
         # FULL: the 202 promises the event is on disk, not only in the OS cache.
         return open_store(SCHEMA, self.path, synchronous="FULL", check_same_thread=False)

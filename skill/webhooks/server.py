@@ -443,7 +443,7 @@ def run_server(host: str, port: int, *, workers: int | None = None) -> None:
     sock.bind((host, port))
     sock.listen(128)
     actual = sock.getsockname()[1]
-    _log(logging.INFO, "listening", host=host, port=actual, inbox=inbox.path, pid=os.getpid())
+    _log(logging.INFO, "listening", host=host, port=actual, inbox=inbox.where, pid=os.getpid())
     config = uvicorn.Config(
         make_app(cfg, inbox, pool),
         log_config=None,
