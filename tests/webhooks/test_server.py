@@ -26,14 +26,15 @@ SECRETS = {
 
 
 class Server:
-    def __init__(self, home: Path, repo: Path, workers: int = 1):
+    def __init__(self, home: Path, repo: Path, workers: int = 1, env: dict[str, str] | None = None):
         self.home, self.repo, self.workers = home, repo, workers
+        self.env = env  # another "host": its own DEVOPS_HOME (default: this process's environment)
         self.log = home.parent / f"server-{time.monotonic_ns()}.log"
         self.proc: subprocess.Popen | None = None
         self.url = ""
 
     def start(self) -> Server:
-        env = {**os.environ, **SECRETS}
+        env = {**(self.env or os.environ), **SECRETS}
         self.log.parent.mkdir(parents=True, exist_ok=True)
         with open(self.log, "wb") as err:
             self.proc = subprocess.Popen(

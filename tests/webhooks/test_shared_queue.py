@@ -1,5 +1,6 @@
-"""Two `devops serve` processes share one queue; one is killed (SIGKILL) in the middle of a deploy
-and the other takes the event over when the lease expires, without deploying a second time."""
+"""Two `devops serve` processes share one queue (one data dir on SQLite; two homes, one database on
+PostgreSQL); one is killed (SIGKILL) in the middle of a deploy and the other takes the event over
+when the lease expires, without deploying a second time."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from webhooks.test_server import Server, inbox_rows, wait_done
+from webhooks.test_server import Server
 
 SLOW_DRIVER = r"""
 import os, subprocess, sys, time
@@ -27,11 +28,15 @@ sys.exit(code)
 """
 
 
-@pytest.fixture
-def slow_deploys(tmp_path, monkeypatch, isolated_home):
+@pytest.fixture(params=["sqlite", "postgres"])
+def hosts(request, tmp_path, monkeypatch, isolated_home):
+    """Two "hosts" for two `devops serve`: on SQLite they share the data dir (one machine); on
+    PostgreSQL each has its own DEVOPS_HOME and config, and only the database is shared."""
     from skill.demo_support import STATE_ENV, SampleService, deploy_config
     from skill.memory import Memory
 
+    if request.param == "postgres":
+        request.getfixturevalue("team_mode")
     script = tmp_path / "slow_driver.py"
     script.write_text(SLOW_DRIVER)
     marks = tmp_path / "driver-marks"
@@ -40,72 +45,93 @@ def slow_deploys(tmp_path, monkeypatch, isolated_home):
             f"script = {json.dumps(f'{sys.executable} {script}')}" if line.startswith("script =") else line
             for line in deploy_config(service).splitlines()
         )
-        (tmp_path / "devops-config").mkdir(exist_ok=True)
-        (tmp_path / "devops-config" / "config.toml").write_text(config + "\n[server]\nlease = 2\n")
+        config += "\n[server]\nlease = 2\n"
         monkeypatch.setenv(STATE_ENV, str(service.state_file))
         monkeypatch.setenv("SLOW_DRIVER_MARKS", str(marks))
-        with Memory.open() as mem:
-            mem.record_deployment("api", "staging", "1.0.0", status="succeeded")
-        yield service, marks
+        envs = []
+        for name in ("a", "b"):
+            home = isolated_home if request.param == "sqlite" else tmp_path / f"host-{name}" / "home"
+            cfg = home.parent / "devops-config" if request.param == "postgres" else tmp_path / "devops-config"
+            cfg.mkdir(parents=True, exist_ok=True)
+            (cfg / "config.toml").write_text(config)
+            env = {**os.environ, "DEVOPS_HOME": str(home), "DEVOPS_CONFIG_DIR": str(cfg)}
+            envs.append(env)
+            if not any(e["DEVOPS_HOME"] == str(home) for e in envs[:-1]):
+                monkeypatch.setenv("DEVOPS_HOME", str(home))
+                with Memory.open() as mem:  # each host knows what runs in staging
+                    mem.record_deployment("api", "staging", "1.0.0", status="succeeded")
+        monkeypatch.setenv("DEVOPS_HOME", str(isolated_home))
+        yield request.param, service, marks, envs
 
 
 def _marks(path: Path) -> list[str]:
     return path.read_text().splitlines() if path.exists() else []
 
 
+def _item(delivery: str):
+    from skill.webhooks.inbox import Inbox
+
+    queue = Inbox()
+    try:
+        found = [i for i in queue.list(limit=100) if i.delivery_id == delivery]
+    finally:
+        queue.close()
+    return found[0] if found else None
+
+
+def _wait(predicate, what: str, timeout: float = 120):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        got = predicate()
+        if got:
+            return got
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
 def test_a_worker_killed_mid_deploy_is_taken_over_by_the_other_process_and_never_deploys_twice(
-    slow_deploys, isolated_home, repo_root
+    hosts, isolated_home, repo_root, tmp_path
 ):
-    service, marks = slow_deploys
-    servers = [Server(isolated_home, repo_root, workers=1).start() for _ in range(2)]
+    backend, service, marks, envs = hosts
+    servers = [Server(Path(env["DEVOPS_HOME"]), repo_root, workers=1, env=env).start() for env in envs]
     try:
         body = json.dumps(
             {"type": "deploy", "id": "chatops-9", "service": "api", "env": "staging", "version": "1.1.0"}
         ).encode()
         r = servers[0].post("generic", body, {"Authorization": "Bearer bearer-token"})
         assert r.status_code == 202, r.text
-        deadline = time.monotonic() + 60
-        while not _marks(marks):  # the deploy's side effect has started in one of the two workers
-            assert time.monotonic() < deadline, [s.log.read_text() for s in servers]
-            time.sleep(0.05)
-        [row] = inbox_rows(isolated_home)
-        holder_pid = int(row_owner(isolated_home).split("/")[1])
-        [victim] = [s for s in servers if s.proc.pid == holder_pid]
+        # the deploy's side effect has started in one of the two workers
+        _wait(lambda: _marks(marks), "the driver to start")
+        holder = _item("chatops-9").lease_owner
+        [victim] = [s for s in servers if s.proc.pid == int(holder.split("/")[1])]
         [survivor] = [s for s in servers if s is not victim]
         victim.stop(signal.SIGKILL)
 
-        row = wait_done(isolated_home, "chatops-9", timeout=120)
-        assert row["status"] == "done" and row["attempts"] == 2, row
+        done = _wait(lambda: (i := _item("chatops-9")) and i.status in ("done", "dead") and i, "the takeover")
+        assert done.status == "done" and done.attempts == 2, done
         processed = [
             line
             for line in survivor.lines()
-            if line.get("msg") == "processed" and line.get("item") == row["id"]
+            if line.get("msg") == "processed" and line.get("item") == done.id
         ]
         assert processed and processed[0]["run_status"] == "failed"
 
-        deadline = time.monotonic() + 30  # the orphaned driver of the killed worker completes on its own
-        while "end" not in _marks(marks):
-            assert time.monotonic() < deadline
-            time.sleep(0.1)
+        # the orphaned driver of the killed worker completes on its own; nobody starts another
+        _wait(lambda: "end" in _marks(marks), "the orphaned driver to end", timeout=30)
         assert [m.split()[0] for m in _marks(marks)] == ["start", "end"], "the driver ran once"
         assert [(c["action"], c["version"]) for c in service.calls()] == [("deploy", "1.1.0")]
 
         from skill.agent import runs as store
 
-        run = store.get(row["run_id"])
+        run = store.get(done.run_id)
         assert run.status == "failed" and "it is not run again" in (run.error or "")
+        if backend == "postgres":
+            assert not (isolated_home / "inbox.db").exists() and not (isolated_home / "graph.db").exists()
     finally:
         for s in servers:
             if s.proc and s.proc.poll() is None:
                 s.proc.kill()
                 s.proc.wait(timeout=30)
-
-
-def row_owner(home: Path) -> str:
-    import sqlite3
-
-    with sqlite3.connect(home / "inbox.db") as conn:
-        return conn.execute("SELECT lease_owner FROM inbox").fetchone()[0]
 
 
 def test_the_server_refuses_a_bad_lease_setting(isolated_home, tmp_path, run):
