@@ -168,9 +168,10 @@ def main() -> int:
     if args.only in (None, "postgres"):
         from skill.storage.local_postgres import LocalPostgres
 
-        with LocalPostgres(tmp / "pg") as pg:
+        # durable: fsync on, as a real server runs (the test fixtures turn it off for speed)
+        with LocalPostgres(durable=True) as pg:
             for processes in (1, 2):
-                url = pg.url_for(pg.create_database(f"queue{processes}"))
+                url = pg.create_database(f"queue{processes}")
                 env = {**base, "DEVOPS_DATABASE_URL": url}
                 results.append(run_setup("postgres", processes, args.events, args.clients, env, tmp))
     print(

@@ -10,8 +10,8 @@ from agent.test_approvals import sandbox  # noqa: F401 - the fixture
 
 def test_a_paused_run_lives_in_postgres_and_resumes_once_from_its_checkpoint(
     team_mode,
-    sandbox,
-    isolated_home,  # noqa: F811
+    sandbox,  # noqa: F811
+    isolated_home,
 ):
     from skill.agent import runs as store
     from skill.agent.graph import checkpointer, pending_approvals, prune, resume, run

@@ -16,7 +16,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from webhooks.test_server import Server
 
 
