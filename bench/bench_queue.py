@@ -149,6 +149,30 @@ def run_setup(
     }
 
 
+def queue_ops(name: str, events: int, env: dict[str, str], tmp: Path) -> dict:
+    """The queue alone, in one process: add, claim and finish each item (no HTTP, no graph)."""
+    os.environ.update({k: v for k, v in env.items() if k.startswith("DEVOPS_")})
+    os.environ["DEVOPS_HOME"] = str(tmp / f"ops-{name}")
+    if "DEVOPS_DATABASE_URL" not in env:
+        os.environ.pop("DEVOPS_DATABASE_URL", None)
+    from skill.webhooks.inbox import Inbox
+
+    queue = Inbox()
+    started = time.monotonic()
+    for i in range(events):
+        queue.add("generic", f"ops-{i}", b"{}", {})
+    added = time.monotonic()
+    while (item := queue.claim("bench/0/w0")) is not None:
+        queue.finish(item["id"], "bench/0/w0", run_id=None, run_status="done")
+    done = time.monotonic()
+    queue.close()
+    return {
+        "setup": f"{name} (queue only)",
+        "add_per_s": events / (added - started),
+        "claim_finish_per_s": events / (done - added),
+    }
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -162,8 +186,9 @@ def main() -> int:
     base = {k: v for k, v in os.environ.items() if k != "DEVOPS_DATABASE_URL"}
     base.update(DEVOPS_CONFIG_DIR=str(tmp / "cfg"), DEVOPS_LLM="off")
     (tmp / "cfg").mkdir()
-    results = []
+    results, ops = [], []
     if args.only in (None, "sqlite"):
+        ops.append(queue_ops("sqlite", args.events, base, tmp))
         results.append(run_setup("sqlite", 1, args.events, args.clients, base, tmp))
     if args.only in (None, "postgres"):
         from skill.storage.local_postgres import LocalPostgres
@@ -173,6 +198,9 @@ def main() -> int:
             for processes in (1, 2):
                 url = pg.create_database(f"queue{processes}")
                 env = {**base, "DEVOPS_DATABASE_URL": url}
+                if processes == 1:
+                    ops_env = {**base, "DEVOPS_DATABASE_URL": pg.create_database("queue_ops")}
+                    ops.append(queue_ops("postgres", args.events, ops_env, tmp))
                 results.append(run_setup("postgres", processes, args.events, args.clients, env, tmp))
     print(
         f"webhook queue, {args.events} generic push events, {args.clients} HTTP clients, {os.cpu_count()} CPUs"
@@ -184,6 +212,10 @@ def main() -> int:
         print(
             f"{r['setup']:<32} {r['accepted']:>9} {r['accepted_per_s']:>7.1f} {r['processed_per_s']:>7.1f} "
             f"{r['p50_ms']:>8.0f} {r['p99_ms']:>8.0f} {r['lost']:>5} {r['duplicated']:>4}  {r['per_process']}"
+        )
+    for o in ops:
+        print(
+            f"{o['setup']:<32} add {o['add_per_s']:>7.0f}/s   claim+finish {o['claim_finish_per_s']:>7.0f}/s"
         )
     bad = [r for r in results if r["lost"] or r["duplicated"] or r["accepted"] < r["events"]]
     return 1 if bad else 0
