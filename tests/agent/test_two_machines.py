@@ -15,7 +15,6 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
 from webhooks.test_server import Server
 
 
@@ -47,20 +46,6 @@ def _wait_for(predicate, what: str, timeout: float = 120):
     raise AssertionError(f"timed out waiting for {what}")
 
 
-def _approvals_in_team_database() -> bool:
-    from skill.guardrails import approvals
-    from skill.storage import Schema
-
-    schema = getattr(approvals, "SCHEMA", None)
-    return isinstance(schema, Schema) and schema.team
-
-
-@pytest.mark.xfail(
-    not _approvals_in_team_database(),
-    reason="needs the guardrails approvals store in the team database (gate-stores, issue 16): until "
-    "then host B cannot see the approval request host A's gate created",
-    strict=True,
-)
 def test_a_run_paused_by_serve_on_one_host_is_approved_from_another_and_resumes_once(
     postgres_url, tmp_path, repo_root, monkeypatch
 ):
