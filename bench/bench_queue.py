@@ -11,7 +11,7 @@ Reported: accepted/s (202s over the posting time), processed/s (items over first
 done), p50/p99 accept -> done (the inbox's own received/finished stamps), lost (a 202 whose item
 is not done) and duplicated (an item processed more than once, from the servers' JSON logs).
 
-    python bench/bench_queue.py [--events 2000] [--clients 8] [--only sqlite|postgres]
+    python bench/bench_queue.py [--events 2000] [--clients 8] [--only sqlite|postgres] [--processes 1|2]
 """
 
 from __future__ import annotations
@@ -180,6 +180,13 @@ def main() -> int:
     parser.add_argument("--events", type=int, default=2000)
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--only", choices=["sqlite", "postgres"], default=None)
+    parser.add_argument(
+        "--processes",
+        type=int,
+        choices=[1, 2],
+        default=None,
+        help="Only this many serve processes on PostgreSQL.",
+    )
     args = parser.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-queue-"))
@@ -195,10 +202,10 @@ def main() -> int:
 
         # durable: fsync on, as a real server runs (the test fixtures turn it off for speed)
         with LocalPostgres(durable=True) as pg:
-            for processes in (1, 2):
+            for processes in [args.processes] if args.processes else (1, 2):
                 url = pg.create_database(f"queue{processes}")
                 env = {**base, "DEVOPS_DATABASE_URL": url}
-                if processes == 1:
+                if processes == 1 or args.processes:
                     ops_env = {**base, "DEVOPS_DATABASE_URL": pg.create_database("queue_ops")}
                     ops.append(queue_ops("postgres", args.events, ops_env, tmp))
                 results.append(run_setup("postgres", processes, args.events, args.clients, env, tmp))

@@ -196,6 +196,8 @@ def test_the_documented_grants_are_enough_for_asking_approving_and_using(tmp_pat
             f"GRANT SELECT, INSERT, UPDATE, DELETE ON pending TO {role}",
             f"GRANT SELECT, INSERT, UPDATE ON approvals TO {role}",
             f"GRANT SELECT, INSERT ON gate_keys TO {role}",
+            # approvals approve looks the id up among the agent's runs first (in the team database)
+            f"GRANT SELECT, INSERT, UPDATE, DELETE ON runs, executions TO {role}",
         ):
             conn.execute(statement)
     app_url = postgres_url.replace("postgresql://devops@", f"postgresql://{role}@", 1)
