@@ -249,7 +249,7 @@ def main() -> None:
     for cls in sorted(c for c in table if c not in CLASSES):
         r = table[cls]
         print(f"  {cls:40} {r['ours'] + r['peer']:5}")
-    infra_timings = []
+    infra_timings, infra_ratios = [], {}
     try:
         import peers_infra  # type: ignore[import-not-found]  # bench/peers_infra.py, the IaC half
     except ImportError:
@@ -262,6 +262,7 @@ def main() -> None:
                 f"ours {row.get('ours', 0):4}  peer {row.get('peer_only', 0):4}  ours-wrong {row.get('ours_wrong', '-')}"
             )
         infra_timings = list(getattr(peers_infra, "timings", list)())
+        infra_ratios = {row["peer"]: (row.get("ours_s"), row.get("peer_s")) for row in peers_infra.rows()}
 
     unchecked = [u for u in unmatched if u[3]["verdict"] is None]
     print(f"\nhand check: {len(unmatched) - len(unchecked)} of {len(unmatched)} disagreements have a decision "
@@ -285,6 +286,9 @@ def main() -> None:
         )
     for label, seconds in infra_timings:
         print(f"  {label:29} {seconds:7.3f} s")
+    for peer, (ours_s, peer_s) in infra_ratios.items():
+        if ours_s and peer_s:  # ours in process, the peer as processes (its start-up is part of its cost)
+            print(f"  ratio ours/{peer:18} {ours_s / peer_s:7.3f}")
 
 
 if __name__ == "__main__":

@@ -232,7 +232,9 @@ def parse_checkov(data, base: Path) -> list[PeerFinding]:
             path = item.get("file_abs_path") or str(base / str(item.get("file_path") or "").lstrip("/"))
             lines = item.get("file_line_range") or [None]
             resource = str(item.get("resource") or "")
-            if framework in ("kubernetes", "helm", "kustomize"):
+            if ".checks.provider." in str(item.get("check_class") or ""):
+                resource = f"provider {resource.split('.')[0]}"  # checkov: aws.<alias>; ours: provider aws
+            elif framework in ("kubernetes", "helm", "kustomize"):
                 parts = resource.split(".")  # Kind.namespace.name
                 resource = f"{parts[0]}/{parts[-1]}" if len(parts) > 1 else resource
             severity = PEER_SEVERITY["checkov"].get(str(item.get("severity") or "").upper())

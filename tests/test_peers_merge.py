@@ -194,6 +194,28 @@ def check_kubernetes_merge(plain, merged):
     assert len(merged["checks"]) > len(plain["checks"])
 
 
+def test_provider_credentials_are_one_object_for_both(tmp_path):
+    """checkov names a provider block ``aws.<alias>``, we name it ``provider aws``: one finding."""
+    from skill.nodes.iac.hcl_checks import RULES, review_code
+    from skill.peers import merge, parse_checkov
+
+    tf = tmp_path / "providers.tf"
+    tf.write_text('provider "aws" {\n  alias      = "keys"\n  access_key = "AKIAIOSFODNN7EXAMPLE"\n}\n')
+    item = {
+        "check_id": "CKV_AWS_41",
+        "check_name": "Ensure no hard coded AWS access key and secret key exists in provider",
+        "check_class": "checkov.terraform.checks.provider.aws.credentials",
+        "file_abs_path": str(tf),
+        "file_line_range": [1, 4],
+        "resource": "aws.keys",
+    }
+    peer = parse_checkov({"check_type": "terraform", "results": {"failed_checks": [item]}}, tmp_path)
+    ours = [f for f in review_code(tmp_path) if f.id == "iac.hardcoded-secret"]
+    assert ours, "the literal access key is ours to flag"
+    merged = merge(ours, peer, base=Path.cwd(), severity_of={r.id: r.severity for r in RULES.values()})
+    assert len(merged) == len(ours) and "checkov CKV_AWS_41 agrees" in merged[0].message
+
+
 # ----------------------------------------------------------------------------- the real peers
 
 needs_hadolint = pytest.mark.skipif(command("hadolint") is None, reason="hadolint not installed (test extra)")
