@@ -577,6 +577,8 @@ def _classify_simple(simple, state: _State, depth: int, inherited_env: str | Non
             text=text, argv=argv, tier=tier, rule_ids=rule_ids, reasons=reasons, environment=env, deny=deny
         )
     )
+    for body, label in uw.readings:
+        _other_reading(body, label, tier, state, depth, inherited_env)
 
 
 # Rule families whose T4 is about the environment they act on (a cluster, a database, a cloud
@@ -614,6 +616,19 @@ def _dashes(word: str) -> str:
             i += 1
         return "-" * i + word[i:]
     return word
+
+
+def _other_reading(
+    text: str, label: str, tier: int, state: _State, depth: int, inherited_env: str | None
+) -> None:
+    """Another way to read a wrapper's words (an option the registry does not know took a value; the
+    word taken as its operand is the command): judged too, and kept when it asks or blocks where the
+    first reading did not (fail closed without turning every `timeout 10 ls` into T2)."""
+    parts, notes = len(state.parts), len(state.notes)
+    _classify_text(text, state, depth + 1, inherited_env, label)
+    if max((p.tier for p in state.parts[parts:]), default=0) <= max(tier, 2):
+        del state.parts[parts:]
+        del state.notes[notes:]
 
 
 def _xargs_literal(spec, pipe_src, state: _State, depth: int, inherited_env) -> None:

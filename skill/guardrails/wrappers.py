@@ -6,8 +6,11 @@ and the command (timeout's duration), and, where the command is not simply the n
 function that finds it (a ``bash -c`` body, an xargs template, a runner's subcommand). :func:`unwrap`
 applies them in one loop until the program is no wrapper. Adding a wrapper is adding one entry.
 
-An option a wrapper does not declare is read as a flag without a value, so the next word is taken
-as the command; the families then judge that word (a real wrapper refuses an option it does not know).
+Fail closed on what the registry does not know: an option a wrapper declares neither as a flag nor
+as taking a value is read as a flag (the next word is the command), and the reading where it took
+that word as its value is recorded too (``Unwrapped.readings``); so is the reading where the word
+taken as an operand (chrt's priority, taskset's mask) is the command. classify.py keeps another
+reading's verdict when it asks or blocks where the first did not.
 
 This module imports nothing from the rest of the gate: classify.py, the rule families and the
 exfiltration pass all build on it, so imports go one way.
@@ -73,6 +76,9 @@ class Unwrapped:
         self.path0: str | None = None  # the program as written, when a path was reduced to its basename
         self.done = False  # fully handled by the unwrapper (e.g. `command -v x`)
         self.xargs: tuple[list[str], str | None] | None = None  # (command words, -I placeholder)
+        # (shell text, label): other ways to read the words (an undeclared option took a value, the
+        # word taken as an operand is the command); classify judges them and keeps the stricter
+        self.readings: list[tuple[str, str]] = []
 
 
 class Wrapper:
@@ -83,13 +89,14 @@ class Wrapper:
     skips the options (``values`` take the next word), then ``operands`` words, and runs the rest.
     """
 
-    __slots__ = ("names", "values", "operands", "assigns", "subcommands", "find")
+    __slots__ = ("names", "values", "flags", "operands", "assigns", "subcommands", "find")
 
     def __init__(
         self,
         names: str,
         values: str = "",
         *,
+        flags: str = "",
         operands: int = 0,
         assigns: bool = False,
         subcommands: tuple[str, ...] = (),
@@ -97,6 +104,7 @@ class Wrapper:
     ) -> None:
         self.names = tuple(names.split())
         self.values = frozenset(values.split())  # options that take a separate value
+        self.flags = frozenset(flags.split())  # options known to take none
         self.operands = operands  # words between the options and the command (`timeout 10 cmd`)
         self.assigns = assigns  # `sudo VAR=value cmd`: assignments before the command set its env
         self.subcommands = subcommands  # a runner's subcommands that run a program (`uv run`)
@@ -136,8 +144,46 @@ def _runs_text(res: Unwrapped, text: str, label: str) -> bool:
 
 
 # -- how wrappers find their command -------------------------------------------------------------
+def _declared(w: Wrapper, option: str) -> bool:
+    """``option`` is complete as one word: a declared flag or value option, a bundle of short flags
+    (`-EH`), a value attached to its option (`-oL`, `--user=x`) or a number (`nice -19`). A bundle
+    ending in a value option (`sudo -iu root`) takes the next word, which skip_options does not see."""
+    if option in w.flags or option in w.values or "=" in option or option[1:].isdigit():
+        return True
+    if option.startswith("--"):
+        return False
+    for i, letter in enumerate(option[1:], 2):
+        if "-" + letter in w.values:
+            return i < len(option)  # the rest of the word is its value; at the end, the next word is
+        if "-" + letter not in w.flags:
+            return False
+    return True
+
+
+def _undeclared(w: Wrapper, args: list[str], idx: int) -> bool:
+    """``args[idx]`` follows an option ``w`` does not declare, so it may be that option's value."""
+    if not 0 < idx < len(args):
+        return False
+    option = args[idx - 1]
+    return option.startswith("-") and option not in ("-", "--") and not _declared(w, option)
+
+
+def _without_value(res: Unwrapped, args: list[str], idx: int) -> None:
+    """Fail closed on an option the registry does not know: ``args[idx]`` follows it and was read
+    as the command (or a subcommand), but it may be the option's value. Record the reading of the
+    line without both words; it is unwrapped again, so later options and wrappers still count."""
+    if _undeclared(WRAPPERS[res.argv[0]], args, idx) and idx + 1 < len(args):
+        option, value = args[idx - 1], args[idx]
+        text = join_words([res.argv[0], *args[: idx - 1], *args[idx + 1 :]])
+        res.readings.append((text, f"{res.argv[0]} {option} {value} (if {option} takes {value!r})"))
+
+
 def _prefix(w: Wrapper, res: Unwrapped, args: list[str], dyn: list[bool]) -> bool:
     idx = skip_options(args, w.values)
+    _without_value(res, args, idx)
+    if w.operands and idx < len(args):
+        # `chrt kubectl delete …` has no priority: the word taken as the operand may be the command
+        res.readings.append((join_words(args[idx:]), f"{res.argv[0]} {args[idx]} (if it is the command)"))
     if w.assigns:
         while idx < len(args) and "=" in args[idx] and args[idx].split("=", 1)[0].isidentifier():
             key, value = args[idx].split("=", 1)
@@ -298,6 +344,15 @@ def _parallel(w: Wrapper, res: Unwrapped, args: list[str], dyn: list[bool]) -> b
     return True
 
 
+def _subcommand(w: Wrapper, args: list[str], i: int) -> int | None:
+    """How many words of a runner's subcommand (`run`, `tool run`) start at ``args[i]``."""
+    for sub in w.subcommands:
+        words = sub.split()
+        if args[i : i + len(words)] == words:
+            return len(words)
+    return None
+
+
 def _runner(w: Wrapper, res: Unwrapped, args: list[str], dyn: list[bool]) -> bool:
     """Package-manager runners execute another program: `npx prisma migrate reset` is judged as
     `prisma migrate reset`."""
@@ -306,13 +361,10 @@ def _runner(w: Wrapper, res: Unwrapped, args: list[str], dyn: list[bool]) -> boo
         # global options first, then the subcommand (`uv run`, `uv tool run`, `npm exec`)
         while i < len(args) and args[i].startswith("-"):
             i += 2 if args[i] in w.values else 1
-        matched = None
-        for sub in w.subcommands:
-            words = sub.split()
-            if args[i : i + len(words)] == words:
-                matched = len(words)
-                break
+        matched = _subcommand(w, args, i)
         if matched is None:
+            if _subcommand(w, args, i + 1):
+                _without_value(res, args, i)  # `uv --cache-dir DIR run cmd`
             return False
         i += matched
     while i < len(args) and args[i].startswith("-") and args[i] != "--":
@@ -505,25 +557,50 @@ _declare(
     Wrapper(
         "sudo",
         "-u -g -h -C -D -p -r -t -U -T --user --group --host --chdir --prompt --role --type --other-user "
-        "--command-timeout --close-from",
+        "--command-timeout --close-from -R --chroot",
+        flags="-A --askpass -b --background -B --bell -E --preserve-env -e --edit -H --set-home -i --login "
+        "-K --remove-timestamp -k --reset-timestamp -l --list -N --no-update -n --non-interactive "
+        "-P --preserve-groups -S --stdin -s --shell -V --version -v --validate",
         assigns=True,
         find=_sudo,
     ),
-    Wrapper("doas", "-u -C", assigns=True),
+    Wrapper("doas", "-u -C", flags="-L -n -s", assigns=True),
     Wrapper("nice", "-n --adjustment"),
-    Wrapper("ionice", "-c -n -p -P -u --class --classdata"),
-    Wrapper("nohup setsid chronic unbuffer torsocks noglob chrt taskset builtin"),
-    Wrapper("time", "-f -o --format --output"),
-    Wrapper("exec", "-a", find=_exec),
+    Wrapper("ionice", "-c -n -p -P -u --class --classdata", flags="-t --ignore"),
+    Wrapper("nohup noglob builtin"),
+    Wrapper("setsid", flags="-c --ctty -f --fork -w --wait"),
+    Wrapper("chronic", flags="-e -v -b"),
+    Wrapper("unbuffer", flags="-p"),
+    Wrapper("torsocks", "-u -p -a -P --user --pass --address --port", flags="-i --isolate -d"),
+    Wrapper(
+        "chrt",
+        "-T -P -D --sched-runtime --sched-period --sched-deadline",
+        flags="-a --all-tasks -b --batch -d --deadline -f --fifo -i --idle -o --other -r --rr "
+        "-R --reset-on-fork -v --verbose",
+        operands=1,  # the priority
+    ),
+    Wrapper("taskset", flags="-a --all-tasks -c --cpu-list", operands=1),  # the CPU mask or list
+    Wrapper("time", "-f -o --format --output", flags="-p --portability -v --verbose -a --append -q --quiet"),
+    Wrapper("exec", "-a", flags="-c -l", find=_exec),
     Wrapper("stdbuf", "-i -o -e --input --output --error"),
-    Wrapper("caffeinate", "-t -w"),
-    Wrapper("proxychains proxychains4", "-f"),
-    Wrapper("runuser", "-u -g -G --user --group"),
-    Wrapper("nsenter", "-t --target -S --setuid -G --setgid --wd -W"),
+    Wrapper("caffeinate", "-t -w", flags="-d -i -m -s -u"),
+    Wrapper("proxychains proxychains4", "-f", flags="-q"),
+    Wrapper("runuser", "-u -g -G --user --group", flags="-m -p --preserve-environment"),
+    Wrapper(
+        "nsenter",
+        "-t --target -S --setuid -G --setgid --wd -W",
+        flags="-a --all -m -u -i -n -p -U -C -T --mount --uts --ipc --net --pid --user --cgroup --time "
+        "-r -w -F --no-fork --preserve-credentials",
+    ),
     Wrapper("dotenv", "-e -v -c"),
-    Wrapper("command", find=_command),
+    Wrapper("command", flags="-p", find=_command),
     Wrapper("env", "-u --unset -C --chdir -P", find=_env),
-    Wrapper("timeout", "-s -k --signal --kill-after", operands=1),  # the duration
+    Wrapper(
+        "timeout",
+        "-s -k --signal --kill-after",
+        flags="-v --verbose --preserve-status --foreground",
+        operands=1,
+    ),  # the duration
     Wrapper("flock", "-w -E --timeout --wait --conflict-exit-code", operands=1, find=_flock),  # the lock
     Wrapper("watch", "-n --interval -d --differences -q --equexit", find=_watch),
     Wrapper("busybox", find=_busybox),

@@ -25,8 +25,8 @@ EXAMPLES = {
     "unbuffer": "unbuffer {}",
     "torsocks": "torsocks {}",
     "noglob": "noglob {}",
-    "chrt": "chrt -f {}",
-    "taskset": "taskset --all-tasks {}",
+    "chrt": "chrt -f 99 {}",
+    "taskset": "taskset -c 0,1 {}",
     "builtin": "builtin {}",
     "time": "time -f %e -o times.log {}",
     "exec": "exec -a name {}",
@@ -144,6 +144,83 @@ def test_an_unknown_option_of_a_wrapper_fails_closed(name):
     line = f"{head} --no-such-option {rest}"
     v = classify_command(line)
     assert v.tier == 4 and v.deny and "rm.root-or-home" in v.rule_ids, (line, v.rule_ids)
+
+
+_PREFIXES = sorted(
+    n for n, w in WRAPPERS.items() if w.find.__name__ in ("_prefix", "_sudo", "_exec", "_command")
+)
+
+
+@pytest.mark.parametrize("name", _PREFIXES)
+def test_an_unknown_option_that_takes_a_value_fails_closed(name):
+    # `sudo --new-option VALUE rm -rf /`: were the option a flag, VALUE would be the program; the
+    # reading where it took VALUE is judged too, and the stricter verdict stands.
+    head, rest = EXAMPLES[name].format(INNER).split(" ", 1)
+    line = f"{head} --new-option VALUE {rest}"
+    v = classify_command(line)
+    assert v.tier == 4 and v.deny and "rm.root-or-home" in v.rule_ids, (line, v.rule_ids)
+
+
+@pytest.mark.parametrize("name", sorted(n for n, w in WRAPPERS.items() if w.subcommands))
+def test_an_unknown_global_option_of_a_runner_fails_closed(name):
+    # `uv --cache-dir DIR run cmd`: the undeclared option's value stands between it and `run`.
+    sub = WRAPPERS[name].subcommands[0]
+    line = f"{name} --new-option VALUE {sub} {'/srv ' if name == 'direnv' else ''}{INNER}"
+    v = classify_command(line)
+    assert v.tier == 4 and v.deny and "rm.root-or-home" in v.rule_ids, (line, v.rule_ids)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "sudo -EH kubectl get pods",  # a bundle of declared flags
+        "sudo --preserve-env=PATH kubectl get pods",  # a value attached with =
+        "stdbuf -oL kubectl get pods",  # a value attached to its option
+        "nice -19 kubectl get pods",  # a number
+        "timeout -v --preserve-status 10 kubectl get pods",
+    ],
+)
+def test_declared_options_leave_one_reading(line):
+    argv = line.split()
+    uw = unwrap(argv, [False] * len(argv))
+    assert uw.argv == ["kubectl", "get", "pods"]
+    assert [r for r in uw.readings if not r[1].endswith("(if it is the command)")] == []
+
+
+def test_a_bundle_ending_in_a_value_option_gets_a_second_reading():
+    # skip_options reads `root` as the command; the reading without `-Eu root` finds kubectl.
+    argv = "sudo -Eu root kubectl get pods".split()
+    uw = unwrap(argv, [False] * len(argv))
+    assert uw.argv[0] == "root" and [text for text, _ in uw.readings] == ["sudo kubectl get pods"]
+
+
+@pytest.mark.parametrize(
+    "line,rule",
+    [
+        ("taskset 0x1 git push --force origin main", "git.force-push-protected"),
+        ("chrt -f 99 git push --force origin main", "git.force-push-protected"),
+        ("sudo -R /srv/root git push --force origin main", "git.force-push-protected"),  # sudo --chroot
+        ("sudo -iu postgres dropdb payments", "sql.dropdb"),  # a bundle ending in -u takes `postgres`
+        ("chrt kubectl delete ns prod", "kubectl.delete-critical"),  # no priority: the operand is the command
+        ("timeout kubectl delete ns prod", "kubectl.delete-critical"),  # no duration
+    ],
+)
+def test_operands_and_value_options_do_not_hide_the_command(line, rule):
+    v = classify_command(line)
+    assert v.tier == 4 and rule in v.rule_ids, (line, v.rule_ids)
+
+
+@pytest.mark.parametrize(
+    "line,tier",
+    [
+        ("timeout 10 kubectl get pods", 1),  # the duration read as a program is only T2: dropped
+        ("sudo --new-flag git status", 2),  # the other reading (`status`) does not ask: dropped
+        ("time --new-flag ls -la", 1),
+    ],
+)
+def test_another_reading_counts_only_when_it_asks_or_blocks(line, tier):
+    v = classify_command(line)
+    assert v.tier == tier and len(v.parts) == 1, (line, v.tier, [p.text for p in v.parts])
 
 
 def test_sudo_and_doas_assignments_set_the_environment():
