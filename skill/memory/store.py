@@ -315,3 +315,25 @@ def timestamp_of(text: str | None) -> float | None:
     if not text:
         return None
     return parse_when(text).timestamp()
+
+
+def sqlite_schema_status(path: str) -> tuple[int | None, int]:
+    """(sqlite-utils migrations applied to memory.db or None when there is no file, migrations
+    this code has), read-only, for `devops db status`: memory.db counts its versions in
+    sqlite-utils' table, not in user_version."""
+    import sqlite_utils
+
+    from skill.memory.migrations import migrations
+
+    if not Path(path).is_file():
+        return None, len(migrations._migrations)
+    db = sqlite_utils.Database(sqlite3.connect(f"file:{path}?mode=ro", uri=True))
+    try:
+        return len(migrations.applied(db)), len(migrations._migrations)
+    finally:
+        db.conn.close()
+
+
+def sqlite_migrate(path: str) -> None:
+    """Bring memory.db to this code's version (what every open does), for `devops db migrate`."""
+    open_db(Path(path)).conn.close()

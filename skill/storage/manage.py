@@ -46,11 +46,14 @@ def status() -> list[StoreStatus]:
     for store in STORES:
         schema = store.schema
         backend = backend_name(schema)
-        version = None
+        version, known = None, schema.version
+        own_status = store.sqlite_hook("sqlite_status")
         if backend == "postgres":
             from skill.storage import postgres
 
             version, _ = postgres.schema_status(database_url() or "", schema)
+        elif own_status is not None:
+            version, known = own_status(store.sqlite_path)
         elif os.path.isfile(store.sqlite_path):
             from skill.storage import sqlite
 
@@ -61,7 +64,7 @@ def status() -> list[StoreStatus]:
                 backend=backend,
                 location=_location(store, backend),
                 version=version,
-                known=schema.version,
+                known=known,
             )
         )
     return out
@@ -75,9 +78,12 @@ def migrate_all() -> list[tuple[StoreStatus, int]]:
     ensure_data_dir()
     out = []
     for store, was in zip(STORES, before, strict=True):
-        conn = open_store(store.schema, store.sqlite_path)
-        conn.close()
-        out.append((was, store.schema.version))
+        own_migrate = store.sqlite_hook("sqlite_migrate")
+        if was.backend == "sqlite" and own_migrate is not None:
+            own_migrate(store.sqlite_path)
+        else:
+            open_store(store.schema, store.sqlite_path).close()
+        out.append((was, was.known))
     return out
 
 
@@ -101,7 +107,10 @@ def copy_to(url: str) -> list[CopyResult]:
     out = []
     for store in STORES:
         schema = store.schema
-        if not schema.team or not os.path.isfile(store.sqlite_path):
+        copies = schema.copier is not None or schema.copy_tables
+        # memory moves with `memory.py export --all` / `import` (docs/team.md): its rows carry
+        # vectors and a full-text index that the import rebuilds on the target.
+        if not schema.team or not copies or not os.path.isfile(store.sqlite_path):
             continue
         source = sqlite.open_store(store.sqlite_path, schema)
         target = postgres.open_store(url, schema)

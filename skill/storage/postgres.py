@@ -5,7 +5,7 @@ RETURNING); this module translates placeholders and gives rows that read like sq
 (``row["col"]`` and ``row[0]``). Versions live in ``devops_schema``, one row per store, and are
 changed under an advisory lock so two processes starting at once migrate once.
 
-Imported only when a database URL is configured: psycopg costs ~60 ms to import.
+Imported only when a database URL is configured: psycopg costs ~200 ms of CPU to import cold.
 """
 
 from __future__ import annotations
@@ -76,6 +76,16 @@ def unreachable(url: str, exc: BaseException):
     return StorageError(f"cannot reach the team database {redact_url(url)}: {text}", hint=hint)
 
 
+def refused(url: str, store: str, exc: BaseException):
+    """The role may not do this (a restricted application role, docs/team.md lists the grants)."""
+    from skill.errors import StorageError
+
+    return StorageError(
+        f"the team database {redact_url(url)} refused the {store} store: {_first_line(exc)}",
+        hint="grant this role the privileges docs/team.md lists for the store, or run it as the owner",
+    )
+
+
 class Row(tuple):
     """A result row that reads like sqlite3.Row: by column name or by position."""
 
@@ -136,6 +146,8 @@ class PostgresConnection:
             return self.raw.execute(sql)
         except psycopg.errors.IntegrityError as exc:
             raise IntegrityError(_first_line(exc)) from exc
+        except psycopg.errors.InsufficientPrivilege as exc:
+            raise refused(self.url, self.store, exc) from exc
         except psycopg.OperationalError as exc:
             raise unreachable(self.url, exc) from exc
 
@@ -147,6 +159,8 @@ class PostgresConnection:
                 return cur
         except psycopg.errors.IntegrityError as exc:
             raise IntegrityError(_first_line(exc)) from exc
+        except psycopg.errors.InsufficientPrivilege as exc:
+            raise refused(self.url, self.store, exc) from exc
         except psycopg.OperationalError as exc:
             raise unreachable(self.url, exc) from exc
 

@@ -18,6 +18,10 @@ class Store:
     name: str
     module: str  # declares SCHEMA
     file: str  # the SQLite file's stem in the data dir
+    # A SQLite file versioned by another mechanism (memory.db: sqlite-utils migrations) names its
+    # own "module:function" for status (path -> (version, known)) and for migrate (path -> None).
+    sqlite_status: str | None = None
+    sqlite_migrate: str | None = None
 
     @property
     def schema(self) -> Schema:
@@ -25,6 +29,13 @@ class Store:
         if not isinstance(schema, Schema):
             raise TypeError(f"{self.module}.SCHEMA is not a skill.storage.Schema")
         return schema
+
+    def sqlite_hook(self, which: str):
+        spec = getattr(self, which)
+        if not spec:
+            return None
+        module, _, name = spec.partition(":")
+        return getattr(importlib.import_module(module), name)
 
     @property
     def sqlite_path(self) -> str:
@@ -39,6 +50,13 @@ STORES: tuple[Store, ...] = (
     Store("flags", "skill.nodes.deploy.flags", "flags"),
     Store("audit", "skill.guardrails.audit_ship", "audit"),
     Store("approvals", "skill.guardrails.approvals", "approvals"),
+    Store(
+        "memory",
+        "skill.memory.migrations",
+        "memory",
+        sqlite_status="skill.memory.store:sqlite_schema_status",
+        sqlite_migrate="skill.memory.store:sqlite_migrate",
+    ),
 )
 
 

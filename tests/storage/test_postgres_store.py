@@ -149,6 +149,17 @@ def test_the_database_url_setting(monkeypatch, tmp_path):
     assert database_url() == "postgresql://team/db"
 
 
+def test_a_role_without_the_privilege_gets_a_clean_storage_error(postgres_url):
+    owner = postgres.open_store(postgres_url, THINGS)
+    owner.execute("CREATE ROLE reader_only LOGIN")
+    owner.execute("GRANT SELECT ON things, devops_schema TO reader_only")
+    owner.close()
+    reader = postgres.open_store(postgres_url.replace("devops@", "reader_only@", 1), THINGS)
+    with pytest.raises(StorageError, match="refused the things store: permission denied"):
+        reader.execute("INSERT INTO things (name) VALUES (?)", ("x",))
+    reader.close()
+
+
 def _one_line_failure(result) -> str:
     assert result.returncode == 5, result.stdout + result.stderr
     assert "Traceback" not in result.stderr
@@ -177,9 +188,21 @@ def test_db_status_and_migrate_report_every_store_on_either_backend(run, team_mo
     import json
 
     rows = {r["store"]: r for r in json.loads(embedded.stdout)}
-    assert {"runs", "inbox", "flags"} <= set(rows) and all(r["backend"] == "sqlite" for r in rows.values())
+    assert set(rows) == {"runs", "inbox", "flags", "audit", "approvals", "memory"}
+    assert all(r["backend"] == "sqlite" for r in rows.values())
+    local = run("-m", "skill.cli", "db", "migrate", "--json", env={"DEVOPS_DATABASE_URL": ""})
+    assert local.returncode == 0, local.stderr
+    # memory.db is versioned by sqlite-utils migrations; the report reads them, not user_version
+    embedded_after = {
+        r["store"]: r
+        for r in json.loads(
+            run("-m", "skill.cli", "db", "status", "--json", env={"DEVOPS_DATABASE_URL": ""}).stdout
+        )
+    }
+    assert embedded_after["memory"]["version"] == embedded_after["memory"]["known"] == 7
     migrated = run("-m", "skill.cli", "db", "migrate")
     assert migrated.returncode == 0, migrated.stderr
     after = {r["store"]: r for r in json.loads(run("-m", "skill.cli", "db", "status", "--json").stdout)}
+    assert {r["backend"] for r in after.values()} == {"postgres"}
     for name, row in after.items():
         assert row["version"] == row["known"], name
