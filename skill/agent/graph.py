@@ -292,6 +292,13 @@ def checkpointer() -> Iterator[Any]:
 _SAVER_READY: set[str] = set()  # team database URLs whose checkpoint tables this process set up
 
 
+def ensure_checkpoint_tables() -> None:
+    """Create LangGraph's checkpoint tables now (`devops db migrate`, run as the database owner),
+    instead of on the first graph run, which a restricted application role could not do."""
+    with checkpointer():
+        pass
+
+
 @contextmanager
 def open_graph() -> Iterator[Any]:
     """The compiled graph with its checkpointer (see ``checkpointer``)."""

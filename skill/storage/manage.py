@@ -47,7 +47,7 @@ def status() -> list[StoreStatus]:
         schema = store.schema
         backend = backend_name(schema)
         version, known = None, schema.version
-        own_status = store.sqlite_hook("sqlite_status")
+        own_status = store.hook("sqlite_status")
         if backend == "postgres":
             from skill.storage import postgres
 
@@ -78,11 +78,14 @@ def migrate_all() -> list[tuple[StoreStatus, int]]:
     ensure_data_dir()
     out = []
     for store, was in zip(STORES, before, strict=True):
-        own_migrate = store.sqlite_hook("sqlite_migrate")
+        own_migrate = store.hook("sqlite_migrate")
         if was.backend == "sqlite" and own_migrate is not None:
             own_migrate(store.sqlite_path)
         else:
             open_store(store.schema, store.sqlite_path).close()
+        after = store.hook("after_migrate")
+        if after is not None:
+            after()
         out.append((was, was.known))
     return out
 

@@ -22,6 +22,8 @@ class Store:
     # own "module:function" for status (path -> (version, known)) and for migrate (path -> None).
     sqlite_status: str | None = None
     sqlite_migrate: str | None = None
+    # Tables another library owns in the store (LangGraph's checkpoints): created by migrate too.
+    after_migrate: str | None = None
 
     @property
     def schema(self) -> Schema:
@@ -30,7 +32,7 @@ class Store:
             raise TypeError(f"{self.module}.SCHEMA is not a skill.storage.Schema")
         return schema
 
-    def sqlite_hook(self, which: str):
+    def hook(self, which: str):
         spec = getattr(self, which)
         if not spec:
             return None
@@ -45,7 +47,7 @@ class Store:
 
 
 STORES: tuple[Store, ...] = (
-    Store("runs", "skill.agent.runs", "graph"),
+    Store("runs", "skill.agent.runs", "graph", after_migrate="skill.agent.graph:ensure_checkpoint_tables"),
     Store("inbox", "skill.webhooks.inbox", "inbox"),
     Store("flags", "skill.nodes.deploy.flags", "flags"),
     Store("audit", "skill.guardrails.audit_ship", "audit"),

@@ -204,5 +204,9 @@ def test_db_status_and_migrate_report_every_store_on_either_backend(run, team_mo
     assert migrated.returncode == 0, migrated.stderr
     after = {r["store"]: r for r in json.loads(run("-m", "skill.cli", "db", "status", "--json").stdout)}
     assert {r["backend"] for r in after.values()} == {"postgres"}
+    # LangGraph's checkpoint tables too: a restricted role could not create them on first run
+    conn = postgres.connect_raw(team_mode)
+    assert conn.execute("SELECT to_regclass('checkpoints') IS NOT NULL").fetchone()[0]
+    conn.close()
     for name, row in after.items():
         assert row["version"] == row["known"], name
