@@ -66,6 +66,16 @@ def postgres_server():
     Tests share it and each takes its own database (``postgres_url``); a test that stops or
     breaks a server starts its own ``LocalPostgres`` instead.
     """
+    yield from _local_postgres()
+
+
+@pytest.fixture
+def own_postgres():
+    """A server of this test's own, which it may stop, start or break."""
+    yield from _local_postgres()
+
+
+def _local_postgres():
     from skill.storage import local_postgres
 
     reason = local_postgres.unavailable_reason()

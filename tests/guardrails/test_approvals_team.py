@@ -121,44 +121,31 @@ def test_two_approvers_racing_one_wins_one_is_told_already_decided(tmp_path, pos
 # ---------------------------------------------------------------- faults: never an allow
 
 
-@pytest.fixture
-def own_server():
-    from skill.storage.local_postgres import LocalPostgres, unavailable_reason
-
-    if unavailable_reason():
-        pytest.skip(unavailable_reason())
-    server = LocalPostgres().start()
-    try:
-        yield server
-    finally:
-        server.close()
-
-
-def test_an_approved_request_is_not_allowed_while_the_team_database_is_down(tmp_path, own_server):
-    url = own_server.create_database("approvals_down")
+def test_an_approved_request_is_not_allowed_while_the_team_database_is_down(tmp_path, own_postgres):
+    url = own_postgres.create_database("approvals_down")
     agent, oncall = machine(tmp_path, "agent", url), machine(tmp_path, "oncall", url)
     code, decision, _ = check(agent, "mytool ask db")
     assert approve(oncall, decision["request_id"], "bob").returncode == 0
-    own_server.stop()
+    own_postgres.stop()
     code, decision, _ = check(agent, "mytool ask db")
     assert code == 3 and decision["decision"] == "ask"  # fails closed: asks, never allows
     assert any("approval store unavailable" in r for r in decision["reasons"])
     refused = approve(oncall, decision["request_id"], "bob")
     assert refused.returncode == 5 and "cannot reach the team database" in refused.stderr
     assert len(refused.stderr.strip().splitlines()) == 1
-    own_server.start()
+    own_postgres.start()
     code, decision, _ = check(agent, "mytool ask db")
     assert code == 0  # the approval was kept: used now, once
 
 
-def test_a_wrong_password_or_a_newer_schema_never_allows(tmp_path, own_server):
-    url = own_server.create_database("approvals_faults")
+def test_a_wrong_password_or_a_newer_schema_never_allows(tmp_path, own_postgres):
+    url = own_postgres.create_database("approvals_faults")
     agent, oncall = machine(tmp_path, "agent", url), machine(tmp_path, "oncall", url)
     code, decision, _ = check(agent, "mytool ask db")
     assert approve(oncall, decision["request_id"], "bob").returncode == 0
     wrong = {
         **agent,
-        "DEVOPS_DATABASE_URL": own_server.url_for("approvals_faults", tcp=True, password="nope"),
+        "DEVOPS_DATABASE_URL": own_postgres.url_for("approvals_faults", tcp=True, password="nope"),
     }
     code, decision, _ = check(wrong, "mytool ask db")
     assert code == 3 and any("password" in r for r in decision["reasons"])

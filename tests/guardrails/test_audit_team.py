@@ -243,32 +243,19 @@ def test_the_application_role_can_only_insert_and_select(tmp_path, postgres_serv
 # ---------------------------------------------------------------- faults
 
 
-@pytest.fixture
-def own_server(tmp_path):
-    from skill.storage.local_postgres import LocalPostgres, unavailable_reason
-
-    if unavailable_reason():
-        pytest.skip(unavailable_reason())
-    server = LocalPostgres().start()
-    try:
-        yield server
-    finally:
-        server.close()
-
-
 def one_line(res) -> str:
     err = res.stderr.strip()
     assert "Traceback" not in err and len(err.splitlines()) == 1, err
     return err
 
 
-def test_database_down_lost_and_back_nothing_lost_decisions_unchanged(tmp_path, own_server):
-    url = own_server.create_database("audit_faults")
+def test_database_down_lost_and_back_nothing_lost_decisions_unchanged(tmp_path, own_postgres):
+    url = own_postgres.create_database("audit_faults")
     home = tmp_path / "a"
     no_background_shipper(home)
     fill(home, 30)
     assert devops("audit", "ship", home=home, url=url).returncode == 0
-    own_server.stop()  # lost mid-run
+    own_postgres.stop()  # lost mid-run
     # the gate decides exactly as without a team database: T4 blocked, T1 allowed, rows kept
     blocked = gate("check", "--command", "rm -rf /", home=home, url=url)
     allowed = gate("check", "--command", "ls", home=home, url=url)
@@ -277,16 +264,16 @@ def test_database_down_lost_and_back_nothing_lost_decisions_unchanged(tmp_path, 
     assert down.returncode == 5 and "cannot reach the team database" in one_line(down)
     verify = devops("audit", "verify", home=home, url=url)
     assert verify.returncode == 5 and "cannot reach" in one_line(verify)
-    own_server.start()
+    own_postgres.start()
     back = devops("audit", "ship", "--json", home=home, url=url)
     assert back.returncode == 0 and json.loads(back.stdout)["shipped"] == 2
     assert sorted(r[0] for r in team_rows(url)) == sorted(local_uids(home))
     assert verify_json(home, url)[0] == 0
 
 
-def test_database_down_at_start(tmp_path, own_server):
-    url = own_server.create_database("audit_down")
-    own_server.stop()
+def test_database_down_at_start(tmp_path, own_postgres):
+    url = own_postgres.create_database("audit_down")
+    own_postgres.stop()
     home = tmp_path / "a"
     res = gate("check", "--command", "git push --force origin main", home=home, url=url)
     assert res.returncode == 4  # blocked as ever, nothing waits for the database
@@ -295,9 +282,9 @@ def test_database_down_at_start(tmp_path, own_server):
     assert len(local_uids(home)) == 1
 
 
-def test_wrong_password_is_one_line(tmp_path, own_server):
-    own_server.create_database("audit_pw")
-    url = own_server.url_for("audit_pw", tcp=True, password="wrong")
+def test_wrong_password_is_one_line(tmp_path, own_postgres):
+    own_postgres.create_database("audit_pw")
+    url = own_postgres.url_for("audit_pw", tcp=True, password="wrong")
     home = tmp_path / "a"
     no_background_shipper(home)
     fill(home, 3)
@@ -321,15 +308,15 @@ def test_a_team_schema_newer_than_the_code_is_refused(tmp_path, postgres_url):
     assert blocked.returncode == 4
 
 
-def test_the_background_shipper_records_its_failure(tmp_path, own_server):
-    url = own_server.create_database("audit_bg")
-    own_server.stop()
+def test_the_background_shipper_records_its_failure(tmp_path, own_postgres):
+    url = own_postgres.create_database("audit_bg")
+    own_postgres.stop()
     home = tmp_path / "a"
     fill(home, 1)
     assert audit_ship_background(home, url) == 1
     status = (home / audit.SHIP_STATUS).read_text()
     assert "cannot reach the team database" in status
-    own_server.start()
+    own_postgres.start()
     assert audit_ship_background(home, url) == 0
     assert not (home / audit.SHIP_STATUS).exists() and len(team_rows(url)) == 1
 

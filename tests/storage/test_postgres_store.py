@@ -166,20 +166,14 @@ def _one_line_failure(result) -> str:
     return result.stderr.strip().splitlines()[0]
 
 
-def test_wrong_password_and_server_down_are_one_line_errors_exit_5(postgres_server, run, monkeypatch):
+def test_wrong_password_and_server_down_are_one_line_errors_exit_5(postgres_server, own_postgres, run):
     bad = postgres_server.url_for("postgres", tcp=True, password="not-the-password")
     line = _one_line_failure(run("-m", "skill.cli", "db", "status", env={"DEVOPS_DATABASE_URL": bad}))
     assert "password authentication failed" in line and "not-the-password" not in line and ":***@" in line
-    from skill.storage.local_postgres import LocalPostgres
-
-    server = LocalPostgres().start()
-    url = server.create_database("down")
-    server.stop()
-    try:
-        line = _one_line_failure(run("-m", "skill.cli", "db", "migrate", env={"DEVOPS_DATABASE_URL": url}))
-        assert "cannot reach the team database" in line
-    finally:
-        server.close()
+    url = own_postgres.create_database("down")
+    own_postgres.stop()
+    line = _one_line_failure(run("-m", "skill.cli", "db", "migrate", env={"DEVOPS_DATABASE_URL": url}))
+    assert "cannot reach the team database" in line
 
 
 def test_db_status_and_migrate_report_every_store_on_either_backend(run, team_mode):

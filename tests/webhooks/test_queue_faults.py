@@ -9,26 +9,10 @@ import os
 import time
 
 import httpx
-import pytest
 
 from webhooks.test_server import Server
 
 TOKEN = {"Authorization": "Bearer bearer-token"}
-
-
-@pytest.fixture
-def own_postgres(tmp_path):
-    """A server of this test's own, which it may stop and start."""
-    from skill.storage import local_postgres
-
-    reason = local_postgres.unavailable_reason()
-    if reason:
-        pytest.skip(reason)
-    server = local_postgres.LocalPostgres().start()
-    try:
-        yield server
-    finally:
-        server.close()
 
 
 def _one_line_exit_5(proc, *, secret: str | None = None) -> str:
