@@ -902,6 +902,13 @@ def _approval_step(req: _Request, d: Decision, approval, caller, now) -> None:
     try:
         ap.record_pending(d.request_id, digest, canonical, d)
     except Exception as exc:
+        # Said in the reasons, not only in --explain: a human handed this request id would
+        # otherwise be told "no pending request" with no idea why.
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        d.reasons.append(
+            f"approval store unavailable: request {d.request_id} was not recorded ({first}); "
+            "run the check again once the store is back, then approve it"
+        )
         d.explain.append(f"could not record the pending request ({type(exc).__name__}: {exc})")
 
 

@@ -47,7 +47,18 @@ def _psycopg():
             "a PostgreSQL database URL is configured but psycopg is not installed",
             hint="pip install 'master-devops[team]'",
         ) from None
+    _no_last_resort_logging()
     return psycopg
+
+
+@lru_cache(maxsize=1)
+def _no_last_resort_logging() -> None:
+    """psycopg logs a failed pipeline's cleanup ("error ignored terminating Pipeline") through
+    logging's last-resort handler: a second stderr line after the one error we raise. A
+    NullHandler keeps it out of a CLI's output; an app that configures logging still gets it."""
+    import logging
+
+    logging.getLogger("psycopg").addHandler(logging.NullHandler())
 
 
 def redact_url(url: str) -> str:
@@ -84,6 +95,40 @@ def refused(url: str, store: str, exc: BaseException):
         f"the team database {redact_url(url)} refused the {store} store: {_first_line(exc)}",
         hint="grant this role the privileges docs/team.md lists for the store, or run it as the owner",
     )
+
+
+def out_of_space(url: str, store: str, exc: BaseException):
+    """The server could not take the write (disk full, or another resource limit): the
+    transaction rolled back, so nothing half-written is left, and a retry after the operator
+    frees space succeeds."""
+    from skill.errors import StorageError
+
+    return StorageError(
+        f"the team database {redact_url(url)} could not store the {store} store's write: {_first_line(exc)}",
+        hint="the server is out of disk space (or another resource): free it and retry; "
+        "the write was rolled back, nothing half-written is left",
+    )
+
+
+def _out_of_resources(exc: BaseException) -> bool:
+    # SQLSTATE class 53: disk full, out of memory, too many connections. psycopg files these
+    # under OperationalError, but the server is there: "cannot reach" would mislead the operator.
+    return str(getattr(exc, "sqlstate", None) or "").startswith("53")
+
+
+def storage_error(url: str, store: str, exc: BaseException) -> BaseException | None:
+    """The seam's error for a psycopg error, so every store reports a database fault alike, or
+    None for an error that is a bug of ours (bad SQL), which keeps its traceback."""
+    psycopg = _psycopg()
+    if isinstance(exc, psycopg.errors.IntegrityError):
+        return IntegrityError(_first_line(exc))
+    if isinstance(exc, psycopg.errors.InsufficientPrivilege):
+        return refused(url, store, exc)
+    if _out_of_resources(exc):
+        return out_of_space(url, store, exc)
+    if isinstance(exc, psycopg.OperationalError):
+        return unreachable(url, exc)
+    return None
 
 
 class Row(tuple):
@@ -138,44 +183,36 @@ class PostgresConnection:
         self.url = url
         self.store = store
 
-    def execute(self, sql: str, params=()):
+    @contextmanager
+    def _errors_mapped(self):
         psycopg = _psycopg()
         try:
+            yield
+        except psycopg.Error as exc:
+            mapped = storage_error(self.url, self.store, exc)
+            if mapped is None:
+                raise
+            raise mapped from exc
+
+    def execute(self, sql: str, params=()):
+        with self._errors_mapped():
             if params:
                 return self.raw.execute(translate(sql), tuple(params))
             return self.raw.execute(sql)
-        except psycopg.errors.IntegrityError as exc:
-            raise IntegrityError(_first_line(exc)) from exc
-        except psycopg.errors.InsufficientPrivilege as exc:
-            raise refused(self.url, self.store, exc) from exc
-        except psycopg.OperationalError as exc:
-            raise unreachable(self.url, exc) from exc
 
     def executemany(self, sql: str, seq):
-        psycopg = _psycopg()
-        try:
-            with self.raw.cursor() as cur:
-                cur.executemany(translate(sql), [tuple(p) for p in seq])
-                return cur
-        except psycopg.errors.IntegrityError as exc:
-            raise IntegrityError(_first_line(exc)) from exc
-        except psycopg.errors.InsufficientPrivilege as exc:
-            raise refused(self.url, self.store, exc) from exc
-        except psycopg.OperationalError as exc:
-            raise unreachable(self.url, exc) from exc
+        with self._errors_mapped(), self.raw.cursor() as cur:
+            cur.executemany(translate(sql), [tuple(p) for p in seq])
+            return cur
 
     @contextmanager
     def transaction(self, lock: str | None = None):
         """A transaction (a savepoint when nested). ``lock`` names an advisory lock held until it
         ends, for writers that must queue as SQLite's BEGIN IMMEDIATE makes them (a hash chain)."""
-        psycopg = _psycopg()
-        try:
-            with self.raw.transaction():
-                if lock:
-                    self.raw.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (lock,))
-                yield self
-        except psycopg.OperationalError as exc:
-            raise unreachable(self.url, exc) from exc
+        with self._errors_mapped(), self.raw.transaction():
+            if lock:
+                self.raw.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (lock,))
+            yield self
 
     @property
     def in_transaction(self) -> bool:
@@ -220,6 +257,8 @@ def open_store(url: str, schema: Schema, *, named_rows: bool = True) -> Postgres
     except BaseException as exc:
         conn.close()
         psycopg = _psycopg()
+        if isinstance(exc, psycopg.Error) and _out_of_resources(exc):
+            raise out_of_space(url, schema.store, exc) from exc
         if isinstance(exc, psycopg.OperationalError):
             raise unreachable(url, exc) from exc
         if isinstance(exc, psycopg.Error):

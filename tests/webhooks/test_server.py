@@ -15,6 +15,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from polling import wait_for
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "events"
 SECRETS = {
@@ -70,6 +71,19 @@ class Server:
 
     def post(self, source: str, body: bytes, headers: dict[str, str] | None = None) -> httpx.Response:
         return httpx.post(f"{self.url}/webhooks/{source}", content=body, headers=headers or {}, timeout=10)
+
+    def queue(self) -> dict:
+        """The queue's counts by status, from /readyz."""
+        return httpx.get(self.url + "/readyz", timeout=10).json()["queue"]
+
+    def wait_until_done(self, n: int, timeout: float = 120) -> list[str]:
+        """Wait until the queue holds exactly ``n`` items, all done; the deliveries this process
+        processed, sorted."""
+        wait_for(lambda: self.queue() == {"done": n}, f"{n} events done", timeout, 0.3, self.log_tail)
+        return sorted(line["delivery"] for line in self.lines() if line.get("msg") == "processed")
+
+    def log_tail(self) -> str:
+        return self.log.read_text()[-2000:] if self.log.exists() else ""
 
     def stop(self, sig=signal.SIGTERM) -> int:
         if self.proc and self.proc.poll() is None:
