@@ -12,9 +12,9 @@ import json
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
+from polling import wait_for
 from webhooks.test_server import Server
 
 
@@ -34,16 +34,6 @@ def _host(tmp_path: Path, name: str, url: str, config: str) -> dict[str, str]:
     cfg.mkdir(parents=True)
     (cfg / "config.toml").write_text(config)
     return {**os.environ, "DEVOPS_HOME": str(home), "DEVOPS_CONFIG_DIR": str(cfg), "DEVOPS_DATABASE_URL": url}
-
-
-def _wait_for(predicate, what: str, timeout: float = 120):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        got = predicate()
-        if got:
-            return got
-        time.sleep(0.3)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def test_a_run_paused_by_serve_on_one_host_is_approved_from_another_and_resumes_once(
@@ -88,7 +78,7 @@ def test_a_run_paused_by_serve_on_one_host_is_approved_from_another_and_resumes_
                 return rows[0] if rows else None
 
             try:
-                waiting = _wait_for(paused, "the run to pause for approval (seen from host B)", timeout=60)
+                waiting = wait_for(paused, "the run to pause for approval (seen from host B)", timeout=60)
             except AssertionError as exc:
                 shown = _cli(host_a, "runs", "list", "--json")
                 raise AssertionError(f"{exc}: {seen} {shown.stdout[-3000:]}") from None

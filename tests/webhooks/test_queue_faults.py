@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import time
 
 import httpx
 
@@ -66,11 +65,6 @@ def test_database_lost_mid_run_refuses_new_events_and_loses_none(own_postgres, i
     # A worker process started now finds every accepted event and processes each once.
     worker = Server(isolated_home, repo_root, workers=1, env=env).start()
     try:
-        deadline = time.monotonic() + 120
-        while httpx.get(worker.url + "/readyz", timeout=10).json()["queue"] != {"done": 4}:
-            assert time.monotonic() < deadline, worker.log.read_text()[-2000:]
-            time.sleep(0.3)
-        processed = [line["delivery"] for line in worker.lines() if line.get("msg") == "processed"]
-        assert sorted(processed) == [f"push-{n}" for n in range(4)]
+        assert worker.wait_until_done(4) == [f"push-{n}" for n in range(4)]
     finally:
         worker.stop()

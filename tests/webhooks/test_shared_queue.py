@@ -8,10 +8,10 @@ import json
 import os
 import signal
 import sys
-import time
 from pathlib import Path
 
 import pytest
+from polling import wait_for
 
 from webhooks.test_server import Server
 
@@ -79,16 +79,6 @@ def _item(delivery: str):
     return found[0] if found else None
 
 
-def _wait(predicate, what: str, timeout: float = 120):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        got = predicate()
-        if got:
-            return got
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 def test_a_worker_killed_mid_deploy_is_taken_over_by_the_other_process_and_never_deploys_twice(
     hosts, isolated_home, repo_root, tmp_path
 ):
@@ -101,13 +91,15 @@ def test_a_worker_killed_mid_deploy_is_taken_over_by_the_other_process_and_never
         r = servers[0].post("generic", body, {"Authorization": "Bearer bearer-token"})
         assert r.status_code == 202, r.text
         # the deploy's side effect has started in one of the two workers
-        _wait(lambda: _marks(marks), "the driver to start")
+        wait_for(lambda: _marks(marks), "the driver to start")
         holder = _item("chatops-9").lease_owner
         [victim] = [s for s in servers if s.proc.pid == int(holder.split("/")[1])]
         [survivor] = [s for s in servers if s is not victim]
         victim.stop(signal.SIGKILL)
 
-        done = _wait(lambda: (i := _item("chatops-9")) and i.status in ("done", "dead") and i, "the takeover")
+        done = wait_for(
+            lambda: (i := _item("chatops-9")) and i.status in ("done", "dead") and i, "the takeover"
+        )
         assert done.status == "done" and done.attempts == 2, done
         processed = [
             line
@@ -117,7 +109,7 @@ def test_a_worker_killed_mid_deploy_is_taken_over_by_the_other_process_and_never
         assert processed and processed[0]["run_status"] == "failed"
 
         # the orphaned driver of the killed worker completes on its own; nobody starts another
-        _wait(lambda: "end" in _marks(marks), "the orphaned driver to end", timeout=30)
+        wait_for(lambda: "end" in _marks(marks), "the orphaned driver to end", timeout=30)
         assert [m.split()[0] for m in _marks(marks)] == ["start", "end"], "the driver ran once"
         assert [(c["action"], c["version"]) for c in service.calls()] == [("deploy", "1.1.0")]
 
