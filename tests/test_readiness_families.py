@@ -85,6 +85,39 @@ def test_dockerfile_healthcheck_is_na_when_kubernetes_probes_exist(tmp_path, pro
 
 
 @pytest.mark.parametrize(
+    ("security", "status"),
+    [
+        ("      securityContext: {runAsUser: 10001}\n", "n/a"),  # the pod's UID covers every container
+        ("          securityContext: {runAsUser: 1000, runAsNonRoot: true}\n", "n/a"),
+        ("          securityContext: {runAsNonRoot: true}\n", "fail"),  # refuses root, sets no UID
+        ("          securityContext: {runAsUser: 0}\n", "fail"),
+        ("", "fail"),
+    ],
+)
+def test_image_user_is_na_when_every_kubernetes_container_sets_a_uid(tmp_path, security, status):
+    manifest = DEPLOY.format(name="api", probes="")
+    if security.startswith("      securityContext"):  # pod level, before containers:
+        manifest = manifest.replace("      containers:\n", security + "      containers:\n")
+    else:
+        manifest += security
+    write(tmp_path, "k8s/app.yaml", manifest)
+    write(tmp_path, "Dockerfile", 'FROM python:3.12-slim\nCMD ["python"]\n')
+    (row,) = rows(review(tmp_path), "docker.non-root-user")
+    assert row.status == status, row.message
+    if status == "n/a":
+        assert "runAsUser" in row.message and "k8s/app.yaml" in row.message
+
+
+def test_one_workload_without_a_uid_keeps_the_image_user_failing(tmp_path):
+    pinned = DEPLOY.format(name="api", probes="") + "          securityContext: {runAsUser: 10001}\n"
+    write(tmp_path, "k8s/api.yaml", pinned)
+    write(tmp_path, "k8s/worker.yaml", DEPLOY.format(name="worker", probes=""))
+    write(tmp_path, "Dockerfile", 'FROM python:3.12-slim\nCMD ["python"]\n')
+    (row,) = rows(review(tmp_path), "docker.non-root-user")
+    assert row.status == "fail"
+
+
+@pytest.mark.parametrize(
     ("image", "status"),
     [
         ("cgr.dev/chainguard/wolfi-base:latest", "fail"),

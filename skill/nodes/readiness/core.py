@@ -75,20 +75,31 @@ def _missing_scope_rows(findings: list[Finding], scope: str, reason: str, obj: s
     return rows
 
 
-def _probes_cover_healthcheck(k8s: list[Finding], docker: list[Finding]) -> list[Finding]:
-    """A Dockerfile HEALTHCHECK is n/a where the Kubernetes manifests probe the containers.
+def _covered_by_kubernetes(objects, k8s: list[Finding], docker: list[Finding]) -> list[Finding]:
+    """Dockerfile rows that the Kubernetes manifests make moot are n/a, not failures.
 
-    Kubernetes ignores HEALTHCHECK; its probes are the health check the image runs under.
+    Kubernetes ignores HEALTHCHECK (its probes are the health check the image runs under), and a
+    non-zero runAsUser on every container overrides the image's USER.
     """
+    from skill.nodes.readiness.k8s import pinned_user
+
+    covers = {}
     probed = next(
         (f for f in k8s if f.id in ("k8s.liveness-probe", "k8s.readiness-probe") and f.status == "pass"), None
     )
-    if probed is None:
-        return docker
-    reason = f"the Kubernetes manifests define probes ({probed.file}:{probed.line}); Kubernetes ignores HEALTHCHECK"
+    if probed is not None:
+        covers["docker.healthcheck"] = (
+            f"the Kubernetes manifests define probes ({probed.file}:{probed.line}); Kubernetes ignores HEALTHCHECK"
+        )
+    pinned = pinned_user(objects)
+    if pinned is not None:
+        covers["docker.non-root-user"] = (
+            f"every Kubernetes container sets a non-zero runAsUser ({pinned[0]}:{pinned[1]}), "
+            "which overrides the image's USER"
+        )
     return [
-        f.model_copy(update={"status": "n/a", "message": reason, "fix": None})
-        if f.id == "docker.healthcheck" and f.status == "fail"
+        f.model_copy(update={"status": "n/a", "message": covers[f.id], "fix": None})
+        if f.id in covers and f.status == "fail"
         else f
         for f in docker
     ]
@@ -149,7 +160,7 @@ def review(
     findings = run_k8s_checks(scan.objects, env, is_production(env, cfg))
     findings += _missing_scope_rows(findings, "k8s", "no Kubernetes workloads found", repo_obj)
     docker_findings, docker_warnings = run_docker_checks(scan.dockerfiles)
-    findings += _probes_cover_healthcheck(findings, docker_findings)
+    findings += _covered_by_kubernetes(scan.objects, findings, docker_findings)
     findings += _missing_scope_rows(findings, "docker", "no Dockerfile found", repo_obj)
     if target.is_dir():
         findings += run_repo_checks(scan, runbook_min=int(cfg.get("runbook_min_scenarios", 5)))

@@ -619,6 +619,23 @@ def workloads(objects: list[K8sObject]) -> list[Workload]:
     return out
 
 
+def pinned_user(objects: list[K8sObject]) -> tuple[str, int | None] | None:
+    """(file, line) of a runAsUser when every container of every workload sets a non-zero one
+    (its own or the pod's), else None. Such a UID overrides the image's USER, so the image's
+    user does not decide who runs; ``runAsNonRoot`` alone does not (it only refuses root)."""
+    found: tuple[str, int | None] | None = None
+    loads = workloads(objects)
+    for w in loads:
+        pod_sc = _map(w.pod_spec.get("securityContext"))
+        for c in w.all_containers:
+            where = _sc(c) if "runAsUser" in _sc(c) else pod_sc
+            user = where.get("runAsUser")
+            if isinstance(user, bool) or not isinstance(user, int) or user <= 0:
+                return None
+            found = found or (w.file, where.line_of("runAsUser"))
+    return found if loads else None
+
+
 def run_k8s_checks(objects: list[K8sObject], env: str, production: bool) -> list[Finding]:
     ctx = Context(env=env, production=production, objects=objects)
     for o in objects:
