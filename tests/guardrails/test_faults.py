@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from polling import wait_for
 
 REPO = Path(__file__).resolve().parents[2]
 SCRIPT = str(REPO / "guardrails.py")
@@ -254,7 +255,6 @@ def test_hook_main_never_escapes_on_arbitrary_input(monkeypatch, capsys):
 def test_hook_stopped_by_a_signal_still_blocks(signame):
     # A signal death exits with neither 2 nor 4, which Claude Code would let through.
     import signal
-    import time
 
     proc = subprocess.Popen(
         [sys.executable, SCRIPT, "hook"],
@@ -265,11 +265,14 @@ def test_hook_stopped_by_a_signal_still_blocks(signame):
     try:
         sig = getattr(signal, signame)
         status = Path(f"/proc/{proc.pid}/status")
-        for _ in range(400):  # wait until the handler is installed (SigCgt), not for a fixed time
+
+        def handler_installed() -> bool:
             caught = [ln for ln in status.read_text().splitlines() if ln.startswith("SigCgt:")]
-            if caught and int(caught[0].split()[1], 16) & (1 << (sig - 1)):
-                break
-            time.sleep(0.025)
+            return bool(caught) and bool(int(caught[0].split()[1], 16) & (1 << (sig - 1)))
+
+        # Wait for the handler (SigCgt), not a fixed time: a loaded machine starts Python slowly,
+        # and a signal sent before the handler exists kills the process the default way.
+        wait_for(handler_installed, f"the hook to catch {signame}", timeout=120, interval=0.02)
         proc.send_signal(sig)
         out, err = proc.communicate(timeout=30)
     finally:

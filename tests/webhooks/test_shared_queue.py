@@ -45,7 +45,9 @@ def hosts(request, tmp_path, monkeypatch, isolated_home):
             f"script = {json.dumps(f'{sys.executable} {script}')}" if line.startswith("script =") else line
             for line in deploy_config(service).splitlines()
         )
-        config += "\n[server]\nlease = 2\n"
+        # Short enough for a quick takeover, long enough that a live worker on a loaded machine
+        # (renewing every lease/3) never loses its lease to the other one before the kill.
+        config += "\n[server]\nlease = 6\n"
         monkeypatch.setenv(STATE_ENV, str(service.state_file))
         monkeypatch.setenv("SLOW_DRIVER_MARKS", str(marks))
         envs = []
@@ -109,7 +111,7 @@ def test_a_worker_killed_mid_deploy_is_taken_over_by_the_other_process_and_never
         assert processed and processed[0]["run_status"] == "failed"
 
         # the orphaned driver of the killed worker completes on its own; nobody starts another
-        wait_for(lambda: "end" in _marks(marks), "the orphaned driver to end", timeout=30)
+        wait_for(lambda: "end" in _marks(marks), "the orphaned driver to end", timeout=120)
         assert [m.split()[0] for m in _marks(marks)] == ["start", "end"], "the driver ran once"
         assert [(c["action"], c["version"]) for c in service.calls()] == [("deploy", "1.1.0")]
 
