@@ -30,6 +30,8 @@ FAKE_CHECKOV = """#!{python}
 import sys
 from pathlib import Path
 args = sys.argv[1:]
+with open({argv_log!r}, "a") as log:  # what it was asked, for the tests
+    log.write(" ".join(args) + "\\n")
 target = Path(args[args.index("-d" if "-d" in args else "-f") + 1]).resolve()
 root = target if target.is_dir() else target.parent
 text = Path({recording!r}).read_text().replace("__ROOT__", str(root))
@@ -46,9 +48,17 @@ def fake_checkov(tmp_path, monkeypatch, recording: Path) -> None:
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     script = bin_dir / "checkov"
-    script.write_text(FAKE_CHECKOV.format(python=sys.executable, recording=str(recording)))
+    script.write_text(
+        FAKE_CHECKOV.format(
+            python=sys.executable, recording=str(recording), argv_log=str(checkov_argv(tmp_path))
+        )
+    )
     script.chmod(0o755)
     monkeypatch.setenv("PATH", f"{bin_dir}:/usr/bin:/bin")
+
+
+def checkov_argv(tmp_path) -> Path:
+    return tmp_path / "checkov-argv.log"
 
 
 def without_peers(tmp_path, monkeypatch) -> None:
@@ -171,6 +181,10 @@ def test_checkov_recorded_output_merges_into_readiness(tmp_path, monkeypatch):
     r = run("readiness", K8S_BAD, "--with", "checkov", "--format", "json")
     merged = json.loads(r.output)
     check_kubernetes_merge(plain, merged)
+    # readiness asks for the Kubernetes checks only (Terraform is `iac lint`'s)
+    asked = checkov_argv(tmp_path).read_text().split()
+    framework = asked.index("--framework")
+    assert asked[framework + 1] == "kubernetes" and "terraform" not in asked
 
 
 def check_kubernetes_merge(plain, merged):

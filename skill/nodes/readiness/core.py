@@ -110,7 +110,9 @@ def _with_peers(findings: list[Finding], scan, target: Path, peers: tuple[str, .
 
     results = []
     if "checkov" in peers:
-        results += run_checkov(target, ("kubernetes", "terraform"))
+        # Kubernetes only: readiness reviews manifests and images; Terraform is `iac lint --with
+        # checkov`, and its rows here were warnings about things this report does not review.
+        results += run_checkov(target, ("kubernetes",))
     if "hadolint" in peers:
         results += run_hadolint(d.path for d in scan.dockerfiles)
     return merge(
