@@ -34,6 +34,10 @@ _ENV_KEYS = (
     "DEVOPS_OPERATOR_KEY",
     "DEVOPS_LLM",
     "DEVOPS_DEMO_STATE",
+    # A team database or chroma server must never receive the sample story's deployments,
+    # incidents and approvals: they would turn up in the team's real triage.
+    "DEVOPS_DATABASE_URL",
+    "DEVOPS_CHROMA_URL",
 )
 
 
@@ -254,6 +258,9 @@ def _approve(story: Story, resume, run_store, paused, what: str):
 def demo(data_dir: str | None, sample: str | None, as_json: bool) -> None:
     """Run the end-to-end story on the sample service (offline, no API key, under a minute).
 
+    Everything happens in a sandbox: its own data dir and embedded stores, even where a team
+    database or chroma server is configured, so the sample history never reaches them.
+
     \b
     devops demo
     devops demo --data-dir /tmp/devops-demo     # keep the sandbox to look around afterwards
@@ -274,6 +281,8 @@ def demo(data_dir: str | None, sample: str | None, as_json: bool) -> None:
         "DEVOPS_CONFIG_DIR": str(root / "config"),
         "DEVOPS_PROJECT_DIR": str(root),
         "DEVOPS_LLM": "off",
+        "DEVOPS_DATABASE_URL": "",  # empty: the embedded stores, whatever a config file says
+        "DEVOPS_CHROMA_URL": "",
     }
     echo = (lambda *a, **k: None) if as_json else click.echo
     try:

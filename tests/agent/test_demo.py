@@ -48,3 +48,16 @@ def test_demo_runs_the_whole_story(run, tmp_path):
     listed = json.loads(run("-m", "skill.cli", "runs", "list", "--json", env=env).stdout)
     assert {r["id"] for r in listed} == {s["run_id"] for s in steps}
     assert not any(r["status"] == "awaiting_approval" for r in listed)
+
+
+def test_the_demo_never_writes_into_a_configured_team_database(run, team_mode, tmp_path):
+    """The sample story's deployments and incidents would turn up in the team's real triage."""
+    import psycopg
+
+    proc = run("-m", "skill.cli", "demo", "--json", "--data-dir", str(tmp_path / "demo"), timeout=180)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert json.loads(proc.stdout)["steps"], "the story ran"
+    with psycopg.connect(team_mode) as conn:
+        tables = conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'").fetchall()
+    assert tables == []
+    assert (tmp_path / "demo" / "data" / "memory.db").exists()  # it used the embedded stores instead
