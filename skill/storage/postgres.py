@@ -62,12 +62,19 @@ def _no_last_resort_logging() -> None:
 
 
 def redact_url(url: str) -> str:
-    """The URL without its password, for messages and `devops doctor`."""
+    """The URL without its secrets, for messages and `devops doctor`: the password of the user
+    part and any ``password``/``sslpassword`` query parameter (libpq takes both)."""
     parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
-    return urlunsplit(parts._replace(netloc=netloc))
+    netloc = parts.netloc
+    if parts.password is not None:
+        netloc = netloc.replace(f":{parts.password}@", ":***@", 1)
+    query = parts.query
+    if "password" in query.lower():
+        query = "&".join(
+            f"{key}=***" if "password" in key.lower() else (f"{key}={value}" if sep else key)
+            for key, sep, value in (item.partition("=") for item in query.split("&"))
+        )
+    return urlunsplit(parts._replace(netloc=netloc, query=query))
 
 
 def _first_line(exc: BaseException) -> str:

@@ -204,3 +204,28 @@ def test_db_status_and_migrate_report_every_store_on_either_backend(run, team_mo
     conn.close()
     for name, row in after.items():
         assert row["version"] == row["known"], name
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("postgresql://app:s3cret@db:5432/devops", "postgresql://app:***@db:5432/devops"),
+        ("postgresql://app:p%40ss@db/devops", "postgresql://app:***@db/devops"),
+        (
+            "postgresql://app@db/devops?sslmode=require&password=s3cret",
+            "postgresql://app@db/devops?sslmode=require&password=***",
+        ),
+        (
+            "postgres://app@db/devops?sslpassword=s3cret&Password=x",
+            "postgres://app@db/devops?sslpassword=***&Password=***",
+        ),
+        (
+            "postgresql://app@/devops?host=/run/pg&port=5432",
+            "postgresql://app@/devops?host=/run/pg&port=5432",
+        ),
+    ],
+)
+def test_messages_never_show_a_password_from_the_url(url, shown):
+    from skill.storage.postgres import redact_url
+
+    assert redact_url(url) == shown
