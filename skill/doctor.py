@@ -88,6 +88,18 @@ def _team_database() -> list[Check]:
             )
             continue
         where = "team database" if r.backend == "postgres" else r.location
+        if r.backend == "postgres" and (r.version or 0) < r.known:
+            # A store migrates itself on first use only when the role may change the schema; a
+            # restricted application role (docs/team.md, Grants) fails there instead.
+            out.append(
+                Check(
+                    name=f"{r.store} store",
+                    status="warn",
+                    detail=f"{r.backend} ({where}), {version} of v{r.known}; "
+                    "fix: `devops db migrate` as the database owner",
+                )
+            )
+            continue
         out.append(Check(name=f"{r.store} store", status="ok", detail=f"{r.backend} ({where}), {version}"))
     return out
 

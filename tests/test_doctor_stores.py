@@ -86,3 +86,36 @@ def test_a_store_written_by_newer_code_fails_and_an_older_one_is_ok(isolated_hom
     assert f"schema version {SCHEMA.version + 1} is newer" in rows["inbox.db"]["detail"]
     assert "upgrade master-devops" in rows["inbox.db"]["detail"]
     assert rows["flags.db"]["status"] == "ok" and "schema v0, migrates to v" in rows["flags.db"]["detail"]
+
+
+def test_team_mode_rows_name_the_backend_version_and_the_fix(team_mode, isolated_home, run):
+    code, rows = _doctor()
+    assert (
+        rows["team database"]["status"] == "ok" and "reachable (PostgreSQL" in rows["team database"]["detail"]
+    )
+    stores = ("runs", "inbox", "flags", "audit", "approvals", "memory")
+    for store in stores:  # nothing created yet: say how to create it, as the owner
+        row = rows[f"{store} store"]
+        assert row["status"] == "warn" and "postgres (team database)" in row["detail"], row
+        assert "`devops db migrate` as the database owner" in row["detail"]
+    assert run("-m", "skill.cli", "db", "migrate").returncode == 0
+    _, rows = _doctor()
+    assert all(rows[f"{s} store"]["status"] == "ok" for s in stores), rows
+    import psycopg
+
+    with psycopg.connect(team_mode, autocommit=True) as conn:
+        conn.execute("UPDATE devops_schema SET version = 99 WHERE store = 'inbox'")
+    code, rows = _doctor()
+    assert code != 0 and rows["inbox store"]["status"] == "fail"
+    assert "newer than this master-devops knows" in rows["inbox store"]["detail"]
+
+
+def test_an_unreachable_team_database_is_one_failing_row(isolated_home, own_postgres, monkeypatch):
+    monkeypatch.setenv(
+        "DEVOPS_DATABASE_URL", own_postgres.url_for("postgres", tcp=True, password="wrong-one")
+    )
+    code, rows = _doctor()
+    row = rows["team database"]
+    assert code != 0 and row["status"] == "fail"
+    assert "password authentication failed" in row["detail"] and "wrong-one" not in row["detail"]
+    assert not any(name.endswith(" store") for name in rows)
