@@ -271,6 +271,15 @@ class _WriteTransaction:
         return False
 
 
+def _clock(conn) -> float:
+    """Now, by the clock approvals are measured with. In team mode that is the database
+    server's: the approver's laptop and the agent's host each have their own, and their skew
+    would lengthen or shorten every approval's lifetime. Otherwise this machine's."""
+    if getattr(conn, "backend", "sqlite") == "postgres":
+        return float(conn.execute("SELECT EXTRACT(EPOCH FROM clock_timestamp())").fetchone()[0])
+    return time.time()
+
+
 def _with_schema(conn, fn):
     from skill.guardrails.audit import sqlite_module
 
@@ -450,6 +459,8 @@ def consume(
     if conn is None:
         return None, "approval store missing"
     try:
+        if getattr(conn, "backend", "sqlite") == "postgres":
+            now = _clock(conn)
         if token is not None:
             payload, why = parse_token(token, key)
             if payload is None:
@@ -589,10 +600,10 @@ def approve(
     conn = _connect(d)
     try:
         if not supersede:
-            _refuse_if_decided(conn, request_id, time.time())  # before asking the human anything
+            _refuse_if_decided(conn, request_id, _clock(conn))  # before asking the human anything
         method = (authorize or authorize_human)(pending)
         key = load_key(d, create=True)
-        now = time.time()
+        now = _clock(conn)
         approval_id = "ap-" + secrets.token_hex(8)
         expires = now + ttl_seconds
         mac = _mac(key, approval_id, request_id, pending["digest"], by, method, repr(now), repr(expires))

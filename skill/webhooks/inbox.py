@@ -190,6 +190,15 @@ class Inbox:
         with self._lock:
             return self._connection().execute(sql, params)
 
+    def _now(self, conn) -> float:
+        """The clock leases are measured by. In team mode that is the database server's: the
+        hosts' own clocks differ, and a host running minutes ahead would see every other host's
+        lease as expired and take over events still being worked on. On SQLite (one machine)
+        the machine's clock is the only one."""
+        if self.backend == "postgres":
+            return float(conn.execute("SELECT EXTRACT(EPOCH FROM clock_timestamp())").fetchone()[0])
+        return time.time()
+
     # ------------------------------------------------------------------ intake
 
     def add(self, source: str, delivery_id: str, body: bytes, headers: dict[str, str]) -> tuple[int, bool]:
@@ -211,8 +220,8 @@ class Inbox:
 
     def claim(self, owner: str) -> dict[str, Any] | None:
         """Lease the oldest claimable item to ``owner``; None when there is nothing to do."""
-        now = time.time()
         with self._transaction() as conn:
+            now = self._now(conn)
             # An expired lease with no attempt left: its worker died on it every time (a poison
             # event, or one that kills the process): it is dead, not claimed a fourth time.
             conn.execute(
@@ -240,14 +249,15 @@ class Inbox:
     def renew(self, item_ids: list[int], owner: str) -> list[int]:
         """Extend ``owner``'s leases; the ids it no longer holds (another worker took them)."""
         lost = []
-        until = time.time() + self.lease_seconds
-        for item_id in item_ids:
-            cur = self._execute(
-                "UPDATE inbox SET lease_until = ? WHERE id = ? AND lease_owner = ? AND status = 'processing'",
-                (until, item_id, owner),
-            )
-            if cur.rowcount != 1:
-                lost.append(item_id)
+        with self._transaction() as conn:
+            until = self._now(conn) + self.lease_seconds
+            for item_id in item_ids:
+                cur = conn.execute(
+                    "UPDATE inbox SET lease_until = ? WHERE id = ? AND lease_owner = ? AND status = 'processing'",
+                    (until, item_id, owner),
+                )
+                if cur.rowcount != 1:
+                    lost.append(item_id)
         return lost
 
     def finish(self, item_id: int, owner: str, *, run_id: str | None, run_status: str | None) -> bool:
@@ -261,8 +271,8 @@ class Inbox:
 
     def fail(self, item_id: int, owner: str, error: str, *, retry: bool) -> str | None:
         """Back to pending after a backoff, or dead; the new status (None: the lease was lost)."""
-        now = time.time()
         with self._transaction() as conn:
+            now = self._now(conn)  # not_before is compared with claim's clock
             row = conn.execute(
                 "SELECT attempts FROM inbox WHERE id = ? AND lease_owner = ? AND status = 'processing'",
                 (item_id, owner),

@@ -214,3 +214,37 @@ def test_a_team_url_from_config_toml_and_a_malformed_one(tmp_path, postgres_url,
     env = {**os.environ, "DEVOPS_HOME": str(tmp_path / "h")}
     code, decision, _ = check(env, "mytool ask db")
     assert code == 3 and any("postgresql://" in r for r in decision["reasons"])  # asks, says why
+
+
+@pytest.mark.parametrize("laptop_skew", [3600.0, -3600.0])
+def test_an_approval_lives_its_ttl_by_the_database_clock_whatever_the_approvers_clock(
+    tmp_path, postgres_url, monkeypatch, laptop_skew
+):
+    """The on-call laptop's clock is an hour off: the approval still lasts exactly its TTL, by
+    the team database's clock, and the agent's host (its own clock right) can use it."""
+    import time
+
+    import psycopg
+
+    agent = machine(tmp_path, "agent-host", postgres_url)
+    code, decision, _ = check(agent, "mytool ask db")
+    assert code == 3
+    monkeypatch.setenv("DEVOPS_DATABASE_URL", postgres_url)
+    real = time.time
+    monkeypatch.setattr(time, "time", lambda: real() + laptop_skew)
+    approvals.approve(
+        decision["request_id"],
+        by="bob",
+        ttl_seconds=900,
+        directory=str(tmp_path / "oncall-laptop"),
+        authorize=lambda pending: "operator-key",
+    )
+    monkeypatch.setattr(time, "time", real)
+    with psycopg.connect(postgres_url) as conn:
+        created, expires, server_now = conn.execute(
+            "SELECT created, expires, EXTRACT(EPOCH FROM clock_timestamp()) FROM approvals"
+        ).fetchone()
+    assert expires - created == pytest.approx(900)
+    assert abs(float(server_now) - created) < 60, "stamped by the database's clock, not the laptop's"
+    code, decision, _ = check(agent, "mytool ask db")
+    assert code == 0 and decision["approval_used"], decision

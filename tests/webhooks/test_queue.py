@@ -94,6 +94,26 @@ def test_retries_back_off_and_stop_at_a_dead_state_that_can_be_retried(queue):
         q.get(999)
 
 
+def test_hosts_with_skewed_clocks_measure_leases_by_the_database_clock(team_mode, monkeypatch):
+    """Two hosts' clocks differ; in team mode the lease is measured by the server's clock, so a
+    host running ten minutes ahead does not take over an event another host is working on."""
+    host_a, host_b = Inbox(), Inbox()
+    try:
+        [item_id] = _add(host_a, 1)
+        assert host_a.claim("host-a/1/w0")["id"] == item_id
+        real = time.time
+        monkeypatch.setattr(time, "time", lambda: real() + 600)  # host B's clock, ten minutes ahead
+        assert host_b.claim("host-b/1/w0") is None, "the lease has not expired by the database's clock"
+        assert host_b.renew([item_id], "host-b/1/w0") == [item_id]
+        monkeypatch.setattr(time, "time", lambda: real() - 600)  # host A's clock, ten minutes behind
+        assert host_a.renew([item_id], "host-a/1/w0") == [], "its renewal still extends the lease"
+        assert host_b.claim("host-b/1/w0") is None
+        assert host_a.finish(item_id, "host-a/1/w0", run_id="evt-1", run_status="done") is True
+    finally:
+        host_a.close()
+        host_b.close()
+
+
 def test_a_bad_event_is_dead_at_once_and_a_worker_that_keeps_dying_makes_it_dead(queue):
     q = queue(lease_seconds=0.2, max_attempts=2)
     bad, poison = _add(q, 2)
