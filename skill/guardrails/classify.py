@@ -14,6 +14,9 @@ from skill.guardrails.wrappers import SHELLS, basename, join_words, unwrap
 MAX_COMMAND_CHARS = 131_072  # longer input is not analysed (over budget -> ask)
 MAX_NESTING = 24  # bash -c / ssh / eval bodies classified recursively up to this depth
 MAX_PARTS = 2_000
+# Other readings of a wrapper's words judged per line: each undeclared option doubles the ways to
+# read the words after it, so a line of many (`sudo -Z1 -Z2 … cmd`) asks instead of growing without end.
+MAX_READINGS = 128
 
 
 class _Record:
@@ -143,6 +146,7 @@ class _State:
         self.written: dict[str, str | None] = {}  # file -> literal text written on the line (None: unknown)
         self.session: dict[str, str] = {}  # tool family -> context selected earlier on the line
         self.plan_reviewed = False  # `devops iac review` earlier on the line gates a saved-plan apply
+        self.readings: set[str] = set()  # other readings already judged (the same text comes by many paths)
 
 
 def classify_command(command: str, cwd: str | None = None) -> CommandVerdict:
@@ -624,6 +628,22 @@ def _other_reading(
     """Another way to read a wrapper's words (an option the registry does not know took a value; the
     word taken as its operand is the command): judged too, and kept when it asks or blocks where the
     first reading did not (fail closed without turning every `timeout 10 ls` into T2)."""
+    if text in state.readings:
+        return
+    state.readings.add(text)
+    if len(state.readings) > MAX_READINGS:
+        if len(state.readings) == MAX_READINGS + 1:
+            state.parts.append(
+                PartVerdict(
+                    text[:200],
+                    [],
+                    3,
+                    ["shell.over-budget"],
+                    ["too many ways to read the wrapper options to analyse"],
+                    inherited_env,
+                )
+            )
+        return
     parts, notes = len(state.parts), len(state.notes)
     _classify_text(text, state, depth + 1, inherited_env, label)
     if max((p.tier for p in state.parts[parts:]), default=0) <= max(tier, 2):

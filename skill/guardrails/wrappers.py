@@ -168,19 +168,29 @@ def _undeclared(w: Wrapper, args: list[str], idx: int) -> bool:
     return option.startswith("-") and option not in ("-", "--") and not _declared(w, option)
 
 
-def _without_value(res: Unwrapped, args: list[str], idx: int) -> None:
-    """Fail closed on an option the registry does not know: ``args[idx]`` follows it and was read
-    as the command (or a subcommand), but it may be the option's value. Record the reading of the
-    line without both words; it is unwrapped again, so later options and wrappers still count."""
-    if _undeclared(WRAPPERS[res.argv[0]], args, idx) and idx + 1 < len(args):
-        option, value = args[idx - 1], args[idx]
-        text = join_words([res.argv[0], *args[: idx - 1], *args[idx + 1 :]])
-        res.readings.append((text, f"{res.argv[0]} {option} {value} (if {option} takes {value!r})"))
+def _option_readings(w: Wrapper, res: Unwrapped, args: list[str], end: int, start: int = 0) -> None:
+    """Fail closed on options the registry does not know: each one in ``args[:end]`` (the words read
+    as options, or all of them for a wrapper that takes options anywhere) was read as a flag, but it
+    may take the next word as its value, and then everything after it reads differently (the word
+    read as the command is a value; a word read as an option is a value, so the word read as that
+    option's value is the command). Record the reading of the line without both words; it is
+    unwrapped again, so later options and wrappers still count."""
+    i = start
+    while i < end and i < len(args):
+        option = args[i]
+        if option == "--":
+            return
+        if _undeclared(w, args, i + 1) and i + 2 < len(args):
+            text = join_words([res.argv[0], *args[:i], *args[i + 2 :]])
+            if all(text != seen for seen, _ in res.readings):
+                label = f"{res.argv[0]} {option} {args[i + 1]} (if {option} takes {args[i + 1]!r})"
+                res.readings.append((text, label))
+        i += 2 if option in w.values else 1
 
 
 def _prefix(w: Wrapper, res: Unwrapped, args: list[str], dyn: list[bool]) -> bool:
     idx = skip_options(args, w.values)
-    _without_value(res, args, idx)
+    _option_readings(w, res, args, idx)
     if w.operands and idx < len(args):
         # `chrt kubectl delete …` has no priority: the word taken as the operand may be the command
         res.readings.append((join_words(args[idx:]), f"{res.argv[0]} {args[idx]} (if it is the command)"))
@@ -193,14 +203,43 @@ def _prefix(w: Wrapper, res: Unwrapped, args: list[str], dyn: list[bool]) -> boo
 
 
 def _sudo(w: Wrapper, res: Unwrapped, args: list[str], dyn: list[bool]) -> bool:
+    """sudo, doas, pkexec, run0: elevated; with no command pkexec and run0 (and sudo -i/-s) open a
+    root shell."""
     res.hits.append((2, "sudo.elevated", "runs with elevated privileges"))
-    if skip_options(args, w.values) >= len(args) and any(
-        a in ("-i", "-s", "--login", "--shell")
-        or (a.startswith("-") and not a.startswith("--") and ("i" in a or "s" in a))
-        for a in args
+    if skip_options(args, w.values) >= len(args) and (
+        res.argv[0] in ("pkexec", "run0")
+        or any(
+            a in ("-i", "-s", "--login", "--shell")
+            or (a.startswith("-") and not a.startswith("--") and ("i" in a or "s" in a))
+            for a in args
+        )
     ):
         res.hits.append((3, "sudo.root-shell", "opens a root shell"))
     return _prefix(w, res, args, dyn)
+
+
+def _chroot(w: Wrapper, res: Unwrapped, args: list[str], dyn: list[bool]) -> bool:
+    if skip_options(args, w.values) + w.operands >= len(args):
+        res.hits.append((2, "shell.interactive", "chroot starts a shell in the new root"))
+        res.done = True
+        return False
+    return _prefix(w, res, args, dyn)
+
+
+def _capsh(w: Wrapper, res: Unwrapped, args: list[str], dyn: list[bool]) -> bool:
+    """`capsh [--opt=value …] -- ARGS`: ARGS go to the shell (--shell=, else bash); `== ARGS`
+    runs capsh again with them."""
+    shell, shell_dyn = "bash", False
+    for i, a in enumerate(args):
+        if a.startswith("--shell="):
+            shell, shell_dyn = a.split("=", 1)[1], dyn[i]
+        elif a in ("--", "-+", "==", "=+"):
+            program, program_dyn = (shell, shell_dyn) if a in ("--", "-+") else ("capsh", False)
+            _advance(res, i + 2)
+            res.argv = [program, *res.argv]
+            res.dynamic = [program_dyn, *res.dynamic]
+            return True
+    return False  # no shell or command: capsh only sets up and reports
 
 
 def _exec(w: Wrapper, res: Unwrapped, args: list[str], dyn: list[bool]) -> bool:
@@ -236,6 +275,10 @@ def _env(w: Wrapper, res: Unwrapped, args: list[str], dyn: list[bool]) -> bool:
             return _runs_text(res, a.split("=", 1)[1] + " " + " ".join(args[i + 1 :]), "env -S")
         if a.startswith("-S") and len(a) > 2:
             return _runs_text(res, a[2:] + " " + " ".join(args[i + 1 :]), "env -S")
+        split = a.find("S") if a.startswith("-") and not a.startswith("--") else -1
+        if split > 1 and all("-" + letter in w.flags for letter in a[1:split]):
+            # `env -iS 'cmd'`: flags bundled before -S, whose value follows (attached or next word)
+            return _runs_text(res, " ".join([a[split + 1 :], *args[i + 1 :]]).strip(), "env -S")
         if a.startswith("-") and a != "-":
             i += 1
             continue
@@ -245,6 +288,7 @@ def _env(w: Wrapper, res: Unwrapped, args: list[str], dyn: list[bool]) -> bool:
             i += 1
             continue
         break
+    _option_readings(w, res, args, i)
     if i >= len(args):
         res.argv, res.dynamic = ["env"], [False]
         res.notes.append("env without a command (prints the environment)")
@@ -260,14 +304,17 @@ def _flock(w: Wrapper, res: Unwrapped, args: list[str], dyn: list[bool]) -> bool
         if a in ("-c", "--command") and i + 1 < len(args):
             cidx = i + 1
     if rest and rest[0] in ("-c", "--command") and len(rest) > 1:
+        _option_readings(w, res, args, idx)
         return _runs_text(res, rest[1], "flock -c")
     if cidx is not None:
+        _option_readings(w, res, args, idx)
         return _runs_text(res, args[cidx], "flock -c")
-    return _advance(res, idx + w.operands + 1)
+    return _prefix(w, res, args, dyn)  # `flock FILE cmd …`: the lock file is its operand
 
 
 def _watch(w: Wrapper, res: Unwrapped, args: list[str], dyn: list[bool]) -> bool:
     idx = skip_options(args, w.values)
+    _option_readings(w, res, args, idx)
     if any(a in ("-x", "--exec") for a in args[:idx]):
         return _advance(res, idx + 1)
     return _runs_text(res, " ".join(args[idx:]), "watch")  # watch hands its words to `sh -c`
@@ -275,6 +322,7 @@ def _watch(w: Wrapper, res: Unwrapped, args: list[str], dyn: list[bool]) -> bool
 
 def _xargs(w: Wrapper, res: Unwrapped, args: list[str], dyn: list[bool]) -> bool:
     idx = skip_options(args, w.values)
+    _option_readings(w, res, args, idx)
     placeholder = None
     for i, a in enumerate(args[:idx]):
         if a == "-I" and i + 1 < idx:
@@ -298,6 +346,7 @@ _PARALLEL_SEPARATORS = (":::", "::::", ":::+", "::::+")
 
 def _parallel(w: Wrapper, res: Unwrapped, args: list[str], dyn: list[bool]) -> bool:
     idx = skip_options(args, w.values)
+    _option_readings(w, res, args, idx)
     cmd = []
     for a in args[idx:]:
         if a in _PARALLEL_SEPARATORS:
@@ -361,14 +410,15 @@ def _runner(w: Wrapper, res: Unwrapped, args: list[str], dyn: list[bool]) -> boo
         # global options first, then the subcommand (`uv run`, `uv tool run`, `npm exec`)
         while i < len(args) and args[i].startswith("-"):
             i += 2 if args[i] in w.values else 1
+        _option_readings(w, res, args, i)  # `uv --cache-dir DIR run cmd`
         matched = _subcommand(w, args, i)
         if matched is None:
-            if _subcommand(w, args, i + 1):
-                _without_value(res, args, i)  # `uv --cache-dir DIR run cmd`
             return False
         i += matched
+    start = i
     while i < len(args) and args[i].startswith("-") and args[i] != "--":
         i += 2 if args[i] in w.values else 1
+    _option_readings(w, res, args, i, start)
     if i < len(args) and args[i] == "--":
         i += 1
     i += w.operands  # direnv exec DIR cmd
@@ -383,18 +433,67 @@ def _eval(w: Wrapper, res: Unwrapped, args: list[str], dyn: list[bool]) -> bool:
     return _runs_text(res, " ".join(args), "eval")
 
 
+def _getopt(w: Wrapper, args: list[str]) -> tuple[dict[str, tuple[int, str]], list[int]]:
+    """Options and operands the way GNU getopt reads them when it permutes (su, runuser): options
+    anywhere before `--`, bundled (`-lc CMD`), with the value attached (`-cCMD`, `--command=CMD`) or
+    as the next word. Returns {option: (index of the word holding its value, the value)} (flags:
+    (-1, "")) and the indexes of the operands."""
+    options: dict[str, tuple[int, str]] = {}
+    operands: list[int] = []
+    i = 0
+    while i < len(args):
+        a = args[i]
+        if a == "--":
+            operands.extend(range(i + 1, len(args)))
+            break
+        if not a.startswith("-") or a == "-":
+            operands.append(i)
+        elif a.startswith("--"):
+            option, eq, value = a.partition("=")
+            if option in w.values and not eq and i + 1 < len(args):
+                i += 1
+                value = args[i]
+            options[option] = (i, value) if option in w.values else (-1, "")
+        else:
+            for k, letter in enumerate(a[1:], 2):
+                if "-" + letter not in w.values:
+                    options["-" + letter] = (-1, "")
+                elif k < len(a):
+                    options["-" + letter] = (i, a[k:])
+                    break
+                elif i + 1 < len(args):
+                    i += 1
+                    options["-" + letter] = (i, args[i])
+        i += 1
+    return options, operands
+
+
 def _su(w: Wrapper, res: Unwrapped, args: list[str], dyn: list[bool]) -> bool:
-    cmd = None
-    for i, a in enumerate(args):
-        if a in ("-c", "--command") and i + 1 < len(args):
-            cmd = args[i + 1]
-        elif a.startswith("--command="):
-            cmd = a.split("=", 1)[1]
-    res.hits.append((3, "su.switch-user", "switches user (usually to root)"))
-    if cmd is not None:
-        res.nested.append((cmd, "su -c"))
-    res.done = True
-    return False
+    """su, and runuser without -u: `su [options] [-] [USER [ARGS…]]`. The user's shell (-s, else sh)
+    runs -c CMD and ARGS (`su - app deploy.sh`); getopt permutes, so options may follow USER."""
+    options, operands = _getopt(w, args)
+    if "-u" in options or "--user" in options:
+        return _prefix(w, res, args, dyn)  # `runuser -u USER [--] CMD …`: the command follows
+    _option_readings(w, res, args, args.index("--") if "--" in args else len(args))
+    if operands and args[operands[0]] == "-":
+        operands = operands[1:]  # a mere `-` is --login
+    words = [(args[i], dyn[i]) for i in operands[1:]]  # after USER: the shell's arguments
+    command = [options[o] for o in ("-c", "--command", "--session-command") if o in options]
+    if command:
+        at, text = max(command)
+        words = [("-c", False), (text, dyn[at]), *words]
+    if res.argv[0] == "su":
+        res.hits.append((3, "su.switch-user", "switches user (usually to root)"))
+    if not words:
+        if res.argv[0] != "su":
+            res.hits.append((2, "shell.interactive", f"{res.argv[0]} starts a shell as another user"))
+        res.done = True
+        return False
+    at, shell = max((options[o] for o in ("-s", "--shell") if o in options), default=(-1, "sh"))
+    res.notes.append(f"unwrapped {res.argv[0]} (the user's shell runs the rest)")
+    res.argv = [shell, *(word for word, _ in words)]
+    res.dynamic = [at >= 0 and dyn[at], *(d for _, d in words)]
+    return True
 
 
 def _screen(w: Wrapper, res: Unwrapped, args: list[str], dyn: list[bool]) -> bool:
@@ -403,6 +502,7 @@ def _screen(w: Wrapper, res: Unwrapped, args: list[str], dyn: list[bool]) -> boo
     while idx < len(args) and args[idx].startswith("-") and args[idx] != "-X":
         # a bundle ending in a value option (`-dmS name`) takes the next word too
         idx += 2 if args[idx][-1] in "ScehptT" and args[idx] != "-ls" else 1
+    _option_readings(w, res, args, idx)
     if "-X" in args[:idx] or (idx < len(args) and args[idx] == "-X"):
         words = args[args.index("-X") + 1 :]
         if words[:1] == ["stuff"] and len(words) > 1:
@@ -428,6 +528,7 @@ _TMUX_KEYS = frozenset({"Enter", "C-m", "KPEnter", "C-j"})
 
 def _tmux(w: Wrapper, res: Unwrapped, args: list[str], dyn: list[bool]) -> bool:
     sub_idx = skip_options(args, w.values)
+    _option_readings(w, res, args, sub_idx)
     sub = args[sub_idx] if sub_idx < len(args) else ""
     if sub in _TMUX_RUNS:
         words = args[sub_idx + 1 :]
@@ -442,6 +543,16 @@ def _tmux(w: Wrapper, res: Unwrapped, args: list[str], dyn: list[bool]) -> bool:
 
 def _shell(w: Wrapper, res: Unwrapped, args: list[str], dyn: list[bool]) -> bool:
     """bash/sh/zsh: -c STRING is classified as a command line; a script file is opaque."""
+    if any(a.startswith(_SHELL_COMMAND_OPTIONS) for a in args):
+        # `fish --command=CMD`: the same as the option and its value as two words
+        split_args: list[str] = []
+        split_dyn: list[bool] = []
+        for a, d in zip(args, dyn, strict=True):
+            option, eq, value = a.partition("=")
+            words = [option, value] if eq and option in _SHELL_COMMAND_OPTIONS else [a]
+            split_args.extend(words)
+            split_dyn.extend([d] * len(words))
+        args, dyn = split_args, split_dyn
     i = 0
     command_string = None
     reads_stdin = False
@@ -453,6 +564,16 @@ def _shell(w: Wrapper, res: Unwrapped, args: list[str], dyn: list[bool]) -> bool
         if a in w.values:
             i += 2
             continue
+        if a in ("--init-command", "-C") and res.argv[0] == "fish" and i + 1 < len(args):
+            res.nested.append((args[i + 1], "fish --init-command"))  # runs before the script
+            i += 2
+            continue
+        if a in _SHELL_COMMAND_OPTIONS:
+            # fish's command options; other shells refuse them, so reading them as fish does is safe
+            if i + 1 < len(args):
+                command_string = i + 1
+            i += 2
+            break
         if a.startswith(("-", "+")) and len(a) > 1:
             if not a.startswith("--") and "c" in a[1:]:
                 # The command string is the first operand after the option words.
@@ -468,6 +589,7 @@ def _shell(w: Wrapper, res: Unwrapped, args: list[str], dyn: list[bool]) -> bool
             i += 1
             continue
         break
+    _option_readings(w, res, args, i)
     if command_string is not None:
         text = args[command_string]
         if dyn[command_string]:
@@ -485,10 +607,15 @@ def _shell(w: Wrapper, res: Unwrapped, args: list[str], dyn: list[bool]) -> bool
     return False  # reads its script from stdin: handled by the caller with the pipe source
 
 
+_SHELL_COMMAND_OPTIONS = ("--command", "--init-command")
+
+
 def _runs_body(find_body):
     """A tool that takes the command to run as an option value or a trailing string."""
 
     def find(w: Wrapper, res: Unwrapped, args: list[str], dyn: list[bool]) -> bool:
+        if w.flags or w.values:
+            _option_readings(w, res, args, skip_options(args, w.values))
         body = find_body(args)
         if body is None:
             return False  # no command given: judged as the tool itself
@@ -541,6 +668,8 @@ def _entr_body(args: list[str]) -> str | None:
 
 
 # -- the registry -------------------------------------------------------------------------------
+_SU_VALUES = "-c --command --session-command -s --shell -g --group -G --supp-group -w --whitelist-environment"
+_SU_FLAGS = "-l --login -m -p --preserve-environment -f --fast -P --pty"
 WRAPPERS: dict[str, Wrapper] = {}
 
 
@@ -556,15 +685,34 @@ _declare(
     # privilege and scheduling prefixes: options, then the command
     Wrapper(
         "sudo",
-        "-u -g -h -C -D -p -r -t -U -T --user --group --host --chdir --prompt --role --type --other-user "
-        "--command-timeout --close-from -R --chroot",
+        "-u -g -h -C -D -p -r -t -U -T -a -c --user --group --host --chdir --prompt --role --type --other-user "
+        "--command-timeout --close-from -R --chroot --auth-type --login-class",
         flags="-A --askpass -b --background -B --bell -E --preserve-env -e --edit -H --set-home -i --login "
         "-K --remove-timestamp -k --reset-timestamp -l --list -N --no-update -n --non-interactive "
         "-P --preserve-groups -S --stdin -s --shell -V --version -v --validate",
         assigns=True,
         find=_sudo,
     ),
-    Wrapper("doas", "-u -C", flags="-L -n -s", assigns=True),
+    Wrapper("doas", "-u -C", flags="-L -n -s", assigns=True, find=_sudo),
+    Wrapper("pkexec", "--user", flags="--disable-internal-agent --keep-cwd", find=_sudo),
+    Wrapper(
+        "run0",
+        "-u --user -g --group -D --chdir --unit --property --description --slice --nice --setenv "
+        "--background --machine --shell-prompt-prefix",
+        flags="--no-ask-password --pty --pipe --slice-inherit",
+        find=_sudo,
+    ),
+    # run a command as another user or in another root (they need root already; no extra tier)
+    Wrapper("gosu su-exec setuidgid s6-setuidgid", operands=1),  # the user
+    Wrapper("chpst", "-u -U -b -e -/ -n -l -L -m -d -o -p -f -c", flags="-v -P -0 -1 -2"),
+    Wrapper(
+        "setpriv",
+        "--ambient-caps --inh-caps --bounding-set --ruid --euid --rgid --egid --reuid --regid --groups "
+        "--securebits --pdeathsig --selinux-label --apparmor-profile",
+        flags="-d --dump --nnp --no-new-privs --clear-groups --keep-groups --init-groups --reset-env",
+    ),
+    Wrapper("chroot", "--groups --userspec", flags="--skip-chdir", operands=1, find=_chroot),  # the root
+    Wrapper("capsh", find=_capsh),
     Wrapper("nice", "-n --adjustment"),
     Wrapper("ionice", "-c -n -p -P -u --class --classdata", flags="-t --ignore"),
     Wrapper("nohup noglob builtin"),
@@ -585,30 +733,57 @@ _declare(
     Wrapper("stdbuf", "-i -o -e --input --output --error"),
     Wrapper("caffeinate", "-t -w", flags="-d -i -m -s -u"),
     Wrapper("proxychains proxychains4", "-f", flags="-q"),
-    Wrapper("runuser", "-u -g -G --user --group", flags="-m -p --preserve-environment"),
+    Wrapper(
+        "runuser",
+        _SU_VALUES + " -u --user",
+        flags=_SU_FLAGS,
+        find=_su,  # with -u it is a prefix (`runuser -u app -- cmd`); without, su's shell runs the rest
+    ),
     Wrapper(
         "nsenter",
-        "-t --target -S --setuid -G --setgid --wd -W",
+        "-t --target -S --setuid -G --setgid -W --wdns",
+        # the namespace options, --root and --wd take their value only attached (`--wd=/srv`)
         flags="-a --all -m -u -i -n -p -U -C -T --mount --uts --ipc --net --pid --user --cgroup --time "
-        "-r -w -F --no-fork --preserve-credentials",
+        "-r --root -w --wd -F --no-fork --preserve-credentials",
     ),
     Wrapper("dotenv", "-e -v -c"),
     Wrapper("command", flags="-p", find=_command),
-    Wrapper("env", "-u --unset -C --chdir -P", find=_env),
+    Wrapper(
+        "env",
+        "-u --unset -C --chdir -P",
+        flags="-i --ignore-environment -0 --null -v --debug --block-signal --default-signal --ignore-signal "
+        "--list-signal-handling",
+        find=_env,
+    ),
     Wrapper(
         "timeout",
         "-s -k --signal --kill-after",
         flags="-v --verbose --preserve-status --foreground",
         operands=1,
     ),  # the duration
-    Wrapper("flock", "-w -E --timeout --wait --conflict-exit-code", operands=1, find=_flock),  # the lock
-    Wrapper("watch", "-n --interval -d --differences -q --equexit", find=_watch),
+    Wrapper(
+        "flock",
+        "-w -E -c --timeout --wait --conflict-exit-code --command",
+        flags="-s --shared -x -e --exclusive -u --unlock -n --nb --nonblock -o --close -F --no-fork --verbose",
+        operands=1,  # the lock file
+        find=_flock,
+    ),
+    Wrapper(
+        "watch",
+        "-n --interval -q --equexit",
+        # -d/--differences take their value only attached (`--differences=permanent`)
+        flags="-b --beep -c --color -d --differences -e --errexit -g --chgexit -p --precise -t --no-title "
+        "-w --no-wrap -x --exec",
+        find=_watch,
+    ),
     Wrapper("busybox", find=_busybox),
     # commands built from stdin or argument lists
     Wrapper(
         "xargs",
-        "-I -i -L -l -n -P -s -d -E -e -a --max-args --max-procs --delimiter --arg-file --replace "
-        "--max-lines --max-chars --eof --process-slot-var",
+        "-I -L -n -P -s -d -E -a --max-args --max-procs --delimiter --arg-file --max-chars --process-slot-var",
+        # -i/-l/-e and --replace/--max-lines/--eof take their value only attached (`-i{}`, `--eof=END`)
+        flags="-0 --null -i --replace -l -e --eof -o --open-tty -p --interactive -r "
+        "--no-run-if-empty -t --verbose -x --exit --show-limits",
         find=_xargs,
     ),
     Wrapper(
@@ -642,13 +817,25 @@ _declare(
     Wrapper("nix", subcommands=("run", "shell"), find=_runner),
     # a command line handed over as text
     Wrapper("eval", find=_eval),
-    Wrapper("su", find=_su),
-    Wrapper("screen", find=_screen),
+    Wrapper("su", _SU_VALUES, flags=_SU_FLAGS, find=_su),
+    Wrapper(
+        "screen",
+        "-c -e -h -p -s -S -t -T -Logfile",
+        flags="-a -A -d -D -r -R -f -fn -fa -i -l -ln -ls -list -L -m -O -q -Q -U -v -wipe -x",
+        find=_screen,
+    ),
     Wrapper("tmux", "-L -S -f -c -T", find=_tmux),
     Wrapper("sg", find=_runs_body(_sg_body)),
     Wrapper("vagrant", find=_runs_body(_vagrant_body)),
     Wrapper("nix-shell", find=_runs_body(_nix_shell_body)),
     Wrapper("gdb", find=_runs_body(_gdb_body)),
-    Wrapper("entr", find=_runs_body(_entr_body)),
-    Wrapper(" ".join(sorted(SHELLS)) + " busybox-sh", "-o +o -O +O --rcfile --init-file", find=_shell),
+    Wrapper("entr", flags="-a -c -d -n -p -r -s -z", find=_runs_body(_entr_body)),
+    Wrapper(
+        " ".join(sorted(SHELLS)) + " busybox-sh",
+        "-o +o -O +O --rcfile --init-file",
+        flags="-a -b -c -e -f -h -i -k -l -m -n -p -r -s -t -u -v -x -B -C -E -H -P -T --norc --noprofile "
+        "--login --posix --restricted --verbose --noediting --debugger --dump-strings --dump-po-strings "
+        "--pretty-print --rpm-requires --interactive --no-execute --no-config --private",
+        find=_shell,
+    ),
 )
