@@ -233,15 +233,25 @@ def checkpointer() -> Iterator[Any]:
     PostgresSaver in the team database, so a run paused on one host resumes on another."""
     run_store.connect().close()  # creates the file or the tables, and checks the schema version
     url = database_url() if backend_name(run_store.SCHEMA) == "postgres" else None
-    if url is None:
-        from langgraph.checkpoint.sqlite import SqliteSaver
+    with sqlite_saver(db_path("graph")) if url is None else postgres_saver(url) as saver:
+        yield saver
 
-        conn = sqlite_store.connect(db_path("graph"), "runs", check_same_thread=False)
-        try:
-            yield SqliteSaver(conn)
-        finally:
-            conn.close()
-        return
+
+@contextmanager
+def sqlite_saver(path: str) -> Iterator[Any]:
+    """SqliteSaver on the SQLite file ``path`` (graph.db of a data dir)."""
+    from langgraph.checkpoint.sqlite import SqliteSaver
+
+    conn = sqlite_store.connect(path, "runs", check_same_thread=False)
+    try:
+        yield SqliteSaver(conn)
+    finally:
+        conn.close()
+
+
+@contextmanager
+def postgres_saver(url: str) -> Iterator[Any]:
+    """PostgresSaver in the database at ``url``, its tables set up once per process."""
     try:
         import psycopg
         from langgraph.checkpoint.postgres import PostgresSaver

@@ -69,9 +69,15 @@ def migrate_cmd(as_json):
     help="Copy from this machine's embedded SQLite stores (the data dir, $DEVOPS_HOME).",
 )
 @click.option("--to", "target", default=None, help="The team database URL (default: DEVOPS_DATABASE_URL).")
-@click.option("--json", "as_json", is_flag=True, help="One JSON object per table copied.")
+@click.option(
+    "--json", "as_json", is_flag=True, help="One JSON object per store and table: copied, already_there."
+)
 def copy_cmd(source, target, as_json):
     """Copy the embedded stores into the team PostgreSQL database; a rerun copies nothing twice.
+
+    Every store's tables, the LangGraph checkpoints of the runs (a run paused here is then
+    approved from any host) and the pending approval requests; each line says how many rows
+    were copied and how many were already there.
 
     \b
     devops db copy --from sqlite --to postgresql://devops@db.internal/devops

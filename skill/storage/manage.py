@@ -90,18 +90,25 @@ def migrate_all() -> list[tuple[StoreStatus, int]]:
     return out
 
 
-class CopyResult(BaseModel):
-    store: str
+class CopyCount(BaseModel):
+    """What a store's own copier (``Store.also_copy``) moved of one table."""
+
     table: str
-    copied: int
-    already_there: int
+    copied: int = 0
+    already_there: int = 0
+
+
+class CopyResult(CopyCount):
+    store: str
 
 
 def copy_to(url: str) -> list[CopyResult]:
     """Copy this machine's SQLite stores into the PostgreSQL database at ``url``.
 
     Rows are matched by each table's key, so a rerun copies nothing twice and a row another
-    machine wrote stays as it is. A store with its own copier (the audit chain) uses that.
+    machine wrote stays as it is. A store with its own copier (the audit chain) uses that; what
+    another library or mechanism keeps in a store's file (LangGraph's checkpoints, memory.db's
+    records) is moved by the store's ``also_copy``.
     """
     from skill.storage import postgres, sqlite
 
@@ -110,23 +117,23 @@ def copy_to(url: str) -> list[CopyResult]:
     out = []
     for store in STORES:
         schema = store.schema
-        copies = schema.copier is not None or schema.copy_tables
-        # memory moves with `memory.py export --all` / `import` (docs/team.md): its rows carry
-        # vectors and a full-text index that the import rebuilds on the target.
-        if not schema.team or not copies or not os.path.isfile(store.sqlite_path):
+        if not schema.team or not os.path.isfile(store.sqlite_path):
             continue
-        source = sqlite.open_store(store.sqlite_path, schema)
-        target = postgres.open_store(url, schema)
-        try:
-            if schema.copier is not None:
-                copied = schema.copier(source, target)
-                out.append(CopyResult(store=store.name, table="*", copied=copied, already_there=0))
-                continue
-            for table in schema.copy_tables:
-                out.append(_copy_table(store.name, table, source, target))
-        finally:
-            source.close()
-            target.close()
+        if schema.copier is not None or schema.copy_tables:
+            source = sqlite.open_store(store.sqlite_path, schema)
+            target = postgres.open_store(url, schema)
+            try:
+                if schema.copier is not None:
+                    copied = schema.copier(source, target)
+                    out.append(CopyResult(store=store.name, table="*", copied=copied, already_there=0))
+                for table in schema.copy_tables:
+                    out.append(_copy_table(store.name, table, source, target))
+            finally:
+                source.close()
+                target.close()
+        also = store.hook("also_copy")
+        if also is not None:
+            out.extend(CopyResult(store=store.name, **n.model_dump()) for n in also(store.sqlite_path, url))
     return out
 
 

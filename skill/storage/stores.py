@@ -24,6 +24,10 @@ class Store:
     sqlite_migrate: str | None = None
     # Tables another library owns in the store (LangGraph's checkpoints): created by migrate too.
     after_migrate: str | None = None
+    # What `devops db copy` moves beyond the schema's tables, read through its owner's API (the
+    # checkpoints through the two LangGraph savers): "module:function" of (sqlite_path, url) ->
+    # [skill.storage.manage.CopyCount], idempotent like the table copy.
+    also_copy: str | None = None
 
     @property
     def schema(self) -> Schema:
@@ -47,7 +51,13 @@ class Store:
 
 
 STORES: tuple[Store, ...] = (
-    Store("runs", "skill.agent.runs", "graph", after_migrate="skill.agent.graph:ensure_checkpoint_tables"),
+    Store(
+        "runs",
+        "skill.agent.runs",
+        "graph",
+        after_migrate="skill.agent.graph:ensure_checkpoint_tables",
+        also_copy="skill.agent.checkpoint_copy:copy_checkpoints",
+    ),
     Store("inbox", "skill.webhooks.inbox", "inbox"),
     Store("flags", "skill.nodes.deploy.flags", "flags"),
     Store("audit", "skill.guardrails.audit_ship", "audit"),
