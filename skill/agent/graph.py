@@ -231,8 +231,11 @@ def _build():
 def checkpointer() -> Iterator[Any]:
     """The LangGraph checkpointer beside the runs table: SqliteSaver on ``data_dir()/graph.db``, or
     PostgresSaver in the team database, so a run paused on one host resumes on another."""
-    run_store.connect().close()  # creates the file or the tables, and checks the schema version
     url = database_url() if backend_name(run_store.SCHEMA) == "postgres" else None
+    if url is None or url not in _SAVER_READY:
+        # Creates the file or the tables and checks the schema version: on PostgreSQL once per
+        # process, since a connection per run would cost more than most of the graph's steps.
+        run_store.connect().close()
     with sqlite_saver(db_path("graph")) if url is None else postgres_saver(url) as saver:
         yield saver
 
