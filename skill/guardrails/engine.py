@@ -22,6 +22,21 @@ GATE_PROGRAMS = ("guardrails.py", "guardrails", "devops-guardrails")
 # Files whose content is the gate's own authority: reading them lets an agent forge approvals.
 GATE_SECRETS = ("approval.key", "approvals.db", "operator-key.json")
 GATE_CONFIG = ("policy.toml", ".claude/settings")
+# Variables that tell the gate's own programs (`devops`, guardrails.py, the launchers) where their
+# policy, approvals, audit, key and code are: setting or unsetting one for a command points the
+# gate inside that command at other files, which is changing its configuration.
+GATE_ENV = (
+    "DEVOPS_POLICY",
+    "DEVOPS_TRUST_PROJECT_POLICY",
+    "DEVOPS_CONFIG_DIR",
+    "DEVOPS_CONFIG",
+    "DEVOPS_PROJECT_DIR",
+    "DEVOPS_HOME",
+    "DEVOPS_DATABASE_URL",
+    "DEVOPS_OPERATOR_KEY",
+    "DEVOPS_SOURCE",
+    "DEVOPS_PYTHON",
+)
 
 
 class _Part:
@@ -501,6 +516,21 @@ def _self_protection(req: _Request, verdict) -> None:
                     None,
                 )
             )
+    changed = _gate_env_changed(text) if "DEVOPS_" in text else None
+    if changed:
+        req.parts.append(
+            _Part(
+                text[:200],
+                None,
+                4,
+                ["gate.env-redirect"],
+                [
+                    f"sets or unsets {changed}, which points the gate's own programs at another "
+                    "policy, approval store or code: a human decides"
+                ],
+                None,
+            )
+        )
     for secret in GATE_SECRETS:
         if secret in text:
             req.parts.append(
@@ -515,6 +545,29 @@ def _self_protection(req: _Request, verdict) -> None:
                 )
             )
             break
+
+
+def _gate_env_changed(text: str) -> str | None:
+    """The gate variable this line assigns or removes, in any spelling a shell or inline code
+    uses (``X=v cmd``, ``env X=v``, ``export X=v``, ``declare -x``, ``setenv``, ``set -x``,
+    ``unset X``, ``env -u X``, ``os.environ["X"] = v``, ``.pop("X")``, ``putenv``), else None.
+    Reading one (``echo $DEVOPS_HOME``, ``printenv DEVOPS_HOME``) is not a change."""
+    import re
+
+    names = "|".join(sorted(GATE_ENV, key=len, reverse=True))
+    found = _GATE_ENV_CHANGE.get(names)
+    if found is None:
+        found = re.compile(
+            rf"(?<![$\w{{])({names})['\"]?\]?\s*[+:]?=(?!=)"  # X=v, environ["X"]=v, X+=v
+            rf"|(?:\bunset|\s-u\s*|--unset[=\s]|\bsetenv|\bset\s+-\w*x\w*|\bputenv\(|\.pop\(|"
+            rf"\bdel\s+\S*environ\[|\bdelete\s+\S*env\[)(?:\s*-\w+)*[\s'\"(]*({names})\b"
+        )
+        _GATE_ENV_CHANGE[names] = found
+    match = found.search(text)
+    return (match.group(1) or match.group(2)) if match else None
+
+
+_GATE_ENV_CHANGE: dict[str, object] = {}
 
 
 _GATE_NAMES = GATE_SECRETS + ("policy.toml", "settings.json", "settings.local.json")

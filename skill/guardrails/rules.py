@@ -189,6 +189,12 @@ RULES: tuple[tuple[str, str, str, str], ...] = (
     ("fs.startup-file", "3", "filesystem", "… writes a shell startup, ssh or git hook file"),
     ("fs.system-write", "3", "filesystem", "moves system files"),
     ("gate.config-change", "*", "gate", "a shell command changes policy.toml or .claude/settings"),
+    (
+        "gate.env-redirect",
+        "4",
+        "gate",
+        "a command sets or unsets a variable that points the gate at another policy, store or code",
+    ),
     ("gate.data-change", "*", "gate", "a shell command deletes or rewrites the gate's audit log or data dir"),
     ("gate.internal-error", "*", "gate", "the gate failed internally: fail closed"),
     ("gate.self-approval", "*", "gate", "a command runs the gate's approve/operator-key on its own behalf"),
