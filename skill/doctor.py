@@ -272,7 +272,7 @@ def _hook() -> list[Check]:
 
 
 def _config() -> list[Check]:
-    from skill.config import load_settings, settings_files
+    from skill.config import ignored_project_settings, load_settings, settings_files
     from skill.errors import DevopsError
 
     out = []
@@ -283,6 +283,16 @@ def _config() -> list[Check]:
         out.append(
             Check(name="config.toml", status="ok", detail=", ".join(found) or "none (embedded defaults)")
         )
+        ignored = ignored_project_settings()
+        if ignored:
+            out.append(
+                Check(
+                    name="project config",
+                    status="warn",
+                    detail=f"sets {', '.join(ignored)}: ignored, only your own config.toml or the "
+                    "environment may (a repository must not choose where approvals, memory or keys go)",
+                )
+            )
     except DevopsError as exc:
         out.append(Check(name="config.toml", status="fail", detail=str(exc)))
     try:
