@@ -40,8 +40,16 @@ def corpora() -> Path:
     return CORPORA
 
 
-def run_script(*args: str, input: str | None = None, env: dict | None = None, cwd=None, timeout: float = 60):
-    """Run one of the repository's scripts (guardrails.py, memory.py) or `-m skill.cli` as a real process."""
+def run_script(
+    *args: str,
+    input: str | None = None,
+    env: dict | None = None,
+    cwd=None,
+    timeout: float = 60,
+    no_terminal: bool = False,
+):
+    """Run one of the repository's scripts (guardrails.py, memory.py) or `-m skill.cli` as a real
+    process; ``no_terminal`` starts it in a session of its own, so it cannot prompt on /dev/tty."""
     full_env = {**os.environ, **(env or {})}
     return subprocess.run(
         [sys.executable, *args],
@@ -51,6 +59,7 @@ def run_script(*args: str, input: str | None = None, env: dict | None = None, cw
         env=full_env,
         cwd=cwd or REPO,
         timeout=timeout,
+        start_new_session=no_terminal,
     )
 
 

@@ -283,7 +283,7 @@ def postgres_saver(url: str) -> Iterator[Any]:
         raise postgres.unreachable(url, exc) from exc
     try:
         saver = PostgresSaver(raw)
-        if url not in _SAVER_READY:
+        if url not in _SAVER_READY and not _checkpoint_tables_current(raw, saver):
             try:
                 # setup() creates its tables (some CONCURRENTLY, so outside a transaction): a
                 # session lock keeps two processes starting at once from racing through it.
@@ -303,6 +303,21 @@ def postgres_saver(url: str) -> Iterator[Any]:
 
 
 _SAVER_READY: set[str] = set()  # team database URLs whose checkpoint tables this process set up
+
+
+def _checkpoint_tables_current(raw, saver) -> bool:
+    """Whether the checkpoint tables are at the library's latest migration already. setup()
+    always starts with a CREATE TABLE IF NOT EXISTS, which an application role without CREATE on
+    the schema is refused even when the table exists (docs/team.md, Grants): it only reads."""
+    import psycopg
+
+    try:
+        if raw.execute("SELECT to_regclass('checkpoint_migrations') AS t").fetchone()["t"] is None:
+            return False
+        row = raw.execute("SELECT max(v) AS v FROM checkpoint_migrations").fetchone()
+    except psycopg.Error:  # autocommit: nothing to roll back; setup() then reports what is wrong
+        return False
+    return row is not None and row["v"] is not None and row["v"] >= len(saver.MIGRATIONS) - 1
 
 
 def ensure_checkpoint_tables() -> None:

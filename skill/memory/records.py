@@ -357,8 +357,9 @@ class Records:
 
         self.store.write(write)
         self.ctx.cache.dirty = True
-        if hard:
-            self.store.checkpoint()
+        erase = self.store.checkpoint() if hard else None
+        if erase:
+            self.ctx.warn(f"secure erase: {erase}")
         index = "removed"
         try:
             self.ctx.index.delete([memory_id])

@@ -142,8 +142,8 @@ class RecordStore:
         """Inside a write: what is deleted leaves no byte behind (forget --hard)."""
         yield
 
-    def checkpoint(self) -> None:
-        """After an erase."""
+    def checkpoint(self) -> str | None:
+        """After an erase: None, or why the erased bytes may stay on disk for now."""
 
     def optimize_text_index(self) -> None:
         """After many small batches."""
@@ -232,10 +232,11 @@ class SqliteRecordStore(RecordStore):
         finally:
             self.execute("PRAGMA secure_delete = OFF")
 
-    def checkpoint(self) -> None:
+    def checkpoint(self) -> str | None:
         # The old page images stay in the WAL until a checkpoint.
         with contextlib.suppress(sqlite3.Error):
             self.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        return None
 
     def optimize_text_index(self) -> None:
         # Many small batches leave many FTS5 segments; one merge keeps term lookups cheap.

@@ -159,44 +159,6 @@ def test_a_wrong_password_or_a_newer_schema_never_allows(tmp_path, own_postgres)
     assert refused.returncode == 5 and "newer" in refused.stderr
 
 
-def test_the_documented_grants_are_enough_for_asking_approving_and_using(tmp_path, postgres_url):
-    import psycopg
-
-    owner = machine(tmp_path, "owner", postgres_url)
-    migrated = subprocess.run(
-        [sys.executable, "-m", "skill.cli", "db", "migrate"],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        env=owner,
-    )
-    assert migrated.returncode == 0, migrated.stderr
-    db = postgres_url.split("/")[3].split("?")[0]
-    role = "devops_app_" + db[-8:]
-    with psycopg.connect(postgres_url, autocommit=True) as conn:
-        for statement in (
-            f"CREATE ROLE {role} LOGIN",
-            f'GRANT CONNECT ON DATABASE "{db}" TO {role}',
-            f"GRANT USAGE ON SCHEMA public TO {role}",
-            f"GRANT SELECT ON devops_schema TO {role}",
-            f"GRANT SELECT, INSERT ON audit_decisions TO {role}",
-            f"GRANT SELECT, INSERT, UPDATE, DELETE ON pending TO {role}",
-            f"GRANT SELECT, INSERT, UPDATE ON approvals TO {role}",
-            f"GRANT SELECT, INSERT ON gate_keys TO {role}",
-            # approvals approve looks the id up among the agent's runs first (in the team database)
-            f"GRANT SELECT, INSERT, UPDATE, DELETE ON runs, executions TO {role}",
-        ):
-            conn.execute(statement)
-    app_url = postgres_url.replace("postgresql://devops@", f"postgresql://{role}@", 1)
-    agent, oncall = machine(tmp_path, "agent", app_url), machine(tmp_path, "oncall", app_url)
-    code, decision, _ = check(agent, "mytool ask db")
-    assert code == 3
-    res = approve(oncall, decision["request_id"], "bob")
-    assert res.returncode == 0, res.stderr
-    code, decision, _ = check(agent, "mytool ask db")
-    assert code == 0 and decision["approval_used"]
-
-
 def test_a_team_url_from_config_toml_and_a_malformed_one(tmp_path, postgres_url, monkeypatch):
     from skill.errors import ConfigError
     from skill.guardrails.audit import team_url
