@@ -45,8 +45,16 @@ class SmallDisk:
             self.path.rmdir()
             raise PermissionError(done.stderr.strip() or "mount failed")
 
-    def fill(self) -> None:
-        """Write until the filesystem refuses another block."""
+    def fill(self, url: str | None = None) -> None:
+        """Write until the filesystem refuses another block. With the server's ``url``, first
+        start a fresh WAL segment: the server then needs no new WAL file while the disk is full
+        (running out there is a PANIC and a restart, another fault than this one)."""
+        if url is not None:
+            import psycopg
+
+            with psycopg.connect(url, autocommit=True) as conn:
+                conn.execute("SELECT pg_switch_wal()")
+                conn.execute("CHECKPOINT")
         with open(self.filler, "ab", buffering=0) as fh:
             for chunk in (1 << 20, 1 << 12):
                 while True:
@@ -129,7 +137,7 @@ def test_full_disk_fails_in_one_line_never_allows_and_loses_nothing(small_disk_s
     batch.write_text("".join(json.dumps({"command": f"echo {i}"}) + "\n" for i in range(300)))
     assert run("guardrails.py", "check", "--batch", str(batch), env=env).returncode == 0
 
-    disk.fill()
+    disk.fill(url)
 
     # The gate: a production deploy is blocked until a human approves it, and the approval store
     # cannot take the request: still blocked, and the output says the request id is not recorded.
@@ -196,7 +204,7 @@ def test_full_disk_refuses_webhooks_with_503_and_processes_every_accepted_one_on
     assert run("-m", "skill.cli", "db", "migrate", env={"DEVOPS_DATABASE_URL": url}).returncode == 0
     serve = Server(isolated_home, repo_root, workers=0, env=env).start()
     try:
-        disk.fill()
+        disk.fill(url)
         refused = _post(serve, 0)
         assert refused.status_code == 503, refused.text  # not accepted, so the sender retries
         listed = run("-m", "skill.cli", "inbox", "list", env={"DEVOPS_DATABASE_URL": url})
