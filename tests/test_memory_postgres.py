@@ -127,3 +127,35 @@ def test_records_move_but_the_spool_and_vectors_stay_in_the_home(team_mode, isol
     assert st.db_path.startswith("postgresql://") and st.memories == 1 and st.chroma_count == 1
     assert not (Path(isolated_home) / "memory.db").exists()
     assert (Path(isolated_home) / "chroma").is_dir()
+
+
+def test_the_on_call_story_across_two_laptops(postgres_url, tmp_path):
+    """Ana deploys and records it on her laptop; last month's incident was resolved on a third
+    machine; Bo, paged on his own laptop (own data dir, own chroma folder, no chroma server),
+    triages and sees both: the recent deploy to the service and the past fix."""
+    laptops = {
+        who: {"DEVOPS_HOME": str(tmp_path / who), "DEVOPS_DATABASE_URL": postgres_url}
+        for who in ("ana", "old-oncall", "bo")
+    }
+    resolved = _memory(
+        "remember",
+        "[devops] Incident INC-7: checkout 502s after deploy, connection pool exhausted, "
+        "resolution=rolled back to v2.2.0 and raised the pool to 40",
+        "--importance",
+        "0.9",
+        "--service",
+        "checkout",
+        env=laptops["old-oncall"],
+    )
+    assert resolved.returncode == 0, resolved.stderr
+    deployed = _memory("remember", "[devops] Deployed checkout to production: v2.3.1", env=laptops["ana"])
+    assert deployed.returncode == 0, deployed.stderr
+
+    triage = _memory(
+        "triage", "checkout returning 502 errors", "--service", "checkout", "--json", env=laptops["bo"]
+    )
+    assert triage.returncode == 0, triage.stderr
+    report = triage.stdout
+    assert "v2.3.1" in report, "the deploy Ana recorded is in Bo's recent changes"
+    assert "INC-7" in report and "raised the pool to 40" in report, "the past resolution is recalled"
+    assert not (tmp_path / "bo" / "memory.db").exists(), "nothing of it was copied to Bo's laptop"
