@@ -407,8 +407,58 @@ def _deny_run_approval(req: _Request, verdict) -> None:
             )
 
 
+_CLI_NAMES = ("devops", "skill.cli")
+
+
+def _gate_own_commands(req: _Request, verdict) -> None:
+    """The gate's own commands that would switch it off or send its stores elsewhere count as
+    what they do: installing or removing the hook is changing Claude Code's settings (T4, as
+    writing them by hand is), and `devops db copy --to URL` sends this machine's audit, memory
+    and runs to the database named on the line (T3: a human confirms the destination)."""
+    for p in verdict.parts:
+        words = [os.path.basename(a) for a in p.argv]
+        if "--help" in words or "-h" in words:
+            continue
+        for i, word in enumerate(words):
+            rest = words[i + 1 :]
+            if (word in GATE_PROGRAMS and rest[:1] == ["install-hook"]) or (
+                word in _CLI_NAMES and rest[:1] == ["install"]
+            ):
+                req.parts.append(
+                    _Part(
+                        p.text,
+                        word,
+                        4,
+                        ["gate.config-change"],
+                        ["installs or removes the gate's hook in Claude Code's settings: a human does that"],
+                        None,
+                    )
+                )
+                break
+            if (
+                word in _CLI_NAMES
+                and rest[:2] == ["db", "copy"]
+                and any(a == "--to" or a.startswith("--to=") for a in p.argv[i + 1 :])
+            ):
+                req.parts.append(
+                    _Part(
+                        p.text,
+                        word,
+                        3,
+                        ["gate.data-copy"],
+                        [
+                            "copies this machine's stores (audit, memory, runs, approvals) to the "
+                            "database named on the line: a human confirms the destination"
+                        ],
+                        None,
+                    )
+                )
+                break
+
+
 def _self_protection(req: _Request, verdict) -> None:
     """Commands that approve on the gate's behalf or read its keys are denied, whoever asks."""
+    _gate_own_commands(req, verdict)
     text = req.input
     resolved = _resolved_words(verdict, text)
     if resolved:

@@ -196,6 +196,12 @@ RULES: tuple[tuple[str, str, str, str], ...] = (
         "a command sets or unsets a variable that points the gate at another policy, store or code",
     ),
     ("gate.data-change", "*", "gate", "a shell command deletes or rewrites the gate's audit log or data dir"),
+    (
+        "gate.data-copy",
+        "3",
+        "gate",
+        "devops db copy sends this machine's stores to a database named on the line",
+    ),
     ("gate.internal-error", "*", "gate", "the gate failed internally: fail closed"),
     ("gate.self-approval", "*", "gate", "a command runs the gate's approve/operator-key on its own behalf"),
     ("gate.self-protect", "*", "gate", "a command reads the gate's key, approvals database or operator hash"),
