@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import re
 import sqlite3
+import uuid
 from contextlib import closing
 
 from pydantic import BaseModel
@@ -37,12 +38,31 @@ CREATE TABLE IF NOT EXISTS flag_history (
 
 _M001_FLAGS_PG = _M001_FLAGS.replace("INTEGER PRIMARY KEY AUTOINCREMENT", "BIGSERIAL PRIMARY KEY")
 
-# The history has no natural key, so `devops db copy` moves the current flags only.
+# A history row has no natural key (the same switch can happen twice in one second) and its id
+# is a per-database serial: a random uid, set at insert and backfilled here, identifies it on
+# every machine, so `devops db copy` moves the history without doubling it.
+_M002_HISTORY_UID = """
+ALTER TABLE flag_history ADD COLUMN uid TEXT;
+UPDATE flag_history SET uid = lower(hex(randomblob(16))) WHERE uid IS NULL;
+CREATE UNIQUE INDEX IF NOT EXISTS flag_history_uid ON flag_history(uid);
+"""
+_M002_HISTORY_UID_PG = """
+ALTER TABLE flag_history ADD COLUMN IF NOT EXISTS uid TEXT;
+UPDATE flag_history SET uid = replace(gen_random_uuid()::text, '-', '') WHERE uid IS NULL;
+CREATE UNIQUE INDEX IF NOT EXISTS flag_history_uid ON flag_history(uid);
+"""
+
 SCHEMA = Schema(
     "flags",
-    (Migration("m001_flags_and_history", _M001_FLAGS, _M001_FLAGS_PG),),
+    (
+        Migration("m001_flags_and_history", _M001_FLAGS, _M001_FLAGS_PG),
+        Migration("m002_history_uid", _M002_HISTORY_UID, _M002_HISTORY_UID_PG),
+    ),
     team=True,
-    copy_tables=(CopyTable("flags", key=("name", "env")),),
+    copy_tables=(
+        CopyTable("flags", key=("name", "env")),
+        CopyTable("flag_history", key=("uid",), generated=("id",)),
+    ),
 )
 
 
@@ -113,8 +133,16 @@ def set_flag(
                 (name, environment, int(enabled), now, by),
             )
             conn.execute(
-                "INSERT INTO flag_history(name, env, enabled, previous, at, by) VALUES (?,?,?,?,?,?)",
-                (name, environment, int(enabled), None if previous is None else int(previous), now, by),
+                "INSERT INTO flag_history(uid, name, env, enabled, previous, at, by) VALUES (?,?,?,?,?,?,?)",
+                (
+                    uuid.uuid4().hex,
+                    name,
+                    environment,
+                    int(enabled),
+                    None if previous is None else int(previous),
+                    now,
+                    by,
+                ),
             )
     except sqlite3.Error as exc:
         raise StorageError(f"cannot write the flag store: {exc}") from exc
@@ -179,6 +207,7 @@ def flag_history(name: str, env: str | None = None, limit: int = 20) -> list[dic
         sql += " AND env=?"
         args.append(normalize(env) or env)
     with closing(_connect()) as conn:
-        rows = conn.execute(sql + " ORDER BY id DESC LIMIT ?", (*args, limit)).fetchall()
+        # by time first: rows copied from a laptop get ids after the team's own
+        rows = conn.execute(sql + " ORDER BY at DESC, id DESC LIMIT ?", (*args, limit)).fetchall()
     keys = ("name", "env", "enabled", "previous", "at", "by")
     return [dict(zip(keys, r, strict=True)) for r in rows]
