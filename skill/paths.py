@@ -1,4 +1,5 @@
-"""Where things live: the data dir, the user config dir and the project's ``.devops/`` folder.
+"""Where things live: the data dir, the user config dir, the project's ``.devops/`` folder and the
+team database.
 
 Stdlib ``os.path`` only and plain ``str`` results: the guardrails hook imports this on every tool
 call, and pathlib alone (with urllib.parse and ipaddress behind it) costs ~3 ms of that budget.
@@ -7,6 +8,7 @@ Every location can be overridden by an environment variable, which is what the t
     DEVOPS_HOME         data dir (SQLite files, chroma folder, approval key)
     DEVOPS_CONFIG_DIR   user config dir (policy.toml, config.toml)
     DEVOPS_PROJECT_DIR  project root holding `.devops/` (default: found by walking up from cwd)
+    DEVOPS_DATABASE_URL the team database (default: `[store] url` in config.toml; empty: embedded)
 """
 
 from __future__ import annotations
@@ -76,3 +78,39 @@ def project_root(start: str | os.PathLike | None = None) -> str | None:
 def project_config_dir(start: str | os.PathLike | None = None) -> str | None:
     root = project_root(start)
     return os.path.join(root, PROJECT_DIR_NAME) if root else None
+
+
+DATABASE_SCHEMES = ("postgresql://", "postgres://")
+
+
+def database_url() -> str | None:
+    """The team database URL, or None for the embedded SQLite files.
+
+    ``$DEVOPS_DATABASE_URL`` wins over ``[store] url`` in config.toml; an empty value (or
+    ``sqlite``) means embedded, so a test or one shell can opt out of a configured team database.
+    Anything else that is not a postgresql:// URL, or a config.toml that cannot be read, is a
+    ConfigError: never a silent fallback to this machine's files, where approvals and the audit
+    would split from the team's. The one rule for the storage seam (skill.storage) and the gate's
+    hook (skill.guardrails.audit); it lives here because the hook imports this module anyway, and
+    config.toml is parsed only when a layer exists, so the hook's cold start stays os.path only.
+    """
+    url = os.environ.get("DEVOPS_DATABASE_URL")
+    if url is None:
+        layers = [d for d in (user_config_dir(), project_config_dir()) if d]
+        if not os.environ.get("DEVOPS_CONFIG") and not any(
+            os.path.isfile(os.path.join(d, "config.toml")) for d in layers
+        ):
+            return None  # no config.toml anywhere: embedded, without loading the parser
+        from skill.config import load_settings
+
+        url = load_settings("store").get("url") or ""
+    url = str(url).strip()
+    if not url or url == "sqlite":
+        return None
+    if not url.startswith(DATABASE_SCHEMES):
+        from skill.errors import ConfigError
+
+        raise ConfigError(
+            "DEVOPS_DATABASE_URL ([store] url) must be a postgresql:// URL, or empty for the embedded SQLite files",
+        )
+    return url

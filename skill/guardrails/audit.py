@@ -314,32 +314,11 @@ def row_for(decision, *, caller: str | None, cwd: str | None, ts: float | None =
 
 
 def team_url() -> str | None:
-    """The team database URL when one is configured (skill.storage.database_url's rule, without
-    importing skill.storage on the hook path); None when embedded or config.toml is unreadable."""
-    url = os.environ.get("DEVOPS_DATABASE_URL")
-    if url is None:
-        try:
-            from skill.paths import project_config_dir, user_config_dir
+    """The team database URL when one is configured: skill.paths.database_url, the storage seam's
+    own rule (stdlib only, so the hook need not import skill.storage)."""
+    from skill.paths import database_url
 
-            layers = [d for d in (user_config_dir(), project_config_dir()) if d]
-            if not os.environ.get("DEVOPS_CONFIG") and not any(
-                os.path.exists(os.path.join(d, "config.toml")) for d in layers
-            ):
-                return None  # no config.toml anywhere: embedded, without loading the parser
-            from skill.config import load_settings
-
-            url = load_settings("store").get("url") or ""
-        except Exception:  # noqa: BLE001 - a broken config.toml is reported by the commands that use it
-            return None
-    url = str(url).strip()
-    if not url or url == "sqlite":
-        return None
-    if not url.startswith(("postgresql://", "postgres://")):
-        from skill.errors import ConfigError
-
-        # never a silent fallback to this machine's files: approvals would split between stores
-        raise ConfigError("DEVOPS_DATABASE_URL ([store] url) must be a postgresql:// URL, or empty")
-    return url
+    return database_url()
 
 
 def _data_dir() -> str:

@@ -9,9 +9,9 @@ imported only when a database URL is configured.
 
 from __future__ import annotations
 
-import os
 import sqlite3
 
+from skill.paths import database_url  # the rule lives with the other locations: the hook shares it
 from skill.storage.schema import CopyTable, Migration, Schema
 from skill.storage.sqlite import SqliteConnection, busy_timeout
 
@@ -25,31 +25,6 @@ __all__ = [
     "database_url",
     "open_store",
 ]
-
-_SCHEMES = ("postgresql://", "postgres://")
-
-
-def database_url() -> str | None:
-    """The team database URL, or None for the embedded SQLite files.
-
-    ``$DEVOPS_DATABASE_URL`` wins over ``[store] url``; an empty value means embedded (so a test
-    or one shell can opt out of a configured team database).
-    """
-    url = os.environ.get("DEVOPS_DATABASE_URL")
-    if url is None:
-        from skill.config import load_settings
-
-        url = load_settings("store").get("url") or ""
-    url = url.strip()
-    if not url or url == "sqlite":
-        return None
-    if not url.startswith(_SCHEMES):
-        from skill.errors import ConfigError
-
-        raise ConfigError(
-            "DEVOPS_DATABASE_URL ([store] url) must be a postgresql:// URL, or empty for the embedded SQLite files",
-        )
-    return url
 
 
 def backend_name(schema: Schema) -> str:
