@@ -19,14 +19,11 @@ from skill.memory.store import RecordStore
 class PostgresRecordStore(RecordStore):
     backend = "postgres"
 
-    def __init__(self) -> None:
-        from skill.storage import database_url, open_store
-        from skill.storage.postgres import redact_url
+    def __init__(self, url: str) -> None:
+        from skill.storage.postgres import open_store, redact_url
 
-        url = database_url() or ""
         super().__init__(redact_url(url))
-        # The SQLite path is unused here: the seam opens the team database and migrates SCHEMA.
-        self.conn = open_store(SCHEMA, "")
+        self.conn = open_store(url, SCHEMA)  # migrated to SCHEMA's version
         import psycopg
 
         self._errors = psycopg.Error

@@ -71,13 +71,14 @@ class Memory:
         url: str | None = None,
         embedder: Embedder | None = None,
         settings: dict | None = None,
+        database: str | None = None,
     ) -> None:
         self.path = Path(path)
         self.settings = settings or {}
         self.url = url
         # memory.db at ``path``, or the team database when DEVOPS_DATABASE_URL is set; the
         # data dir keeps the chroma folder and the spool either way.
-        store = open_records(self.path)
+        store = open_records(self.path, database)
         self.backend = store.backend
         self.index = VectorIndex(path=chroma_dir or self.path.parent / "chroma", url=url)
         self.ctx = ctx = MemoryContext(store, self.index, url=url, embedder=embedder)
@@ -99,8 +100,11 @@ class Memory:
         *,
         chroma_url: str | None = None,
         embedder: Embedder | None = None,
+        database: str | None = None,
     ) -> Memory:
-        """Open the memory of ``data_dir`` (default: the data dir); every failure is a StorageError."""
+        """Open the memory of ``data_dir`` (default: the data dir); every failure is a StorageError.
+
+        ``database``: the records' PostgreSQL URL, or "" for ``memory.db``; default: configured."""
         from skill.config import load_settings
         from skill.paths import ensure_data_dir
 
@@ -113,7 +117,14 @@ class Memory:
                 else base / "memory.db"
             )
             url = chroma_url if chroma_url is not None else _chroma_url(settings)
-            return cls(db, chroma_dir=base / "chroma", url=url, embedder=embedder, settings=settings)
+            return cls(
+                db,
+                chroma_dir=base / "chroma",
+                url=url,
+                embedder=embedder,
+                settings=settings,
+                database=database,
+            )
         except OSError as exc:  # an unusable $DEVOPS_HOME: said before anything runs
             raise StorageError(f"cannot open memory: {exc}") from exc
 

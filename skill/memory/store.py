@@ -249,15 +249,21 @@ class SqliteRecordStore(RecordStore):
             pass
 
 
-def open_records(path: Path) -> RecordStore:
-    """The records store: PostgreSQL when a team database is configured, else the SQLite file."""
-    from skill.memory.migrations import SCHEMA
-    from skill.storage import backend_name
+def open_records(path: Path, database: str | None = None) -> RecordStore:
+    """The records store: PostgreSQL when a team database is configured, else the SQLite file.
 
-    if backend_name(SCHEMA) == "postgres":
+    ``database`` overrides the configuration: a PostgreSQL URL, or "" for the file at ``path``
+    (`devops db copy` reads the laptop's file and writes the database it was given).
+    """
+    from skill.memory.migrations import SCHEMA
+    from skill.storage import backend_name, database_url
+
+    if database is None:
+        database = (database_url() or "") if backend_name(SCHEMA) == "postgres" else ""
+    if database:
         from skill.memory.postgres import PostgresRecordStore
 
-        return PostgresRecordStore()
+        return PostgresRecordStore(database)
     return SqliteRecordStore(path)
 
 

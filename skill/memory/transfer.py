@@ -238,6 +238,36 @@ class Transfer:
         return cur.rowcount
 
 
+def copy_to_team(sqlite_path: str, url: str) -> list:
+    """`devops db copy` for memory: ``memory.py export --all`` of the file at ``sqlite_path``,
+    imported into the team database at ``url`` as ``memory.py import`` does (ids, hashes and
+    times kept, vectors computed and indexed, a record already there skipped), in one process.
+    -> [skill.storage.manage.CopyCount] per table."""
+    import io
+    from collections import Counter
+    from pathlib import Path
+
+    from skill.errors import StorageError
+    from skill.memory.service import Memory
+    from skill.storage.manage import CopyCount
+
+    data_dir = Path(sqlite_path).parent
+    exported = io.StringIO()
+    with Memory.open(data_dir, database="") as laptop:
+        laptop.export_jsonl(exported, include_deleted=True)
+    lines = exported.getvalue().splitlines()
+    read = Counter("memories" if t == "memory" else t for t in (json.loads(line)["record"] for line in lines))
+    with Memory.open(data_dir, database=url) as team:
+        stats = team.import_jsonl(lines)
+    if stats["errors"]:
+        raise StorageError(f"memory: {len(stats['errors'])} records not copied, {stats['errors'][0]}")
+    copied = {"memories": stats["created"], **stats.get("restored", {})}
+    return [
+        CopyCount(table=table, copied=copied.get(table, 0), already_there=read[table] - copied.get(table, 0))
+        for table in ("memories", *EXPORT_TABLES)
+    ]
+
+
 EXPORT_MEMORY_COLUMNS = (
     "id", "text", "kind", "service", "env", "version", "tags", "importance", "created_at", "created_ts",
     "source", "content_hash", "scope", "metadata", "linked_to", "supersedes", "superseded_by",

@@ -76,8 +76,8 @@ def copy_cmd(source, target, as_json):
     """Copy the embedded stores into the team PostgreSQL database; a rerun copies nothing twice.
 
     Every store's tables, the LangGraph checkpoints of the runs (a run paused here is then
-    approved from any host) and the pending approval requests; each line says how many rows
-    were copied and how many were already there.
+    approved from any host), the pending approval requests, the flag history and memory.db's
+    records; each line says how many rows were copied and how many were already there.
 
     \b
     devops db copy --from sqlite --to postgresql://devops@db.internal/devops

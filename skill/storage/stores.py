@@ -25,7 +25,8 @@ class Store:
     # Tables another library owns in the store (LangGraph's checkpoints): created by migrate too.
     after_migrate: str | None = None
     # What `devops db copy` moves beyond the schema's tables, read through its owner's API (the
-    # checkpoints through the two LangGraph savers): "module:function" of (sqlite_path, url) ->
+    # checkpoints through the two LangGraph savers, memory.db through memory's export and
+    # import): "module:function" of (sqlite_path, url) ->
     # [skill.storage.manage.CopyCount], idempotent like the table copy.
     also_copy: str | None = None
 
@@ -68,6 +69,7 @@ STORES: tuple[Store, ...] = (
         "memory",
         sqlite_status="skill.memory.store:sqlite_schema_status",
         sqlite_migrate="skill.memory.store:sqlite_migrate",
+        also_copy="skill.memory.transfer:copy_to_team",
     ),
 )
 
