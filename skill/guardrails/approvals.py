@@ -30,7 +30,7 @@ DB_NAME = "approvals.db"
 OPERATOR_NAME = "operator-key.json"
 TOKEN_PREFIX = "ga1"
 PENDING_RETENTION = 7 * 86400  # pending requests hold exact commands: keep them a week at most
-VERSION = 1  # migrations of the approvals store (STORE_SCHEMA)
+VERSION = 2  # migrations of the approvals store (STORE_SCHEMA)
 PBKDF2_ITERATIONS = 200_000
 TTY_TIMEOUT = 300  # seconds to wait for the human at the terminal
 
@@ -61,6 +61,23 @@ _PG_SCHEMA = (
     DDL.replace(" REAL", " DOUBLE PRECISION")
     + "CREATE TABLE IF NOT EXISTS gate_keys (name TEXT PRIMARY KEY, secret TEXT NOT NULL);\n"
 )
+# A used approval stays used, whoever may write the table: in team mode the agent's role may
+# mark approvals used (docs/team.md, Grants), and must not be able to mark one unused again.
+USED_ONCE = """
+CREATE TRIGGER IF NOT EXISTS approvals_used_once BEFORE UPDATE OF used_at, used_by ON approvals
+WHEN OLD.used_at IS NOT NULL
+BEGIN SELECT RAISE(ABORT, 'an approval that was used stays used'); END;
+"""
+# 42501 (insufficient privilege): the seam reports it as the role being refused, in one line.
+_PG_USED_ONCE = """
+CREATE OR REPLACE FUNCTION approvals_used_once() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'approval % was used: it stays used', OLD.approval_id USING ERRCODE = '42501';
+END $$;
+DROP TRIGGER IF EXISTS approvals_used_once ON approvals;
+CREATE TRIGGER approvals_used_once BEFORE UPDATE OF used_at, used_by ON approvals
+    FOR EACH ROW WHEN (OLD.used_at IS NOT NULL) EXECUTE FUNCTION approvals_used_once();
+"""
 
 
 def __getattr__(name: str):
@@ -71,7 +88,10 @@ def __getattr__(name: str):
 
         return Schema(
             "approvals",
-            (Migration("create approvals", sqlite=DDL, postgres=_PG_SCHEMA),),
+            (
+                Migration("create approvals", sqlite=DDL, postgres=_PG_SCHEMA),
+                Migration("a used approval stays used", sqlite=USED_ONCE, postgres=_PG_USED_ONCE),
+            ),
             team=True,
             # approvals are signed with the machine's own key: only the requests move
             copy_tables=(CopyTable("pending", ("request_id",)),),
@@ -235,7 +255,7 @@ def _open(directory: str | None = None, *, create: bool = True, sync: str = "NOR
         conn.execute(f"PRAGMA synchronous={sync}")
         if fresh:
             conn.execute("PRAGMA journal_mode=WAL")
-            conn.executescript(DDL)
+            conn.executescript(DDL + USED_ONCE)
             conn.execute(f"PRAGMA user_version = {VERSION}")
         elif conn.execute("PRAGMA user_version").fetchone()[0] > VERSION:
             from skill.errors import StorageError
@@ -289,7 +309,7 @@ def _with_schema(conn, fn):
     except sqlite3.OperationalError as exc:
         if "no such table" not in str(exc):
             raise
-        conn.executescript(DDL)
+        conn.executescript(DDL + USED_ONCE)
         return fn()
 
 

@@ -171,6 +171,30 @@ def test_token_single_use_tamper_and_binding():
     assert used.decision == "allow" and used.approval_used
     again = check_command("kubectl delete ns payments --context prod", approval=token, audit=False)
     assert again.decision == "block" and any("already used" in r for r in again.reasons)
+    # used stays used, even for a hand with write access to approvals.db
+    conn = sqlite3.connect(os.path.join(os.environ["DEVOPS_HOME"], approvals.DB_NAME))
+    with pytest.raises(sqlite3.IntegrityError, match="stays used"):
+        conn.execute("UPDATE approvals SET used_at = NULL")
+    assert conn.execute("SELECT count(*) FROM approvals WHERE used_at IS NULL").fetchone() == (0,)
+    conn.close()
+
+
+def test_an_approvals_file_from_before_the_used_once_rule_gets_it_with_db_migrate(run):
+    home = Path(os.environ["DEVOPS_HOME"])
+    home.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(home / approvals.DB_NAME)
+    conn.executescript(approvals.DDL)  # version 1: no trigger
+    conn.execute("PRAGMA user_version = 1")
+    conn.execute(
+        "INSERT INTO approvals VALUES ('ap-1', 'rq-1', 'd', 'alice', 'test', 0, 1e12, 'm', 5.0, 'check')"
+    )
+    conn.commit()
+    migrated = run("-m", "skill.cli", "db", "migrate")
+    assert migrated.returncode == 0, migrated.stderr
+    with pytest.raises(sqlite3.IntegrityError, match="stays used"):
+        conn.execute("UPDATE approvals SET used_at = NULL")
+    assert conn.execute("PRAGMA user_version").fetchone() == (approvals.VERSION,)
+    conn.close()
 
 
 def test_approval_expires():

@@ -231,6 +231,11 @@ def test_every_store_works_with_exactly_the_documented_grants(tmp_path, team_db)
     assert [i["id"] for i in dead["items"]] == [item]
     assert json.loads(ok(cli(oncall, "inbox", "retry", str(item), "--json")).stdout)["status"] == "pending"
     ok(cli(agent, "runs", "list"))
+    ok(cli(agent, "runs", "prune", "--older-than", "0s"))  # finished runs and their checkpoints go
+    with psycopg.connect(owner) as conn:
+        assert conn.execute(
+            "SELECT (SELECT count(*) FROM runs) + (SELECT count(*) FROM checkpoints)"
+        ).fetchone() == (0,)
 
     # flags and their history
     ok(cli(agent, "flag", "set", "new-checkout", "on", "--env", "staging", "--by", "ana"))
@@ -269,3 +274,48 @@ def test_every_store_works_with_exactly_the_documented_grants(tmp_path, team_db)
 
     status = ok(cli(oncall, "db", "status", "--json"))
     assert "postgres" in status.stdout
+    doctor = ok(cli(oncall, "doctor")).stdout.splitlines()
+    stores = [line for line in doctor if " store " in line or "team database" in line]
+    assert len(stores) == 7 and all(line.startswith("ok ") for line in stores), doctor
+
+
+def test_approvers_apart_from_the_agent_the_agent_cannot_approve_and_uses_an_approval_once(tmp_path, team_db):
+    import psycopg
+
+    owner, as_role = team_db
+    app_block, split_block = documented_grants()
+    apply(owner, app_block)
+    apply(owner, split_block)
+    agent_url, approver_url = as_role("devops_app"), as_role("devops_approver")
+    agent, oncall = host(tmp_path, "agent", agent_url), host(tmp_path, "oncall", approver_url)
+
+    code, asked = check(agent)
+    assert code == 3
+    # the agent holds an operator key too: the database still refuses it, in one line
+    refused = approve(agent, asked["request_id"], "mallory")
+    assert refused.returncode == 5, refused.stderr
+    assert "refused the approvals store: permission denied for table" in one_line(refused)
+    with psycopg.connect(agent_url, autocommit=True) as conn:
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute(
+                "INSERT INTO approvals (approval_id, request_id, digest, approved_by, method, created, expires, mac)"
+                " VALUES ('ap-forged', %s, 'd', 'mallory', 'operator-key', 0, 1e12, 'm')",
+                (asked["request_id"],),
+            )
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute("INSERT INTO gate_keys (name, secret) VALUES ('approval', 'aa')")
+
+    gate_ask_approve_use_once(agent, oncall)
+    with psycopg.connect(agent_url, autocommit=True) as conn:
+        for statement in (
+            "UPDATE approvals SET expires = expires + 86400",
+            "UPDATE approvals SET used_at = NULL, used_by = NULL",  # used once stays used
+            "DELETE FROM approvals",
+        ):
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                conn.execute(statement)
+    code, again = check(agent)
+    assert code == 3 and not again.get("approval_used")
+
+    # a run the agent's `devops serve` paused resumes in the approver's process, with its role
+    paused_run_approved_on_another_host(tmp_path, agent_url, approver_url)
