@@ -59,6 +59,14 @@ def _dump_everything(m: Memory, tmp_path) -> str:
     return blob.decode("latin-1")
 
 
+def _files_holding(tmp_path, word: str) -> list[str]:
+    return [
+        str(p.relative_to(tmp_path))
+        for p in (tmp_path / "data").rglob("*")
+        if p.is_file() and word.encode() in p.read_bytes()
+    ]
+
+
 def test_protocol_lines_parse():
     d = parse("[devops] Deployed api to prod: v1.4.2")
     assert (d.kind, d.service, d.env, d.version) == ("deployment", "api", "prod", "v1.4.2")
@@ -244,12 +252,13 @@ def test_hard_forget_leaves_no_byte_of_the_text(tmp_path, embedder):
         m.remember(f"filler note {i} about the deploy pipeline")
     gone = m.remember("plover xylophone quartz runbook", tags=["zebratag"], metadata={"k": "wombatmeta"})
     kept = m.remember("a live note stays")
-    m.forget(gone.id, hard=True)
+    out = m.forget(gone.id, hard=True)
     assert gone.id not in [h.memory.id for h in m.recall("plover xylophone quartz")]
     assert m.stats().chroma_count == 21
     everything = _dump_everything(m, tmp_path)  # closes m: SQLite, its WAL, the chroma folder
     for word in ("plover", "xylophone", "quartz", "zebratag", "wombatmeta"):
-        assert word not in everything, word
+        # Once seen failing under heavy load and not reproduced since: name where the word was.
+        assert word not in everything, (word, _files_holding(tmp_path, word), out, m.warnings)
     assert "a live note stays" in everything and "filler note 7" in everything
     again = Memory.open(tmp_path / "data", chroma_url="", embedder=embedder)
     assert again.recall("a live note")[0].memory.id == kept.id
