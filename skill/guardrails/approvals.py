@@ -296,7 +296,7 @@ def _clock(conn) -> float:
     server's: the approver's laptop and the agent's host each have their own, and their skew
     would lengthen or shorten every approval's lifetime. Otherwise this machine's."""
     if getattr(conn, "backend", "sqlite") == "postgres":
-        return float(conn.execute("SELECT EXTRACT(EPOCH FROM clock_timestamp())").fetchone()[0])
+        return conn.server_clock()
     return time.time()
 
 

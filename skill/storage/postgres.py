@@ -104,7 +104,7 @@ def refused(url: str, store: str, exc: BaseException):
     )
 
 
-def out_of_space(url: str, store: str, exc: BaseException):
+def out_of_resources(url: str, store: str, exc: BaseException):
     """The server could not take the write (disk full, or another resource limit): the
     transaction rolled back, so nothing half-written is left, and a retry after the operator
     frees space succeeds."""
@@ -117,7 +117,7 @@ def out_of_space(url: str, store: str, exc: BaseException):
     )
 
 
-def _out_of_resources(exc: BaseException) -> bool:
+def _resources_exhausted(exc: BaseException) -> bool:
     # SQLSTATE class 53: disk full, out of memory, too many connections. psycopg files these
     # under OperationalError, but the server is there: "cannot reach" would mislead the operator.
     return str(getattr(exc, "sqlstate", None) or "").startswith("53")
@@ -131,8 +131,8 @@ def storage_error(url: str, store: str, exc: BaseException) -> BaseException | N
         return IntegrityError(_first_line(exc))
     if isinstance(exc, psycopg.errors.InsufficientPrivilege):
         return refused(url, store, exc)
-    if _out_of_resources(exc):
-        return out_of_space(url, store, exc)
+    if _resources_exhausted(exc):
+        return out_of_resources(url, store, exc)
     if isinstance(exc, psycopg.OperationalError):
         return unreachable(url, exc)
     return None
@@ -221,6 +221,11 @@ class PostgresConnection:
                 self.raw.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (lock,))
             yield self
 
+    def server_clock(self) -> float:
+        """Now (epoch seconds) by the database server's clock: the one clock every host of a
+        team agrees on, for what hosts compare (leases, approval lifetimes); their own differ."""
+        return float(self.execute("SELECT EXTRACT(EPOCH FROM clock_timestamp())").fetchone()[0])
+
     @property
     def in_transaction(self) -> bool:
         return self.raw.info.transaction_status != 0  # 0 = IDLE
@@ -264,8 +269,8 @@ def open_store(url: str, schema: Schema, *, named_rows: bool = True) -> Postgres
     except BaseException as exc:
         conn.close()
         psycopg = _psycopg()
-        if isinstance(exc, psycopg.Error) and _out_of_resources(exc):
-            raise out_of_space(url, schema.store, exc) from exc
+        if isinstance(exc, psycopg.Error) and _resources_exhausted(exc):
+            raise out_of_resources(url, schema.store, exc) from exc
         if isinstance(exc, psycopg.OperationalError):
             raise unreachable(url, exc) from exc
         if isinstance(exc, psycopg.Error):

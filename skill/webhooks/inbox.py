@@ -196,7 +196,7 @@ class Inbox:
         lease as expired and take over events still being worked on. On SQLite (one machine)
         the machine's clock is the only one."""
         if self.backend == "postgres":
-            return float(conn.execute("SELECT EXTRACT(EPOCH FROM clock_timestamp())").fetchone()[0])
+            return conn.server_clock()
         return time.time()
 
     # ------------------------------------------------------------------ intake
