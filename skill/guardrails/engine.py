@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
+from functools import lru_cache
 
 from skill.guardrails.model import ALLOW, ASK, BLOCK, Decision, decision_for_tier
 
@@ -602,22 +603,21 @@ def _gate_env_changed(text: str) -> str | None:
     uses (``X=v cmd``, ``env X=v``, ``export X=v``, ``declare -x``, ``setenv``, ``set -x``,
     ``unset X``, ``env -u X``, ``os.environ["X"] = v``, ``.pop("X")``, ``putenv``), else None.
     Reading one (``echo $DEVOPS_HOME``, ``printenv DEVOPS_HOME``) is not a change."""
-    import re
-
-    names = "|".join(sorted(GATE_ENV, key=len, reverse=True))
-    found = _GATE_ENV_CHANGE.get(names)
-    if found is None:
-        found = re.compile(
-            rf"(?<![$\w{{])({names})['\"]?\]?\s*[+:]?=(?!=)"  # X=v, environ["X"]=v, X+=v
-            rf"|(?:\bunset|\s-u\s*|--unset[=\s]|\bsetenv|\bset\s+-\w*x\w*|\bputenv\(|\.pop\(|"
-            rf"\bdel\s+\S*environ\[|\bdelete\s+\S*env\[)(?:\s*-\w+)*[\s'\"(]*({names})\b"
-        )
-        _GATE_ENV_CHANGE[names] = found
-    match = found.search(text)
+    match = _gate_env_change().search(text)
     return (match.group(1) or match.group(2)) if match else None
 
 
-_GATE_ENV_CHANGE: dict[str, object] = {}
+@lru_cache(maxsize=1)
+def _gate_env_change():
+    # Compiled on the first line that mentions DEVOPS_, not at import: the hook rarely needs it.
+    import re
+
+    names = "|".join(sorted(GATE_ENV, key=len, reverse=True))
+    return re.compile(
+        rf"(?<![$\w{{])({names})['\"]?\]?\s*[+:]?=(?!=)"  # X=v, environ["X"]=v, X+=v
+        rf"|(?:\bunset|\s-u\s*|--unset[=\s]|\bsetenv|\bset\s+-\w*x\w*|\bputenv\(|\.pop\(|"
+        rf"\bdel\s+\S*environ\[|\bdelete\s+\S*env\[)(?:\s*-\w+)*[\s'\"(]*({names})\b"
+    )
 
 
 _GATE_NAMES = GATE_SECRETS + ("policy.toml", "settings.json", "settings.local.json")
