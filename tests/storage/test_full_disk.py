@@ -19,13 +19,10 @@ import tempfile
 import time
 from pathlib import Path
 
-import httpx
 import pytest
 from webhooks.test_server import Server
 
 from skill.storage import local_postgres
-
-TOKEN = {"Authorization": "Bearer bearer-token"}
 
 
 class SmallDisk:
@@ -190,11 +187,6 @@ def test_full_disk_fails_in_one_line_never_allows_and_loses_nothing(small_disk_s
     assert team_count(url, "flags") == 1
 
 
-def _post(server: Server, n: int) -> httpx.Response:
-    body = json.dumps({"type": "push", "id": f"push-{n}", "service": "api", "commit": f"{n:07x}"}).encode()
-    return server.post("generic", body, TOKEN)
-
-
 def test_full_disk_refuses_webhooks_with_503_and_processes_every_accepted_one_once(
     small_disk_server, isolated_home, repo_root, run
 ):
@@ -205,12 +197,12 @@ def test_full_disk_refuses_webhooks_with_503_and_processes_every_accepted_one_on
     serve = Server(isolated_home, repo_root, workers=0, env=env).start()
     try:
         disk.fill(url)
-        refused = _post(serve, 0)
+        refused = serve.push(0)
         assert refused.status_code == 503, refused.text  # not accepted, so the sender retries
         listed = run("-m", "skill.cli", "inbox", "list", env={"DEVOPS_DATABASE_URL": url})
         assert listed.returncode == 0, listed.stderr  # reading still works on a full disk
         disk.free()
-        assert [_post(serve, n).status_code for n in range(3)] == [202, 202, 202]
+        assert [serve.push(n).status_code for n in range(3)] == [202, 202, 202]
     finally:
         serve.stop()
     worker = Server(isolated_home, repo_root, workers=1, env=env).start()

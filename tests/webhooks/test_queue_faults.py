@@ -4,14 +4,11 @@ accepted that is not stored) and carries on when it is back; no accepted event i
 
 from __future__ import annotations
 
-import json
 import os
 
 import httpx
 
 from webhooks.test_server import Server
-
-TOKEN = {"Authorization": "Bearer bearer-token"}
 
 
 def _one_line_exit_5(proc, *, secret: str | None = None) -> str:
@@ -35,20 +32,15 @@ def test_database_down_at_start_or_wrong_password_is_one_line_and_exit_5(own_pos
         _one_line_exit_5(run("-m", "skill.cli", *args, env={"DEVOPS_DATABASE_URL": url}))
 
 
-def _post(server: Server, n: int) -> httpx.Response:
-    body = json.dumps({"type": "push", "id": f"push-{n}", "service": "api", "commit": f"{n:07x}"}).encode()
-    return server.post("generic", body, TOKEN)
-
-
 def test_database_lost_mid_run_refuses_new_events_and_loses_none(own_postgres, isolated_home, repo_root, run):
     url = own_postgres.create_database("queue")
     env = {**os.environ, "DEVOPS_DATABASE_URL": url}
     server = Server(isolated_home, repo_root, workers=0, env=env).start()
     try:
-        assert [_post(server, n).status_code for n in range(3)] == [202, 202, 202]
+        assert [server.push(n).status_code for n in range(3)] == [202, 202, 202]
         own_postgres.stop()
 
-        lost = _post(server, 3)
+        lost = server.push(3)
         assert lost.status_code == 503 and lost.json() == {"error": "the queue is unavailable; retry later"}
         ready = httpx.get(server.url + "/readyz", timeout=10)
         assert ready.status_code == 503 and ready.json()["checks"]["inbox"] is False
@@ -57,7 +49,7 @@ def test_database_lost_mid_run_refuses_new_events_and_loses_none(own_postgres, i
         assert any(line.get("msg") == "queue unavailable" for line in server.lines())
 
         own_postgres.start()
-        assert _post(server, 3).status_code == 202, "the same process reconnects once the database is back"
+        assert server.push(3).status_code == 202, "the same process reconnects once the database is back"
         assert httpx.get(server.url + "/readyz", timeout=10).json()["queue"] == {"pending": 4}
     finally:
         server.stop()

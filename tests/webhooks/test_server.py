@@ -72,6 +72,12 @@ class Server:
     def post(self, source: str, body: bytes, headers: dict[str, str] | None = None) -> httpx.Response:
         return httpx.post(f"{self.url}/webhooks/{source}", content=body, headers=headers or {}, timeout=10)
 
+    def push(self, n: int) -> httpx.Response:
+        """Generic push event number ``n`` (delivery ``push-n``), with the bearer token."""
+        body = json.dumps({"type": "push", "id": f"push-{n}", "service": "api", "commit": f"{n:07x}"})
+        headers = {"Authorization": f"Bearer {SECRETS['DEVOPS_WEBHOOK_TOKEN']}"}
+        return self.post("generic", body.encode(), headers)
+
     def queue(self) -> dict:
         """The queue's counts by status, from /readyz."""
         return httpx.get(self.url + "/readyz", timeout=10).json()["queue"]
