@@ -23,6 +23,8 @@ GATE_PROGRAMS = ("guardrails.py", "guardrails", "devops-guardrails")
 # Files whose content is the gate's own authority: reading them lets an agent forge approvals.
 GATE_SECRETS = ("approval.key", "approvals.db", "operator-key.json")
 GATE_CONFIG = ("policy.toml", ".claude/settings")
+# How the `devops` CLI appears as a program word: its entry point, or `python -m skill.cli`.
+_CLI_NAMES = ("devops", "skill.cli")
 # Variables that tell the gate's own programs (`devops`, guardrails.py, the launchers) where their
 # policy, approvals, audit, key and code are: setting or unsetting one for a command points the
 # gate inside that command at other files, which is changing its configuration.
@@ -401,14 +403,11 @@ def _deny_run_approval(req: _Request, verdict) -> None:
             continue
         at = words.index("approvals")
         launcher = words[:at]
-        if any(w in ("devops", "skill.cli") for w in launcher) and "approve" in words[at + 1 : at + 2]:
+        if any(w in _CLI_NAMES for w in launcher) and "approve" in words[at + 1 : at + 2]:
             req.parts = [q for q in req.parts if q.text != p.text]
             req.parts.append(
                 _Part(p.text, "devops", 4, ["gate.self-approval"], [SELF_APPROVAL_REASON], None, True)
             )
-
-
-_CLI_NAMES = ("devops", "skill.cli")
 
 
 def _gate_own_commands(req: _Request, verdict) -> None:
