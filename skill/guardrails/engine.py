@@ -613,7 +613,8 @@ def _gate_env_change():
 
     names = "|".join(sorted(GATE_ENV, key=len, reverse=True))
     return re.compile(
-        rf"(?<![$\w{{])({names})['\"]?\]?\s*[+:]?=(?!=)"  # X=v, environ["X"]=v, X+=v
+        # X=v, X+=v, environ["X"]=v, $ENV{X}=v; not the shell's ${X} expansion
+        rf"(?<![$\w])(?<!\$\{{)({names})['\"]?[\]}}]?\s*[+:]?=(?!=)"
         rf"|(?:\bunset|\s-u\s*|--unset[=\s]|\bsetenv|\bset\s+-\w*x\w*|\bputenv\(|\.pop\(|"
         rf"\bdel\s+\S*environ\[|\bdelete\s+\S*env\[)(?:\s*-\w+)*[\s'\"(]*({names})\b"
     )

@@ -37,6 +37,8 @@ REDIRECTS = [
     'python3 -c \'import os; os.environ.pop("DEVOPS_POLICY"); os.system("devops deploy")\'',
     'node -e \'delete process.env["DEVOPS_POLICY"]; require("child_process").execSync("devops deploy")\'',
     "fish -c 'set -x DEVOPS_HOME /tmp/x; devops deploy'",
+    'perl -e \'$ENV{DEVOPS_POLICY}="/tmp/p.toml"; system("devops deploy")\'',
+    'perl -e \'$ENV{"DEVOPS_HOME"} = "/tmp/x"; exec("devops", "deploy")\'',
     "tcsh -c 'setenv DEVOPS_POLICY /tmp/p.toml; devops deploy'",
 ]
 
@@ -61,6 +63,8 @@ def test_setting_or_unsetting_a_gate_variable_is_t4_for_a_human(command):
         "DEVOPS_LLM=off devops ask 'what failed on main?'",
         "DEVOPS_CI_TIMEOUT=30 devops ci status",
         "python3 -c 'import os; print(os.environ.get(\"DEVOPS_HOME\"))'",
+        "perl -e 'print $ENV{DEVOPS_HOME}'",
+        "echo ${DEVOPS_HOME}=the-data-dir",
     ],
 )
 def test_reading_a_gate_variable_or_setting_another_is_not(command):
